@@ -1,0 +1,55 @@
+// Command blueprint is the developer CLI: analyze job packages, build them, run a function
+// host, and drive an agent with load.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+// subcommand is one `blueprint <name>` verb. Each lives in its own file and registers itself.
+type subcommand struct {
+	summary string
+	run     func(ctx context.Context, args []string) error
+}
+
+var subcommands = map[string]subcommand{}
+
+func register(name, summary string, run func(ctx context.Context, args []string) error) {
+	subcommands[name] = subcommand{summary: summary, run: run}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: blueprint <command> [flags]\n\ncommands:")
+	names := make([]string, 0, len(subcommands))
+	for n := range subcommands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(os.Stderr, "  %-10s %s\n", n, subcommands[n].summary)
+	}
+}
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
+		usage()
+		os.Exit(2)
+	}
+	cmd, ok := subcommands[os.Args[1]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "blueprint: unknown command %q\n\n", os.Args[1])
+		usage()
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := cmd.run(ctx, os.Args[2:]); err != nil {
+		fmt.Fprintf(os.Stderr, "blueprint %s: %v\n", os.Args[1], err)
+		os.Exit(1)
+	}
+}

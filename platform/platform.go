@@ -1,0 +1,68 @@
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// ErrNotFound is returned (wrapped) by Deployer.Get when the function does not exist in that
+// region, e.g. because it was deleted out of band. Callers treat it as drift, not failure.
+var ErrNotFound = errors.New("function not found")
+
+// Function is what gets deployed: one job of a built artifact.
+type Function struct {
+	Name        string            // function name on the platform; the job name
+	Entry       string            // job name inside the artifact (the wrapper dispatches on it)
+	MemoryMB    int64             // memory limit
+	TimeoutMS   int64             // per-invocation time limit
+	Pure        bool              // the analysis proved it pure: instances may be reused
+	Environment map[string]string // environment variables given to the function
+}
+
+// DeployRequest asks a platform to create or update a function in one region.
+type DeployRequest struct {
+	Region         string
+	Function       Function
+	ArtifactPath   string // local path of the built artifact
+	ArtifactSHA256 string // hex SHA-256 of the artifact; the platform verifies it
+}
+
+// Deployment is one deployed function in one region, as recorded in state and manifests.
+type Deployment struct {
+	Platform   string `json:"platform"`
+	Region     string `json:"region"`
+	FunctionID string `json:"function_id"` // platform identifier (name, ARN, resource name)
+	Version    string `json:"version"`     // platform version of the code/config
+	Endpoint   string `json:"endpoint"`    // base URL the invoker talks to
+	CodeSHA256 string `json:"code_sha256"` // hex SHA-256 of the deployed code
+}
+
+// Deployer manages functions on one platform. All methods are safe for concurrent use.
+type Deployer interface {
+	// Name is the platform name used in configuration and state ("wasm", "aws_lambda", ...).
+	Name() string
+	// Regions lists the regions this deployer is configured for.
+	Regions() []string
+	// Deploy creates the function or updates its code and configuration, and waits until the
+	// platform serves the new version. It is idempotent.
+	Deploy(ctx context.Context, req DeployRequest) (Deployment, error)
+	// Get reads the deployed function; a missing function returns an error wrapping ErrNotFound.
+	Get(ctx context.Context, region, functionID string) (Deployment, error)
+	// Delete removes the function and any code only it used; a missing function is not an error.
+	Delete(ctx context.Context, region, functionID string) error
+}
+
+// Invoker runs a deployed function with a JSON input and returns its JSON output.
+type Invoker interface {
+	Invoke(ctx context.Context, d Deployment, input []byte) ([]byte, error)
+}
+
+// FunctionError is a job that ran and returned an error (as opposed to a transport or
+// platform failure). It must not be retried on another region unless the job is idempotent.
+type FunctionError struct {
+	Type    string `json:"errorType"`
+	Message string `json:"errorMessage"`
+}
+
+func (e *FunctionError) Error() string { return fmt.Sprintf("job failed: %s: %s", e.Type, e.Message) }
