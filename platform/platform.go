@@ -18,6 +18,9 @@ type Function struct {
 	TimeoutMS   int64             // per-invocation time limit
 	Pure        bool              // the analysis proved it pure: instances may be reused
 	Environment map[string]string // environment variables given to the function
+	// Tags are stored with the function on the platform (Lambda tags, GCF labels) so that a
+	// function can be traced back to its job: import by job name reads them.
+	Tags map[string]string
 }
 
 // DeployRequest asks a platform to create or update a function in one region.
@@ -36,7 +39,17 @@ type Deployment struct {
 	Version    string `json:"version"`     // platform version of the code/config
 	Endpoint   string `json:"endpoint"`    // base URL the invoker talks to
 	CodeSHA256 string `json:"code_sha256"` // hex SHA-256 of the deployed code
+	// Tags as stored on the platform; not part of the Terraform deployments attribute.
+	Tags map[string]string `json:"-"`
 }
+
+// Tag keys Blueprint sets on every function it deploys.
+const (
+	TagJob        = "blueprint:job"
+	TagPackage    = "blueprint:package"
+	TagFunction   = "blueprint:function"
+	TagSourceHash = "blueprint:source_hash"
+)
 
 // Deployer manages functions on one platform. All methods are safe for concurrent use.
 type Deployer interface {
