@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# make demo: the whole Blueprint path on this machine, with no cloud account.
+#
+#   1. start two function hosts (regions local-a, local-b) on loopback
+#   2. terraform init + apply examples/terraform/quickstart (analysis, wasm build, deploy)
+#   3. start blueprint-agent on the resulting state
+#   4. drive it with stepped load: executions shift from local to the hosts as load grows
+#   5. terraform destroy and stop everything, also on Ctrl-C or failure
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin="$root/bin"
+out="$root/.cache/demo"
+mkdir -p "$out"
+work=$(mktemp -d "$out/run.XXXXXX")
+export CHECKPOINT_DISABLE=1
+
+say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+pids=()
+applied=""
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  if [ -n "$applied" ]; then
+    say "terraform destroy"
+    (cd "$work/tf" && "$TF" destroy -auto-approve -input=false -no-color >"$work/destroy.log" 2>&1) &&
+      tail -n 1 "$work/destroy.log" ||
+      { echo "terraform destroy failed; see $work/destroy.log" >&2; status=1; }
+  fi
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ "$status" -eq 0 ]; then
+    rm -rf "$work"
+  else
+    echo "demo failed (exit $status); logs kept in $work" >&2
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# free_port prints a TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 20000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
+
+# wait_healthy URL: polls URL until it answers 200, for at most 20 seconds.
+wait_healthy() {
+  for _ in $(seq 1 100); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  echo "timed out waiting for $1" >&2
+  return 1
+}
+
+TF=$("$root/tools/terraform.sh")
+export BLUEPRINT_HOST_TOKEN
+BLUEPRINT_HOST_TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+
+say "starting function hosts (regions local-a, local-b)"
+declare -A host_url
+for region in local-a local-b; do
+  port=$(free_port)
+  "$bin/blueprint" host --listen "127.0.0.1:$port" --region "$region" --data "$work/host-$region" \
+    >"$work/host-$region.log" 2>&1 &
+  pids+=($!)
+  host_url[$region]="http://127.0.0.1:$port"
+done
+for region in local-a local-b; do
+  wait_healthy "${host_url[$region]}/healthz"
+  echo "  $region: ${host_url[$region]}"
+done
+
+say "terraform init + apply (examples/terraform/quickstart, terraform at $TF)"
+mkdir -p "$work/tf"
+cp "$root/examples/terraform/quickstart/main.tf" "$work/tf/"
+cat >"$work/terraformrc" <<EOT
+provider_installation {
+  dev_overrides {
+    "serverless-blueprint/blueprint" = "$bin"
+  }
+  direct {}
+}
+EOT
+export TF_CLI_CONFIG_FILE="$work/terraformrc"
+export TF_VAR_jobs_dir="$root/examples/terraform/quickstart/jobs"
+export TF_VAR_hosts="{\"local-a\":\"${host_url[local-a]}\",\"local-b\":\"${host_url[local-b]}\"}"
+cd "$work/tf"
+"$TF" init -input=false -no-color >"$work/init.log" 2>&1 || { cat "$work/init.log" >&2; exit 1; }
+applied=yes
+"$TF" apply -auto-approve -input=false -no-color 2>&1 | tee "$work/apply.log" | grep -E '^(blueprint_job|data\.blueprint_jobs|Apply complete|Error|│)' || true
+grep -q '^Apply complete' "$work/apply.log" || { echo "terraform apply failed; see $work/apply.log" >&2; exit 1; }
+"$TF" output -no-color jobs
+
+say "starting blueprint-agent on the terraform state (local capacity 2)"
+agent_port=$(free_port)
+"$bin/blueprint-agent" --state "$work/tf/terraform.tfstate" --listen "127.0.0.1:$agent_port" \
+  --capacity 2 --cache "$work/agent-cache" >"$work/agent.log" 2>&1 &
+pids+=($!)
+agent="http://127.0.0.1:$agent_port"
+wait_healthy "$agent/healthz"
+echo "  agent: $agent"
+
+say "one execution of top_words through the agent"
+curl -fsS -X POST "$agent/v1/jobs/top_words:run" -H 'Content-Type: application/json' \
+  --data @"$root/examples/terraform/quickstart/jobs/testdata/top_words/dickens.json"
+echo
+
+say "stepped load on resize_image: watch executions move from local to the hosts"
+"$bin/blueprint" bench --agent "$agent" --job resize_image \
+  --input @"$root/examples/terraform/quickstart/jobs/testdata/resize_image/256_to_64.json" \
+  --rates 5,20,60,120 --step 4s --svg "$out/bench.svg" --json "$out/bench.json"
+
+say "summary"
+echo "  analysed and deployed: $(cd "$work/tf" && "$TF" state list | grep -c '^blueprint_job') jobs to 2 regions"
+echo "  bench chart: $out/bench.svg (table above; raw numbers in $out/bench.json)"
