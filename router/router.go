@@ -1,0 +1,208 @@
+package router
+
+import (
+	"runtime"
+	"time"
+
+	"github.com/serverless-blueprint/blueprint/job"
+)
+
+// MaxRegions is how many regions one decision can order. Deployments beyond it are not tried:
+// failing over through more than a handful of regions costs more than it saves.
+const MaxRegions = 8
+
+// Target is where an execution goes.
+type Target uint8
+
+const (
+	Local Target = iota
+	Serverless
+)
+
+func (t Target) String() string {
+	if t == Serverless {
+		return "serverless"
+	}
+	return "local"
+}
+
+// Reason says why Decide chose its target; it is logged and returned to callers.
+type Reason uint8
+
+const (
+	ReasonModeLocal         Reason = iota // the job or the user asked for local only
+	ReasonNotEligible                     // the analysis found something that only exists on this machine
+	ReasonModeServerless                  // the job or the user asked for serverless
+	ReasonLocalCapacity                   // every local slot is busy
+	ReasonLargeInput                      // the input is above the local threshold
+	ReasonLocalHasCapacity                // auto mode with room locally: local is cheapest and fastest
+	ReasonNoHealthyRegion                 // wanted to offload, but every region is failing or none is deployed
+	numReasons
+)
+
+var reasonNames = [numReasons]string{
+	ReasonModeLocal:        "mode_local",
+	ReasonNotEligible:      "not_eligible",
+	ReasonModeServerless:   "mode_serverless",
+	ReasonLocalCapacity:    "local_capacity",
+	ReasonLargeInput:       "large_input",
+	ReasonLocalHasCapacity: "local_has_capacity",
+	ReasonNoHealthyRegion:  "no_healthy_region",
+}
+
+func (r Reason) String() string {
+	if r < numReasons {
+		return reasonNames[r]
+	}
+	return "unknown"
+}
+
+// Policy tunes Decide. The zero value is a sensible default; fields say what zero means.
+type Policy struct {
+	// LocalCapacity is how many executions may run locally at once. 0 = GOMAXPROCS;
+	// negative = none: everything that may be offloaded is.
+	LocalCapacity int
+	// MaxLocalInputBytes: larger inputs are offloaded (a big input means a big job; spread it).
+	// 0 = 1 MiB; negative = no limit.
+	MaxLocalInputBytes int64
+	// FailureThreshold consecutive failures take a region out of rotation... 0 = 3.
+	FailureThreshold int
+	// ...for FailureCooldown after its last failure; then one call probes it again. 0 = 10 s.
+	FailureCooldown time.Duration
+}
+
+// Defaults used for zero Policy fields.
+const (
+	DefaultMaxLocalInputBytes = 1 << 20
+	DefaultFailureThreshold   = 3
+	DefaultFailureCooldown    = 10 * time.Second
+)
+
+// defaultLocalCapacity is read once: runtime.GOMAXPROCS takes the scheduler lock, which the
+// decision path must not.
+var defaultLocalCapacity = runtime.GOMAXPROCS(0)
+
+// Input is everything Decide looks at for one execution. The agent fills it from the manifest
+// (Eligible, Pure, Mode), the request (InputBytes) and its live state (LocalInFlight, Regions).
+type Input struct {
+	Eligible      bool   // may run serverless at all (analysis after user overrides)
+	Pure          bool   // the analysis proved no side effects
+	Mode          string // job.ModeAuto ("" too), job.ModeLocal or job.ModeServerless
+	InputBytes    int64
+	LocalInFlight int
+	// Regions holds one entry per deployment of the job; Decision.Regions indexes into it.
+	Regions []*RegionStats
+	// NowNanos is the current time (Unix ns) for cooldowns; 0 = time.Now(). Tests pin it.
+	NowNanos int64
+}
+
+// Decision is where to run. It holds no slices so that deciding allocates nothing.
+type Decision struct {
+	Target Target
+	Reason Reason
+	// Regions[:NumRegions] are indexes into Input.Regions, in the order to try them.
+	Regions    [MaxRegions]uint8
+	NumRegions int
+}
+
+// Decide picks the target and orders the regions. It is a pure function of its arguments (and
+// the clock when in.NowNanos is 0), safe to call concurrently while stats are updated.
+//
+// Rules: local mode or an ineligible job → local. Serverless mode → serverless. Auto → offload
+// when every local slot is busy or the input is large, else local. Regions: not-yet-measured
+// first (so they get measured), then by latency EWMA; regions with FailureThreshold consecutive
+// failures within FailureCooldown are skipped. Nothing to offload to → local.
+func Decide(p *Policy, in *Input) Decision {
+	var d Decision
+	switch {
+	case in.Mode == job.ModeLocal:
+		d.Reason = ReasonModeLocal
+		return d
+	case !in.Eligible:
+		d.Reason = ReasonNotEligible
+		return d
+	case in.Mode == job.ModeServerless:
+		d.Reason = ReasonModeServerless
+	default:
+		capacity := p.LocalCapacity
+		if capacity == 0 {
+			capacity = defaultLocalCapacity
+		}
+		maxInput := p.MaxLocalInputBytes
+		if maxInput == 0 {
+			maxInput = DefaultMaxLocalInputBytes
+		}
+		switch {
+		case in.LocalInFlight >= capacity: // a negative capacity is always "full"
+			d.Reason = ReasonLocalCapacity
+		case maxInput > 0 && in.InputBytes > maxInput:
+			d.Reason = ReasonLargeInput
+		default:
+			d.Reason = ReasonLocalHasCapacity
+			return d
+		}
+	}
+
+	orderRegions(p, in, &d)
+	if d.NumRegions == 0 {
+		if d.Reason == ReasonModeServerless && len(in.Regions) > 0 {
+			// The user insisted on serverless: probe the failing regions rather than
+			// silently running on this machine.
+			orderAll(in, &d)
+		} else {
+			d.Reason = ReasonNoHealthyRegion
+			return d
+		}
+	}
+	d.Target = Serverless
+	return d
+}
+
+func orderRegions(p *Policy, in *Input, d *Decision) {
+	threshold := int32(p.FailureThreshold)
+	if threshold <= 0 {
+		threshold = DefaultFailureThreshold
+	}
+	cooldown := int64(p.FailureCooldown)
+	if cooldown <= 0 {
+		cooldown = int64(DefaultFailureCooldown)
+	}
+	now := in.NowNanos
+	if now == 0 {
+		now = time.Now().UnixNano()
+	}
+	var latency [MaxRegions]int64
+	for i, s := range in.Regions {
+		if i >= MaxRegions {
+			break
+		}
+		if s.consecutiveFailures.Load() >= threshold && now-s.lastFailureNanos.Load() < cooldown {
+			continue
+		}
+		insert(d, &latency, uint8(i), s.ewmaNanos.Load())
+	}
+}
+
+func orderAll(in *Input, d *Decision) {
+	var latency [MaxRegions]int64
+	for i, s := range in.Regions {
+		if i >= MaxRegions {
+			break
+		}
+		insert(d, &latency, uint8(i), s.ewmaNanos.Load())
+	}
+}
+
+// insert adds region idx in latency order (insertion sort over at most MaxRegions). Unknown
+// latency (0) sorts first; ties keep the manifest's order.
+func insert(d *Decision, latency *[MaxRegions]int64, idx uint8, l int64) {
+	pos := d.NumRegions
+	for pos > 0 && latency[pos-1] > l {
+		latency[pos] = latency[pos-1]
+		d.Regions[pos] = d.Regions[pos-1]
+		pos--
+	}
+	latency[pos] = l
+	d.Regions[pos] = idx
+	d.NumRegions++
+}

@@ -1,0 +1,62 @@
+package router
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// RegionStats is what the agent observed of one deployment (one job in one region): a latency
+// EWMA and its recent failures. Safe for concurrent use; Decide reads it without locks.
+type RegionStats struct {
+	ewmaNanos           atomic.Int64 // 0 = no sample yet
+	consecutiveFailures atomic.Int32
+	lastFailureNanos    atomic.Int64
+	successes           atomic.Uint64
+	failures            atomic.Uint64
+}
+
+// ewmaWeight is 1/alpha: each new sample moves the average by a fifth of the difference, so a
+// region that slows down is noticed within a handful of calls without one outlier dominating.
+const ewmaWeight = 5
+
+// ObserveSuccess records a call that reached the region (including calls where the job itself
+// returned an error: the region worked).
+func (s *RegionStats) ObserveSuccess(latency time.Duration) {
+	sample := int64(latency)
+	if sample <= 0 {
+		sample = 1 // 0 means "unknown"
+	}
+	for {
+		old := s.ewmaNanos.Load()
+		next := sample
+		if old != 0 {
+			next = old + (sample-old)/ewmaWeight
+			if next <= 0 {
+				next = 1
+			}
+		}
+		if s.ewmaNanos.CompareAndSwap(old, next) {
+			break
+		}
+	}
+	s.consecutiveFailures.Store(0)
+	s.successes.Add(1)
+}
+
+// ObserveFailure records a transport or platform failure (not a job error).
+func (s *RegionStats) ObserveFailure(at time.Time) {
+	s.lastFailureNanos.Store(at.UnixNano())
+	s.consecutiveFailures.Add(1)
+	s.failures.Add(1)
+}
+
+// Latency is the latency EWMA; 0 when nothing was observed yet.
+func (s *RegionStats) Latency() time.Duration { return time.Duration(s.ewmaNanos.Load()) }
+
+// ConsecutiveFailures counts failures since the last success.
+func (s *RegionStats) ConsecutiveFailures() int { return int(s.consecutiveFailures.Load()) }
+
+// Counts returns the total successes and failures observed.
+func (s *RegionStats) Counts() (successes, failures uint64) {
+	return s.successes.Load(), s.failures.Load()
+}
