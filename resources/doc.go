@@ -1,0 +1,3 @@
+// Package resources is the engine-neutral lifecycle of a Blueprint job (plan, create, read,
+// update, delete, import); the Terraform and Pulumi providers are thin adapters over it.
+package resources

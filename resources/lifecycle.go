@@ -1,0 +1,496 @@
+package resources
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/serverless-blueprint/blueprint/job"
+	"github.com/serverless-blueprint/blueprint/platform"
+)
+
+// TagConfigHash is set on every function next to platform.TagSourceHash: a digest of the
+// function's configuration (memory, timeout, purity, environment), so Update can tell an
+// up-to-date function from one that needs redeploying without storing secrets in state.
+const TagConfigHash = "blueprint:config_hash"
+
+// TargetError is a deployment or deletion that failed in one place.
+type TargetError struct {
+	Target Target
+	Err    error
+}
+
+func (e *TargetError) Error() string {
+	return fmt.Sprintf("%s region %s: %v", e.Target.Platform, e.Target.Region, e.Err)
+}
+
+func (e *TargetError) Unwrap() error { return e.Err }
+
+// PartialError reports the targets that failed while others succeeded. The state returned
+// next to it holds exactly the functions that exist, so the next apply converges.
+type PartialError struct {
+	Op     string // "deploying", "deleting"
+	Job    string
+	Failed []*TargetError
+}
+
+func (e *PartialError) Error() string {
+	parts := make([]string, len(e.Failed))
+	for i, f := range e.Failed {
+		parts[i] = f.Error()
+	}
+	return fmt.Sprintf("%s job %q failed in %d region(s): %s", e.Op, e.Job, len(e.Failed), strings.Join(parts, "; "))
+}
+
+// FailedRegions names the regions that failed, for messages.
+func (e *PartialError) FailedRegions() []string {
+	out := make([]string, len(e.Failed))
+	for i, f := range e.Failed {
+		out[i] = f.Target.Region
+	}
+	return out
+}
+
+// Create builds the job once per platform and deploys it to every target in parallel.
+func (m *Manager) Create(ctx context.Context, spec JobSpec) (JobState, error) {
+	p, err := m.Plan(ctx, spec)
+	if err != nil {
+		return JobState{}, err
+	}
+	st := newState(spec, p)
+	if len(p.Targets) == 0 {
+		m.logger.Info("job not deployed", "job", p.Name, "reason", notDeployedReason(p))
+		return st, nil
+	}
+	deps, sha, err := m.deploy(ctx, spec, p, p.Targets)
+	st.Deployments = deps
+	st.ArtifactSHA256 = sha
+	return st, err
+}
+
+// Update brings the deployments in line with the spec: it redeploys functions whose code or
+// configuration changed, deploys missing targets and deletes the ones no longer configured.
+func (m *Manager) Update(ctx context.Context, spec JobSpec, prior JobState) (JobState, error) {
+	p, err := m.Plan(ctx, spec)
+	if err != nil {
+		return prior, err
+	}
+	st := newState(spec, p)
+	st.ArtifactSHA256 = prior.ArtifactSHA256
+	cfg := configHash(spec, p)
+
+	priorByTarget := map[Target]platform.Deployment{}
+	for _, d := range prior.Deployments {
+		priorByTarget[Target{d.Platform, d.Region}] = d
+	}
+	desired := map[Target]bool{}
+	var toDeploy []Target
+	var kept []platform.Deployment
+	for _, t := range p.Targets {
+		desired[t] = true
+		d, ok := priorByTarget[t]
+		if !ok {
+			toDeploy = append(toDeploy, t)
+			continue
+		}
+		cur, upToDate, err := m.current(ctx, t, d.FunctionID, p, cfg)
+		if err != nil {
+			return prior, err
+		}
+		if upToDate {
+			kept = append(kept, cur)
+		} else {
+			toDeploy = append(toDeploy, t)
+		}
+	}
+
+	var deployErr error
+	var deployed []platform.Deployment
+	if len(toDeploy) > 0 {
+		var sha string
+		deployed, sha, deployErr = m.deploy(ctx, spec, p, toDeploy)
+		if sha != "" {
+			st.ArtifactSHA256 = sha
+		}
+	}
+	// A failed redeploy leaves the old function in place: keep recording it so nothing is
+	// orphaned; its code hash differs from artifact_sha256, so the next plan retries it.
+	succeeded := map[Target]bool{}
+	for _, d := range deployed {
+		succeeded[Target{d.Platform, d.Region}] = true
+	}
+	for _, t := range toDeploy {
+		if d, ok := priorByTarget[t]; ok && !succeeded[t] && d.FunctionID == p.Name {
+			kept = append(kept, d)
+		}
+	}
+
+	// Delete what is no longer wanted: targets dropped from the spec, and functions left
+	// under an old name when the job was renamed.
+	var stale []platform.Deployment
+	for _, d := range prior.Deployments {
+		t := Target{d.Platform, d.Region}
+		if !desired[t] || (d.FunctionID != p.Name && succeeded[t]) {
+			stale = append(stale, d)
+		}
+	}
+	remaining, deleteErr := m.deleteAll(ctx, p.Name, stale)
+
+	st.Deployments = append(append(kept, deployed...), remaining...)
+	sortDeployments(st.Deployments)
+	if len(st.Deployments) == 0 {
+		st.ArtifactSHA256 = prior.ArtifactSHA256
+	}
+	return st, errors.Join(deployErr, deleteErr)
+}
+
+// current reads a deployed function and reports whether it already runs the planned code
+// and configuration.
+func (m *Manager) current(ctx context.Context, t Target, functionID string, p Planned, cfg string) (platform.Deployment, bool, error) {
+	d, err := m.settings.Deployers[t.Platform].Get(ctx, t.Region, functionID)
+	if errors.Is(err, platform.ErrNotFound) {
+		return platform.Deployment{}, false, nil
+	}
+	if err != nil {
+		return platform.Deployment{}, false, fmt.Errorf("reading job %q in %s region %s: %w", p.Name, t.Platform, t.Region, err)
+	}
+	upToDate := functionID == p.Name &&
+		d.Tags[platform.TagSourceHash] == p.SourceHash &&
+		d.Tags[TagConfigHash] == cfg
+	return d, upToDate, nil
+}
+
+// Read refreshes every deployment from its platform and drops the ones that vanished (drift):
+// the engine then plans to redeploy them.
+func (m *Manager) Read(ctx context.Context, st JobState) (JobState, error) {
+	type result struct {
+		d     platform.Deployment
+		found bool
+		err   error
+	}
+	results := make([]result, len(st.Deployments))
+	var wg sync.WaitGroup
+	for i, d := range st.Deployments {
+		dep, ok := m.settings.Deployers[d.Platform]
+		if !ok {
+			return st, fmt.Errorf("job %q is deployed on platform %s, which is not configured in the provider: add its block so Blueprint can manage that deployment", st.Name, d.Platform)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cur, err := dep.Get(ctx, d.Region, d.FunctionID)
+			switch {
+			case errors.Is(err, platform.ErrNotFound):
+				m.logger.Warn("deployment vanished; it will be redeployed", "job", st.Name, "platform", d.Platform, "region", d.Region)
+			case err != nil:
+				results[i].err = fmt.Errorf("reading job %q in %s region %s: %w", st.Name, d.Platform, d.Region, err)
+			default:
+				results[i] = result{d: cur, found: true}
+			}
+		}()
+	}
+	wg.Wait()
+	out := st
+	out.Deployments = nil
+	var errs []error
+	for i, r := range results {
+		switch {
+		case r.err != nil:
+			errs = append(errs, r.err)
+			out.Deployments = append(out.Deployments, st.Deployments[i])
+		case r.found:
+			out.Deployments = append(out.Deployments, r.d)
+		}
+	}
+	sortDeployments(out.Deployments)
+	return out, errors.Join(errs...)
+}
+
+// Delete removes every deployment of the job; functions already gone count as deleted.
+func (m *Manager) Delete(ctx context.Context, st JobState) error {
+	_, err := m.deleteAll(ctx, st.Name, st.Deployments)
+	return err
+}
+
+// Import finds a job by name on every configured platform and region and rebuilds its spec
+// and state from the tags Blueprint put on its functions.
+func (m *Manager) Import(ctx context.Context, name string) (JobState, JobSpec, error) {
+	if strings.TrimSpace(name) == "" {
+		return JobState{}, JobSpec{}, errors.New("import needs a job name, for example: terraform import blueprint_job.resize resize_image")
+	}
+	targets, err := m.targets(JobSpec{})
+	if err != nil {
+		return JobState{}, JobSpec{}, err
+	}
+	type result struct {
+		d     platform.Deployment
+		found bool
+		err   error
+	}
+	results := make([]result, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := m.settings.Deployers[t.Platform].Get(ctx, t.Region, name)
+			switch {
+			case errors.Is(err, platform.ErrNotFound):
+			case err != nil:
+				results[i].err = fmt.Errorf("looking for job %q in %s region %s: %w", name, t.Platform, t.Region, err)
+			default:
+				results[i] = result{d: d, found: true}
+			}
+		}()
+	}
+	wg.Wait()
+	var deps []platform.Deployment
+	var errs []error
+	for _, r := range results {
+		if r.err != nil {
+			errs = append(errs, r.err)
+		} else if r.found {
+			deps = append(deps, r.d)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return JobState{}, JobSpec{}, err
+	}
+	if len(deps) == 0 {
+		return JobState{}, JobSpec{}, fmt.Errorf("%w: no function named %q on any configured platform or region", ErrNotFound, name)
+	}
+	sortDeployments(deps)
+	first := deps[0]
+	spec := JobSpec{Package: first.Tags[platform.TagPackage], Function: first.Tags[platform.TagFunction]}
+	if spec.Package == "" || spec.Function == "" || first.Tags[platform.TagJob] != name {
+		return JobState{}, JobSpec{}, fmt.Errorf("function %q in %s region %s was not deployed by Blueprint (it lacks the %s and %s tags), so it cannot be imported as a job",
+			name, first.Platform, first.Region, platform.TagPackage, platform.TagFunction)
+	}
+	analysis, err := m.analyzeJob(ctx, spec)
+	if err != nil {
+		return JobState{}, JobSpec{}, fmt.Errorf("importing job %q: %w", name, err)
+	}
+	analysis = applyOverrides(analysis, spec)
+	st := JobState{
+		Name:           name,
+		Package:        spec.Package,
+		Function:       spec.Function,
+		SourceHash:     first.Tags[platform.TagSourceHash],
+		ArtifactSHA256: first.CodeSHA256,
+		Analysis:       analysis,
+		Eligible:       analysis.Eligible,
+		Deployments:    deps,
+	}
+	return st, spec, nil
+}
+
+// deploy builds one artifact per platform and deploys to the targets in parallel. It returns
+// the deployments that succeeded (and only those) and the first platform's artifact hash.
+func (m *Manager) deploy(ctx context.Context, spec JobSpec, p Planned, targets []Target) ([]platform.Deployment, string, error) {
+	byPlatform := map[string][]Target{}
+	for _, t := range targets {
+		byPlatform[t.Platform] = append(byPlatform[t.Platform], t)
+	}
+	artifacts := map[string]Artifact{}
+	var failed []*TargetError
+	for _, name := range sortedKeys(byPlatform) {
+		b := m.settings.Builders[name]
+		if b == nil {
+			err := fmt.Errorf("no builder for platform %s", name)
+			for _, t := range byPlatform[name] {
+				failed = append(failed, &TargetError{Target: t, Err: err})
+			}
+			continue
+		}
+		m.logger.Info("building job", "job", p.Name, "platform", name, "package", spec.Package)
+		a, err := b.Build(ctx, BuildRequest{Dir: spec.Package, Jobs: []job.Analysis{p.Analysis}, CacheDir: m.settings.ArtifactCacheDir, Logger: m.logger})
+		if err != nil {
+			return nil, "", &SpecError{Field: "package", Message: fmt.Sprintf("building job %q for %s", p.Name, name), Err: err}
+		}
+		m.logger.Info("built job", "job", p.Name, "platform", name, "sha256", a.SHA256, "bytes", a.Size)
+		artifacts[name] = a
+	}
+
+	fn := platform.Function{
+		Name:        p.Name,
+		Entry:       p.Name,
+		MemoryMB:    p.Analysis.MemoryMB,
+		TimeoutMS:   p.Analysis.TimeoutMS,
+		Pure:        p.Analysis.Pure,
+		Environment: spec.Environment,
+		Tags: map[string]string{
+			platform.TagJob:        p.Name,
+			platform.TagPackage:    spec.Package,
+			platform.TagFunction:   spec.Function,
+			platform.TagSourceHash: p.SourceHash,
+			TagConfigHash:          configHash(spec, p),
+		},
+	}
+	results := make([]platform.Deployment, len(targets))
+	errs := make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		a, ok := artifacts[t.Platform]
+		if !ok {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.logger.Info("deploying job", "job", p.Name, "platform", t.Platform, "region", t.Region)
+			d, err := m.settings.Deployers[t.Platform].Deploy(ctx, platform.DeployRequest{
+				Region: t.Region, Function: fn, ArtifactPath: a.Path, ArtifactSHA256: a.SHA256,
+			})
+			if err != nil {
+				errs[i] = err
+				m.logger.Error("deploy failed", "job", p.Name, "platform", t.Platform, "region", t.Region, "error", err)
+				return
+			}
+			// Record where it landed even if the platform leaves these out.
+			d.Platform, d.Region = t.Platform, t.Region
+			results[i] = d
+			m.logger.Info("deployed job", "job", p.Name, "platform", t.Platform, "region", t.Region, "version", d.Version)
+		}()
+	}
+	wg.Wait()
+	var deps []platform.Deployment
+	for i, t := range targets {
+		if _, built := artifacts[t.Platform]; !built {
+			continue
+		}
+		if errs[i] != nil {
+			failed = append(failed, &TargetError{Target: t, Err: errs[i]})
+		} else {
+			deps = append(deps, results[i])
+		}
+	}
+	sortDeployments(deps)
+	sha := ""
+	if names := sortedKeys(artifacts); len(names) > 0 {
+		sha = artifacts[names[0]].SHA256
+	}
+	if len(failed) > 0 {
+		return deps, sha, &PartialError{Op: "deploying", Job: p.Name, Failed: failed}
+	}
+	return deps, sha, nil
+}
+
+// deleteAll deletes in parallel and returns the deployments it could not delete.
+func (m *Manager) deleteAll(ctx context.Context, jobName string, deps []platform.Deployment) ([]platform.Deployment, error) {
+	errs := make([]error, len(deps))
+	var wg sync.WaitGroup
+	for i, d := range deps {
+		dep, ok := m.settings.Deployers[d.Platform]
+		if !ok {
+			errs[i] = fmt.Errorf("platform %s is not configured in the provider", d.Platform)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.logger.Info("deleting job", "job", jobName, "platform", d.Platform, "region", d.Region)
+			if err := dep.Delete(ctx, d.Region, d.FunctionID); err != nil && !errors.Is(err, platform.ErrNotFound) {
+				errs[i] = err
+			}
+		}()
+	}
+	wg.Wait()
+	var remaining []platform.Deployment
+	var failed []*TargetError
+	for i, d := range deps {
+		if errs[i] != nil {
+			remaining = append(remaining, d)
+			failed = append(failed, &TargetError{Target: Target{d.Platform, d.Region}, Err: errs[i]})
+		}
+	}
+	if len(failed) > 0 {
+		return remaining, &PartialError{Op: "deleting", Job: jobName, Failed: failed}
+	}
+	return nil, nil
+}
+
+// Changes lists why the deployments of prior no longer match the plan (empty: nothing to
+// redeploy as far as state can tell). Engines use it to mark deployments as changing.
+func Changes(prior JobState, p Planned) []string {
+	var why []string
+	if prior.SourceHash != p.SourceHash {
+		why = append(why, "source changed")
+	}
+	if prior.Name != p.Name {
+		why = append(why, fmt.Sprintf("job name changed from %q to %q", prior.Name, p.Name))
+	}
+	want := map[Target]bool{}
+	for _, t := range p.Targets {
+		want[t] = true
+	}
+	have := map[Target]bool{}
+	for _, d := range prior.Deployments {
+		t := Target{d.Platform, d.Region}
+		have[t] = true
+		if !want[t] {
+			why = append(why, "no longer configured: "+t.String())
+		}
+	}
+	for _, t := range p.Targets {
+		if !have[t] {
+			why = append(why, "missing deployment: "+t.String())
+		}
+	}
+	primary := ""
+	if len(p.Targets) > 0 {
+		primary = p.Targets[0].Platform
+	}
+	for _, d := range prior.Deployments {
+		if d.Platform == primary && d.CodeSHA256 != "" && prior.ArtifactSHA256 != "" && d.CodeSHA256 != prior.ArtifactSHA256 {
+			why = append(why, fmt.Sprintf("%s/%s runs other code than the last build", d.Platform, d.Region))
+		}
+	}
+	if prior.Analysis.MemoryMB != p.Analysis.MemoryMB || prior.Analysis.TimeoutMS != p.Analysis.TimeoutMS || prior.Analysis.Pure != p.Analysis.Pure {
+		why = append(why, "function configuration changed")
+	}
+	return why
+}
+
+func newState(spec JobSpec, p Planned) JobState {
+	return JobState{
+		Name:       p.Name,
+		Package:    spec.Package,
+		Function:   spec.Function,
+		SourceHash: p.SourceHash,
+		Analysis:   p.Analysis,
+		Eligible:   p.Eligible,
+	}
+}
+
+func notDeployedReason(p Planned) string {
+	if p.Analysis.Mode == job.ModeLocal {
+		return "force_local"
+	}
+	return "not eligible for serverless"
+}
+
+// configHash digests what a function runs with besides its code. The environment is hashed,
+// never stored, because it may hold secrets.
+func configHash(spec JobSpec, p Planned) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "entry=%s\nmemory=%d\ntimeout=%d\npure=%t\n", p.Name, p.Analysis.MemoryMB, p.Analysis.TimeoutMS, p.Analysis.Pure)
+	keys := sortedKeys(spec.Environment)
+	for _, k := range keys {
+		fmt.Fprintf(h, "env %q=%q\n", k, spec.Environment[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+func sortDeployments(ds []platform.Deployment) {
+	sort.Slice(ds, func(i, j int) bool {
+		if ds[i].Platform != ds[j].Platform {
+			return ds[i].Platform < ds[j].Platform
+		}
+		return ds[i].Region < ds[j].Region
+	})
+}

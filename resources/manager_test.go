@@ -1,0 +1,332 @@
+package resources
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/serverless-blueprint/blueprint/job"
+	"github.com/serverless-blueprint/blueprint/platform"
+)
+
+type fixture struct {
+	m   *Manager
+	dep *fakeDeployer
+	src *fakeSource
+	an  *fakeAnalyzer
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dep := newFakeDeployer("wasm", "local-a", "local-b")
+	src := &fakeSource{hashes: map[string]string{"./jobs": "sha256:one", "./other": "sha256:other"}}
+	an := &fakeAnalyzer{pkgs: map[string][]job.Analysis{
+		"./jobs": {
+			{Name: "resize_image", Function: "ResizeImage", Pure: true, Deterministic: true, Eligible: true, MemoryMB: 128, TimeoutMS: 3000, Mode: job.ModeAuto},
+			{Name: "write_file", Function: "WriteFile", Eligible: false, MemoryMB: 128, TimeoutMS: 3000, Mode: job.ModeAuto,
+				Findings: []job.Finding{{Kind: "file_write", Message: "writes a local file", Position: "jobs.go:10:2"}}},
+		},
+		"./other": {},
+	}}
+	m, err := NewManager(Settings{
+		Deployers:  map[string]platform.Deployer{"wasm": dep},
+		Analyzer:   an,
+		SourceHash: src.hash,
+		Builders:   map[string]Builder{"wasm": BuilderFunc(src.build)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{m: m, dep: dep, src: src, an: an}
+}
+
+var resizeSpec = JobSpec{Package: "./jobs", Function: "ResizeImage"}
+
+func TestPlan(t *testing.T) {
+	f := newFixture(t)
+	p, err := f.m.Plan(context.Background(), resizeSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Target{{"wasm", "local-a"}, {"wasm", "local-b"}}
+	if p.Name != "resize_image" || !p.Eligible || p.SourceHash != "sha256:one" || !reflect.DeepEqual(p.Targets, want) {
+		t.Fatalf("plan = %+v", p)
+	}
+	if f.dep.deploys != 0 || f.src.builds != 0 {
+		t.Fatal("plan must not build or deploy")
+	}
+}
+
+func TestPlanOverrides(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	tests := []struct {
+		name        string
+		spec        JobSpec
+		eligible    bool
+		targets     int
+		findingKind string
+		memory      int64
+		timeoutMS   int64
+	}{
+		{"ineligible stays home", JobSpec{Package: "./jobs", Function: "WriteFile"}, false, 0, "", 128, 3000},
+		{"force_serverless deploys and warns", JobSpec{Package: "./jobs", Function: "WriteFile", ForceServerless: true}, true, 2, FindingForcedServerless, 128, 3000},
+		{"force_local deploys nowhere", JobSpec{Package: "./jobs", Function: "ResizeImage", ForceLocal: true}, false, 0, FindingForcedLocal, 128, 3000},
+		{"memory and timeout", JobSpec{Package: "./jobs", Function: "ResizeImage", MemoryMB: 512, TimeoutS: 9}, true, 2, "", 512, 9000},
+		{"one region", JobSpec{Package: "./jobs", Function: "ResizeImage", Regions: []string{"local-b"}}, true, 1, "", 128, 3000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := f.m.Plan(ctx, tt.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Eligible != tt.eligible || len(p.Targets) != tt.targets || p.Analysis.MemoryMB != tt.memory || p.Analysis.TimeoutMS != tt.timeoutMS {
+				t.Fatalf("plan = %+v", p)
+			}
+			if tt.findingKind != "" && !hasFinding(p.Analysis, tt.findingKind) {
+				t.Fatalf("findings %+v lack %s", p.Analysis.Findings, tt.findingKind)
+			}
+		})
+	}
+}
+
+func hasFinding(a job.Analysis, kind string) bool {
+	for _, f := range a.Findings {
+		if f.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+func TestPlanBadInput(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		spec  JobSpec
+		field string
+		text  string
+	}{
+		{"no package", JobSpec{Function: "X"}, "package", "package is empty"},
+		{"missing dir", JobSpec{Package: "./nope", Function: "X"}, "package", "analyzing package ./nope"},
+		{"no such function", JobSpec{Package: "./jobs", Function: "Nope"}, "function", "its job functions are ResizeImage, WriteFile"},
+		{"no jobs at all", JobSpec{Package: "./other", Function: "Nope"}, "function", "has no //blueprint:job functions"},
+		{"unknown region", JobSpec{Package: "./jobs", Function: "ResizeImage", Regions: []string{"mars"}}, "regions", `region "mars" is not configured`},
+		{"unknown platform", JobSpec{Package: "./jobs", Function: "ResizeImage", Platforms: []string{"aws_lambda"}}, "platforms", `platform "aws_lambda" is not configured`},
+		{"both forces", JobSpec{Package: "./jobs", Function: "ResizeImage", ForceLocal: true, ForceServerless: true}, "force_local", "at most one"},
+		{"negative memory", JobSpec{Package: "./jobs", Function: "ResizeImage", MemoryMB: -1}, "memory_mb", "must be positive"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.m.Plan(ctx, tt.spec)
+			se, ok := IsSpecError(err)
+			if !ok {
+				t.Fatalf("error %v is not a spec error", err)
+			}
+			if se.Field != tt.field || !strings.Contains(err.Error(), tt.text) {
+				t.Fatalf("error = %q on %q, want %q on %q", err, se.Field, tt.text, tt.field)
+			}
+		})
+	}
+}
+
+func TestCreateReadDelete(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	st, err := f.m.Create(ctx, JobSpec{Package: "./jobs", Function: "ResizeImage", Environment: map[string]string{"K": "v"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Deployments) != 2 || st.ArtifactSHA256 != "art-sha256:one" || f.src.builds != 1 {
+		t.Fatalf("state = %+v, builds = %d", st, f.src.builds)
+	}
+	got, _ := f.dep.Get(ctx, "local-a", "resize_image")
+	for k, v := range map[string]string{platform.TagJob: "resize_image", platform.TagPackage: "./jobs", platform.TagFunction: "ResizeImage", platform.TagSourceHash: "sha256:one"} {
+		if got.Tags[k] != v {
+			t.Fatalf("tag %s = %q, want %q", k, got.Tags[k], v)
+		}
+	}
+	read, err := f.m.Read(ctx, st)
+	if err != nil || !reflect.DeepEqual(read.Targets(), st.Targets()) {
+		t.Fatalf("read = %+v, %v", read, err)
+	}
+
+	// Drift: one function vanished out of band.
+	_ = f.dep.Delete(ctx, "local-b", "resize_image")
+	read, err = f.m.Read(ctx, st)
+	if err != nil || len(read.Deployments) != 1 || read.Deployments[0].Region != "local-a" {
+		t.Fatalf("read after drift = %+v, %v", read, err)
+	}
+	p, _ := f.m.Plan(ctx, resizeSpec)
+	if why := Changes(read, p); len(why) != 1 || !strings.Contains(why[0], "missing deployment: wasm/local-b") {
+		t.Fatalf("changes = %v", why)
+	}
+
+	if err := f.m.Delete(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if k := f.dep.keys(); len(k) != 0 {
+		t.Fatalf("left behind: %v", k)
+	}
+}
+
+func TestCreatePartialFailure(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.dep.failRegions["local-b"] = errors.New("host unreachable")
+	st, err := f.m.Create(ctx, resizeSpec)
+	var pe *PartialError
+	if !errors.As(err, &pe) || !reflect.DeepEqual(pe.FailedRegions(), []string{"local-b"}) || !strings.Contains(err.Error(), "local-b") {
+		t.Fatalf("error = %v", err)
+	}
+	// The state holds exactly what exists: nothing is orphaned.
+	if len(st.Deployments) != 1 || st.Deployments[0].Region != "local-a" || !reflect.DeepEqual(f.dep.keys(), []string{"local-a/resize_image"}) {
+		t.Fatalf("state = %+v, platform = %v", st.Deployments, f.dep.keys())
+	}
+	// Next apply converges.
+	delete(f.dep.failRegions, "local-b")
+	st, err = f.m.Update(ctx, resizeSpec, st)
+	if err != nil || len(st.Deployments) != 2 {
+		t.Fatalf("update = %+v, %v", st, err)
+	}
+}
+
+func TestUpdate(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	st, err := f.m.Create(ctx, resizeSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deploys := f.dep.deploys
+
+	// Nothing changed: nothing is rebuilt or redeployed.
+	st, err = f.m.Update(ctx, resizeSpec, st)
+	if err != nil || f.dep.deploys != deploys || f.src.builds != 1 {
+		t.Fatalf("no-op update deployed %d, built %d: %v", f.dep.deploys-deploys, f.src.builds, err)
+	}
+
+	// Code change: every target gets the new artifact.
+	f.src.set("./jobs", "sha256:two")
+	st, err = f.m.Update(ctx, resizeSpec, st)
+	if err != nil || f.dep.deploys != deploys+2 || st.ArtifactSHA256 != "art-sha256:two" || st.SourceHash != "sha256:two" {
+		t.Fatalf("code change: %+v, %v", st, err)
+	}
+	for _, d := range st.Deployments {
+		if d.CodeSHA256 != "art-sha256:two" {
+			t.Fatalf("deployment %+v not updated", d)
+		}
+	}
+
+	// Environment change only: redeploy (config hash differs), same artifact.
+	deploys = f.dep.deploys
+	envSpec := resizeSpec
+	envSpec.Environment = map[string]string{"MODE": "fast"}
+	st, err = f.m.Update(ctx, envSpec, st)
+	if err != nil || f.dep.deploys != deploys+2 {
+		t.Fatalf("env change deployed %d: %v", f.dep.deploys-deploys, err)
+	}
+
+	// Fewer regions: the dropped one is deleted.
+	oneRegion := envSpec
+	oneRegion.Regions = []string{"local-a"}
+	st, err = f.m.Update(ctx, oneRegion, st)
+	if err != nil || len(st.Deployments) != 1 || !reflect.DeepEqual(f.dep.keys(), []string{"local-a/resize_image"}) {
+		t.Fatalf("region removal: %+v, %v, %v", st.Deployments, f.dep.keys(), err)
+	}
+
+	// force_local: everything is removed.
+	local := resizeSpec
+	local.ForceLocal = true
+	st, err = f.m.Update(ctx, local, st)
+	if err != nil || len(st.Deployments) != 0 || len(f.dep.keys()) != 0 || st.Eligible {
+		t.Fatalf("force_local: %+v, %v, %v", st, f.dep.keys(), err)
+	}
+}
+
+func TestUpdateFailedRedeployKeepsOldFunction(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	st, err := f.m.Create(ctx, resizeSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.src.set("./jobs", "sha256:two")
+	f.dep.failRegions["local-a"] = errors.New("disk full")
+	st, err = f.m.Update(ctx, resizeSpec, st)
+	if err == nil || !strings.Contains(err.Error(), "local-a") {
+		t.Fatalf("error = %v", err)
+	}
+	if len(st.Deployments) != 2 {
+		t.Fatalf("the old function in local-a must stay in state: %+v", st.Deployments)
+	}
+	p, _ := f.m.Plan(ctx, resizeSpec)
+	if why := Changes(st, p); len(why) == 0 {
+		t.Fatal("a stale deployment must show up as a change so the next apply retries it")
+	}
+}
+
+func TestReadUnreachable(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	st, err := f.m.Create(ctx, resizeSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.dep.getErr["local-b"] = errors.New("connection refused")
+	read, err := f.m.Read(ctx, st)
+	if err == nil || !strings.Contains(err.Error(), "local-b") {
+		t.Fatalf("error = %v", err)
+	}
+	if len(read.Deployments) != 2 {
+		t.Fatal("an unreachable region is not drift: keep its deployment")
+	}
+}
+
+func TestImport(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	created, err := f.m.Create(ctx, resizeSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, spec, err := f.m.Import(ctx, "resize_image")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Package != "./jobs" || spec.Function != "ResizeImage" {
+		t.Fatalf("spec = %+v", spec)
+	}
+	// Tags are not part of what engines store, so compare without them.
+	strip := func(s JobState) JobState {
+		for i := range s.Deployments {
+			s.Deployments[i].Tags = nil
+		}
+		return s
+	}
+	if !reflect.DeepEqual(strip(st), strip(created)) {
+		t.Fatalf("imported\n%+v\ncreated\n%+v", st, created)
+	}
+	if _, _, err := f.m.Import(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("import of unknown job: %v", err)
+	}
+}
+
+func TestNewManagerValidates(t *testing.T) {
+	dep := newFakeDeployer("wasm", "local-a")
+	an := &fakeAnalyzer{}
+	for name, s := range map[string]Settings{
+		"no analyzer":      {Deployers: map[string]platform.Deployer{"wasm": dep}},
+		"no deployers":     {Analyzer: an},
+		"unknown platform": {Analyzer: an, Deployers: map[string]platform.Deployer{"wasm": dep}, Platforms: []string{"gcp_functions"}},
+		"unknown region":   {Analyzer: an, Deployers: map[string]platform.Deployer{"wasm": dep}, Regions: []string{"local-z"}},
+	} {
+		if _, err := NewManager(s); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}

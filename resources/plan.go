@@ -1,0 +1,187 @@
+package resources
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/serverless-blueprint/blueprint/job"
+)
+
+// SpecError is bad input in a job spec. Field names the spec attribute to fix ("package",
+// "function", "regions", ...) so engines can point at it.
+type SpecError struct {
+	Field   string
+	Message string
+	Err     error // the underlying cause (an analysis error, for instance), if any
+}
+
+func (e *SpecError) Error() string {
+	if e.Err != nil {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+func (e *SpecError) Unwrap() error { return e.Err }
+
+// FindingForcedServerless marks a job deployed although the analysis found it ineligible.
+const FindingForcedServerless = "forced_serverless"
+
+// FindingForcedLocal marks a job kept off every platform by force_local.
+const FindingForcedLocal = "forced_local"
+
+// Plan analyzes the job's package, hashes its source and works out where it would be
+// deployed. It changes nothing, so engines call it while planning.
+func (m *Manager) Plan(ctx context.Context, spec JobSpec) (Planned, error) {
+	if err := validateSpec(spec); err != nil {
+		return Planned{}, err
+	}
+	analysis, err := m.analyzeJob(ctx, spec)
+	if err != nil {
+		return Planned{}, err
+	}
+	targets, err := m.targets(spec)
+	if err != nil {
+		return Planned{}, err
+	}
+	hash, err := m.settings.SourceHash(ctx, spec.Package)
+	if err != nil {
+		return Planned{}, &SpecError{Field: "package", Message: fmt.Sprintf("hashing the source of package %s", spec.Package), Err: err}
+	}
+	analysis = applyOverrides(analysis, spec)
+	p := Planned{Name: analysis.Name, Analysis: analysis, Eligible: analysis.Eligible, SourceHash: hash}
+	if p.Eligible {
+		p.Targets = targets
+	}
+	return p, nil
+}
+
+func validateSpec(spec JobSpec) error {
+	switch {
+	case strings.TrimSpace(spec.Package) == "":
+		return &SpecError{Field: "package", Message: "package is empty: set it to the directory of the Go package that holds the job"}
+	case strings.TrimSpace(spec.Function) == "":
+		return &SpecError{Field: "function", Message: "function is empty: set it to the name of a Go function marked //blueprint:job"}
+	case spec.ForceServerless && spec.ForceLocal:
+		return &SpecError{Field: "force_local", Message: "force_serverless and force_local are both true: set at most one of them"}
+	case spec.MemoryMB < 0:
+		return &SpecError{Field: "memory_mb", Message: fmt.Sprintf("memory_mb is %d: it must be positive (or left unset to use the analysis)", spec.MemoryMB)}
+	case spec.TimeoutS < 0:
+		return &SpecError{Field: "timeout_s", Message: fmt.Sprintf("timeout_s is %d: it must be positive (or left unset to use the analysis)", spec.TimeoutS)}
+	}
+	for k := range spec.Environment {
+		if k == "" || strings.ContainsAny(k, "=\x00") {
+			return &SpecError{Field: "environment", Message: fmt.Sprintf("environment variable name %q is not valid: names must be non-empty and contain no '='", k)}
+		}
+	}
+	return nil
+}
+
+func (m *Manager) analyzeJob(ctx context.Context, spec JobSpec) (job.Analysis, error) {
+	pkg, err := m.settings.Analyzer.Analyze(ctx, spec.Package)
+	if err != nil {
+		return job.Analysis{}, &SpecError{Field: "package", Message: fmt.Sprintf("analyzing package %s", spec.Package), Err: err}
+	}
+	names := make([]string, 0, len(pkg.Jobs))
+	for _, a := range pkg.Jobs {
+		if a.Function == spec.Function {
+			return a, nil
+		}
+		names = append(names, a.Function)
+	}
+	sort.Strings(names)
+	have := "it has no //blueprint:job functions"
+	if len(names) > 0 {
+		have = "its job functions are " + strings.Join(names, ", ")
+	}
+	return job.Analysis{}, &SpecError{Field: "function", Message: fmt.Sprintf(
+		"package %s has no function %s marked //blueprint:job (%s): add the directive to the function's doc comment or fix the name",
+		spec.Package, spec.Function, have)}
+}
+
+func applyOverrides(a job.Analysis, spec JobSpec) job.Analysis {
+	// Copy the slices: the analyzer may cache and share its result.
+	a.Findings = append([]job.Finding(nil), a.Findings...)
+	a.NetworkCalls = append([]string(nil), a.NetworkCalls...)
+	if spec.MemoryMB > 0 {
+		a.MemoryMB = spec.MemoryMB
+	}
+	if spec.TimeoutS > 0 {
+		a.TimeoutMS = spec.TimeoutS * 1000
+	}
+	switch {
+	case spec.ForceLocal:
+		a.Eligible = false
+		a.Mode = job.ModeLocal
+		a.Findings = append(a.Findings, job.Finding{Kind: FindingForcedLocal,
+			Message: "force_local is set: the job is deployed nowhere and always runs on the VM"})
+	case spec.ForceServerless:
+		if !a.Eligible {
+			a.Findings = append(a.Findings, job.Finding{Kind: FindingForcedServerless,
+				Message: "force_serverless is set although the analysis found the job not eligible for serverless: the findings above may make it fail or behave differently there"})
+		}
+		a.Eligible = true
+		a.Mode = job.ModeServerless
+	}
+	return a
+}
+
+// targets is platforms x regions from the spec, else from the provider settings, else every
+// region each configured platform knows.
+func (m *Manager) targets(spec JobSpec) ([]Target, error) {
+	platforms, field := spec.Platforms, "platforms"
+	if len(platforms) == 0 {
+		platforms, field = m.settings.Platforms, ""
+	}
+	if len(platforms) == 0 {
+		platforms = sortedKeys(m.settings.Deployers)
+	}
+	regions, regionField := spec.Regions, "regions"
+	if len(regions) == 0 {
+		regions, regionField = m.settings.Regions, ""
+	}
+	var out []Target
+	seen := map[Target]bool{}
+	for _, p := range platforms {
+		d, ok := m.settings.Deployers[p]
+		if !ok {
+			return nil, &SpecError{Field: field, Message: fmt.Sprintf("platform %q is not configured in the provider: add its block or use one of %v", p, sortedKeys(m.settings.Deployers))}
+		}
+		known := d.Regions()
+		rs := regions
+		if len(rs) == 0 {
+			rs = known
+		}
+		for _, r := range rs {
+			if !contains(known, r) {
+				return nil, &SpecError{Field: regionField, Message: fmt.Sprintf("region %q is not configured for platform %s: add it to the provider's %s block or use one of %v", r, p, p, known)}
+			}
+			t := Target{Platform: p, Region: r}
+			if !seen[t] {
+				seen[t] = true
+				out = append(out, t)
+			}
+		}
+	}
+	sortTargets(out)
+	return out, nil
+}
+
+func sortTargets(ts []Target) {
+	sort.Slice(ts, func(i, j int) bool {
+		if ts[i].Platform != ts[j].Platform {
+			return ts[i].Platform < ts[j].Platform
+		}
+		return ts[i].Region < ts[j].Region
+	})
+}
+
+// IsSpecError reports whether err is bad input (as opposed to a platform failure) and returns it.
+func IsSpecError(err error) (*SpecError, bool) {
+	var se *SpecError
+	ok := errors.As(err, &se)
+	return se, ok
+}
