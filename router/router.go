@@ -30,13 +30,13 @@ func (t Target) String() string {
 type Reason uint8
 
 const (
-	ReasonModeLocal         Reason = iota // the job or the user asked for local only
-	ReasonNotEligible                     // the analysis found something that only exists on this machine
-	ReasonModeServerless                  // the job or the user asked for serverless
-	ReasonLocalCapacity                   // every local slot is busy
-	ReasonLargeInput                      // the input is above the local threshold
-	ReasonLocalHasCapacity                // auto mode with room locally: local is cheapest and fastest
-	ReasonNoHealthyRegion                 // wanted to offload, but every region is failing or none is deployed
+	ReasonModeLocal        Reason = iota // the job or the user asked for local only
+	ReasonNotEligible                    // the analysis found something that only exists on this machine
+	ReasonModeServerless                 // the job or the user asked for serverless
+	ReasonLocalCapacity                  // every local slot is busy
+	ReasonLargeInput                     // the input is above the local threshold
+	ReasonLocalHasCapacity               // auto mode with room locally: local is cheapest and fastest
+	ReasonNoHealthyRegion                // wanted to offload, but every region is failing or none is deployed
 	numReasons
 )
 
