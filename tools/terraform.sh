@@ -47,5 +47,5 @@ while kill -0 "$build" 2>/dev/null; do
 done
 wait "$build"
 mv "$tmp/terraform" "$bin"
-echo "tools: built $("$bin" version | head -n1) in $(($(date +%s) - start))s" >&2
+echo "tools: built $(TF_CLI_CONFIG_FILE=/dev/null "$bin" version | head -n1) in $(($(date +%s) - start))s" >&2
 echo "$bin"
