@@ -1,0 +1,3 @@
+module example.com/plainjobs
+
+go 1.26
