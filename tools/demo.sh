@@ -80,12 +80,22 @@ done
 say "terraform init + apply (examples/terraform/quickstart, terraform at $TF)"
 mkdir -p "$work/tf"
 cp "$root/examples/terraform/quickstart/main.tf" "$work/tf/"
+# The provider is installed from a filesystem mirror generated here, so that `terraform init`
+# really runs and never asks the registry. (With dev_overrides, init fails offline: it still
+# queries the registry for the overridden provider.)
+provider_version=0.1.0
+mirror="$work/mirror/registry.terraform.io/serverless-blueprint/blueprint/$provider_version/$(go env GOOS)_$(go env GOARCH)"
+mkdir -p "$mirror"
+cp "$bin/terraform-provider-blueprint" "$mirror/terraform-provider-blueprint_v$provider_version"
 cat >"$work/terraformrc" <<EOT
 provider_installation {
-  dev_overrides {
-    "serverless-blueprint/blueprint" = "$bin"
+  filesystem_mirror {
+    path    = "$work/mirror"
+    include = ["serverless-blueprint/blueprint"]
   }
-  direct {}
+  direct {
+    exclude = ["serverless-blueprint/blueprint"]
+  }
 }
 EOT
 export TF_CLI_CONFIG_FILE="$work/terraformrc"
