@@ -1,0 +1,29 @@
+package packager
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/serverless-blueprint/blueprint/platform/wasm"
+)
+
+// The wrapper template is the guest half of the ABI in platform/wasm/abi.go; keep them in step.
+func TestWrapperMatchesRuntimeABI(t *testing.T) {
+	if abiVersion != wasm.ABIVersion {
+		t.Fatalf("packager ABI %d, runtime ABI %d", abiVersion, wasm.ABIVersion)
+	}
+	for _, want := range []string{
+		"//go:wasmexport " + wasm.ExportAlloc,
+		"//go:wasmexport " + wasm.ExportInvoke,
+		"//go:wasmexport " + wasm.ExportABIVersion,
+		"//go:wasmimport " + wasm.HostModule + " " + wasm.ImportStateGet,
+		"//go:wasmimport " + wasm.HostModule + " " + wasm.ImportStatePut,
+		`"` + wasm.ErrorTypePanic + `"`,
+		`"` + wasm.ErrorTypeInvalidInput + `"`,
+		`"` + wasm.ErrorTypeOutput + `"`,
+	} {
+		if !strings.Contains(wrapperTemplateText, want) {
+			t.Errorf("wrapper template lacks %s", want)
+		}
+	}
+}
