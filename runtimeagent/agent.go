@@ -1,0 +1,249 @@
+package runtimeagent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/serverless-blueprint/blueprint/manifest"
+	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/router"
+)
+
+// DefaultMaxBodyBytes matches AWS Lambda's synchronous payload limit, so a job that runs here
+// also fits when offloaded.
+const DefaultMaxBodyBytes = 6 << 20
+
+// Config configures an Agent. Zero values are sensible defaults unless a field says otherwise.
+type Config struct {
+	// StatePath is the manifest source (a terraform.tfstate path); required.
+	StatePath string
+	// Policy is the routing policy. LocalCapacity also sizes the local execution slots.
+	Policy router.Policy
+	// MaxBodyBytes bounds a run's input; 0 = DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// PollInterval is how often the state file is checked for changes; 0 = 1 s.
+	PollInterval time.Duration
+	// Local runs jobs on this machine. Required: cmd/blueprint-agent passes a wasm executor.
+	Local LocalExecutor
+	// Invokers run deployments remotely, by platform name (platform.Deployment.Platform).
+	Invokers map[string]platform.Invoker
+	// Logger; nil = no logs.
+	Logger hclog.Logger
+}
+
+// LocalExecutor runs a job on this machine.
+type LocalExecutor interface {
+	// Execute runs j with the JSON input. A job error is a *platform.FunctionError. When the
+	// executor could not even start the job (no artifact, module fetch failed) the error wraps
+	// ErrLocalUnavailable, so the agent may offload instead: the job has not run.
+	Execute(ctx context.Context, m *manifest.Manifest, j *manifest.Job, input []byte) ([]byte, error)
+}
+
+// ErrLocalUnavailable marks local failures that happened before the job started.
+var ErrLocalUnavailable = errors.New("local execution unavailable")
+
+// Agent routes job executions. Create it with New, serve Handler, and call Run to follow the
+// state file.
+type Agent struct {
+	cfg      Config
+	log      hclog.Logger
+	current  atomic.Pointer[snapshot]
+	metrics  *metrics
+	trigger  chan struct{}
+	slots    chan struct{} // local execution slots
+	inFlight atomic.Int64  // local executions running now; feeds the router
+	capacity int           // routing capacity as the router sees it (negative = none)
+
+	statsMu sync.Mutex
+	stats   map[statsKey]*router.RegionStats // survives manifest reloads
+
+	lastBad fileSignature // the signature of a state that failed to load, so it is logged once
+}
+
+// snapshot is one loaded manifest with everything derived from it; swapped atomically so that
+// a request in progress keeps using the manifest it started with.
+type snapshot struct {
+	manifest *manifest.Manifest
+	jobs     map[string]*jobEntry
+	sig      fileSignature
+	loadedAt time.Time
+}
+
+type jobEntry struct {
+	job   *manifest.Job
+	mode  string
+	stats []*router.RegionStats // one per job.Deployments entry, same order
+}
+
+type statsKey struct{ job, platform, region, endpoint string }
+
+type fileSignature struct {
+	modTime time.Time
+	size    int64
+}
+
+// New loads the manifest once (an error here is fatal: there is nothing to route) and returns
+// an agent ready to serve.
+func New(ctx context.Context, cfg Config) (*Agent, error) {
+	if cfg.StatePath == "" {
+		return nil, errors.New("runtime agent: no state path; pass --state with the path of terraform.tfstate")
+	}
+	if cfg.Local == nil {
+		return nil, errors.New("runtime agent: no local executor configured")
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	capacity := cfg.Policy.LocalCapacity
+	if capacity == 0 {
+		capacity = defaultCapacity()
+	}
+	// Jobs that must run here (local mode, ineligible) still need one slot when the policy
+	// offloads everything else.
+	slots := capacity
+	if slots < 1 {
+		slots = 1
+	}
+	a := &Agent{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		metrics:  newMetrics(),
+		trigger:  make(chan struct{}, 1),
+		slots:    make(chan struct{}, slots),
+		capacity: capacity,
+		stats:    map[statsKey]*router.RegionStats{},
+	}
+	a.cfg.Policy.LocalCapacity = capacity
+	a.metrics.localCapacity.Store(int64(max(capacity, 0)))
+	if err := a.reload(ctx); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Manifest returns the manifest in use now.
+func (a *Agent) Manifest() *manifest.Manifest { return a.current.Load().manifest }
+
+// Trigger asks Run to re-read the state now instead of at the next poll. It never blocks.
+func (a *Agent) Trigger() {
+	select {
+	case a.trigger <- struct{}{}:
+	default:
+	}
+}
+
+// Run follows the state file until ctx ends: when its size or modification time changes it is
+// read again and swapped in atomically; a state that fails to load leaves the old manifest in
+// place (and is logged once).
+func (a *Agent) Run(ctx context.Context) error {
+	log := a.log.Named("manifest")
+	ticker := time.NewTicker(a.cfg.PollInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		case <-a.trigger:
+		}
+		sig, err := statSignature(a.cfg.StatePath)
+		if err != nil {
+			if sig != a.lastBad {
+				log.Error("cannot read the state file; keeping the current manifest", "path", a.cfg.StatePath, "error", err)
+				a.lastBad = sig
+			}
+			continue
+		}
+		if sig == a.current.Load().sig || sig == a.lastBad {
+			continue
+		}
+		if err := a.reload(ctx); err != nil {
+			a.metrics.reloads("error")
+			log.Error("new state does not load; keeping the current manifest", "path", a.cfg.StatePath, "error", err)
+			a.lastBad = sig
+			continue
+		}
+		a.metrics.reloads("ok")
+	}
+}
+
+func statSignature(path string) (fileSignature, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileSignature{}, err
+	}
+	return fileSignature{modTime: fi.ModTime(), size: fi.Size()}, nil
+}
+
+func (a *Agent) reload(ctx context.Context) error {
+	before, statErr := statSignature(a.cfg.StatePath)
+	m, err := manifest.Load(ctx, a.cfg.StatePath) // its errors say what to fix; prefer them
+	if err != nil {
+		return fmt.Errorf("runtime agent: %w", err)
+	}
+	if statErr != nil {
+		return fmt.Errorf("runtime agent: reading state: %w", statErr)
+	}
+	after, err := statSignature(a.cfg.StatePath)
+	if err != nil {
+		return fmt.Errorf("runtime agent: reading state: %w", err)
+	}
+	if after != before {
+		// Terraform was writing while we read; what we parsed is consistent JSON, but remember
+		// no signature so the next poll reads the final file.
+		after = fileSignature{}
+	}
+	snap := &snapshot{manifest: m, jobs: make(map[string]*jobEntry, len(m.Jobs)), sig: after, loadedAt: time.Now()}
+	a.statsMu.Lock()
+	for i := range m.Jobs {
+		j := &m.Jobs[i]
+		e := &jobEntry{job: j, mode: j.Mode(), stats: make([]*router.RegionStats, len(j.Deployments))}
+		for k, d := range j.Deployments {
+			key := statsKey{j.Name, d.Platform, d.Region, d.Endpoint}
+			s := a.stats[key]
+			if s == nil {
+				s = &router.RegionStats{}
+				a.stats[key] = s
+			}
+			e.stats[k] = s
+		}
+		snap.jobs[j.Name] = e
+	}
+	a.statsMu.Unlock()
+	prev := a.current.Swap(snap)
+	a.metrics.manifestSerial.Store(m.Serial)
+	a.metrics.manifestJobs.Store(int64(len(m.Jobs)))
+	if prev == nil {
+		a.log.Named("manifest").Info("manifest loaded", "path", m.Source, "serial", m.Serial, "jobs", len(m.Jobs))
+	} else {
+		a.log.Named("manifest").Info("manifest reloaded", "path", m.Source, "serial", m.Serial, "previous_serial", prev.manifest.Serial, "jobs", len(m.Jobs))
+	}
+	return nil
+}
+
+// Handler serves the agent's HTTP API (see docs/agent-api.md).
+func (a *Agent) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/jobs/{spec}", a.handleRun)
+	mux.HandleFunc("GET /v1/jobs", a.handleList)
+	mux.HandleFunc("GET /healthz", a.handleHealth)
+	mux.HandleFunc("GET /metrics", a.handleMetrics)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no endpoint %s %s; see docs/agent-api.md", r.Method, r.URL.Path))
+	})
+	return mux
+}

@@ -1,0 +1,557 @@
+package runtimeagent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/serverless-blueprint/blueprint/manifest"
+	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/router"
+)
+
+// stateJob is one blueprint_job instance for writeState.
+type stateJob struct {
+	name        string
+	pure        bool
+	eligible    bool
+	forceLocal  bool
+	environment map[string]string
+	regions     []string // deployments on platform "fake", endpoint "fake://<region>"
+}
+
+// writeState writes a terraform.tfstate v4 the way Terraform does (same keys, nulls for unset
+// optional attributes).
+func writeState(t testing.TB, path string, serial int, jobs ...stateJob) {
+	t.Helper()
+	var resources []any
+	for _, j := range jobs {
+		deps := []map[string]any{}
+		for _, r := range j.regions {
+			deps = append(deps, map[string]any{"platform": "fake", "region": r, "function_id": j.name, "version": "1", "endpoint": "fake://" + r, "code_sha256": "abc"})
+		}
+		var forceLocal any
+		if j.forceLocal {
+			forceLocal = true
+		}
+		var env any
+		if j.environment != nil {
+			env = j.environment
+		}
+		resources = append(resources, map[string]any{
+			"mode": "managed", "type": "blueprint_job", "name": j.name,
+			"provider": `provider["registry.terraform.io/serverless-blueprint/blueprint"]`,
+			"instances": []any{map[string]any{
+				"schema_version": 0,
+				"attributes": map[string]any{
+					"id": j.name, "name": j.name, "package": "./jobs", "function": "F" + j.name,
+					"force_serverless": nil, "force_local": forceLocal, "memory_mb": nil, "timeout_s": nil,
+					"platforms": nil, "regions": nil, "environment": env,
+					"analysis": map[string]any{"name": j.name, "function": "F" + j.name, "pure": j.pure, "deterministic": j.pure,
+						"requires_state": false, "network_calls": []string{}, "max_duration_ms": 100, "memory_mb": 128, "timeout_ms": 2000,
+						"mode": "auto", "eligible": j.eligible, "input_type": "", "output_type": "", "findings": []any{}},
+					"eligible": j.eligible, "source_hash": "sha256:00", "artifact_sha256": "abc", "deployments": deps,
+				},
+				"sensitive_attributes": []any{},
+			}},
+		})
+	}
+	data, err := json.MarshalIndent(map[string]any{"version": 4, "terraform_version": "1.5.7", "serial": serial, "lineage": "test", "outputs": map[string]any{}, "resources": resources, "check_results": nil}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Write then rename, as a careful writer would; the agent must also cope with in-place writes.
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fakeLocal echoes {"ran":"local","input":...}; input {"fail":"job"} gives a job error.
+type fakeLocal struct {
+	calls   atomic.Int64
+	block   chan struct{} // when set, Execute waits on it
+	started chan struct{}
+	err     error
+}
+
+func (f *fakeLocal) Execute(ctx context.Context, m *manifest.Manifest, j *manifest.Job, input []byte) ([]byte, error) {
+	f.calls.Add(1)
+	if f.started != nil {
+		f.started <- struct{}{}
+	}
+	if f.block != nil {
+		select {
+		case <-f.block:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if f.err != nil {
+		return nil, f.err
+	}
+	if bytes.Contains(input, []byte(`"fail"`)) {
+		return nil, &platform.FunctionError{Type: "BadInput", Message: "local says no"}
+	}
+	return []byte(fmt.Sprintf(`{"ran":"local","job":%q,"input":%s}`, j.Name, input)), nil
+}
+
+// fakeRemote answers per region; regions in down fail with a transport error.
+type fakeRemote struct {
+	mu    sync.Mutex
+	down  map[string]bool
+	calls map[string]int
+	delay map[string]time.Duration
+}
+
+func newFakeRemote() *fakeRemote {
+	return &fakeRemote{down: map[string]bool{}, calls: map[string]int{}, delay: map[string]time.Duration{}}
+}
+
+func (f *fakeRemote) Invoke(ctx context.Context, d platform.Deployment, input []byte) ([]byte, error) {
+	f.mu.Lock()
+	f.calls[d.Region]++
+	down, delay := f.down[d.Region], f.delay[d.Region]
+	f.mu.Unlock()
+	if delay > 0 {
+		time.Sleep(delay)
+	}
+	if down {
+		return nil, fmt.Errorf("region %s: connection refused", d.Region)
+	}
+	if bytes.Contains(input, []byte(`"fail"`)) {
+		return nil, &platform.FunctionError{Type: "BadInput", Message: "remote says no"}
+	}
+	return []byte(fmt.Sprintf(`{"ran":%q}`, d.Region)), nil
+}
+
+func (f *fakeRemote) setDown(region string, down bool) {
+	f.mu.Lock()
+	f.down[region] = down
+	f.mu.Unlock()
+}
+
+func (f *fakeRemote) count(region string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[region]
+}
+
+type fixture struct {
+	agent  *Agent
+	srv    *httptest.Server
+	state  string
+	local  *fakeLocal
+	remote *fakeRemote
+}
+
+var defaultJobs = []stateJob{
+	{name: "resize", pure: true, eligible: true, regions: []string{"a", "b"}, environment: map[string]string{"SECRET": "hunter2"}},
+	{name: "charge", pure: false, eligible: true, regions: []string{"a", "b"}},
+	{name: "audit", eligible: false},
+}
+
+func newFixture(t *testing.T, policy router.Policy, jobs ...stateJob) *fixture {
+	t.Helper()
+	if len(jobs) == 0 {
+		jobs = defaultJobs
+	}
+	f := &fixture{state: filepath.Join(t.TempDir(), "terraform.tfstate"), local: &fakeLocal{}, remote: newFakeRemote()}
+	writeState(t, f.state, 1, jobs...)
+	a, err := New(context.Background(), Config{
+		StatePath: f.state, Policy: policy, MaxBodyBytes: 1024, PollInterval: 20 * time.Millisecond,
+		Local: f.local, Invokers: map[string]platform.Invoker{"fake": f.remote},
+		Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.agent = a
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.Run(ctx); close(done) }()
+	f.srv = httptest.NewServer(a.Handler())
+	t.Cleanup(func() { f.srv.Close(); cancel(); <-done })
+	return f
+}
+
+type response struct {
+	status int
+	run    RunResponse
+	err    ErrorBody
+	raw    string
+}
+
+func (f *fixture) run(t *testing.T, name, body string) response {
+	t.Helper()
+	resp, err := http.Post(f.srv.URL+"/v1/jobs/"+name+":run", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	r := response{status: resp.StatusCode, raw: string(data)}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("content type %q", ct)
+	}
+	if resp.StatusCode == 200 {
+		if err := json.Unmarshal(data, &r.run); err != nil {
+			t.Fatalf("decoding %s: %v", data, err)
+		}
+	} else {
+		var e ErrorResponse
+		if err := json.Unmarshal(data, &e); err != nil || e.Error.Code == "" || e.Error.Message == "" {
+			t.Fatalf("error body is not {\"error\":{code,message}}: %s", data)
+		}
+		r.err = e.Error
+	}
+	return r
+}
+
+func TestRun_localWhenThereIsRoom(t *testing.T) {
+	f := newFixture(t, router.Policy{LocalCapacity: 4})
+	r := f.run(t, "resize", `{"w":10}`)
+	if r.status != 200 || r.run.Ran.Target != "local" || r.run.Decision != "local_has_capacity" {
+		t.Fatalf("got %d %s", r.status, r.raw)
+	}
+	if string(r.run.Output) != `{"ran":"local","job":"resize","input":{"w":10}}` || r.run.DurationMS <= 0 {
+		t.Errorf("output %s duration %v", r.run.Output, r.run.DurationMS)
+	}
+	if f.remote.count("a")+f.remote.count("b") != 0 {
+		t.Error("remote called")
+	}
+}
+
+func TestRun_offloadWhenNoCapacity(t *testing.T) {
+	f := newFixture(t, router.Policy{LocalCapacity: -1})
+	r := f.run(t, "resize", `{}`)
+	if r.status != 200 || r.run.Ran.Target != "serverless" || r.run.Ran.Platform != "fake" || r.run.Ran.Region != "a" || r.run.Decision != "local_capacity" {
+		t.Fatalf("got %d %s", r.status, r.raw)
+	}
+	if string(r.run.Output) != `{"ran":"a"}` || f.local.calls.Load() != 0 {
+		t.Errorf("output %s, local calls %d", r.run.Output, f.local.calls.Load())
+	}
+	// Ineligible jobs stay local even when the policy offloads everything else.
+	r = f.run(t, "audit", `{}`)
+	if r.status != 200 || r.run.Ran.Target != "local" || r.run.Decision != "not_eligible" {
+		t.Fatalf("audit got %d %s", r.status, r.raw)
+	}
+}
+
+func TestRun_offloadLargeInput(t *testing.T) {
+	f := newFixture(t, router.Policy{LocalCapacity: 4, MaxLocalInputBytes: 10})
+	r := f.run(t, "resize", `{"data":"0123456789"}`)
+	if r.status != 200 || r.run.Ran.Target != "serverless" || r.run.Decision != "large_input" {
+		t.Fatalf("got %d %s", r.status, r.raw)
+	}
+}
+
+func TestRun_offloadWhenSlotsBusy(t *testing.T) {
+	f := newFixture(t, router.Policy{LocalCapacity: 1})
+	f.local.block = make(chan struct{})
+	f.local.started = make(chan struct{}, 1)
+	first := make(chan response, 1)
+	go func() { first <- f.run(t, "resize", `{"n":1}`) }()
+	<-f.local.started
+	r := f.run(t, "resize", `{"n":2}`)
+	if r.status != 200 || r.run.Ran.Target != "serverless" || r.run.Decision != "local_capacity" {
+		t.Fatalf("second run while the slot is busy: %d %s", r.status, r.raw)
+	}
+	close(f.local.block)
+	if r := <-first; r.status != 200 || r.run.Ran.Target != "local" {
+		t.Fatalf("first run: %d %s", r.status, r.raw)
+	}
+}
+
+func TestRun_errors(t *testing.T) {
+	f := newFixture(t, router.Policy{LocalCapacity: 4})
+	tests := []struct {
+		name, job, body string
+		status          int
+		code            string
+	}{
+		{"unknown job", "nope", `{}`, 404, "job_not_found"},
+		{"not JSON", "resize", `{"w":`, 400, "invalid_json"},
+		{"empty body", "resize", ``, 400, "invalid_json"},
+		{"too large", "resize", `"` + strings.Repeat("x", 2000) + `"`, 413, "input_too_large"},
+		{"job error", "resize", `{"fail":true}`, 422, "job_error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := f.run(t, tt.job, tt.body)
+			if r.status != tt.status || r.err.Code != tt.code {
+				t.Fatalf("got %d %s, want %d %s", r.status, r.raw, tt.status, tt.code)
+			}
+		})
+	}
+	r := f.run(t, "resize", `{"fail":true}`)
+	if r.err.Type != "BadInput" || r.err.Message != "local says no" {
+		t.Errorf("job error body: %s", r.raw)
+	}
+	resp, err := http.Post(f.srv.URL+"/v1/jobs/resize", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("POST without :run = %d", resp.StatusCode)
+	}
+}
+
+func TestRun_remoteJobError(t *testing.T) {
+	f := newFixture(t, router.Policy{LocalCapacity: -1})
+	r := f.run(t, "resize", `{"fail":1}`)
+	if r.status != 422 || r.err.Code != "job_error" || r.err.Type != "BadInput" || r.err.Message != "remote says no" {
+		t.Fatalf("got %d %s", r.status, r.raw)
+	}
+	if f.remote.count("b") != 0 {
+		t.Error("a job error was retried in another region")
+	}
+}
+
+func TestRun_failoverOnlyForPureJobs(t *testing.T) {
+	f := newFixture(t, router.Policy{LocalCapacity: -1})
+	f.remote.setDown("a", true)
+
+	r := f.run(t, "resize", `{}`) // pure: a fails, b answers
+	if r.status != 200 || r.run.Ran.Region != "b" || r.run.Attempts != 2 {
+		t.Fatalf("pure job: %d %s", r.status, r.raw)
+	}
+
+	r = f.run(t, "charge", `{}`) // not pure: never run twice
+	if r.status != 502 || r.err.Code != "offload_failed" || !strings.Contains(r.err.Message, "not retried") {
+		t.Fatalf("non-pure job: %d %s", r.status, r.raw)
+	}
+	if f.remote.count("b") != 1 {
+		t.Errorf("region b called %d times, want only the pure job's failover", f.remote.count("b"))
+	}
+
+	f.remote.setDown("b", true)
+	r = f.run(t, "resize", `{}`)
+	if r.status != 502 || r.err.Code != "all_targets_failed" || !strings.Contains(r.err.Message, "fake/a") || !strings.Contains(r.err.Message, "fake/b") {
+		t.Fatalf("all down: %d %s", r.status, r.raw)
+	}
+}
+
+func TestRun_failingRegionLeavesRotation(t *testing.T) {
+	f := newFixture(t, router.Policy{LocalCapacity: -1, FailureThreshold: 2, FailureCooldown: time.Hour})
+	f.remote.setDown("a", true)
+	for i := 0; i < 2; i++ {
+		f.run(t, "resize", `{}`)
+	}
+	before := f.remote.count("a")
+	r := f.run(t, "resize", `{}`)
+	if r.status != 200 || r.run.Ran.Region != "b" || r.run.Attempts != 1 || f.remote.count("a") != before {
+		t.Fatalf("region a still tried after %d failures: %s", before, r.raw)
+	}
+}
+
+func TestRun_unknownPlatformIsSkipped(t *testing.T) {
+	f := newFixture(t, router.Policy{LocalCapacity: -1})
+	f.agent.cfg.Invokers = map[string]platform.Invoker{}
+	r := f.run(t, "charge", `{}`)
+	if r.status != 502 || !strings.Contains(r.err.Message, `no invoker for platform "fake"`) {
+		t.Fatalf("got %d %s", r.status, r.raw)
+	}
+}
+
+func TestRun_localUnavailableOffloads(t *testing.T) {
+	f := newFixture(t, router.Policy{LocalCapacity: 4})
+	f.local.err = fmt.Errorf("fetching module: %w", ErrLocalUnavailable)
+	r := f.run(t, "resize", `{}`)
+	if r.status != 200 || r.run.Ran.Target != "serverless" {
+		t.Fatalf("got %d %s", r.status, r.raw)
+	}
+	r = f.run(t, "audit", `{}`) // must run here, and cannot
+	if r.status != 503 || r.err.Code != "execution_failed" {
+		t.Fatalf("audit got %d %s", r.status, r.raw)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestReload(t *testing.T) {
+	f := newFixture(t, router.Policy{LocalCapacity: -1})
+	if r := f.run(t, "fresh", `{}`); r.status != 404 {
+		t.Fatalf("fresh before apply: %d", r.status)
+	}
+	writeState(t, f.state, 2, append(defaultJobs, stateJob{name: "fresh", pure: true, eligible: true, regions: []string{"b"}})...)
+	waitFor(t, "serial 2", func() bool { return f.agent.Manifest().Serial == 2 })
+	if r := f.run(t, "fresh", `{}`); r.status != 200 || r.run.Ran.Region != "b" {
+		t.Fatalf("fresh after apply: %d %s", r.status, r.raw)
+	}
+
+	// A broken state keeps the last good manifest.
+	if err := os.WriteFile(f.state, []byte(`{"version": 4, "resources": [`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.agent.Trigger()
+	time.Sleep(100 * time.Millisecond)
+	if f.agent.Manifest().Serial != 2 {
+		t.Fatal("broken state replaced the manifest")
+	}
+	if r := f.run(t, "fresh", `{}`); r.status != 200 {
+		t.Fatalf("after broken state: %d %s", r.status, r.raw)
+	}
+	// Removing the file keeps it too.
+	os.Remove(f.state)
+	time.Sleep(60 * time.Millisecond)
+	if r := f.run(t, "fresh", `{}`); r.status != 200 {
+		t.Fatalf("after removed state: %d %s", r.status, r.raw)
+	}
+	writeState(t, f.state, 3, defaultJobs...)
+	waitFor(t, "serial 3", func() bool { return f.agent.Manifest().Serial == 3 })
+	if r := f.run(t, "fresh", `{}`); r.status != 404 {
+		t.Fatalf("fresh after destroy: %d", r.status)
+	}
+	metrics := get(t, f.srv.URL+"/metrics")
+	for _, want := range []string{`blueprint_agent_manifest_reloads_total{result="ok"} 2`, `blueprint_agent_manifest_reloads_total{result="error"} 1`, "blueprint_agent_manifest_serial 3"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+// TestReload_underLoad swaps manifests while requests run: none may fail.
+func TestReload_underLoad(t *testing.T) {
+	f := newFixture(t, router.Policy{LocalCapacity: 2})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var failures atomic.Int64
+	var total atomic.Int64
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := http.Post(f.srv.URL+"/v1/jobs/resize:run", "application/json", strings.NewReader(`{}`))
+				if err != nil {
+					failures.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				total.Add(1)
+				if resp.StatusCode != 200 {
+					failures.Add(1)
+				}
+			}
+		}()
+	}
+	for serial := 2; serial <= 6; serial++ {
+		writeState(t, f.state, serial, defaultJobs...)
+		waitFor(t, fmt.Sprint("serial ", serial), func() bool { return f.agent.Manifest().Serial == int64(serial) })
+	}
+	close(stop)
+	wg.Wait()
+	if failures.Load() != 0 || total.Load() == 0 {
+		t.Fatalf("%d of %d requests failed during reloads", failures.Load(), total.Load())
+	}
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, data)
+	}
+	return string(data)
+}
+
+func TestListHealthMetrics(t *testing.T) {
+	f := newFixture(t, router.Policy{LocalCapacity: -1})
+	f.run(t, "resize", `{}`)
+	f.run(t, "audit", `{}`)
+	f.run(t, "nope", `{}`)
+
+	var list JobList
+	body := get(t, f.srv.URL+"/v1/jobs")
+	if err := json.Unmarshal([]byte(body), &list); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(body, "hunter2") || strings.Contains(body, "SECRET") {
+		t.Fatal("GET /v1/jobs leaks the sensitive environment")
+	}
+	if list.ManifestSerial != 1 || len(list.Jobs) != 3 || list.Jobs[0].Name != "resize" || !list.Jobs[0].Pure || len(list.Jobs[0].Deployments) != 2 {
+		t.Fatalf("list: %s", body)
+	}
+	if list.Jobs[0].Regions[0].LatencyEWMAMS <= 0 || list.Jobs[0].Regions[1].LatencyEWMAMS != 0 {
+		t.Errorf("region stats: %+v", list.Jobs[0].Regions)
+	}
+
+	var health map[string]any
+	json.Unmarshal([]byte(get(t, f.srv.URL+"/healthz")), &health)
+	if health["status"] != "ok" || health["jobs"] != float64(3) {
+		t.Errorf("health: %v", health)
+	}
+
+	metrics := get(t, f.srv.URL+"/metrics")
+	for _, want := range []string{
+		`blueprint_agent_runs_total{job="resize",target="serverless",outcome="ok"} 1`,
+		`blueprint_agent_runs_total{job="audit",target="local",outcome="ok"} 1`,
+		`blueprint_agent_run_duration_seconds_bucket{job="resize",target="serverless",le="+Inf"} 1`,
+		`blueprint_agent_run_duration_seconds_count{job="audit",target="local"} 1`,
+		`blueprint_agent_remote_attempts_total{job="resize",platform="fake",region="a",outcome="ok"} 1`,
+		`blueprint_agent_rejected_requests_total{code="job_not_found"} 1`,
+		`blueprint_agent_region_latency_ewma_seconds{job="resize",platform="fake",region="a"}`,
+		"# TYPE blueprint_agent_run_duration_seconds histogram",
+		"blueprint_agent_local_capacity 0",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %q:\n%s", want, metrics)
+		}
+	}
+	resp, _ := http.Get(f.srv.URL + "/v2/other")
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("unknown path: %d", resp.StatusCode)
+	}
+}
+
+func TestNew_errors(t *testing.T) {
+	ctx := context.Background()
+	if _, err := New(ctx, Config{Local: &fakeLocal{}}); err == nil || !strings.Contains(err.Error(), "--state") {
+		t.Errorf("no state: %v", err)
+	}
+	if _, err := New(ctx, Config{StatePath: "/nonexistent/terraform.tfstate", Local: &fakeLocal{}}); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("missing state: %v", err)
+	}
+	if _, err := New(ctx, Config{StatePath: "x"}); err == nil {
+		t.Error("no local executor accepted")
+	}
+}

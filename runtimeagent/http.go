@@ -1,0 +1,191 @@
+package runtimeagent
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/serverless-blueprint/blueprint/job"
+	"github.com/serverless-blueprint/blueprint/platform"
+)
+
+// RunResponse is the body of a successful POST /v1/jobs/{name}:run.
+type RunResponse struct {
+	Output     json.RawMessage `json:"output"`
+	Ran        Ran             `json:"ran"`
+	DurationMS float64         `json:"duration_ms"`
+	Decision   string          `json:"decision"` // router.Reason of the final decision
+	Attempts   int             `json:"attempts"` // regions tried (1 unless a pure job failed over)
+}
+
+// Ran says where a job ran.
+type Ran struct {
+	Target   string `json:"target"` // "local" or "serverless"
+	Platform string `json:"platform,omitempty"`
+	Region   string `json:"region,omitempty"`
+}
+
+// ErrorResponse is the body of every error.
+type ErrorResponse struct {
+	Error ErrorBody `json:"error"`
+}
+
+// ErrorBody describes an error; Type is set for job errors (the job's error type).
+type ErrorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Type    string `json:"type,omitempty"`
+}
+
+// JobInfo is one entry of GET /v1/jobs.
+type JobInfo struct {
+	Name           string                `json:"name"`
+	Package        string                `json:"package"`
+	Function       string                `json:"function"`
+	Mode           string                `json:"mode"`
+	Eligible       bool                  `json:"eligible"`
+	Pure           bool                  `json:"pure"`
+	Deterministic  bool                  `json:"deterministic"`
+	RequiresState  bool                  `json:"requires_state"`
+	MemoryMB       int64                 `json:"memory_mb"`
+	TimeoutMS      int64                 `json:"timeout_ms"`
+	ArtifactSHA256 string                `json:"artifact_sha256"`
+	Findings       []job.Finding         `json:"findings"`
+	Deployments    []platform.Deployment `json:"deployments"`
+	Regions        []RegionInfo          `json:"regions"` // live statistics, same order as deployments
+}
+
+// RegionInfo is the agent's view of one deployment.
+type RegionInfo struct {
+	Platform            string  `json:"platform"`
+	Region              string  `json:"region"`
+	LatencyEWMAMS       float64 `json:"latency_ewma_ms"` // 0 until measured
+	ConsecutiveFailures int     `json:"consecutive_failures"`
+}
+
+// JobList is the body of GET /v1/jobs.
+type JobList struct {
+	ManifestSerial int64     `json:"manifest_serial"`
+	Source         string    `json:"source"`
+	Jobs           []JobInfo `json:"jobs"`
+}
+
+func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
+	name, ok := strings.CutSuffix(r.PathValue("spec"), ":run")
+	if !ok || name == "" {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no endpoint POST %s; run a job with POST /v1/jobs/{name}:run", r.URL.Path))
+		return
+	}
+	start := time.Now()
+	// Read the manifest once: a reload during this request does not change what it runs.
+	snap := a.current.Load()
+	e, found := snap.jobs[name]
+	if !found {
+		a.metrics.httpError("job_not_found")
+		writeError(w, http.StatusNotFound, "job_not_found", fmt.Sprintf("no job named %q in the manifest (serial %d); GET /v1/jobs lists the jobs", name, snap.manifest.Serial))
+		return
+	}
+	input, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			a.metrics.httpError("input_too_large")
+			writeError(w, http.StatusRequestEntityTooLarge, "input_too_large", fmt.Sprintf("input is larger than %d bytes", a.cfg.MaxBodyBytes))
+			return
+		}
+		a.metrics.httpError("bad_request")
+		writeError(w, http.StatusBadRequest, "bad_request", "reading the request body: "+err.Error())
+		return
+	}
+	if !json.Valid(input) {
+		a.metrics.httpError("invalid_json")
+		writeError(w, http.StatusBadRequest, "invalid_json", fmt.Sprintf("the body must be the job's JSON input; got %d bytes that are not valid JSON", len(input)))
+		return
+	}
+
+	res, err := a.execute(r.Context(), snap, e, input)
+	if err != nil {
+		var re *runError
+		if !errors.As(err, &re) {
+			re = &runError{status: 500, code: "internal", message: err.Error()}
+		}
+		body := ErrorBody{Code: re.code, Message: re.message}
+		if re.fnErr != nil {
+			body.Type = re.fnErr.Type
+		}
+		writeJSON(w, re.status, ErrorResponse{Error: body})
+		return
+	}
+	resp := RunResponse{
+		Output:     res.output,
+		Ran:        Ran{Target: res.target.String(), Platform: res.platform, Region: res.region},
+		DurationMS: float64(time.Since(start).Microseconds()) / 1000,
+		Decision:   res.reason.String(),
+		Attempts:   res.attempts,
+	}
+	if !json.Valid(resp.Output) {
+		writeError(w, http.StatusBadGateway, "invalid_output", fmt.Sprintf("job %q returned output that is not JSON", name))
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (a *Agent) handleList(w http.ResponseWriter, r *http.Request) {
+	snap := a.current.Load()
+	list := JobList{ManifestSerial: snap.manifest.Serial, Source: snap.manifest.Source, Jobs: make([]JobInfo, 0, len(snap.manifest.Jobs))}
+	for i := range snap.manifest.Jobs {
+		j := &snap.manifest.Jobs[i]
+		info := JobInfo{
+			Name: j.Name, Package: j.Package, Function: j.Function, Mode: j.Mode(), Eligible: j.Eligible,
+			Pure: j.Analysis.Pure, Deterministic: j.Analysis.Deterministic, RequiresState: j.Analysis.RequiresState,
+			MemoryMB: j.EffectiveMemoryMB(), TimeoutMS: j.EffectiveTimeout().Milliseconds(),
+			ArtifactSHA256: j.ArtifactSHA256, Findings: j.Analysis.Findings, Deployments: j.Deployments,
+			Regions: make([]RegionInfo, len(j.Deployments)),
+		}
+		if info.Findings == nil {
+			info.Findings = []job.Finding{}
+		}
+		// Environment is deliberately absent: it is sensitive in the state.
+		for k, d := range j.Deployments {
+			s := snap.jobs[j.Name].stats[k]
+			info.Regions[k] = RegionInfo{Platform: d.Platform, Region: d.Region, LatencyEWMAMS: float64(s.Latency().Microseconds()) / 1000, ConsecutiveFailures: s.ConsecutiveFailures()}
+		}
+		list.Jobs = append(list.Jobs, info)
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+func (a *Agent) handleHealth(w http.ResponseWriter, r *http.Request) {
+	snap := a.current.Load()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"status":          "ok",
+		"manifest_serial": snap.manifest.Serial,
+		"jobs":            len(snap.manifest.Jobs),
+		"local_in_flight": a.inFlight.Load(),
+		"local_capacity":  max(a.capacity, 0),
+	})
+}
+
+func (a *Agent) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	a.metrics.write(w, a.regionLatencies())
+}
+
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, ErrorResponse{Error: ErrorBody{Code: code, Message: message}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		data = []byte(`{"error":{"code":"internal","message":"encoding the response failed"}}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(data, '\n'))
+}

@@ -1,0 +1,200 @@
+package runtimeagent
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// metrics is a small hand-written Prometheus registry: the agent exposes a handful of series,
+// and keeping client_golang out keeps the agent binary small and quick to start.
+type metrics struct {
+	mu        sync.RWMutex
+	runs      map[[3]string]*atomic.Uint64 // job, target, outcome
+	durations map[[2]string]*histogram     // job, target
+	attempts  map[[4]string]*atomic.Uint64 // job, platform, region, outcome
+	errors    map[string]*atomic.Uint64    // code of requests rejected before running
+	reloadsBy map[string]*atomic.Uint64    // result
+
+	localInFlight  atomic.Int64
+	localCapacity  atomic.Int64
+	manifestSerial atomic.Int64
+	manifestJobs   atomic.Int64
+}
+
+// Latency buckets in seconds: from a warm in-process call to a cold remote one.
+var durationBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
+
+type histogram struct {
+	counts   []atomic.Uint64 // per bucket (not cumulative); last = +Inf
+	count    atomic.Uint64
+	sumNanos atomic.Int64
+}
+
+func newMetrics() *metrics {
+	return &metrics{
+		runs:      map[[3]string]*atomic.Uint64{},
+		durations: map[[2]string]*histogram{},
+		attempts:  map[[4]string]*atomic.Uint64{},
+		errors:    map[string]*atomic.Uint64{},
+		reloadsBy: map[string]*atomic.Uint64{},
+	}
+}
+
+// counter returns the counter for key, creating it under the write lock the first time.
+func counter[K comparable](mu *sync.RWMutex, m map[K]*atomic.Uint64, key K) *atomic.Uint64 {
+	mu.RLock()
+	c := m[key]
+	mu.RUnlock()
+	if c != nil {
+		return c
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if c = m[key]; c == nil {
+		c = new(atomic.Uint64)
+		m[key] = c
+	}
+	return c
+}
+
+func (m *metrics) observeRun(job, target, outcome string, d time.Duration) {
+	counter(&m.mu, m.runs, [3]string{job, target, outcome}).Add(1)
+	key := [2]string{job, target}
+	m.mu.RLock()
+	h := m.durations[key]
+	m.mu.RUnlock()
+	if h == nil {
+		m.mu.Lock()
+		if h = m.durations[key]; h == nil {
+			h = &histogram{counts: make([]atomic.Uint64, len(durationBuckets)+1)}
+			m.durations[key] = h
+		}
+		m.mu.Unlock()
+	}
+	secs := d.Seconds()
+	i := sort.SearchFloat64s(durationBuckets, secs) // first bucket with bound >= secs
+	h.counts[i].Add(1)
+	h.count.Add(1)
+	h.sumNanos.Add(int64(d))
+}
+
+func (m *metrics) observeAttempt(job, platform, region, outcome string) {
+	counter(&m.mu, m.attempts, [4]string{job, platform, region, outcome}).Add(1)
+}
+
+func (m *metrics) httpError(code string) { counter(&m.mu, m.errors, code).Add(1) }
+
+func (m *metrics) reloads(result string) { counter(&m.mu, m.reloadsBy, result).Add(1) }
+
+// regionLatency is one latency EWMA for the exposition.
+type regionLatency struct {
+	job, platform, region string
+	seconds               float64
+}
+
+func (a *Agent) regionLatencies() []regionLatency {
+	snap := a.current.Load()
+	var out []regionLatency
+	for _, j := range snap.manifest.Jobs {
+		for k, d := range j.Deployments {
+			if l := snap.jobs[j.Name].stats[k].Latency(); l > 0 {
+				out = append(out, regionLatency{j.Name, d.Platform, d.Region, l.Seconds()})
+			}
+		}
+	}
+	return out
+}
+
+// write renders the Prometheus text exposition format (version 0.0.4), series sorted so that
+// scrapes are stable and diffable.
+func (m *metrics) write(w io.Writer, latencies []regionLatency) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+
+	header(w, "blueprint_agent_runs_total", "counter", "Job executions by job, target (local or serverless) and outcome (ok, job_error, failed).")
+	for _, k := range sortedKeys(m.runs, func(k [3]string) string { return strings.Join(k[:], "\x00") }) {
+		fmt.Fprintf(w, "blueprint_agent_runs_total{job=%s,target=%s,outcome=%s} %d\n", q(k[0]), q(k[1]), q(k[2]), m.runs[k].Load())
+	}
+
+	header(w, "blueprint_agent_run_duration_seconds", "histogram", "Time to run a job, including failover, by job and target.")
+	for _, k := range sortedKeys(m.durations, func(k [2]string) string { return strings.Join(k[:], "\x00") }) {
+		h := m.durations[k]
+		labels := fmt.Sprintf("job=%s,target=%s", q(k[0]), q(k[1]))
+		var cum uint64
+		for i, bound := range durationBuckets {
+			cum += h.counts[i].Load()
+			fmt.Fprintf(w, "blueprint_agent_run_duration_seconds_bucket{%s,le=%q} %d\n", labels, formatFloat(bound), cum)
+		}
+		cum += h.counts[len(durationBuckets)].Load()
+		fmt.Fprintf(w, "blueprint_agent_run_duration_seconds_bucket{%s,le=\"+Inf\"} %d\n", labels, cum)
+		fmt.Fprintf(w, "blueprint_agent_run_duration_seconds_sum{%s} %s\n", labels, formatFloat(time.Duration(h.sumNanos.Load()).Seconds()))
+		fmt.Fprintf(w, "blueprint_agent_run_duration_seconds_count{%s} %d\n", labels, cum)
+	}
+
+	header(w, "blueprint_agent_remote_attempts_total", "counter", "Calls to deployed functions by job, platform, region and outcome (ok, job_error, transport_error).")
+	for _, k := range sortedKeys(m.attempts, func(k [4]string) string { return strings.Join(k[:], "\x00") }) {
+		fmt.Fprintf(w, "blueprint_agent_remote_attempts_total{job=%s,platform=%s,region=%s,outcome=%s} %d\n", q(k[0]), q(k[1]), q(k[2]), q(k[3]), m.attempts[k].Load())
+	}
+
+	header(w, "blueprint_agent_rejected_requests_total", "counter", "Run requests rejected before running, by error code.")
+	for _, k := range sortedKeys(m.errors, func(k string) string { return k }) {
+		fmt.Fprintf(w, "blueprint_agent_rejected_requests_total{code=%s} %d\n", q(k), m.errors[k].Load())
+	}
+
+	header(w, "blueprint_agent_manifest_reloads_total", "counter", "Reloads of the state file after it changed, by result (ok, error).")
+	for _, k := range sortedKeys(m.reloadsBy, func(k string) string { return k }) {
+		fmt.Fprintf(w, "blueprint_agent_manifest_reloads_total{result=%s} %d\n", q(k), m.reloadsBy[k].Load())
+	}
+
+	header(w, "blueprint_agent_region_latency_ewma_seconds", "gauge", "Latency EWMA the router uses to order regions, by job, platform and region.")
+	sort.Slice(latencies, func(i, j int) bool {
+		a, b := latencies[i], latencies[j]
+		return a.job+"\x00"+a.platform+"\x00"+a.region < b.job+"\x00"+b.platform+"\x00"+b.region
+	})
+	for _, l := range latencies {
+		fmt.Fprintf(w, "blueprint_agent_region_latency_ewma_seconds{job=%s,platform=%s,region=%s} %s\n", q(l.job), q(l.platform), q(l.region), formatFloat(l.seconds))
+	}
+
+	gauge(w, "blueprint_agent_local_in_flight", "Local executions running now.", m.localInFlight.Load())
+	gauge(w, "blueprint_agent_local_capacity", "Local executions allowed at once before the router offloads.", m.localCapacity.Load())
+	gauge(w, "blueprint_agent_manifest_serial", "Serial of the Terraform state the agent routes from.", m.manifestSerial.Load())
+	gauge(w, "blueprint_agent_manifest_jobs", "Jobs in the loaded manifest.", m.manifestJobs.Load())
+}
+
+func header(w io.Writer, name, kind, help string) {
+	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, kind)
+}
+
+func gauge(w io.Writer, name, help string, v int64) {
+	header(w, name, "gauge", help)
+	fmt.Fprintf(w, "%s %d\n", name, v)
+}
+
+func sortedKeys[K comparable, V any](m map[K]V, str func(K) string) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return str(keys[i]) < str(keys[j]) })
+	return keys
+}
+
+// q quotes a label value as the exposition format wants (backslash, quote, newline escaped).
+func q(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+	return `"` + r.Replace(s) + `"`
+}
+
+func formatFloat(f float64) string {
+	if math.IsInf(f, 1) {
+		return "+Inf"
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
+}

@@ -1,0 +1,189 @@
+package runtimeagent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/router"
+)
+
+func defaultCapacity() int { return runtime.GOMAXPROCS(0) }
+
+// remoteGrace is added to a job's own timeout for a remote call: the platform enforces the job's
+// limit, the agent only guards against a host that never answers.
+const remoteGrace = 5 * time.Second
+
+// runResult is where a job ran and what came out.
+type runResult struct {
+	output   []byte
+	target   router.Target
+	platform string
+	region   string
+	reason   router.Reason
+	attempts int
+}
+
+// runError is a failed execution with the HTTP status and code to report.
+type runError struct {
+	status  int
+	code    string
+	message string
+	fnErr   *platform.FunctionError // set for job errors
+	target  router.Target
+	cause   error
+}
+
+func (e *runError) Error() string { return e.message }
+func (e *runError) Unwrap() error { return e.cause }
+
+// execute runs one job and records metrics. It never retries a job the analysis did not prove
+// pure: that link from analysis to runtime is what makes offloading safe.
+func (a *Agent) execute(ctx context.Context, snap *snapshot, e *jobEntry, input []byte) (runResult, error) {
+	in := router.Input{
+		Eligible:      e.job.Eligible,
+		Pure:          e.job.Analysis.Pure,
+		Mode:          e.mode,
+		InputBytes:    int64(len(input)),
+		LocalInFlight: int(a.inFlight.Load()),
+		Regions:       e.stats,
+	}
+	d := router.Decide(&a.cfg.Policy, &in)
+
+	if d.Target == router.Local {
+		if d.Reason == router.ReasonLocalHasCapacity {
+			// The router saw a free slot, but another request may have taken it since.
+			select {
+			case a.slots <- struct{}{}:
+			default:
+				in.LocalInFlight = max(a.capacity, 1)
+				d = router.Decide(&a.cfg.Policy, &in)
+				if d.Target == router.Serverless {
+					return a.runRemote(ctx, e, input, d)
+				}
+				if err := a.acquireSlot(ctx); err != nil {
+					return runResult{}, err
+				}
+			}
+		} else if err := a.acquireSlot(ctx); err != nil {
+			return runResult{}, err
+		}
+		res, err := a.runLocal(ctx, snap, e, input, d)
+		if err != nil && errors.Is(err, ErrLocalUnavailable) && d.Reason == router.ReasonLocalHasCapacity {
+			// The job never started here (no artifact yet, fetch failed): offload instead.
+			in.LocalInFlight = max(a.capacity, 1)
+			if d2 := router.Decide(&a.cfg.Policy, &in); d2.Target == router.Serverless {
+				a.log.Named("router").Warn("local execution unavailable; offloading", "job", e.job.Name, "error", err)
+				return a.runRemote(ctx, e, input, d2)
+			}
+		}
+		return res, err
+	}
+	return a.runRemote(ctx, e, input, d)
+}
+
+func (a *Agent) acquireSlot(ctx context.Context) error {
+	select {
+	case a.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return &runError{status: 503, code: "canceled", message: "gave up waiting for a local execution slot: " + ctx.Err().Error()}
+	}
+}
+
+// runLocal runs with a slot already held and releases it.
+func (a *Agent) runLocal(ctx context.Context, snap *snapshot, e *jobEntry, input []byte, d router.Decision) (runResult, error) {
+	a.inFlight.Add(1)
+	a.metrics.localInFlight.Add(1)
+	defer func() {
+		a.inFlight.Add(-1)
+		a.metrics.localInFlight.Add(-1)
+		<-a.slots
+	}()
+	start := time.Now()
+	out, err := a.cfg.Local.Execute(ctx, snap.manifest, e.job, input)
+	elapsed := time.Since(start)
+	res := runResult{output: out, target: router.Local, reason: d.Reason, attempts: 1}
+	if err == nil {
+		a.metrics.observeRun(e.job.Name, "local", "ok", elapsed)
+		return res, nil
+	}
+	var fe *platform.FunctionError
+	if errors.As(err, &fe) {
+		a.metrics.observeRun(e.job.Name, "local", "job_error", elapsed)
+		return res, &runError{status: 422, code: "job_error", message: fe.Message, fnErr: fe, target: router.Local}
+	}
+	a.metrics.observeRun(e.job.Name, "local", "failed", elapsed)
+	a.log.Named("local").Error("local execution failed", "job", e.job.Name, "error", err)
+	status := 502
+	if errors.Is(err, ErrLocalUnavailable) {
+		status = 503
+	}
+	if ctx.Err() != nil {
+		status = 504
+	}
+	return res, &runError{status: status, code: "execution_failed", message: fmt.Sprintf("running job %q locally: %v", e.job.Name, err), target: router.Local, cause: err}
+}
+
+// runRemote tries the decision's regions in order. A transport failure moves on to the next
+// region only for pure jobs: a non-pure job may have run before the connection broke, and
+// running it twice could repeat its effects.
+func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d router.Decision) (runResult, error) {
+	log := a.log.Named("router")
+	timeout := e.job.EffectiveTimeout() + remoteGrace
+	var failures []string
+	start := time.Now()
+	for i := 0; i < d.NumRegions; i++ {
+		idx := d.Regions[i]
+		dep := e.job.Deployments[idx]
+		stats := e.stats[idx]
+		inv := a.cfg.Invokers[dep.Platform]
+		if inv == nil {
+			failures = append(failures, fmt.Sprintf("%s/%s: this agent has no invoker for platform %q", dep.Platform, dep.Region, dep.Platform))
+			continue // nothing was sent, so trying the next region is safe for any job
+		}
+		callCtx, cancel := context.WithTimeout(ctx, timeout)
+		t0 := time.Now()
+		out, err := inv.Invoke(callCtx, dep, input)
+		latency := time.Since(t0)
+		cancel()
+		res := runResult{output: out, target: router.Serverless, platform: dep.Platform, region: dep.Region, reason: d.Reason, attempts: i + 1}
+		if err == nil {
+			stats.ObserveSuccess(latency)
+			a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, "ok")
+			a.metrics.observeRun(e.job.Name, "serverless", "ok", time.Since(start))
+			return res, nil
+		}
+		var fe *platform.FunctionError
+		if errors.As(err, &fe) {
+			stats.ObserveSuccess(latency) // the region worked; the job said no
+			a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, "job_error")
+			a.metrics.observeRun(e.job.Name, "serverless", "job_error", time.Since(start))
+			return res, &runError{status: 422, code: "job_error", message: fe.Message, fnErr: fe, target: router.Serverless}
+		}
+		if ctx.Err() != nil {
+			// The caller went away or timed out: not the region's fault.
+			a.metrics.observeRun(e.job.Name, "serverless", "failed", time.Since(start))
+			return res, &runError{status: 504, code: "canceled", message: fmt.Sprintf("running job %q: %v", e.job.Name, ctx.Err()), target: router.Serverless}
+		}
+		stats.ObserveFailure(time.Now())
+		a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, "transport_error")
+		failures = append(failures, fmt.Sprintf("%s/%s: %v", dep.Platform, dep.Region, err))
+		if !e.job.Analysis.Pure {
+			log.Warn("offloaded call failed; not retrying a job that is not pure", "job", e.job.Name, "region", dep.Region, "error", err)
+			a.metrics.observeRun(e.job.Name, "serverless", "failed", time.Since(start))
+			return res, &runError{status: 502, code: "offload_failed", target: router.Serverless, message: fmt.Sprintf(
+				"running job %q in %s/%s failed: %v (not retried elsewhere: the analysis did not prove the job pure, so it may have run)", e.job.Name, dep.Platform, dep.Region, err)}
+		}
+		log.Warn("offloaded call failed; failing over", "job", e.job.Name, "region", dep.Region, "error", err)
+	}
+	a.metrics.observeRun(e.job.Name, "serverless", "failed", time.Since(start))
+	msg := fmt.Sprintf("running job %q: every region failed: %v", e.job.Name, failures)
+	if d.NumRegions == 0 {
+		msg = fmt.Sprintf("running job %q: no region to offload to", e.job.Name)
+	}
+	return runResult{target: router.Serverless, reason: d.Reason}, &runError{status: 502, code: "all_targets_failed", message: msg, target: router.Serverless}
+}
