@@ -1,0 +1,204 @@
+package runtimeagent
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/serverless-blueprint/blueprint/manifest"
+	"github.com/serverless-blueprint/blueprint/platform/wasm"
+)
+
+// ModuleFetcher downloads a module by its SHA-256 from a host (wasm.Client does, verifying the hash).
+type ModuleFetcher interface {
+	FetchModule(ctx context.Context, endpoint, sha256 string) ([]byte, error)
+}
+
+// WASMExecutorConfig configures a WASMExecutor.
+type WASMExecutorConfig struct {
+	Runtime *wasm.Runtime // required
+	Fetcher ModuleFetcher // required: where modules come from the first time
+	// CacheDir keeps fetched modules on disk (<CacheDir>/<sha256>.wasm) so that a restarted
+	// agent runs locally without asking a host; required.
+	CacheDir string
+	Logger   hclog.Logger
+}
+
+// WASMExecutor runs jobs in-process from the same wasm module that was deployed, fetched once
+// from one of the job's hosts by its artifact hash.
+type WASMExecutor struct {
+	cfg     WASMExecutorConfig
+	log     hclog.Logger
+	mu      sync.Mutex
+	modules map[string]*moduleLoad // by artifact sha256
+}
+
+type moduleLoad struct {
+	done chan struct{}
+	mod  *wasm.Module
+	err  error
+}
+
+var _ LocalExecutor = (*WASMExecutor)(nil)
+
+var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// NewWASMExecutor checks the configuration and creates the module cache directory.
+func NewWASMExecutor(cfg WASMExecutorConfig) (*WASMExecutor, error) {
+	if cfg.Runtime == nil || cfg.Fetcher == nil {
+		return nil, errors.New("wasm executor: a runtime and a module fetcher are required")
+	}
+	if cfg.CacheDir == "" {
+		return nil, errors.New("wasm executor: no module cache directory; pass --cache DIR")
+	}
+	if err := os.MkdirAll(cfg.CacheDir, 0o700); err != nil {
+		return nil, fmt.Errorf("wasm executor: creating module cache: %w", err)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	return &WASMExecutor{cfg: cfg, log: cfg.Logger, modules: map[string]*moduleLoad{}}, nil
+}
+
+// Execute runs the job with the limits the analysis (or the user's overrides) set; the instance
+// is reused across calls only when the analysis proved the job pure.
+func (x *WASMExecutor) Execute(ctx context.Context, m *manifest.Manifest, j *manifest.Job, input []byte) ([]byte, error) {
+	mod, err := x.module(ctx, m, j)
+	if err != nil {
+		return nil, err
+	}
+	out, err := mod.Invoke(ctx, j.Name, input, wasm.InvokeOptions{
+		Pure:        j.Analysis.Pure,
+		MemoryMB:    j.EffectiveMemoryMB(),
+		Timeout:     j.EffectiveTimeout(),
+		Environment: j.Environment,
+	})
+	if errors.Is(err, wasm.ErrUnknownEntry) {
+		return nil, fmt.Errorf("%w: module %s has no job %q (the state and the artifact disagree; run terraform apply)", ErrLocalUnavailable, j.ArtifactSHA256, j.Name)
+	}
+	return out, err
+}
+
+// module returns the loaded module, fetching and compiling it once per artifact even when many
+// requests ask at the same time. Failures are not cached: the next request tries again.
+func (x *WASMExecutor) module(ctx context.Context, m *manifest.Manifest, j *manifest.Job) (*wasm.Module, error) {
+	sha := j.ArtifactSHA256
+	if !sha256Hex.MatchString(sha) {
+		return nil, fmt.Errorf("%w: job %q has no wasm artifact (artifact_sha256 %q); it was not built, so it can only run where its package is compiled natively", ErrLocalUnavailable, j.Name, sha)
+	}
+	x.mu.Lock()
+	l, ok := x.modules[sha]
+	if !ok {
+		l = &moduleLoad{done: make(chan struct{})}
+		x.modules[sha] = l
+		x.mu.Unlock()
+		l.mod, l.err = x.load(ctx, m, j)
+		if l.err != nil {
+			x.mu.Lock()
+			delete(x.modules, sha)
+			x.mu.Unlock()
+		}
+		close(l.done)
+	} else {
+		x.mu.Unlock()
+	}
+	select {
+	case <-l.done:
+		return l.mod, l.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: waiting for module %s: %v", ErrLocalUnavailable, sha, ctx.Err())
+	}
+}
+
+func (x *WASMExecutor) load(ctx context.Context, m *manifest.Manifest, j *manifest.Job) (*wasm.Module, error) {
+	sha := j.ArtifactSHA256
+	path := filepath.Join(x.cfg.CacheDir, sha+".wasm")
+	code, err := os.ReadFile(path)
+	if err == nil && hashOf(code) != sha {
+		x.log.Warn("cached module is corrupt; fetching it again", "path", path)
+		code, err = nil, errors.New("corrupt cache entry")
+	}
+	if err != nil {
+		code, err = x.fetch(ctx, m, j)
+		if err != nil {
+			return nil, err
+		}
+		if err := writeFileAtomic(path, code); err != nil {
+			// Running without the disk copy still works; the next start fetches again.
+			x.log.Warn("cannot cache module on disk", "path", path, "error", err)
+		}
+	}
+	mod, err := x.cfg.Runtime.Load(ctx, code)
+	if err != nil {
+		return nil, fmt.Errorf("%w: compiling module %s: %v", ErrLocalUnavailable, sha, err)
+	}
+	x.log.Info("module ready for local runs", "job", j.Name, "sha256", sha, "bytes", len(code))
+	return mod, nil
+}
+
+// fetch asks the job's own wasm hosts first, then any other wasm host in the manifest: hosts
+// store modules by content hash, so any host that has it serves the same bytes.
+func (x *WASMExecutor) fetch(ctx context.Context, m *manifest.Manifest, j *manifest.Job) ([]byte, error) {
+	var endpoints []string
+	seen := map[string]bool{}
+	add := func(jobs ...manifest.Job) {
+		for _, o := range jobs {
+			for _, d := range o.Deployments {
+				if d.Platform == wasmPlatform && d.Endpoint != "" && !seen[d.Endpoint] {
+					seen[d.Endpoint] = true
+					endpoints = append(endpoints, d.Endpoint)
+				}
+			}
+		}
+	}
+	add(*j)
+	add(m.Jobs...)
+	if len(endpoints) == 0 {
+		return nil, fmt.Errorf("%w: no wasm host in the manifest to fetch module %s of job %q from", ErrLocalUnavailable, j.ArtifactSHA256, j.Name)
+	}
+	var errs []error
+	for _, ep := range endpoints {
+		code, err := x.cfg.Fetcher.FetchModule(ctx, ep, j.ArtifactSHA256)
+		if err == nil {
+			return code, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", ep, err))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, fmt.Errorf("%w: fetching module %s of job %q: %w", ErrLocalUnavailable, j.ArtifactSHA256, j.Name, errors.Join(errs...))
+}
+
+func hashOf(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".module-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// wasmPlatform is the platform name of wasm deployments in the manifest.
+const wasmPlatform = "wasm"
