@@ -1,3 +1,22 @@
 // Package analyzer finds //blueprint:job functions in a Go package and labels each one (pure,
 // deterministic, requires_state, network calls, eligible) with the reasons behind every label.
+//
+// What this first version checks, and what it does not. It loads the package with go/packages
+// (syntax and types for the package itself, export data for its imports) and walks each job's
+// body and, transitively, every function, method and closure of the same package that the job
+// calls statically or takes as a value. In that code it records: calls to a table of
+// standard-library effects (file reads and writes, os/exec, network with the host when the URL
+// or address is constant, environment, clock, global and crypto randomness, unix sockets,
+// syscall, unsafe); writes to package-level variables (also through fields, elements, pointers,
+// &g and pointer-method calls such as mu.Lock) and reads of package-level variables that some
+// code other than init writes; select statements; and ranges over maps not followed by a sort
+// in the same function unless the loop body only counts or writes each key's own slot.
+// Standard-library functions outside the table are taken as effect-free. Calls into other
+// packages, through interfaces (except error, context.Context, hash.Hash and Close) and through
+// function values it cannot resolve become "unknown" findings: unknown is never pure nor
+// deterministic, but it does not by itself make a job ineligible. Not covered yet: the bodies
+// of other packages, which concrete type an interface holds, effects of goroutine scheduling
+// other than select, state reached through pointers passed in from a global, and profiling:
+// memory and duration are documented defaults (a "default_profile" finding says so). Problem
+// positions use absolute file paths, as the go command reports them.
 package analyzer

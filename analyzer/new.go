@@ -1,0 +1,205 @@
+package analyzer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"golang.org/x/tools/go/packages"
+
+	"github.com/serverless-blueprint/blueprint/job"
+)
+
+// Option configures an Analyzer; the zero configuration works.
+type Option func(*config)
+
+type config struct {
+	logger     hclog.Logger
+	env        []string
+	buildFlags []string
+}
+
+// WithLogger sends the analyzer's debug logs (load times, jobs found) to logger.
+func WithLogger(logger hclog.Logger) Option {
+	return func(c *config) { c.logger = logger }
+}
+
+// WithEnv sets the environment of the go command that loads packages (GOFLAGS, GOCACHE,
+// GOOS…). nil, the default, means this process's environment.
+func WithEnv(env []string) Option {
+	return func(c *config) { c.env = append([]string(nil), env...) }
+}
+
+// WithBuildFlags passes flags such as -tags to the go command that loads packages.
+func WithBuildFlags(flags ...string) Option {
+	return func(c *config) { c.buildFlags = append([]string(nil), flags...) }
+}
+
+// New returns the syntax-and-types analyzer: it loads the package with go/packages and scans
+// each job and the same-package functions it reaches (see the package doc for what it covers).
+func New(opts ...Option) Analyzer {
+	c := config{logger: hclog.NewNullLogger()}
+	for _, opt := range opts {
+		opt(&c)
+	}
+	if c.logger == nil {
+		c.logger = hclog.NewNullLogger()
+	}
+	return &syntaxAnalyzer{cfg: c, goroots: map[string]string{}}
+}
+
+var _ Analyzer = (*syntaxAnalyzer)(nil)
+
+type syntaxAnalyzer struct {
+	cfg config
+
+	mu      sync.Mutex
+	goroots map[string]string // package dir → GOROOT of the toolchain the go command picks there
+}
+
+// loadMode asks only the root package for syntax; dependencies come from export data, which
+// keeps a warm analysis well under a second.
+const loadMode = packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles |
+	packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo | packages.NeedImports |
+	packages.NeedModule
+
+func (a *syntaxAnalyzer) Analyze(ctx context.Context, dir string) (*job.PackageAnalysis, error) {
+	start := time.Now()
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, &Error{Problems: []Problem{{Position: dir, Message: fmt.Sprintf("cannot resolve the directory: %v", err)}}}
+	}
+	info, err := os.Stat(absDir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, &Error{Problems: []Problem{{Position: absDir, Message: "directory does not exist; pass the directory of the Go package that holds the jobs"}}}
+	case err != nil:
+		return nil, &Error{Problems: []Problem{{Position: absDir, Message: fmt.Sprintf("cannot read the directory: %v", err)}}}
+	case !info.IsDir():
+		return nil, &Error{Problems: []Problem{{Position: absDir, Message: "not a directory; pass the directory of the Go package, not a file"}}}
+	}
+
+	pkg, err := a.load(ctx, absDir)
+	if err != nil {
+		return nil, err
+	}
+	loaded := time.Now()
+
+	isStd, err := a.stdlibChecker(ctx, absDir)
+	if err != nil {
+		return nil, err
+	}
+	ix := newPackageIndex(pkg, isStd)
+	jobs, probs := ix.discoverJobs()
+	for _, j := range jobs {
+		ix.checkSignature(j, &probs)
+	}
+	if err := probs.err(); err != nil {
+		return nil, err
+	}
+
+	result := &job.PackageAnalysis{Package: pkg.PkgPath, Dir: absDir, Jobs: make([]job.Analysis, 0, len(jobs))}
+	for _, j := range jobs {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("analyzing %s: %w", pkg.PkgPath, err)
+		}
+		result.Jobs = append(result.Jobs, ix.analyzeJob(j))
+	}
+	a.cfg.logger.Debug("analyzed package", "package", pkg.PkgPath, "jobs", len(result.Jobs),
+		"load_ms", loaded.Sub(start).Milliseconds(), "total_ms", time.Since(start).Milliseconds())
+	return result, nil
+}
+
+// load returns the one package in dir, or an *Error with the go command's and the compiler's
+// complaints at their positions.
+func (a *syntaxAnalyzer) load(ctx context.Context, dir string) (*packages.Package, error) {
+	cfg := &packages.Config{
+		Mode:       loadMode,
+		Context:    ctx,
+		Dir:        dir,
+		Env:        a.cfg.env,
+		BuildFlags: a.cfg.buildFlags,
+		Logf: func(format string, args ...any) {
+			a.cfg.logger.Trace(fmt.Sprintf(format, args...))
+		},
+	}
+	pkgs, err := packages.Load(cfg, ".")
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("loading package in %s: %w", dir, ctx.Err())
+		}
+		return nil, &Error{Problems: []Problem{{Position: dir, Message: "loading the package: " + strings.TrimSpace(err.Error())}}}
+	}
+	if len(pkgs) != 1 {
+		return nil, &Error{Problems: []Problem{{Position: dir, Message: fmt.Sprintf("expected one Go package in the directory, found %d", len(pkgs))}}}
+	}
+	pkg := pkgs[0]
+	if len(pkg.Errors) > 0 {
+		var probs problems
+		for _, e := range pkg.Errors {
+			pos := e.Pos
+			if pos == "" || pos == "-" {
+				pos = dir
+			}
+			probs.add(pos, "%s", loadErrorMessage(e))
+		}
+		return nil, probs.err()
+	}
+	if len(pkg.Syntax) == 0 || pkg.Types == nil {
+		return nil, &Error{Problems: []Problem{{Position: dir, Message: "no Go files in the directory; pass the directory of the package that holds the jobs"}}}
+	}
+	if pkg.Name == "main" {
+		return nil, &Error{Problems: []Problem{{Position: dir, Message: "package main cannot hold jobs: the builder imports the job package, so move the jobs into a library package"}}}
+	}
+	return pkg, nil
+}
+
+func loadErrorMessage(e packages.Error) string {
+	msg := strings.TrimSpace(e.Msg)
+	if e.Kind == packages.TypeError {
+		return "does not compile: " + msg
+	}
+	return msg
+}
+
+// stdlibChecker reports whether an import path belongs to the standard library of the
+// toolchain the go command uses in dir (a user's module may pin another toolchain).
+func (a *syntaxAnalyzer) stdlibChecker(ctx context.Context, dir string) (func(string) bool, error) {
+	a.mu.Lock()
+	goroot, ok := a.goroots[dir]
+	a.mu.Unlock()
+	if !ok {
+		cmd := exec.CommandContext(ctx, "go", "env", "GOROOT")
+		cmd.Dir = dir
+		cmd.Env = a.cfg.env
+		out, err := cmd.Output()
+		if err != nil {
+			return nil, fmt.Errorf("finding GOROOT with `go env GOROOT` in %s: %w", dir, err)
+		}
+		goroot = strings.TrimSpace(string(out))
+		a.mu.Lock()
+		a.goroots[dir] = goroot
+		a.mu.Unlock()
+	}
+	var cache sync.Map
+	return func(path string) bool {
+		if v, ok := cache.Load(path); ok {
+			return v.(bool)
+		}
+		first, _, _ := strings.Cut(path, "/")
+		std := false
+		if !strings.Contains(first, ".") {
+			st, err := os.Stat(filepath.Join(goroot, "src", filepath.FromSlash(path)))
+			std = err == nil && st.IsDir()
+		}
+		cache.Store(path, std)
+		return std
+	}, nil
+}

@@ -1,0 +1,151 @@
+package analyzer
+
+import "strings"
+
+// argRule says how to read more out of a known call's arguments.
+type argRule int
+
+const (
+	plain       argRule = iota
+	urlArg              // network call; args[arg] is a URL
+	addrArg             // dial or listen; args[arg-1] is the network ("tcp", "unix"…), args[arg] the address
+	hostArg             // DNS lookup; args[arg] is a host name
+	requestArg          // http Client.Do / RoundTrip; args[arg] is an *http.Request
+	openFileArg         // os.OpenFile; args[1] is the flag: read-only is a read, anything else a write
+	stdStreams          // a *os.File method: writes to os.Stdout/os.Stderr are logging, others are file effects
+)
+
+// stdEffect is what one standard-library function does, as far as the labels care.
+type stdEffect struct {
+	kind string
+	rule argRule
+	arg  int
+}
+
+// stdEffects lists the standard-library calls with an effect, keyed by types.Func.FullName.
+// Everything else in the standard library is treated as effect-free (see the package doc);
+// calls through interfaces are handled apart, since no table can say which code runs.
+var stdEffects = map[string]stdEffect{}
+
+func init() {
+	add := func(kind string, rule argRule, arg int, names ...string) {
+		for _, n := range names {
+			stdEffects[n] = stdEffect{kind: kind, rule: rule, arg: arg}
+		}
+	}
+	add(KindFileWrite, plain, 0,
+		"os.WriteFile", "os.Create", "os.CreateTemp", "os.Remove", "os.RemoveAll", "os.Rename",
+		"os.Mkdir", "os.MkdirAll", "os.MkdirTemp", "os.Chmod", "os.Chown", "os.Lchown", "os.Chtimes",
+		"os.Link", "os.Symlink", "os.Truncate", "os.CopyFS",
+		"io/ioutil.WriteFile", "io/ioutil.TempFile", "io/ioutil.TempDir",
+		"(*os.Root).Create", "(*os.Root).Mkdir", "(*os.Root).MkdirAll", "(*os.Root).Remove", "(*os.Root).RemoveAll",
+		"(*os.Root).Rename", "(*os.Root).WriteFile", "(*os.Root).Chmod", "(*os.Root).Chown", "(*os.Root).Chtimes",
+		"(*os.Root).Link", "(*os.Root).Symlink", "(*os.Root).Lchown",
+		"(*os.File).Truncate", "(*os.File).Chmod", "(*os.File).Chown", "(*os.File).Sync",
+		"(*os.File).ReadFrom",
+	)
+	add(KindFileWrite, stdStreams, 0,
+		"(*os.File).Write", "(*os.File).WriteString", "(*os.File).WriteAt")
+	add(KindFileRead, stdStreams, 0,
+		"(*os.File).Read", "(*os.File).ReadAt", "(*os.File).WriteTo")
+	add(KindFileRead, openFileArg, 1, "os.OpenFile", "(*os.Root).OpenFile")
+	add(KindFileRead, plain, 0,
+		"os.ReadFile", "os.Open", "os.OpenRoot", "os.OpenInRoot", "os.ReadDir", "os.Stat", "os.Lstat", "os.Readlink",
+		"os.DirFS", "os.SameFile",
+		"io/ioutil.ReadFile", "io/ioutil.ReadDir",
+		"path/filepath.Walk", "path/filepath.WalkDir", "path/filepath.Glob", "path/filepath.EvalSymlinks", "path/filepath.Abs",
+		"(*os.Root).Open", "(*os.Root).ReadFile", "(*os.Root).Stat", "(*os.Root).Lstat", "(*os.Root).Readlink", "(*os.Root).OpenRoot",
+		"(*os.File).ReadDir", "(*os.File).Readdir", "(*os.File).Readdirnames", "(*os.File).Stat", "(*os.File).Seek",
+		"os/user.Current", "os/user.Lookup", "os/user.LookupId", "os/user.LookupGroup", "os/user.LookupGroupId",
+	)
+	add(KindExec, plain, 0,
+		"os.StartProcess", "os.FindProcess", "(*os.Process).Kill", "(*os.Process).Signal", "(*os.Process).Wait",
+		"os/exec.LookPath")
+	add(KindEnvRead, plain, 0,
+		"os.Getenv", "os.LookupEnv", "os.Environ", "os.ExpandEnv", "os.Hostname", "os.Getwd", "os.Executable",
+		"os.Getpid", "os.Getppid", "os.Getuid", "os.Geteuid", "os.Getgid", "os.Getegid", "os.Getgroups",
+		"os.UserHomeDir", "os.UserCacheDir", "os.UserConfigDir", "os.TempDir", "os.Getpagesize",
+		"runtime.NumCPU", "runtime.GOMAXPROCS", "runtime.NumGoroutine", "runtime.ReadMemStats")
+	add(KindEnvWrite, plain, 0, "os.Setenv", "os.Unsetenv", "os.Clearenv")
+	add(KindProcess, plain, 0, "os.Exit", "os.Chdir", "(*os.File).Chdir", "os/signal.Notify", "os/signal.NotifyContext",
+		"os/signal.Ignore", "os/signal.Reset", "runtime/debug.SetGCPercent", "runtime/debug.SetMemoryLimit",
+		"runtime/debug.SetMaxThreads", "runtime.LockOSThread", "runtime.GC")
+	add(KindClock, plain, 0,
+		"time.Now", "time.Since", "time.Until", "time.After", "time.Tick", "time.NewTimer", "time.NewTicker", "time.AfterFunc")
+	add(KindRandom, plain, 0, "hash/maphash.MakeSeed", "hash/maphash.String", "hash/maphash.Bytes", "hash/maphash.Comparable")
+	add(KindNetwork, urlArg, 0,
+		"net/http.Get", "net/http.Head", "net/http.Post", "net/http.PostForm",
+		"(*net/http.Client).Get", "(*net/http.Client).Head", "(*net/http.Client).Post", "(*net/http.Client).PostForm")
+	add(KindNetwork, requestArg, 0, "(*net/http.Client).Do", "(*net/http.Transport).RoundTrip")
+	add(KindNetwork, addrArg, 1, "net.Dial", "net.DialTimeout", "(*net.Dialer).Dial", "crypto/tls.Dial", "net/rpc.Dial",
+		"net/rpc.DialHTTP")
+	add(KindNetwork, addrArg, 2, "(*net.Dialer).DialContext", "(*crypto/tls.Dialer).DialContext", "crypto/tls.DialWithDialer")
+	add(KindNetwork, hostArg, 0, "net.LookupHost", "net.LookupIP", "net.LookupAddr", "net.LookupCNAME", "net.LookupMX",
+		"net.LookupTXT", "net.LookupNS", "net.LookupPort", "net/smtp.Dial", "net/smtp.SendMail")
+	add(KindNetwork, hostArg, 1, "(*net.Resolver).LookupHost", "(*net.Resolver).LookupIPAddr", "(*net.Resolver).LookupIP",
+		"(*net.Resolver).LookupAddr", "(*net.Resolver).LookupCNAME", "(*net.Resolver).LookupMX", "(*net.Resolver).LookupTXT")
+	add(KindNetwork, plain, 0, "net.DialTCP", "net.DialUDP", "net.DialIP")
+	add(KindUnixSocket, plain, 0, "net.DialUnix", "net.ListenUnix", "net.ListenUnixgram", "net.ResolveUnixAddr")
+	add(KindNetworkListen, addrArg, 1, "net.Listen", "net.ListenPacket", "(*net.ListenConfig).Listen", "crypto/tls.Listen")
+	add(KindNetworkListen, plain, 0, "net.ListenTCP", "net.ListenUDP", "net.ListenIP", "net.ListenMulticastUDP",
+		"net/http.ListenAndServe", "net/http.ListenAndServeTLS", "net/http.Serve", "net/http.ServeTLS",
+		"(*net/http.Server).ListenAndServe", "(*net/http.Server).ListenAndServeTLS", "(*net/http.Server).Serve")
+}
+
+// stdPackageEffect covers whole packages where every function has the same effect.
+func stdPackageEffect(pkgPath, funcName string, isMethod bool) (string, bool) {
+	switch pkgPath {
+	case "os/exec":
+		return KindExec, true
+	case "syscall":
+		return KindSyscall, true
+	case "crypto/rand":
+		return KindRandom, true
+	case "math/rand", "math/rand/v2":
+		// Methods on a *rand.Rand are as deterministic as its seed (a constant seed is fine;
+		// a clock seed shows up as a clock finding). Top-level functions use the global source.
+		if isMethod || strings.HasPrefix(funcName, "New") {
+			return "", false
+		}
+		return KindRandom, true
+	}
+	return "", false
+}
+
+// benignInterfaceMethods are interface calls whose implementations in practice have no
+// effect; anything else called through an interface is an "unknown" finding.
+var benignInterfaceMethods = map[string]bool{
+	"(error).Error":              true,
+	"(context.Context).Deadline": true,
+	"(context.Context).Done":     true,
+	"(context.Context).Err":      true,
+	"(context.Context).Value":    true,
+	"(hash.Hash).Write":          true,
+	"(hash.Hash).Sum":            true,
+	"(hash.Hash).Reset":          true,
+	"(hash.Hash).Size":           true,
+	"(hash.Hash).BlockSize":      true,
+	"(hash.Hash32).Sum32":        true,
+	"(hash.Hash64).Sum64":        true,
+	// Closing only releases what was opened, and opening a file or a connection is a finding.
+	"(io.Closer).Close": true,
+	"(net.Conn).Close":  true,
+}
+
+// stdGlobalReads are package-level variables of the standard library whose reading is itself
+// an effect.
+var stdGlobalReads = map[string]string{
+	"os.Args":            KindEnvRead,
+	"os.Stdin":           KindFileRead,
+	"crypto/rand.Reader": KindRandom,
+}
+
+// isSortCall reports whether a call sorts, which makes an earlier map range order-independent.
+func isSortCall(fullName string) bool {
+	switch fullName {
+	case "slices.Sort", "slices.SortFunc", "slices.SortStableFunc", "slices.Sorted", "slices.SortedFunc",
+		"slices.SortedStableFunc":
+		return true
+	}
+	return strings.HasPrefix(fullName, "sort.")
+}

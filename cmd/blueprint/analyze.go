@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/serverless-blueprint/blueprint/analyzer"
+	"github.com/serverless-blueprint/blueprint/job"
+)
+
+func init() {
+	register("analyze", "label the jobs of a Go package (pure, deterministic, eligible) and say why", func(ctx context.Context, args []string) error {
+		return runAnalyze(ctx, args, os.Stdout, os.Stderr)
+	})
+}
+
+// runAnalyze implements `blueprint analyze [-o json|table] DIR`.
+func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("o", "table", "output format: json or table")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: blueprint analyze [-o json|table] DIR\n\nLabels every //blueprint:job function in the Go package in DIR.")
+		fs.PrintDefaults()
+	}
+	// Accept flags before or after DIR: `blueprint analyze ./jobs -o json` reads naturally too.
+	var dirs []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		dirs = append(dirs, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(dirs) != 1 {
+		fs.Usage()
+		return fmt.Errorf("want exactly one package directory, got %d", len(dirs))
+	}
+	if *format != "json" && *format != "table" {
+		return fmt.Errorf("-o %q: use json or table", *format)
+	}
+
+	logger := hclog.New(&hclog.LoggerOptions{
+		Name:   "blueprint",
+		Level:  hclog.LevelFromString(os.Getenv("BLUEPRINT_LOG_LEVEL")),
+		Output: stderr,
+	})
+	if os.Getenv("BLUEPRINT_LOG_LEVEL") == "" {
+		logger.SetLevel(hclog.Warn)
+	}
+	result, err := analyzer.New(analyzer.WithLogger(logger.Named("analyzer"))).Analyze(ctx, dirs[0])
+	if err != nil {
+		var aerr *analyzer.Error
+		if errors.As(err, &aerr) {
+			return fmt.Errorf("%d problem(s) to fix in %s:\n%w", len(aerr.Problems), dirs[0], err)
+		}
+		return err
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(result)
+	}
+	return writeAnalysisTable(stdout, result)
+}
+
+// writeAnalysisTable prints one row per job with its labels, then its findings indented below.
+func writeAnalysisTable(out io.Writer, pa *job.PackageAnalysis) error {
+	fmt.Fprintf(out, "package %s\n", pa.Package)
+	if len(pa.Jobs) == 0 {
+		_, err := fmt.Fprintln(out, "no //blueprint:job functions found")
+		return err
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "JOB\tFUNCTION\tPURE\tDETERMINISTIC\tREQUIRES_STATE\tELIGIBLE\tMODE\tMEMORY_MB\tMAX_MS\tTIMEOUT_MS\tNETWORK")
+	for _, j := range pa.Jobs {
+		network := strings.Join(j.NetworkCalls, ",")
+		if network == "" {
+			network = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%t\t%t\t%t\t%t\t%s\t%d\t%d\t%d\t%s\n", j.Name, j.Function, j.Pure, j.Deterministic,
+			j.RequiresState, j.Eligible, j.Mode, j.MemoryMB, j.MaxDurationMS, j.TimeoutMS, network)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, j := range pa.Jobs {
+		fmt.Fprintf(out, "\n%s:\n", j.Name)
+		for _, f := range j.Findings {
+			fmt.Fprintf(out, "    %-16s %s\n", f.Kind, f.Message)
+			fmt.Fprintf(out, "    %-16s at %s via %s\n", "", f.Position, strings.Join(f.Chain, " → "))
+		}
+	}
+	return nil
+}
