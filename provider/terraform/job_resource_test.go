@@ -1,0 +1,182 @@
+package terraform
+
+import (
+	"context"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/compare"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+)
+
+func TestAccJob_basic(t *testing.T) {
+	e := newAccEnv(t)
+	dir := e.writeModule("greet", greetSource("hello "))
+	greet := jobBlock{Resource: "greet", Package: dir, Function: "Greet"}
+	withMemory := greet
+	withMemory.Extra = "  memory_mb = 256\n"
+	const addr = "blueprint_job.greet"
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: e.config(nil, greet),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("id"), knownvalue.StringExact("greet")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("name"), knownvalue.StringExact("greet")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("eligible"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("analysis").AtMapKey("pure"), knownvalue.Bool(true)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("analysis").AtMapKey("function"), knownvalue.StringExact("Greet")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("source_hash"), knownvalue.StringRegexp(regexp.MustCompile(`^sha256:[0-9a-f]{64}$`))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("artifact_sha256"), knownvalue.StringRegexp(regexp.MustCompile(`^[0-9a-f]{64}$`))),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("deployments"), knownvalue.ListSizeExact(2)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("deployments").AtSliceIndex(0).AtMapKey("region"), knownvalue.StringExact("local-a")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("deployments").AtSliceIndex(1).AtMapKey("region"), knownvalue.StringExact("local-b")),
+				},
+				Check: e.checkHostsServe("greet", testRegions...),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+			{
+				ResourceName:      addr,
+				ImportState:       true,
+				ImportStateId:     "greet",
+				ImportStateVerify: true,
+			},
+			{
+				Config: e.config(nil, withMemory),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("analysis").AtMapKey("memory_mb"), knownvalue.Int64Exact(256)),
+				},
+			},
+		},
+	})
+}
+
+func TestAccJob_codeChange(t *testing.T) {
+	e := newAccEnv(t)
+	greetDir := e.writeModule("greet", greetSource("hello "))
+	countDir := e.writeModule("count", countSource)
+	cfg := e.config(nil,
+		jobBlock{Resource: "greet", Package: greetDir, Function: "Greet"},
+		jobBlock{Resource: "words", Package: countDir, Function: "CountWords"},
+	)
+	greetArtifact := statecheck.CompareValue(compare.ValuesDiffer())
+	wordsArtifact := statecheck.CompareValue(compare.ValuesSame())
+	greetSourceHash := statecheck.CompareValue(compare.ValuesDiffer())
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					greetArtifact.AddStateValue("blueprint_job.greet", tfjsonpath.New("artifact_sha256")),
+					wordsArtifact.AddStateValue("blueprint_job.words", tfjsonpath.New("artifact_sha256")),
+					greetSourceHash.AddStateValue("blueprint_job.greet", tfjsonpath.New("source_hash")),
+				},
+			},
+			{
+				PreConfig: func() { e.writeModule("greet", greetSource("good morning ")) },
+				Config:    cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("blueprint_job.greet", plancheck.ResourceActionUpdate),
+						plancheck.ExpectResourceAction("blueprint_job.words", plancheck.ResourceActionNoop),
+						plancheck.ExpectUnknownValue("blueprint_job.greet", tfjsonpath.New("artifact_sha256")),
+						plancheck.ExpectUnknownValue("blueprint_job.greet", tfjsonpath.New("deployments")),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					greetArtifact.AddStateValue("blueprint_job.greet", tfjsonpath.New("artifact_sha256")),
+					wordsArtifact.AddStateValue("blueprint_job.words", tfjsonpath.New("artifact_sha256")),
+					greetSourceHash.AddStateValue("blueprint_job.greet", tfjsonpath.New("source_hash")),
+				},
+			},
+		},
+	})
+}
+
+func TestAccJob_disappears(t *testing.T) {
+	e := newAccEnv(t)
+	dir := e.writeModule("greet", greetSource("hello "))
+	cfg := e.config(nil, jobBlock{Resource: "greet", Package: dir, Function: "Greet"})
+	const addr = "blueprint_job.greet"
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				Check:  e.checkHostsServe("greet", testRegions...),
+			},
+			{
+				// Deleted out of band on one host: the refresh drops it and the plan recreates it.
+				PreConfig: func() {
+					if err := e.client().Delete(context.Background(), "local-b", "greet"); err != nil {
+						t.Fatalf("deleting out of band: %v", err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectNonEmptyPlan(),
+						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+						plancheck.ExpectUnknownValue(addr, tfjsonpath.New("deployments")),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("deployments"), knownvalue.ListSizeExact(2)),
+				},
+				Check: e.checkHostsServe("greet", testRegions...),
+			},
+		},
+	})
+}
+
+func TestAccJob_badInput(t *testing.T) {
+	e := newAccEnv(t)
+	dir := e.writeModule("greet", greetSource("hello "))
+	missing := e.work + "/no-such-package"
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config:      e.config(nil, jobBlock{Resource: "x", Package: missing, Function: "Greet"}),
+				ExpectError: regexp.MustCompile(`no-such-package`),
+			},
+			{
+				Config:      e.config(nil, jobBlock{Resource: "x", Package: dir, Function: "Helper"}),
+				ExpectError: regexp.MustCompile(`(?s)has no function Helper marked //blueprint:job.*job functions are\s+Greet`),
+			},
+			{
+				Config:      e.config(nil, jobBlock{Resource: "x", Package: dir, Function: "Greet", Extra: "  regions = [\"local-z\"]\n"}),
+				ExpectError: regexp.MustCompile(`region "local-z" is not configured`),
+			},
+			{
+				Config:      e.config([]string{"local-a", "mars"}, jobBlock{Resource: "x", Package: dir, Function: "Greet"}),
+				ExpectError: regexp.MustCompile(`(?s)Region has no host.*Region "mars" is listed in regions`),
+			},
+			{
+				Config:      e.config(nil, jobBlock{Resource: "x", Package: dir, Function: "Greet", Extra: "  force_local = true\n  force_serverless = true\n"}),
+				ExpectError: regexp.MustCompile(`force_serverless and force_local are both true`),
+			},
+		},
+	})
+}
