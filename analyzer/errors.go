@@ -1,7 +1,10 @@
 package analyzer
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -41,9 +44,40 @@ func (ps *problems) add(position, format string, args ...any) {
 	*ps = append(*ps, Problem{Position: position, Message: fmt.Sprintf(format, args...)})
 }
 
+// err returns the problems as an *Error sorted by file, line and column, or nil.
 func (ps problems) err() error {
 	if len(ps) == 0 {
 		return nil
 	}
-	return &Error{Problems: ps}
+	sorted := slices.Clone([]Problem(ps))
+	slices.SortStableFunc(sorted, func(a, b Problem) int {
+		fa, la, ca := splitPosition(a.Position)
+		fb, lb, cb := splitPosition(b.Position)
+		return cmp.Or(cmp.Compare(fa, fb), cmp.Compare(la, lb), cmp.Compare(ca, cb))
+	})
+	return &Error{Problems: sorted}
+}
+
+// splitPosition splits "file:line:col" (file may itself hold colons); anything else sorts by text.
+func splitPosition(pos string) (file string, line, col int) {
+	colText, rest, ok := strings.Cut(reverse(pos), ":")
+	if !ok {
+		return pos, 0, 0
+	}
+	lineText, rest, ok := strings.Cut(rest, ":")
+	if !ok {
+		return pos, 0, 0
+	}
+	l, err1 := strconv.Atoi(reverse(lineText))
+	c, err2 := strconv.Atoi(reverse(colText))
+	if err1 != nil || err2 != nil {
+		return pos, 0, 0
+	}
+	return reverse(rest), l, c
+}
+
+func reverse(s string) string {
+	b := []byte(s)
+	slices.Reverse(b)
+	return string(b)
 }

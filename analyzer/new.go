@@ -137,13 +137,25 @@ func (a *syntaxAnalyzer) load(ctx context.Context, dir string) (*packages.Packag
 		}
 		return nil, &Error{Problems: []Problem{{Position: dir, Message: "loading the package: " + strings.TrimSpace(err.Error())}}}
 	}
+	if len(pkgs) == 0 {
+		// go/packages hides the go command's complaint (no go.mod, go.mod needs tidying…);
+		// ask the go command directly so the user sees what to fix.
+		return nil, &Error{Problems: []Problem{{Position: dir, Message: a.goListComplaint(ctx, dir)}}}
+	}
 	if len(pkgs) != 1 {
 		return nil, &Error{Problems: []Problem{{Position: dir, Message: fmt.Sprintf("expected one Go package in the directory, found %d", len(pkgs))}}}
 	}
 	pkg := pkgs[0]
 	if len(pkg.Errors) > 0 {
 		var probs problems
+		hasTypeErrors := false
 		for _, e := range pkg.Errors {
+			hasTypeErrors = hasTypeErrors || e.Kind == packages.TypeError
+		}
+		for _, e := range pkg.Errors {
+			if hasTypeErrors && e.Kind == packages.ListError && strings.HasPrefix(e.Msg, "# ") {
+				continue // the compiler's output again, without positions the type errors carry
+			}
 			pos := e.Pos
 			if pos == "" || pos == "-" {
 				pos = dir
@@ -159,6 +171,19 @@ func (a *syntaxAnalyzer) load(ctx context.Context, dir string) (*packages.Packag
 		return nil, &Error{Problems: []Problem{{Position: dir, Message: "package main cannot hold jobs: the builder imports the job package, so move the jobs into a library package"}}}
 	}
 	return pkg, nil
+}
+
+// goListComplaint returns what `go list` says about dir when go/packages found nothing.
+func (a *syntaxAnalyzer) goListComplaint(ctx context.Context, dir string) string {
+	cmd := exec.CommandContext(ctx, "go", "list", "-f", "{{.ImportPath}}", ".")
+	cmd.Dir = dir
+	cmd.Env = a.cfg.env
+	out, err := cmd.CombinedOutput()
+	msg := strings.TrimSpace(string(out))
+	if err == nil || msg == "" {
+		return "no Go package found in the directory; pass the directory of the package that holds the jobs"
+	}
+	return "the go command cannot load this directory: " + msg
 }
 
 func loadErrorMessage(e packages.Error) string {

@@ -20,7 +20,7 @@ func (ix *packageIndex) checkSignature(j *jobDecl, probs *problems) {
 		return
 	}
 	if params.Len() < 2 || params.Len() > 3 {
-		probs.add(ix.position(fd.Type.Params.Pos()), "job %s takes %d parameters; its signature must be %s", fd.Name.Name, params.Len(), want)
+		probs.add(ix.position(fd.Type.Params.Pos()), "job %s takes %d parameter(s); its signature must be %s", fd.Name.Name, params.Len(), want)
 		return
 	}
 	paramPos := func(i int) string { return ix.position(paramExpr(fd.Type.Params, i).Pos()) }
