@@ -12,12 +12,13 @@ import (
 	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/platform/wasm/internal/wasmtest"
 )
 
 func newRuntime(t testing.TB) *wasm.Runtime {
 	t.Helper()
-	fixtures(t) // so the compilation cache dir exists beside the fixtures
-	rt, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: filepath.Join(fixtureCache, "wazero")})
+	fx := wasmtest.Fixtures(t)
+	rt, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: filepath.Join(fx.Dir, "wazero")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,8 +28,7 @@ func newRuntime(t testing.TB) *wasm.Runtime {
 
 func loadPlain(t testing.TB, rt *wasm.Runtime) *wasm.Module {
 	t.Helper()
-	plain, _ := fixtures(t)
-	m, err := rt.Load(context.Background(), plain)
+	m, err := rt.Load(context.Background(), wasmtest.Fixtures(t).Plain)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,8 +210,7 @@ func (s *memState) Put(ctx context.Context, key string, value []byte, expected i
 
 func TestStatefulJobUsesHostState(t *testing.T) {
 	rt := newRuntime(t)
-	_, stateCode := fixtures(t)
-	m, err := rt.Load(context.Background(), stateCode)
+	m, err := rt.Load(context.Background(), wasmtest.Fixtures(t).State)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,374 @@
+package wasm
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/serverless-blueprint/blueprint/platform"
+)
+
+// PlatformName is the name of this platform in configuration and state.
+const PlatformName = "wasm"
+
+// functionErrorHeader marks a 200 invoke response whose body is a job error (host.FunctionErrorHeader).
+const functionErrorHeader = "X-Blueprint-Function-Error"
+
+// Config configures a Client.
+type Config struct {
+	Hosts      map[string]string // region -> base URL of a `blueprint host`
+	Token      string            // bearer token of the hosts
+	HTTPClient *http.Client      // nil = a client tuned for many small invocations
+}
+
+// Client deploys functions to `blueprint host` endpoints and invokes them. It implements
+// platform.Deployer and platform.Invoker and is safe for concurrent use.
+type Client struct {
+	hosts   map[string]string
+	regions []string
+	token   string
+	http    *http.Client
+}
+
+var (
+	_ platform.Deployer = (*Client)(nil)
+	_ platform.Invoker  = (*Client)(nil)
+)
+
+// NewClient checks the host URLs and builds a client.
+func NewClient(cfg Config) (*Client, error) {
+	if len(cfg.Hosts) == 0 {
+		return nil, errors.New("wasm platform: no hosts configured: give at least one region and its host URL")
+	}
+	c := &Client{hosts: map[string]string{}, token: cfg.Token, http: cfg.HTTPClient}
+	for region, raw := range cfg.Hosts {
+		if region == "" {
+			return nil, errors.New("wasm platform: a host has an empty region name")
+		}
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("wasm platform: host URL %q for region %s is invalid: use http://HOST:PORT or https://HOST:PORT", raw, region)
+		}
+		c.hosts[region] = strings.TrimRight(u.String(), "/")
+		c.regions = append(c.regions, region)
+	}
+	sort.Strings(c.regions)
+	if c.http == nil {
+		c.http = &http.Client{Transport: newTransport()}
+	}
+	return c, nil
+}
+
+// newTransport keeps connections to every host warm: invocation latency is dominated by
+// connection set-up otherwise.
+func newTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        256,
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     90 * time.Second,
+		ForceAttemptHTTP2:   true,
+	}
+}
+
+// Name is "wasm".
+func (c *Client) Name() string { return PlatformName }
+
+// Regions lists the configured regions, sorted.
+func (c *Client) Regions() []string { return append([]string(nil), c.regions...) }
+
+func (c *Client) endpoint(region string) (string, error) {
+	base, ok := c.hosts[region]
+	if !ok {
+		return "", fmt.Errorf("wasm platform: region %q has no host configured (configured: %s)", region, strings.Join(c.regions, ", "))
+	}
+	return base, nil
+}
+
+// hostFunction is the host's view of a function (see platform/wasm/host).
+type hostFunction struct {
+	Name        string            `json:"name"`
+	Region      string            `json:"region"`
+	Version     string            `json:"version"`
+	CodeSHA256  string            `json:"code_sha256"`
+	Entry       string            `json:"entry"`
+	MemoryMB    int64             `json:"memory_mb"`
+	TimeoutMS   int64             `json:"timeout_ms"`
+	Pure        bool              `json:"pure"`
+	Environment map[string]string `json:"environment,omitempty"`
+	Tags        map[string]string `json:"tags,omitempty"`
+}
+
+func (f hostFunction) deployment(endpoint string) platform.Deployment {
+	return platform.Deployment{
+		Platform: PlatformName, Region: f.Region, FunctionID: f.Name, Version: f.Version,
+		Endpoint: endpoint, CodeSHA256: f.CodeSHA256, Tags: f.Tags,
+	}
+}
+
+// apiError is a non-2xx answer of a host.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *apiError) Error() string {
+	return fmt.Sprintf("host answered %d %s: %s", e.Status, e.Code, e.Message)
+}
+
+// do sends one request and decodes a JSON answer into out (when non-nil).
+func (c *Client) do(ctx context.Context, region, method, url string, body io.Reader, contentType string, out any) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("calling wasm host for region %s at %s: %w", region, url, ctx.Err())
+		}
+		return nil, fmt.Errorf("wasm host for region %s at %s is unreachable (check that `blueprint host` runs there and the URL is right): %w", region, url, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp, fmt.Errorf("reading answer of wasm host for region %s at %s: %w", region, url, err)
+	}
+	if resp.StatusCode >= 300 {
+		e := &apiError{Status: resp.StatusCode}
+		var body struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		if json.Unmarshal(raw, &body) == nil && body.Error.Code != "" {
+			e.Code, e.Message = body.Error.Code, body.Error.Message
+		} else {
+			e.Message = strings.TrimSpace(string(raw))
+		}
+		if resp.StatusCode == http.StatusUnauthorized {
+			return resp, fmt.Errorf("wasm host for region %s at %s refused the token (set the host's token in the wasm platform settings or BLUEPRINT_HOST_TOKEN): %w", region, url, e)
+		}
+		return resp, e
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return resp, fmt.Errorf("decoding answer of wasm host for region %s at %s: %w", region, url, err)
+		}
+	}
+	return resp, nil
+}
+
+// Deploy uploads the module unless the host has it already, then creates or updates the
+// function. It is idempotent: an unchanged function keeps its version.
+func (c *Client) Deploy(ctx context.Context, req platform.DeployRequest) (platform.Deployment, error) {
+	base, err := c.endpoint(req.Region)
+	if err != nil {
+		return platform.Deployment{}, err
+	}
+	fn := req.Function
+	sha := strings.ToLower(req.ArtifactSHA256)
+	wrap := func(err error) error {
+		return fmt.Errorf("deploying function %q to wasm region %s: %w", fn.Name, req.Region, err)
+	}
+	if err := c.ensureBlob(ctx, req.Region, base, sha, req.ArtifactPath); err != nil {
+		return platform.Deployment{}, wrap(err)
+	}
+	body, _ := json.Marshal(map[string]any{
+		"code_sha256": sha, "entry": fn.Entry, "memory_mb": fn.MemoryMB, "timeout_ms": fn.TimeoutMS,
+		"pure": fn.Pure, "environment": fn.Environment, "tags": fn.Tags,
+	})
+	var out hostFunction
+	fnURL := base + "/v1/functions/" + url.PathEscape(fn.Name)
+	_, err = c.do(ctx, req.Region, http.MethodPut, fnURL, bytes.NewReader(body), "application/json", &out)
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Code == "blob_missing" {
+		// The module was collected between upload and deploy (its last other user was deleted):
+		// upload once more.
+		if err := c.uploadBlob(ctx, req.Region, base, sha, req.ArtifactPath); err != nil {
+			return platform.Deployment{}, wrap(err)
+		}
+		_, err = c.do(ctx, req.Region, http.MethodPut, fnURL, bytes.NewReader(body), "application/json", &out)
+	}
+	if err != nil {
+		return platform.Deployment{}, wrap(err)
+	}
+	return out.deployment(base), nil
+}
+
+func (c *Client) ensureBlob(ctx context.Context, region, base, sha, path string) error {
+	resp, err := c.do(ctx, region, http.MethodHead, base+"/v1/blobs/"+sha, nil, "", nil)
+	if err == nil {
+		return nil
+	}
+	var ae *apiError
+	if resp == nil || !errors.As(err, &ae) || ae.Status != http.StatusNotFound {
+		return err
+	}
+	return c.uploadBlob(ctx, region, base, sha, path)
+}
+
+func (c *Client) uploadBlob(ctx context.Context, region, base, sha, path string) error {
+	code, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("reading artifact: %w", err)
+	}
+	sum := sha256.Sum256(code)
+	if got := hex.EncodeToString(sum[:]); got != sha {
+		return fmt.Errorf("artifact %s hashes to %s, not the expected %s: rebuild it", path, got, sha)
+	}
+	_, err = c.do(ctx, region, http.MethodPut, base+"/v1/blobs/"+sha, bytes.NewReader(code), "application/wasm", nil)
+	if err != nil {
+		return fmt.Errorf("uploading module %s: %w", sha, err)
+	}
+	return nil
+}
+
+// Get reads a deployed function; a missing one returns an error wrapping platform.ErrNotFound.
+func (c *Client) Get(ctx context.Context, region, functionID string) (platform.Deployment, error) {
+	base, err := c.endpoint(region)
+	if err != nil {
+		return platform.Deployment{}, err
+	}
+	var out hostFunction
+	_, err = c.do(ctx, region, http.MethodGet, base+"/v1/functions/"+url.PathEscape(functionID), nil, "", &out)
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+		return platform.Deployment{}, fmt.Errorf("function %q in wasm region %s: %w", functionID, region, platform.ErrNotFound)
+	}
+	if err != nil {
+		return platform.Deployment{}, fmt.Errorf("reading function %q in wasm region %s: %w", functionID, region, err)
+	}
+	return out.deployment(base), nil
+}
+
+// Delete removes a function (and, on the host, its module when no other function uses it).
+// A function that does not exist is not an error.
+func (c *Client) Delete(ctx context.Context, region, functionID string) error {
+	base, err := c.endpoint(region)
+	if err != nil {
+		return err
+	}
+	_, err = c.do(ctx, region, http.MethodDelete, base+"/v1/functions/"+url.PathEscape(functionID), nil, "", nil)
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("deleting function %q in wasm region %s: %w", functionID, region, err)
+	}
+	return nil
+}
+
+// Invoke runs a deployed function. A job error is a *platform.FunctionError; anything else
+// (unreachable host, timeout, crash) is an ordinary error.
+func (c *Client) Invoke(ctx context.Context, d platform.Deployment, input []byte) ([]byte, error) {
+	base := d.Endpoint
+	if base == "" {
+		var err error
+		if base, err = c.endpoint(d.Region); err != nil {
+			return nil, err
+		}
+	}
+	u := base + "/v1/functions/" + url.PathEscape(d.FunctionID) + "/invoke"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(input))
+	if err != nil {
+		return nil, fmt.Errorf("invoking %q in wasm region %s: %w", d.FunctionID, d.Region, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("invoking %q in wasm region %s: %w", d.FunctionID, d.Region, ctx.Err())
+		}
+		return nil, fmt.Errorf("wasm host for region %s at %s is unreachable (check that `blueprint host` runs there and the URL is right): %w", d.Region, base, err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("reading result of %q in wasm region %s: %w", d.FunctionID, d.Region, err)
+	}
+	if resp.StatusCode == http.StatusOK {
+		if resp.Header.Get(functionErrorHeader) != "" {
+			fe := &platform.FunctionError{}
+			if err := json.Unmarshal(out, fe); err != nil {
+				return nil, fmt.Errorf("invoking %q in wasm region %s: malformed job error %q", d.FunctionID, d.Region, out)
+			}
+			return nil, fe
+		}
+		return out, nil
+	}
+	e := &apiError{Status: resp.StatusCode}
+	var body struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	if json.Unmarshal(out, &body) == nil && body.Error.Code != "" {
+		e.Code, e.Message = body.Error.Code, body.Error.Message
+	} else {
+		e.Message = strings.TrimSpace(string(out))
+	}
+	err = fmt.Errorf("invoking %q in wasm region %s: %w", d.FunctionID, d.Region, e)
+	switch resp.StatusCode {
+	case http.StatusGatewayTimeout:
+		return nil, fmt.Errorf("%w (%w)", err, context.DeadlineExceeded)
+	case http.StatusNotFound:
+		return nil, fmt.Errorf("%w (%w)", err, platform.ErrNotFound)
+	}
+	return nil, err
+}
+
+// FetchModule downloads a module from a host (the agent runs modules locally this way) and
+// checks that it hashes to sha256Hex.
+func (c *Client) FetchModule(ctx context.Context, endpoint, sha256Hex string) ([]byte, error) {
+	base := strings.TrimRight(endpoint, "/")
+	region := c.regionOf(base)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/blobs/"+sha256Hex, nil)
+	if err != nil {
+		return nil, fmt.Errorf("fetching module %s from %s: %w", sha256Hex, base, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("wasm host for region %s at %s is unreachable (check that `blueprint host` runs there and the URL is right): %w", region, base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return nil, fmt.Errorf("fetching module %s from %s: host answered %d: %s", sha256Hex, base, resp.StatusCode, strings.TrimSpace(string(msg)))
+	}
+	code, err := io.ReadAll(io.LimitReader(resp.Body, 1<<30))
+	if err != nil {
+		return nil, fmt.Errorf("fetching module %s from %s: %w", sha256Hex, base, err)
+	}
+	sum := sha256.Sum256(code)
+	if got := hex.EncodeToString(sum[:]); got != strings.ToLower(sha256Hex) {
+		return nil, fmt.Errorf("module fetched from %s hashes to %s, not %s: refusing to run it", base, got, sha256Hex)
+	}
+	return code, nil
+}
+
+func (c *Client) regionOf(base string) string {
+	for r, u := range c.hosts {
+		if u == base {
+			return r
+		}
+	}
+	return "(unknown)"
+}

@@ -1,0 +1,198 @@
+package host
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// Function is one deployed function as stored and served by the host.
+type Function struct {
+	Name        string            `json:"name"`
+	Region      string            `json:"region"`
+	Version     string            `json:"version"`
+	CodeSHA256  string            `json:"code_sha256"`
+	Entry       string            `json:"entry"`
+	MemoryMB    int64             `json:"memory_mb"`
+	TimeoutMS   int64             `json:"timeout_ms"`
+	Pure        bool              `json:"pure"`
+	Environment map[string]string `json:"environment,omitempty"`
+	Tags        map[string]string `json:"tags,omitempty"`
+}
+
+// FunctionConfig is the body of PUT /v1/functions/{name}.
+type FunctionConfig struct {
+	CodeSHA256  string            `json:"code_sha256"`
+	Entry       string            `json:"entry"`
+	MemoryMB    int64             `json:"memory_mb"`
+	TimeoutMS   int64             `json:"timeout_ms"`
+	Pure        bool              `json:"pure"`
+	Environment map[string]string `json:"environment"`
+	Tags        map[string]string `json:"tags"`
+}
+
+// Limits of what a function may ask for: wasm32 memory ends at 4 GiB.
+const (
+	maxMemoryMB      = 4096
+	maxTimeoutMS     = 15 * 60 * 1000
+	defaultTimeoutMS = 60 * 1000
+)
+
+var (
+	functionName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	sha256Hex    = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	envName      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+func validName(name string) error {
+	if !functionName.MatchString(name) {
+		return fmt.Errorf("function name %q is invalid: use 1 to 64 letters, digits, '-' or '_'", name)
+	}
+	return nil
+}
+
+// validate checks a function configuration and fills defaults.
+func (c *FunctionConfig) validate() error {
+	c.CodeSHA256 = strings.ToLower(c.CodeSHA256)
+	if !sha256Hex.MatchString(c.CodeSHA256) {
+		return fmt.Errorf("code_sha256 %q is not a hex SHA-256 (64 hex digits)", c.CodeSHA256)
+	}
+	if c.Entry == "" {
+		return errors.New("entry is empty: give the job name inside the module")
+	}
+	if c.MemoryMB < 0 || c.MemoryMB > maxMemoryMB {
+		return fmt.Errorf("memory_mb %d is out of range: use 0 (no limit) to %d", c.MemoryMB, maxMemoryMB)
+	}
+	if c.TimeoutMS < 0 || c.TimeoutMS > maxTimeoutMS {
+		return fmt.Errorf("timeout_ms %d is out of range: use 0 (default %d) to %d", c.TimeoutMS, defaultTimeoutMS, maxTimeoutMS)
+	}
+	if c.TimeoutMS == 0 {
+		c.TimeoutMS = defaultTimeoutMS
+	}
+	for k := range c.Environment {
+		if !envName.MatchString(k) {
+			return fmt.Errorf("environment variable name %q is invalid: use letters, digits and '_', not starting with a digit", k)
+		}
+	}
+	return nil
+}
+
+// sameConfig reports whether applying c to f would change nothing (so the version stays).
+func (f *Function) sameConfig(c FunctionConfig) bool {
+	return f.CodeSHA256 == c.CodeSHA256 && f.Entry == c.Entry && f.MemoryMB == c.MemoryMB &&
+		f.TimeoutMS == c.TimeoutMS && f.Pure == c.Pure && sameMap(f.Environment, c.Environment) && sameMap(f.Tags, c.Tags)
+}
+
+func sameMap(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// store keeps functions and blobs on disk under the data directory:
+//
+//	<data>/functions/<name>.json
+//	<data>/blobs/<sha256>.wasm
+type store struct {
+	functionsDir string
+	blobsDir     string
+}
+
+func openStore(dataDir string) (*store, error) {
+	s := &store{functionsDir: filepath.Join(dataDir, "functions"), blobsDir: filepath.Join(dataDir, "blobs")}
+	for _, d := range []string{s.functionsDir, s.blobsDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("creating host data directory %s: %w", d, err)
+		}
+	}
+	return s, nil
+}
+
+func (s *store) loadFunctions() (map[string]*Function, error) {
+	entries, err := os.ReadDir(s.functionsDir)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", s.functionsDir, err)
+	}
+	fns := map[string]*Function{}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		path := filepath.Join(s.functionsDir, e.Name())
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("reading function %s: %w", path, err)
+		}
+		var f Function
+		if err := json.Unmarshal(raw, &f); err != nil {
+			return nil, fmt.Errorf("function file %s is corrupt (remove it to drop the function): %w", path, err)
+		}
+		fns[f.Name] = &f
+	}
+	return fns, nil
+}
+
+func (s *store) saveFunction(f *Function) error {
+	raw, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(s.functionsDir, f.Name+".json"), raw)
+}
+
+func (s *store) deleteFunction(name string) error {
+	err := os.Remove(filepath.Join(s.functionsDir, name+".json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+func (s *store) blobPath(sha string) string { return filepath.Join(s.blobsDir, sha+".wasm") }
+
+func (s *store) hasBlob(sha string) bool {
+	_, err := os.Stat(s.blobPath(sha))
+	return err == nil
+}
+
+func (s *store) readBlob(sha string) ([]byte, error) { return os.ReadFile(s.blobPath(sha)) }
+
+func (s *store) writeBlob(sha string, code []byte) error { return writeAtomic(s.blobPath(sha), code) }
+
+func (s *store) deleteBlob(sha string) error {
+	err := os.Remove(s.blobPath(sha))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// writeAtomic replaces path with data so that a crash leaves the old or the new file, never half.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-")
+	if err != nil {
+		return err
+	}
+	_, werr := tmp.Write(data)
+	serr := tmp.Sync()
+	cerr := tmp.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
