@@ -49,7 +49,7 @@ func CountWords(ctx context.Context, in Text) (Count, error) {
 	return Count{N: len(strings.Fields(in.Text))}, nil
 }
 
-//blueprint:job name=count_bytes memory=64
+//blueprint:job name=count_bytes memory=256
 func CountBytes(ctx context.Context, in Text) (Count, error) {
 	return Count{N: len(in.Text)}, nil
 }

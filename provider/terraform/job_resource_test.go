@@ -159,23 +159,23 @@ func TestAccJob_badInput(t *testing.T) {
 		Steps: []resource.TestStep{
 			{
 				Config:      e.config(nil, jobBlock{Resource: "x", Package: missing, Function: "Greet"}),
-				ExpectError: regexp.MustCompile(`no-such-package`),
+				ExpectError: regexp.MustCompile(`(?s)Job analysis failed.*no-such-package:\s+directory\s+does\s+not\s+exist`),
 			},
 			{
 				Config:      e.config(nil, jobBlock{Resource: "x", Package: dir, Function: "Helper"}),
-				ExpectError: regexp.MustCompile(`(?s)has no function Helper marked //blueprint:job.*job functions are\s+Greet`),
+				ExpectError: regexp.MustCompile(`has\s+no\s+function\s+Helper\s+marked\s+//blueprint:job\s+\(its\s+job\s+functions\s+are\s+Greet\)`),
 			},
 			{
 				Config:      e.config(nil, jobBlock{Resource: "x", Package: dir, Function: "Greet", Extra: "  regions = [\"local-z\"]\n"}),
-				ExpectError: regexp.MustCompile(`region "local-z" is not configured`),
+				ExpectError: regexp.MustCompile(`region\s+"local-z"\s+is\s+not\s+configured`),
 			},
 			{
 				Config:      e.config([]string{"local-a", "mars"}, jobBlock{Resource: "x", Package: dir, Function: "Greet"}),
-				ExpectError: regexp.MustCompile(`(?s)Region has no host.*Region "mars" is listed in regions`),
+				ExpectError: regexp.MustCompile(`(?s)Region has no host.*Region\s+"mars"\s+is\s+listed\s+in\s+regions`),
 			},
 			{
 				Config:      e.config(nil, jobBlock{Resource: "x", Package: dir, Function: "Greet", Extra: "  force_local = true\n  force_serverless = true\n"}),
-				ExpectError: regexp.MustCompile(`force_serverless and force_local are both true`),
+				ExpectError: regexp.MustCompile(`force_serverless\s+and\s+force_local\s+are\s+both\s+true`),
 			},
 		},
 	})

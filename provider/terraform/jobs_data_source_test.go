@@ -28,7 +28,7 @@ func TestAccJobsDataSource_basic(t *testing.T) {
 					}),
 					knownvalue.ObjectPartial(map[string]knownvalue.Check{
 						"name": knownvalue.StringExact("count_bytes"), "function": knownvalue.StringExact("CountBytes"),
-						"memory_mb": knownvalue.Int64Exact(64),
+						"memory_mb": knownvalue.Int64Exact(256),
 					}),
 				})),
 			},
