@@ -152,7 +152,7 @@ func (x *WASMExecutor) fetch(ctx context.Context, m *manifest.Manifest, j *manif
 	add := func(jobs ...manifest.Job) {
 		for _, o := range jobs {
 			for _, d := range o.Deployments {
-				if d.Platform == wasmPlatform && d.Endpoint != "" && !seen[d.Endpoint] {
+				if d.Platform == wasm.PlatformName && d.Endpoint != "" && !seen[d.Endpoint] {
 					seen[d.Endpoint] = true
 					endpoints = append(endpoints, d.Endpoint)
 				}
@@ -199,6 +199,3 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
-
-// wasmPlatform is the platform name of wasm deployments in the manifest.
-const wasmPlatform = "wasm"

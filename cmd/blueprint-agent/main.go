@@ -1,0 +1,189 @@
+// Command blueprint-agent is the runtime agent: it reads what Terraform deployed from the state
+// file and runs jobs by name over HTTP, locally or offloaded as the router decides.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/router"
+	"github.com/serverless-blueprint/blueprint/runtimeagent"
+)
+
+// options is the parsed command line.
+type options struct {
+	state        string
+	listen       string
+	capacity     int
+	maxLocalIn   int64
+	maxBody      int64
+	cache        string
+	hostToken    string
+	logLevel     string
+	drainTimeout time.Duration
+	poll         time.Duration
+}
+
+func parseOptions(args []string, stderr io.Writer) (options, error) {
+	fs := flag.NewFlagSet("blueprint-agent", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	fs.StringVar(&o.state, "state", "", "path of the terraform.tfstate that lists the deployed jobs (required)")
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "loopback address to serve the API on")
+	fs.IntVar(&o.capacity, "capacity", runtime.GOMAXPROCS(0), "local executions at once before offloading; 0 = offload everything that may be offloaded")
+	fs.Int64Var(&o.maxLocalIn, "max-local-input-bytes", router.DefaultMaxLocalInputBytes, "inputs larger than this are offloaded; -1 = no limit")
+	fs.Int64Var(&o.maxBody, "max-body-bytes", runtimeagent.DefaultMaxBodyBytes, "largest accepted input (413 beyond)")
+	fs.StringVar(&o.cache, "cache", "", "directory for fetched modules and compiled code (default: the user cache dir)/blueprint/agent")
+	fs.StringVar(&o.hostToken, "host-token", "", "bearer token of the wasm hosts (default: $BLUEPRINT_HOST_TOKEN)")
+	fs.StringVar(&o.logLevel, "log-level", "info", "trace, debug, info, warn or error")
+	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "on shutdown, how long to let running executions finish")
+	fs.DurationVar(&o.poll, "poll", time.Second, "how often to check the state file for changes")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q; all options are flags", fs.Arg(0))
+	}
+	if o.state == "" {
+		return o, errors.New("--state is required: the path of the terraform.tfstate written by `terraform apply`")
+	}
+	if err := checkLoopback(o.listen); err != nil {
+		return o, err
+	}
+	if o.capacity < 0 {
+		return o, errors.New("--capacity must be 0 or more")
+	}
+	if o.maxLocalIn == 0 || o.maxLocalIn < -1 {
+		return o, errors.New("--max-local-input-bytes must be positive, or -1 for no limit")
+	}
+	if o.maxBody <= 0 {
+		return o, errors.New("--max-body-bytes must be positive")
+	}
+	if hclog.LevelFromString(o.logLevel) == hclog.NoLevel {
+		return o, fmt.Errorf("--log-level %q: use trace, debug, info, warn or error", o.logLevel)
+	}
+	if o.hostToken == "" {
+		o.hostToken = os.Getenv("BLUEPRINT_HOST_TOKEN")
+	}
+	if o.cache == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			return o, fmt.Errorf("no --cache given and no user cache directory: %w", err)
+		}
+		o.cache = filepath.Join(dir, "blueprint", "agent")
+	}
+	return o, nil
+}
+
+// checkLoopback refuses addresses reachable from other machines: the agent does not
+// authenticate callers yet, and it runs code on their behalf.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %v; use 127.0.0.1:PORT", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("--listen %q is not a loopback address; the agent does not authenticate callers yet, so it only listens on 127.0.0.1 or ::1", addr)
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	o, err := parseOptions(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "blueprint-agent:", err)
+		os.Exit(2)
+	}
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "blueprint-agent:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	log := hclog.New(&hclog.LoggerOptions{Name: "blueprint-agent", Level: hclog.LevelFromString(o.logLevel), Output: os.Stderr})
+
+	rt, err := wasm.NewRuntime(ctx, wasm.RuntimeConfig{CacheDir: filepath.Join(o.cache, "wazero"), Logger: log.Named("wasm")})
+	if err != nil {
+		return err
+	}
+	defer rt.Close(context.Background())
+	remote := runtimeagent.NewWASMRemote(o.hostToken)
+	defer remote.Close()
+	local, err := runtimeagent.NewWASMExecutor(runtimeagent.WASMExecutorConfig{
+		Runtime: rt, Fetcher: remote, CacheDir: filepath.Join(o.cache, "modules"), Logger: log.Named("local"),
+	})
+	if err != nil {
+		return err
+	}
+	capacity := o.capacity
+	if capacity == 0 {
+		capacity = -1 // router: no local capacity
+	}
+	agent, err := runtimeagent.New(ctx, runtimeagent.Config{
+		StatePath:    o.state,
+		Policy:       router.Policy{LocalCapacity: capacity, MaxLocalInputBytes: o.maxLocalIn},
+		MaxBodyBytes: o.maxBody,
+		PollInterval: o.poll,
+		Local:        local,
+		Invokers:     map[string]platform.Invoker{wasm.PlatformName: remote},
+		Logger:       log,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", o.listen, err)
+	}
+	srv := &http.Server{Handler: agent.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go agent.Run(watchCtx)
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	url := "http://" + ln.Addr().String()
+	log.Info("agent listening", "url", url, "state", o.state, "capacity", o.capacity, "jobs", len(agent.Manifest().Jobs))
+	fmt.Printf("agent listening on %s\n", url)
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	// Drain: stop accepting, let running executions finish, bounded by the timeout.
+	log.Info("draining", "timeout", o.drainTimeout)
+	drainCtx, cancel := context.WithTimeout(context.Background(), o.drainTimeout)
+	defer cancel()
+	if err := srv.Shutdown(drainCtx); err != nil {
+		srv.Close()
+		return fmt.Errorf("draining: executions still running after %v were cut off: %w", o.drainTimeout, err)
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+)
+
+func TestParseOptions(t *testing.T) {
+	o, err := parseOptions([]string{"--state", "s.tfstate", "--listen", "127.0.0.1:0", "--capacity", "0", "--cache", "/tmp/c", "--host-token", "t"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.capacity != 0 || o.hostToken != "t" || o.cache != "/tmp/c" {
+		t.Errorf("parsed %+v", o)
+	}
+	t.Setenv("BLUEPRINT_HOST_TOKEN", "from-env")
+	if o, err := parseOptions([]string{"--state", "s"}, io.Discard); err != nil || o.hostToken != "from-env" || o.listen != "127.0.0.1:8080" {
+		t.Errorf("defaults: %+v %v", o, err)
+	}
+	for args, want := range map[string]string{
+		"":                                    "--state is required",
+		"--state s --listen 0.0.0.0:80":       "not a loopback address",
+		"--state s --listen :8080":            "not a loopback address",
+		"--state s --listen 10.0.0.1:8080":    "not a loopback address",
+		"--state s --listen nope":             "use 127.0.0.1:PORT",
+		"--state s --capacity -1":             "--capacity",
+		"--state s --max-local-input-bytes 0": "--max-local-input-bytes",
+		"--state s --log-level loud":          "--log-level",
+		"--state s extra":                     "unexpected argument",
+	} {
+		if _, err := parseOptions(strings.Fields(args), io.Discard); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error = %v, want %q", args, err, want)
+		}
+	}
+	for _, ok := range []string{"127.0.0.1:1", "[::1]:1", "localhost:1"} {
+		if err := checkLoopback(ok); err != nil {
+			t.Errorf("%s refused: %v", ok, err)
+		}
+	}
+}
