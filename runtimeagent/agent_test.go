@@ -30,7 +30,10 @@ type stateJob struct {
 	eligible    bool
 	forceLocal  bool
 	environment map[string]string
-	regions     []string // deployments on platform "fake", endpoint "fake://<region>"
+	regions     []string              // deployments on platform "fake", endpoint "fake://<region>"
+	deployments []platform.Deployment // used instead of regions when set
+	artifact    string                // artifact_sha256; "abc" when empty
+	memoryMB    int64
 }
 
 // writeState writes a terraform.tfstate v4 the way Terraform does (same keys, nulls for unset
@@ -42,6 +45,16 @@ func writeState(t testing.TB, path string, serial int, jobs ...stateJob) {
 		deps := []map[string]any{}
 		for _, r := range j.regions {
 			deps = append(deps, map[string]any{"platform": "fake", "region": r, "function_id": j.name, "version": "1", "endpoint": "fake://" + r, "code_sha256": "abc"})
+		}
+		for _, d := range j.deployments {
+			deps = append(deps, map[string]any{"platform": d.Platform, "region": d.Region, "function_id": d.FunctionID, "version": d.Version, "endpoint": d.Endpoint, "code_sha256": d.CodeSHA256})
+		}
+		artifact, memory := j.artifact, j.memoryMB
+		if artifact == "" {
+			artifact = "abc"
+		}
+		if memory == 0 {
+			memory = 128
 		}
 		var forceLocal any
 		if j.forceLocal {
@@ -61,9 +74,9 @@ func writeState(t testing.TB, path string, serial int, jobs ...stateJob) {
 					"force_serverless": nil, "force_local": forceLocal, "memory_mb": nil, "timeout_s": nil,
 					"platforms": nil, "regions": nil, "environment": env,
 					"analysis": map[string]any{"name": j.name, "function": "F" + j.name, "pure": j.pure, "deterministic": j.pure,
-						"requires_state": false, "network_calls": []string{}, "max_duration_ms": 100, "memory_mb": 128, "timeout_ms": 2000,
+						"requires_state": false, "network_calls": []string{}, "max_duration_ms": 100, "memory_mb": memory, "timeout_ms": 2000,
 						"mode": "auto", "eligible": j.eligible, "input_type": "", "output_type": "", "findings": []any{}},
-					"eligible": j.eligible, "source_hash": "sha256:00", "artifact_sha256": "abc", "deployments": deps,
+					"eligible": j.eligible, "source_hash": "sha256:00", "artifact_sha256": artifact, "deployments": deps,
 				},
 				"sensitive_attributes": []any{},
 			}},

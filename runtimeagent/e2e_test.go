@@ -1,0 +1,323 @@
+package runtimeagent
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/serverless-blueprint/blueprint/job"
+	"github.com/serverless-blueprint/blueprint/packager"
+	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/platform/wasm/host"
+	"github.com/serverless-blueprint/blueprint/router"
+)
+
+const e2eToken = "agent-e2e-token"
+
+// e2eJobs are the fixture jobs deployed for the end-to-end tests.
+var e2eJobs = []job.Analysis{{Name: "greet", Function: "Greet"}, {Name: "sum", Function: "Sum"}, {Name: "fail", Function: "Fail"}}
+
+var (
+	fixtureOnce     sync.Once
+	fixtureArtifact packager.Artifact
+	fixtureErr      error
+)
+
+// buildFixture builds packager/testdata/plainjobs once per test binary. The artifact cache is
+// the user's default, content-addressed, so repeated runs skip the Go compiler.
+func buildFixture(t testing.TB) packager.Artifact {
+	t.Helper()
+	fixtureOnce.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		dir := filepath.Join(filepath.Dir(file), "..", "packager", "testdata", "plainjobs")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		fixtureArtifact, fixtureErr = packager.BuildWASM(ctx, packager.WASMBuild{Dir: dir, Jobs: e2eJobs})
+	})
+	if fixtureErr != nil {
+		t.Fatalf("building the fixture module: %v", fixtureErr)
+	}
+	return fixtureArtifact
+}
+
+// e2eHost is one in-process `blueprint host` on 127.0.0.1.
+type e2eHost struct {
+	region string
+	srv    *httptest.Server
+	host   *host.Host
+}
+
+// e2eEnv is two hosts with the fixture deployed to both, and an agent reading a state file
+// that points at them.
+type e2eEnv struct {
+	hosts    []*e2eHost
+	art      packager.Artifact
+	deployed map[string][]platform.Deployment // by job name
+	state    string
+	agent    *Agent
+	srv      *httptest.Server
+	fixture  *fixture // for run()
+}
+
+func newE2E(t testing.TB, policy router.Policy) *e2eEnv {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: builds a wasm module and starts hosts")
+	}
+	ctx := context.Background()
+	env := &e2eEnv{art: buildFixture(t), deployed: map[string][]platform.Deployment{}}
+	logger := hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: os.Stderr})
+	cache := filepath.Join(os.TempDir(), "blueprint-agent-test-wazero") // shared: compiling is slow, the cache is keyed by content
+	rt, err := wasm.NewRuntime(ctx, wasm.RuntimeConfig{CacheDir: cache, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close(context.Background()) })
+
+	hostsByRegion := map[string]string{}
+	for _, region := range []string{"local-a", "local-b"} {
+		h, err := host.New(ctx, host.Config{Region: region, DataDir: t.TempDir(), Token: e2eToken, Runtime: rt, Logger: logger.Named(region)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(h.Handler())
+		t.Cleanup(func() { srv.Close(); h.Close(context.Background()) })
+		env.hosts = append(env.hosts, &e2eHost{region: region, srv: srv, host: h})
+		hostsByRegion[region] = srv.URL
+	}
+	client, err := wasm.NewClient(wasm.Config{Hosts: hostsByRegion, Token: e2eToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range e2eJobs {
+		for _, h := range env.hosts {
+			d, err := client.Deploy(ctx, platform.DeployRequest{
+				Region:         h.region,
+				Function:       platform.Function{Name: j.Name, Entry: j.Name, MemoryMB: 128, TimeoutMS: 10000, Pure: true},
+				ArtifactPath:   env.art.Path,
+				ArtifactSHA256: env.art.SHA256,
+			})
+			if err != nil {
+				t.Fatalf("deploying %s to %s: %v", j.Name, h.region, err)
+			}
+			env.deployed[j.Name] = append(env.deployed[j.Name], d)
+		}
+	}
+
+	env.state = filepath.Join(t.TempDir(), "terraform.tfstate")
+	env.writeState(t, 1, "greet", "fail")
+
+	remote := NewWASMRemote(e2eToken)
+	t.Cleanup(remote.Close)
+	local, err := NewWASMExecutor(WASMExecutorConfig{Runtime: rt, Fetcher: remote, CacheDir: t.TempDir(), Logger: logger.Named("local")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.agent, err = New(ctx, Config{
+		StatePath: env.state, Policy: policy, PollInterval: 20 * time.Millisecond,
+		Local: local, Invokers: map[string]platform.Invoker{wasm.PlatformName: remote}, Logger: logger,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { env.agent.Run(runCtx); close(done) }()
+	env.srv = httptest.NewServer(env.agent.Handler())
+	t.Cleanup(func() { env.srv.Close(); cancel(); <-done })
+	env.fixture = &fixture{agent: env.agent, srv: env.srv, state: env.state}
+	return env
+}
+
+// writeState writes a state listing the named jobs with their real deployments. A job named
+// "charge" is the fixture's greet deployed under a non-pure analysis.
+func (env *e2eEnv) writeState(t testing.TB, serial int, names ...string) {
+	t.Helper()
+	var jobs []stateJob
+	for _, n := range names {
+		jobs = append(jobs, stateJob{name: n, pure: true, eligible: true, deployments: env.deployed[n], artifact: env.art.SHA256})
+	}
+	writeState(t, env.state, serial, jobs...)
+}
+
+func TestE2E_localAndOffloaded(t *testing.T) {
+	env := newE2E(t, router.Policy{LocalCapacity: 4, MaxLocalInputBytes: 64})
+
+	r := env.fixture.run(t, "greet", `{"name":"local"}`)
+	if r.status != 200 || r.run.Ran.Target != "local" || string(r.run.Output) != `{"greeting":"hello, local"}` {
+		t.Fatalf("local run: %d %s", r.status, r.raw)
+	}
+
+	big := `{"name":"` + strings.Repeat("x", 100) + `"}`
+	r = env.fixture.run(t, "greet", big)
+	if r.status != 200 || r.run.Ran.Target != "serverless" || r.run.Ran.Platform != "wasm" || r.run.Ran.Region != "local-a" || r.run.Decision != "large_input" {
+		t.Fatalf("offloaded run: %d %s", r.status, r.raw)
+	}
+	if !strings.HasPrefix(string(r.run.Output), `{"greeting":"hello, xxx`) {
+		t.Errorf("offloaded output %s", r.run.Output)
+	}
+
+	r = env.fixture.run(t, "nope", `{}`)
+	if r.status != 404 || r.err.Code != "job_not_found" {
+		t.Fatalf("unknown job: %d %s", r.status, r.raw)
+	}
+	r = env.fixture.run(t, "greet", `{"name":`)
+	if r.status != 400 || r.err.Code != "invalid_json" {
+		t.Fatalf("bad JSON: %d %s", r.status, r.raw)
+	}
+	for _, body := range []string{`{"name":"x"}`, `{"name":"` + strings.Repeat("y", 100) + `"}`} { // local, then offloaded
+		r = env.fixture.run(t, "fail", body)
+		if r.status != 422 || r.err.Code != "job_error" || r.err.Type != "ValidationError" || !strings.Contains(r.err.Message, "field name is invalid") {
+			t.Fatalf("job error: %d %s", r.status, r.raw)
+		}
+	}
+}
+
+func TestE2E_capacityZeroOffloadsEverything(t *testing.T) {
+	env := newE2E(t, router.Policy{LocalCapacity: -1})
+	for i := 0; i < 4; i++ {
+		r := env.fixture.run(t, "greet", `{"name":"remote"}`)
+		if r.status != 200 || r.run.Ran.Target != "serverless" || r.run.Decision != "local_capacity" {
+			t.Fatalf("run %d: %d %s", i, r.status, r.raw)
+		}
+	}
+}
+
+func TestE2E_stateChangePickedUp(t *testing.T) {
+	env := newE2E(t, router.Policy{LocalCapacity: 4})
+	if r := env.fixture.run(t, "sum", `[1,2,3]`); r.status != 404 {
+		t.Fatalf("sum before apply: %d %s", r.status, r.raw)
+	}
+	env.writeState(t, 2, "greet", "fail", "sum")
+	waitFor(t, "serial 2", func() bool { return env.agent.Manifest().Serial == 2 })
+	r := env.fixture.run(t, "sum", `[1,2,3]`)
+	if r.status != 200 || string(r.run.Output) != "6" {
+		t.Fatalf("sum after apply: %d %s", r.status, r.raw)
+	}
+}
+
+func TestE2E_hostDownFailsOverPureJob(t *testing.T) {
+	env := newE2E(t, router.Policy{LocalCapacity: -1})
+	// Region local-a is first (neither is measured yet); take it down.
+	env.hosts[0].srv.Close()
+	r := env.fixture.run(t, "greet", `{"name":"failover"}`)
+	if r.status != 200 || r.run.Ran.Region != "local-b" || r.run.Attempts != 2 || string(r.run.Output) != `{"greeting":"hello, failover"}` {
+		t.Fatalf("failover: %d %s", r.status, r.raw)
+	}
+	// The same deployments under a non-pure analysis are not retried elsewhere.
+	env.deployed["charge"] = env.deployed["greet"]
+	writeState(t, env.state, 2, stateJob{name: "charge", pure: false, eligible: true, deployments: env.deployed["greet"], artifact: env.art.SHA256})
+	waitFor(t, "serial 2", func() bool { return env.agent.Manifest().Serial == 2 })
+	r = env.fixture.run(t, "charge", `{"name":"once"}`)
+	if r.status != 502 || r.err.Code != "offload_failed" || !strings.Contains(r.err.Message, "local-a") {
+		t.Fatalf("non-pure job: %d %s", r.status, r.raw)
+	}
+}
+
+func TestE2E_localFetchesModuleFromSecondHost(t *testing.T) {
+	env := newE2E(t, router.Policy{LocalCapacity: 4})
+	env.hosts[0].srv.Close() // the module must come from local-b
+	r := env.fixture.run(t, "greet", `{"name":"fetched"}`)
+	if r.status != 200 || r.run.Ran.Target != "local" {
+		t.Fatalf("%d %s", r.status, r.raw)
+	}
+}
+
+// BenchmarkHostDirect calls the trivial job straight through the wasm client: the baseline.
+func BenchmarkHostDirect(b *testing.B) {
+	env := newE2E(b, router.Policy{LocalCapacity: -1})
+	remote := NewWASMRemote(e2eToken)
+	defer remote.Close()
+	d := env.deployed["greet"][0]
+	input := []byte(`{"name":"bench"}`)
+	ctx := context.Background()
+	latencies := make([]time.Duration, 0, 1<<16)
+	b.ResetTimer()
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := remote.Invoke(ctx, d, input); err != nil {
+			b.Fatal(err)
+		}
+		latencies = append(latencies, time.Since(t0))
+	}
+	reportPercentiles(b, latencies)
+}
+
+// BenchmarkAgentOffload runs the same job through the agent's HTTP API with local capacity 0,
+// so every call is offloaded to the same host: the difference to BenchmarkHostDirect is what
+// the agent adds (HTTP hop, routing, metrics).
+func BenchmarkAgentOffload(b *testing.B) {
+	env := newE2E(b, router.Policy{LocalCapacity: -1})
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	defer client.CloseIdleConnections()
+	url := env.srv.URL + "/v1/jobs/greet:run"
+	latencies := make([]time.Duration, 0, 1<<16)
+	b.ResetTimer()
+	for b.Loop() {
+		t0 := time.Now()
+		resp, err := client.Post(url, "application/json", strings.NewReader(`{"name":"bench"}`))
+		if err != nil {
+			b.Fatal(err)
+		}
+		drain(resp)
+		if resp.StatusCode != 200 {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+		latencies = append(latencies, time.Since(t0))
+	}
+	reportPercentiles(b, latencies)
+}
+
+// BenchmarkAgentLocal runs the trivial job through the agent in-process (wasm, resident instance).
+func BenchmarkAgentLocal(b *testing.B) {
+	env := newE2E(b, router.Policy{LocalCapacity: 64})
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	defer client.CloseIdleConnections()
+	url := env.srv.URL + "/v1/jobs/greet:run"
+	latencies := make([]time.Duration, 0, 1<<16)
+	b.ResetTimer()
+	for b.Loop() {
+		t0 := time.Now()
+		resp, err := client.Post(url, "application/json", strings.NewReader(`{"name":"bench"}`))
+		if err != nil {
+			b.Fatal(err)
+		}
+		drain(resp)
+		if resp.StatusCode != 200 {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+		latencies = append(latencies, time.Since(t0))
+	}
+	reportPercentiles(b, latencies)
+}
+
+func drain(resp *http.Response) {
+	buf := make([]byte, 4096)
+	for {
+		if _, err := resp.Body.Read(buf); err != nil {
+			break
+		}
+	}
+	resp.Body.Close()
+}
+
+func reportPercentiles(b *testing.B, l []time.Duration) {
+	if len(l) == 0 {
+		return
+	}
+	sorted := append([]time.Duration(nil), l...)
+	slices.Sort(sorted)
+	b.ReportMetric(float64(sorted[len(sorted)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(sorted[min(len(sorted)-1, len(sorted)*99/100)].Microseconds()), "p99-µs")
+}
