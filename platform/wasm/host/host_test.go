@@ -81,7 +81,9 @@ type response struct {
 }
 
 func (r response) errorCode() string {
-	var b struct{ Error struct{ Code, Message string } }
+	var b struct {
+		Error struct{ Code, Message string }
+	}
 	json.Unmarshal(r.body, &b)
 	return b.Error.Code
 }
@@ -268,18 +270,29 @@ func TestConcurrencyLimit(t *testing.T) {
 	fx := wasmtest.Fixtures(t)
 	th := startHost(t, host.Config{MaxConcurrency: 1})
 	sha := th.upload(fx.Plain)
-	th.deploy("spin", map[string]any{"code_sha256": sha, "entry": "spin", "timeout_ms": 1500})
+	th.deploy("spin", map[string]any{"code_sha256": sha, "entry": "spin", "timeout_ms": 4000})
 	th.deploy("greet", map[string]any{"code_sha256": sha, "entry": "greet", "pure": true})
-	done := make(chan struct{})
+	done := make(chan string, 1)
 	go func() {
-		defer close(done)
-		req, _ := http.NewRequest("POST", th.srv.URL+"/v1/functions/spin/invoke", strings.NewReader("1"))
-		req.Header.Set("Authorization", "Bearer "+token)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
+		// The probing greet calls below may hold the slot for a moment: retry until the spin
+		// call gets in.
+		for attempt := 0; ; attempt++ {
+			req, _ := http.NewRequest("POST", th.srv.URL+"/v1/functions/spin/invoke", strings.NewReader("1"))
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				done <- err.Error()
+				return
+			}
 			resp.Body.Close()
+			if resp.StatusCode != http.StatusTooManyRequests || attempt == 100 {
+				done <- resp.Status
+				return
+			}
+			time.Sleep(time.Millisecond)
 		}
 	}()
-	deadline := time.Now().Add(1200 * time.Millisecond)
+	deadline := time.Now().Add(3 * time.Second)
 	var r response
 	for time.Now().Before(deadline) {
 		if r = th.do("POST", "/v1/functions/greet/invoke", []byte(`{}`)); r.status == http.StatusTooManyRequests {
@@ -288,9 +301,16 @@ func TestConcurrencyLimit(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
-		t.Fatalf("while the only slot is busy: %d %s (Retry-After %q)", r.status, r.body, r.header.Get("Retry-After"))
+		spin := "still running"
+		select {
+		case spin = <-done:
+		default:
+		}
+		t.Fatalf("while the only slot is busy: %d %s (Retry-After %q); spin call: %s", r.status, r.body, r.header.Get("Retry-After"), spin)
 	}
-	<-done
+	if status := <-done; !strings.HasPrefix(status, "504") {
+		t.Fatalf("spin: %s, want 504", status)
+	}
 	th.mustStatus(th.do("POST", "/v1/functions/greet/invoke", []byte(`{}`)), http.StatusOK)
 }
 
