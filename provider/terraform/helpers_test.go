@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -43,6 +44,9 @@ type accEnv struct {
 	token string
 	urls  map[string]string // region -> base URL
 	work  string
+	// extraHosts are configured in the provider but not checked for leftovers (e.g. a
+	// region whose host is down).
+	extraHosts map[string]string
 }
 
 func newAccEnv(t *testing.T) *accEnv {
@@ -105,9 +109,16 @@ func (e *accEnv) writeModule(name string, files map[string]string) string {
 
 // providerConfig renders the provider block; regions may be nil (all hosts).
 func (e *accEnv) providerConfig(regions []string) string {
+	all := map[string]string{}
+	for r, u := range e.urls {
+		all[r] = u
+	}
+	for r, u := range e.extraHosts {
+		all[r] = u
+	}
 	var hosts []string
-	for _, r := range sortedKeys(e.urls) {
-		hosts = append(hosts, fmt.Sprintf("    %q = %q", r, e.urls[r]))
+	for _, r := range sortedKeys(all) {
+		hosts = append(hosts, fmt.Sprintf("    %q = %q", r, all[r]))
 	}
 	regionLine := ""
 	if regions != nil {
@@ -148,6 +159,18 @@ func hclList(items []string) string {
 		q[i] = fmt.Sprintf("%q", s)
 	}
 	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// closedURL returns a loopback URL where nothing listens.
+func closedURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return "http://" + addr
 }
 
 // client talks to the hosts the way an operator would, for out-of-band changes and checks.

@@ -180,3 +180,34 @@ func TestAccJob_badInput(t *testing.T) {
 		},
 	})
 }
+
+// TestAccJob_unreachableHost: one region's host is down. The apply fails naming that region
+// and its URL, the regions that worked are recorded (nothing orphaned: CheckDestroy finds no
+// leftovers), and dropping the dead region converges.
+func TestAccJob_unreachableHost(t *testing.T) {
+	e := newAccEnv(t)
+	dead := closedURL(t)
+	e.extraHosts = map[string]string{"local-down": dead}
+	dir := e.writeModule("greet", greetSource("hello "))
+	const addr = "blueprint_job.greet"
+	all := jobBlock{Resource: "greet", Package: dir, Function: "Greet", Extra: "  regions = [\"local-a\", \"local-b\", \"local-down\"]\n"}
+	live := jobBlock{Resource: "greet", Package: dir, Function: "Greet", Extra: "  regions = [\"local-a\", \"local-b\"]\n"}
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config:      e.config(nil, all),
+				ExpectError: regexp.MustCompile(`(?s)local-down.*` + regexp.QuoteMeta(dead) + `.*unreachable`),
+			},
+			{
+				Config: e.config(nil, live),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("deployments"), knownvalue.ListSizeExact(2)),
+				},
+				Check: e.checkHostsServe("greet", testRegions...),
+			},
+		},
+	})
+}
