@@ -1,0 +1,150 @@
+package wasm_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http/httptest"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/platform/wasm/host"
+	"github.com/serverless-blueprint/blueprint/platform/wasm/internal/wasmtest"
+)
+
+// startHosts runs one real host per region on 127.0.0.1 and returns a client for them.
+func startHosts(t testing.TB, regions ...string) (*wasm.Client, map[string]string) {
+	t.Helper()
+	fx := wasmtest.Fixtures(t)
+	rt, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: filepath.Join(fx.Dir, "wazero")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close(context.Background()) })
+	urls := map[string]string{}
+	for _, region := range regions {
+		h, err := host.New(context.Background(), host.Config{Region: region, DataDir: t.TempDir(), Token: "tok", Runtime: rt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(h.Handler())
+		t.Cleanup(func() { srv.Close(); h.Close(context.Background()) })
+		urls[region] = srv.URL
+	}
+	c, err := wasm.NewClient(wasm.Config{Hosts: urls, Token: "tok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, urls
+}
+
+func TestClientDeployInvokeDelete(t *testing.T) {
+	fx := wasmtest.Fixtures(t)
+	c, urls := startHosts(t, "eu-1", "us-1")
+	ctx := context.Background()
+	if c.Name() != "wasm" || strings.Join(c.Regions(), ",") != "eu-1,us-1" {
+		t.Fatalf("name %s regions %v", c.Name(), c.Regions())
+	}
+	req := platform.DeployRequest{
+		Region: "eu-1",
+		Function: platform.Function{Name: "greet-fn", Entry: "greet", MemoryMB: 128, TimeoutMS: 5000, Pure: true,
+			Tags: map[string]string{platform.TagJob: "greet"}},
+		ArtifactPath: fx.PlainPath, ArtifactSHA256: fx.PlainSHA,
+	}
+	d, err := c.Deploy(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := platform.Deployment{Platform: "wasm", Region: "eu-1", FunctionID: "greet-fn", Version: "1", Endpoint: urls["eu-1"], CodeSHA256: fx.PlainSHA}
+	if d.Tags[platform.TagJob] != "greet" {
+		t.Fatalf("tags %v", d.Tags)
+	}
+	cmp := d
+	cmp.Tags = nil
+	if !reflect.DeepEqual(cmp, want) {
+		t.Fatalf("deployment %+v, want %+v", d, want)
+	}
+	again, err := c.Deploy(ctx, req)
+	if err != nil || again.Version != "1" {
+		t.Fatalf("redeploy: %+v, %v", again, err)
+	}
+	got, err := c.Get(ctx, "eu-1", "greet-fn")
+	if err != nil || got.Version != "1" || got.Tags[platform.TagJob] != "greet" {
+		t.Fatalf("get: %+v, %v", got, err)
+	}
+	out, err := c.Invoke(ctx, d, []byte(`{"name":"eve"}`))
+	if err != nil || string(out) != `{"greeting":"hello, eve"}` {
+		t.Fatalf("invoke: %s, %v", out, err)
+	}
+	code, err := c.FetchModule(ctx, d.Endpoint, fx.PlainSHA)
+	if err != nil || len(code) != len(fx.Plain) {
+		t.Fatalf("fetch module: %d bytes, %v", len(code), err)
+	}
+	if _, err := c.FetchModule(ctx, d.Endpoint, fx.StateSHA); err == nil {
+		t.Fatal("fetching a module the host lacks must fail")
+	}
+
+	req.Function = platform.Function{Name: "fail-fn", Entry: "fail"}
+	fd, err := c.Deploy(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Invoke(ctx, fd, []byte(`{}`))
+	var fe *platform.FunctionError
+	if !errors.As(err, &fe) || fe.Type != "ValidationError" {
+		t.Fatalf("job error: %v", err)
+	}
+
+	if _, err := c.Get(ctx, "us-1", "greet-fn"); !errors.Is(err, platform.ErrNotFound) {
+		t.Fatalf("get in the other region: %v, want ErrNotFound", err)
+	}
+	if err := c.Delete(ctx, "eu-1", "greet-fn"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete(ctx, "eu-1", "greet-fn"); err != nil {
+		t.Fatalf("deleting twice: %v", err)
+	}
+	if _, err := c.Get(ctx, "eu-1", "greet-fn"); !errors.Is(err, platform.ErrNotFound) {
+		t.Fatalf("get after delete: %v", err)
+	}
+	if _, err := c.Invoke(ctx, d, []byte(`{}`)); !errors.Is(err, platform.ErrNotFound) {
+		t.Fatalf("invoke after delete: %v", err)
+	}
+	if _, err := c.Deploy(ctx, platform.DeployRequest{Region: "mars", Function: req.Function}); err == nil || !strings.Contains(err.Error(), `"mars"`) {
+		t.Fatalf("unknown region: %v", err)
+	}
+}
+
+func TestClientErrorsNameRegionAndURL(t *testing.T) {
+	if _, err := wasm.NewClient(wasm.Config{Hosts: map[string]string{"eu-1": "ftp://x"}}); err == nil || !strings.Contains(err.Error(), "eu-1") {
+		t.Fatalf("bad URL: %v", err)
+	}
+	if _, err := wasm.NewClient(wasm.Config{}); err == nil {
+		t.Fatal("no hosts must be an error")
+	}
+	// A port nothing listens on.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + l.Addr().String()
+	l.Close()
+	c, err := wasm.NewClient(wasm.Config{Hosts: map[string]string{"eu-1": dead}, Token: "tok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Get(context.Background(), "eu-1", "f")
+	if err == nil || !strings.Contains(err.Error(), "eu-1") || !strings.Contains(err.Error(), dead) || !strings.Contains(err.Error(), "unreachable") {
+		t.Fatalf("unreachable host: %v", err)
+	}
+
+	_, urls := startHosts(t, "eu-1")
+	c, _ = wasm.NewClient(wasm.Config{Hosts: urls, Token: "not-the-token"})
+	if _, err := c.Get(context.Background(), "eu-1", "f"); err == nil || !strings.Contains(err.Error(), "refused the token") {
+		t.Fatalf("wrong token: %v", err)
+	}
+}
