@@ -1,0 +1,76 @@
+package resources
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/serverless-blueprint/blueprint/analyzer"
+	"github.com/serverless-blueprint/blueprint/platform"
+)
+
+// BenchmarkPlanReal measures what every `terraform plan` pays per job: the real analyzer and
+// source hash on a small package (testdata/greet), nothing deployed.
+func BenchmarkPlanReal(b *testing.B) {
+	m, err := NewManager(Settings{
+		Deployers: map[string]platform.Deployer{"wasm": newFakeDeployer("wasm", "local-a", "local-b")},
+		Analyzer:  analyzer.New(),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	spec := JobSpec{Package: "testdata/greet", Function: "Greet"}
+	if _, err := m.Plan(ctx, spec); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := m.Plan(ctx, spec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestConcurrentLifecycles runs many jobs' lifecycles at once on one Manager, as terraform
+// does with its default parallelism; run with -race.
+func TestConcurrentLifecycles(t *testing.T) {
+	f := newFixture(t)
+	const jobs = 8
+	for i := range jobs {
+		f.an.pkgs[fmt.Sprintf("./job%d", i)] = f.an.pkgs["./jobs"][:1]
+		f.src.set(fmt.Sprintf("./job%d", i), fmt.Sprintf("sha256:%d", i))
+	}
+	// Each package holds a job of the same name, so give each its own region set to keep
+	// them apart the way distinct job names would on a real platform.
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, jobs)
+	for i := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			region := []string{"local-a", "local-b"}[i%2]
+			spec := JobSpec{Package: fmt.Sprintf("./job%d", i), Function: "ResizeImage", Regions: []string{region}}
+			st, err := f.m.Create(ctx, spec)
+			if err == nil {
+				st, err = f.m.Read(ctx, st)
+			}
+			if err == nil {
+				_, err = f.m.Update(ctx, spec, st)
+			}
+			if err != nil {
+				errs <- fmt.Errorf("job %d: %w", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if got := f.dep.keys(); len(got) != 2 {
+		t.Fatalf("platform holds %v, want the job in both regions", got)
+	}
+}
