@@ -1,11 +1,15 @@
 package runtimeagent
 
 import (
+	"bytes"
+	"cmp"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,16 +69,19 @@ type Agent struct {
 	statsMu sync.Mutex
 	stats   map[statsKey]*router.RegionStats // survives manifest reloads
 
-	lastBad fileSignature // the signature of a state that failed to load, so it is logged once
+	// The last state that failed to load, so that it is logged once. Only Run touches these.
+	lastBad     fileSignature
+	lastBadHash [sha256.Size]byte
 }
 
 // snapshot is one loaded manifest with everything derived from it; swapped atomically so that
 // a request in progress keeps using the manifest it started with.
 type snapshot struct {
-	manifest *manifest.Manifest
-	jobs     map[string]*jobEntry
-	sig      fileSignature
-	loadedAt time.Time
+	manifest    *manifest.Manifest
+	jobs        map[string]*jobEntry
+	sig         fileSignature
+	contentHash [sha256.Size]byte
+	loadedAt    time.Time
 }
 
 type jobEntry struct {
@@ -168,8 +175,14 @@ func (a *Agent) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		if sig == a.current.Load().sig || sig == a.lastBad {
-			continue
+		cur := a.current.Load()
+		if sig == cur.sig || sig == a.lastBad {
+			// File systems stamp modification times with a coarse clock, so a rewrite of the
+			// same size within one tick looks unchanged. While the file is that young, compare
+			// contents too.
+			if time.Since(sig.modTime) > mtimeGranularity || a.unchangedContent(cur) {
+				continue
+			}
 		}
 		if err := a.reload(ctx); err != nil {
 			a.metrics.reloads("error")
@@ -179,6 +192,19 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		a.metrics.reloads("ok")
 	}
+}
+
+// mtimeGranularity is a generous bound on file system timestamp resolution (ext4 and tmpfs
+// use the kernel's tick, a few ms; some file systems 1 s or 2 s).
+const mtimeGranularity = 2 * time.Second
+
+func (a *Agent) unchangedContent(cur *snapshot) bool {
+	data, err := os.ReadFile(a.cfg.StatePath)
+	if err != nil {
+		return true // the stat path above reports read problems
+	}
+	sum := sha256.Sum256(data)
+	return sum == cur.contentHash || sum == a.lastBadHash
 }
 
 func statSignature(path string) (fileSignature, error) {
@@ -191,12 +217,20 @@ func statSignature(path string) (fileSignature, error) {
 
 func (a *Agent) reload(ctx context.Context) error {
 	before, statErr := statSignature(a.cfg.StatePath)
-	m, err := manifest.Load(ctx, a.cfg.StatePath) // its errors say what to fix; prefer them
-	if err != nil {
-		return fmt.Errorf("runtime agent: %w", err)
+	data, readErr := os.ReadFile(a.cfg.StatePath)
+	if statErr != nil || readErr != nil {
+		_, err := manifest.Load(ctx, a.cfg.StatePath) // its errors say what to fix; prefer them
+		return fmt.Errorf("runtime agent: %w", cmp.Or(err, readErr, statErr))
 	}
-	if statErr != nil {
-		return fmt.Errorf("runtime agent: reading state: %w", statErr)
+	hash := sha256.Sum256(data)
+	m, err := manifest.Decode(bytes.NewReader(data))
+	if err != nil {
+		a.lastBadHash = hash
+		return fmt.Errorf("runtime agent: %s: %w", a.cfg.StatePath, err)
+	}
+	m.Source = a.cfg.StatePath
+	if abs, err := filepath.Abs(a.cfg.StatePath); err == nil {
+		m.Source = abs
 	}
 	after, err := statSignature(a.cfg.StatePath)
 	if err != nil {
@@ -207,7 +241,7 @@ func (a *Agent) reload(ctx context.Context) error {
 		// no signature so the next poll reads the final file.
 		after = fileSignature{}
 	}
-	snap := &snapshot{manifest: m, jobs: make(map[string]*jobEntry, len(m.Jobs)), sig: after, loadedAt: time.Now()}
+	snap := &snapshot{manifest: m, jobs: make(map[string]*jobEntry, len(m.Jobs)), sig: after, contentHash: hash, loadedAt: time.Now()}
 	a.statsMu.Lock()
 	for i := range m.Jobs {
 		j := &m.Jobs[i]

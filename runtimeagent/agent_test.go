@@ -568,3 +568,21 @@ func TestNew_errors(t *testing.T) {
 		t.Error("no local executor accepted")
 	}
 }
+
+// TestReload_sameSizeSameMtime rewrites the state with the same size and modification time (as
+// two writes within one file system clock tick look): the agent must still notice.
+func TestReload_sameSizeSameMtime(t *testing.T) {
+	f := newFixture(t, router.Policy{LocalCapacity: -1})
+	fi, err := os.Stat(f.state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeState(t, f.state, 2, defaultJobs...)
+	if err := os.Chtimes(f.state, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if fi2, _ := os.Stat(f.state); fi2.Size() != fi.Size() || !fi2.ModTime().Equal(fi.ModTime()) {
+		t.Fatal("fixture did not reproduce an identical signature")
+	}
+	waitFor(t, "serial 2", func() bool { return f.agent.Manifest().Serial == 2 })
+}

@@ -118,14 +118,16 @@ func (a *Agent) runLocal(ctx context.Context, snap *snapshot, e *jobEntry, input
 	}
 	a.metrics.observeRun(e.job.Name, "local", "failed", elapsed)
 	a.log.Named("local").Error("local execution failed", "job", e.job.Name, "error", err)
-	status := 502
-	if errors.Is(err, ErrLocalUnavailable) {
+	status, code := 502, "execution_failed"
+	switch {
+	case errors.Is(err, ErrLocalUnavailable):
 		status = 503
+	case ctx.Err() != nil:
+		status, code = 504, "canceled"
+	case errors.Is(err, context.DeadlineExceeded):
+		status, code = 504, "timeout"
 	}
-	if ctx.Err() != nil {
-		status = 504
-	}
-	return res, &runError{status: status, code: "execution_failed", message: fmt.Sprintf("running job %q locally: %v", e.job.Name, err), target: router.Local, cause: err}
+	return res, &runError{status: status, code: code, message: fmt.Sprintf("running job %q locally: %v", e.job.Name, err), target: router.Local, cause: err}
 }
 
 // runRemote tries the decision's regions in order. A transport failure moves on to the next
@@ -149,6 +151,7 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 		t0 := time.Now()
 		out, err := inv.Invoke(callCtx, dep, input)
 		latency := time.Since(t0)
+		hung := callCtx.Err() != nil // our own guard fired: the host did not answer in time
 		cancel()
 		res := runResult{output: out, target: router.Serverless, platform: dep.Platform, region: dep.Region, reason: d.Reason, attempts: i + 1}
 		if err == nil {
@@ -168,6 +171,14 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 			// The caller went away or timed out: not the region's fault.
 			a.metrics.observeRun(e.job.Name, "serverless", "failed", time.Since(start))
 			return res, &runError{status: 504, code: "canceled", message: fmt.Sprintf("running job %q: %v", e.job.Name, ctx.Err()), target: router.Serverless}
+		}
+		if errors.Is(err, context.DeadlineExceeded) && !hung {
+			// The host answered that the job ran out of time: the region works, and another
+			// region would time out the same way.
+			stats.ObserveSuccess(latency)
+			a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, "job_error")
+			a.metrics.observeRun(e.job.Name, "serverless", "failed", time.Since(start))
+			return res, &runError{status: 504, code: "timeout", target: router.Serverless, message: fmt.Sprintf("running job %q in %s/%s: %v", e.job.Name, dep.Platform, dep.Region, err)}
 		}
 		stats.ObserveFailure(time.Now())
 		a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, "transport_error")
