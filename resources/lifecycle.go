@@ -180,6 +180,13 @@ func (m *Manager) Read(ctx context.Context, st JobState) (JobState, error) {
 		if !ok {
 			return st, fmt.Errorf("job %q is deployed on platform %s, which is not configured in the provider: add its block so Blueprint can manage that deployment", st.Name, d.Platform)
 		}
+		if !contains(dep.Regions(), d.Region) {
+			// The provider no longer has a host for this region: it cannot be checked, so
+			// keep it as recorded; the plan then tries to delete it and says what to do.
+			m.logger.Warn("deployment in a region that is no longer configured; cannot refresh it", "job", st.Name, "platform", d.Platform, "region", d.Region)
+			results[i] = result{d: d, found: true}
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -387,7 +394,11 @@ func (m *Manager) deleteAll(ctx context.Context, jobName string, deps []platform
 	for i, d := range deps {
 		dep, ok := m.settings.Deployers[d.Platform]
 		if !ok {
-			errs[i] = fmt.Errorf("platform %s is not configured in the provider", d.Platform)
+			errs[i] = fmt.Errorf("platform %s is not configured in the provider: add its block back to delete function %q, or delete it by hand", d.Platform, d.FunctionID)
+			continue
+		}
+		if !contains(dep.Regions(), d.Region) {
+			errs[i] = fmt.Errorf("the provider has no %s host or endpoint for region %s any more: add it back to delete function %q there, or delete it by hand", d.Platform, d.Region, d.FunctionID)
 			continue
 		}
 		wg.Add(1)

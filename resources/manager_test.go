@@ -330,3 +330,31 @@ func TestNewManagerValidates(t *testing.T) {
 		}
 	}
 }
+
+func TestRegionDroppedFromProvider(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	st, err := f.m.Create(ctx, resizeSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The provider is reconfigured without local-b's host.
+	onlyA := newFakeDeployer("wasm", "local-a")
+	onlyA.functions = f.dep.functions
+	m, err := NewManager(Settings{Deployers: map[string]platform.Deployer{"wasm": onlyA}, Analyzer: f.an,
+		SourceHash: f.src.hash, Builders: map[string]Builder{"wasm": BuilderFunc(f.src.build)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := m.Read(ctx, st)
+	if err != nil || len(read.Deployments) != 2 {
+		t.Fatalf("read must keep what it cannot check: %+v, %v", read.Deployments, err)
+	}
+	st, err = m.Update(ctx, resizeSpec, read)
+	if err == nil || !strings.Contains(err.Error(), "no wasm host or endpoint for region local-b") {
+		t.Fatalf("error = %v", err)
+	}
+	if len(st.Deployments) != 2 {
+		t.Fatalf("the function in local-b still exists and must stay in state: %+v", st.Deployments)
+	}
+}
