@@ -307,3 +307,24 @@ func BenchmarkAnalyzeWarm(b *testing.B) {
 		}
 	}
 }
+
+// TestAnalyzeConcurrent runs analyses in parallel on one Analyzer, as terraform does when it
+// plans several blueprint_job resources at once (run with -race).
+func TestAnalyzeConcurrent(t *testing.T) {
+	a := New()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dirs := []string{"src/jobs", "extmod/images", "src/jobs", "extmod/images"}
+	errs := make(chan error, len(dirs))
+	for _, d := range dirs {
+		go func() {
+			_, err := a.Analyze(ctx, filepath.Join("testdata", d))
+			errs <- err
+		}()
+	}
+	for range dirs {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -272,7 +272,10 @@ func (w *funcWalker) funcCall(call *ast.CallExpr, fun ast.Expr, fn *types.Func, 
 	if sel, ok := fun.(*ast.SelectorExpr); ok && sig.Recv() != nil {
 		if _, ptrRecv := types.Unalias(sig.Recv().Type()).(*types.Pointer); ptrRecv {
 			if v := w.globalRoot(sel.X); v != nil {
-				_, xIsPtr := w.ix.info.TypeOf(sel.X).Underlying().(*types.Pointer)
+				xIsPtr := false
+				if t := w.ix.info.TypeOf(sel.X); t != nil {
+					_, xIsPtr = t.Underlying().(*types.Pointer)
+				}
 				if !xIsPtr || fn.Pkg() == w.ix.pkg.Types {
 					w.markWriteOnly(sel.X)
 					w.add(KindGlobalWrite, call.Pos(), chain, "calls %s on package-level variable %s, which may change it", short, v.Name())
@@ -434,6 +437,8 @@ func describe(kind, full string) string {
 		return "calls " + full + ", which accepts inbound connections that a serverless function cannot"
 	case KindNetwork:
 		return "calls " + full + " over the network"
+	case KindUnknown:
+		return "calls " + full + ", which runs code the analyzer cannot see"
 	}
 	return "calls " + full
 }

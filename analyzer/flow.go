@@ -177,7 +177,11 @@ func (w *funcWalker) orderFreeStmt(s ast.Stmt, key types.Object) bool {
 		case token.ADD_ASSIGN, token.SUB_ASSIGN, token.MUL_ASSIGN, token.OR_ASSIGN, token.AND_ASSIGN, token.XOR_ASSIGN:
 			// Integer arithmetic commutes; float sums and string concatenation do not.
 			for _, lhs := range s.Lhs {
-				b, ok := w.ix.info.TypeOf(lhs).Underlying().(*types.Basic)
+				t := w.ix.info.TypeOf(lhs)
+				if t == nil {
+					return false
+				}
+				b, ok := t.Underlying().(*types.Basic)
 				if !ok || b.Info()&types.IsInteger == 0 {
 					return false
 				}

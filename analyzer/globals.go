@@ -116,7 +116,10 @@ func (ix *packageIndex) noteCallWrites(call *ast.CallExpr, note func(ast.Expr, t
 	if _, ptr := types.Unalias(recv.Type()).(*types.Pointer); !ptr {
 		return
 	}
-	_, xIsPtr := ix.info.TypeOf(sel.X).Underlying().(*types.Pointer)
+	xIsPtr := false
+	if t := ix.info.TypeOf(sel.X); t != nil {
+		_, xIsPtr = t.Underlying().(*types.Pointer)
+	}
 	if !xIsPtr || fn.Pkg() == ix.pkg.Types {
 		note(sel.X, call.Pos())
 	}

@@ -66,6 +66,8 @@ func init() {
 		"os.Getpid", "os.Getppid", "os.Getuid", "os.Geteuid", "os.Getgid", "os.Getegid", "os.Getgroups",
 		"os.UserHomeDir", "os.UserCacheDir", "os.UserConfigDir", "os.TempDir", "os.Getpagesize",
 		"runtime.NumCPU", "runtime.GOMAXPROCS", "runtime.NumGoroutine", "runtime.ReadMemStats")
+	// Reflection and plugins run code that no table can name.
+	add(KindUnknown, plain, 0, "(reflect.Value).Call", "(reflect.Value).CallSlice", "plugin.Open", "(*plugin.Plugin).Lookup")
 	add(KindEnvWrite, plain, 0, "os.Setenv", "os.Unsetenv", "os.Clearenv")
 	add(KindProcess, plain, 0, "os.Exit", "os.Chdir", "(*os.File).Chdir", "os/signal.Notify", "os/signal.NotifyContext",
 		"os/signal.Ignore", "os/signal.Reset", "runtime/debug.SetGCPercent", "runtime/debug.SetMemoryLimit",
