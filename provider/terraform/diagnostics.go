@@ -32,7 +32,7 @@ func addErrorDiagnostics(diags *diag.Diagnostics, summary string, err error) {
 	}
 	var pe *resources.PartialError
 	if errors.As(err, &pe) {
-		diags.AddError(summary, fmt.Sprintf("%s\n\nWhat succeeded is recorded in the state; run apply again once the failing regions are reachable.", err))
+		diags.AddError(summary, fmt.Sprintf("%s\n\nWhat succeeded is recorded in the state; fix the failing regions (host running, URL and token right) and run apply again.", err))
 		return
 	}
 	diags.AddError(summary, err.Error())
