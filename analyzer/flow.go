@@ -11,7 +11,11 @@ import (
 // localFuncValues returns the local variables of decl that only ever hold function literals or
 // same-package functions, so calling them runs code the scan already walks.
 func (ix *packageIndex) localFuncValues(decl *ast.FuncDecl) map[*types.Var]bool {
+	if known, ok := ix.localFuncsCache[decl]; ok {
+		return known
+	}
 	known := map[*types.Var]bool{}
+	ix.localFuncsCache[decl] = known
 	if decl.Body == nil {
 		return known
 	}
@@ -81,7 +85,11 @@ func (ix *packageIndex) localFuncValues(decl *ast.FuncDecl) map[*types.Var]bool 
 // sortCallPositions lists where decl calls a sort function; a map range followed by one of
 // them is taken as order-independent.
 func (ix *packageIndex) sortCallPositions(decl *ast.FuncDecl) []token.Pos {
+	if out, ok := ix.sortCallsCache[decl]; ok {
+		return out
+	}
 	var out []token.Pos
+	defer func() { ix.sortCallsCache[decl] = out }()
 	if decl.Body == nil {
 		return out
 	}

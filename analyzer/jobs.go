@@ -21,6 +21,10 @@ type packageIndex struct {
 
 	decls          map[*types.Func]*ast.FuncDecl
 	mutableGlobals map[*types.Var]token.Pos // written outside init, with the first such write
+
+	// Per-function facts, computed once and shared by every job that reaches the function.
+	localFuncsCache map[*ast.FuncDecl]map[*types.Var]bool
+	sortCallsCache  map[*ast.FuncDecl][]token.Pos
 }
 
 // jobDecl is one function carrying //blueprint:job.
@@ -41,6 +45,9 @@ func newPackageIndex(pkg *packages.Package, isStd func(string) bool) *packageInd
 		fset:  pkg.Fset,
 		isStd: isStd,
 		decls: map[*types.Func]*ast.FuncDecl{},
+
+		localFuncsCache: map[*ast.FuncDecl]map[*types.Var]bool{},
+		sortCallsCache:  map[*ast.FuncDecl][]token.Pos{},
 	}
 	for _, f := range pkg.Syntax {
 		for _, d := range f.Decls {
