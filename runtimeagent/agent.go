@@ -16,6 +16,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/manifest"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/router"
@@ -49,6 +50,12 @@ type LocalExecutor interface {
 	// executor could not even start the job (no artifact, module fetch failed) the error wraps
 	// ErrLocalUnavailable, so the agent may offload instead: the job has not run.
 	Execute(ctx context.Context, m *manifest.Manifest, j *manifest.Job, input []byte) ([]byte, error)
+}
+
+// Warmer is implemented by local executors that can prepare a job ahead of its first run
+// (fetch and compile its module), so the first request does not pay for it.
+type Warmer interface {
+	Warm(ctx context.Context, m *manifest.Manifest, j *manifest.Job) error
 }
 
 // ErrLocalUnavailable marks local failures that happened before the job started.
@@ -160,6 +167,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	log := a.log.Named("manifest")
 	ticker := time.NewTicker(a.cfg.PollInterval)
 	defer ticker.Stop()
+	var warming sync.WaitGroup
+	defer warming.Wait()
+	a.warm(ctx, &warming, a.current.Load())
 	for {
 		select {
 		case <-ctx.Done():
@@ -191,6 +201,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			continue
 		}
 		a.metrics.reloads("ok")
+		a.warm(ctx, &warming, a.current.Load())
 	}
 }
 
@@ -205,6 +216,31 @@ func (a *Agent) unchangedContent(cur *snapshot) bool {
 	}
 	sum := sha256.Sum256(data)
 	return sum == cur.contentHash || sum == a.lastBadHash
+}
+
+// warm prepares, in the background and one at a time, every job that may run locally.
+// Failures are only logged: the first run tries again (and offloads if it must).
+func (a *Agent) warm(ctx context.Context, wg *sync.WaitGroup, snap *snapshot) {
+	w, ok := a.cfg.Local.(Warmer)
+	if !ok {
+		return
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range snap.manifest.Jobs {
+			j := &snap.manifest.Jobs[i]
+			if ctx.Err() != nil {
+				return
+			}
+			if j.Mode() == job.ModeServerless || j.ArtifactSHA256 == "" {
+				continue // never runs here, or has nothing to prepare
+			}
+			if err := w.Warm(ctx, snap.manifest, j); err != nil && ctx.Err() == nil {
+				a.log.Named("local").Warn("cannot prepare job for local runs yet", "job", j.Name, "error", err)
+			}
+		}
+	}()
 }
 
 func statSignature(path string) (fileSignature, error) {

@@ -68,9 +68,11 @@ type e2eEnv struct {
 	agent    *Agent
 	srv      *httptest.Server
 	fixture  *fixture // for run()
+	local    *WASMExecutor
 }
 
-func newE2E(t testing.TB, policy router.Policy) *e2eEnv {
+// newE2E sets everything up; beforeAgent (optional) runs after deploying, before the agent starts.
+func newE2E(t testing.TB, policy router.Policy, beforeAgent ...func(*e2eEnv)) *e2eEnv {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end: builds a wasm module and starts hosts")
@@ -118,12 +120,16 @@ func newE2E(t testing.TB, policy router.Policy) *e2eEnv {
 	env.state = filepath.Join(t.TempDir(), "terraform.tfstate")
 	env.writeState(t, 1, "greet", "fail")
 
+	for _, f := range beforeAgent {
+		f(env)
+	}
 	remote := NewWASMRemote(e2eToken)
 	t.Cleanup(remote.Close)
 	local, err := NewWASMExecutor(WASMExecutorConfig{Runtime: rt, Fetcher: remote, CacheDir: t.TempDir(), Logger: logger.Named("local")})
 	if err != nil {
 		t.Fatal(err)
 	}
+	env.local = local
 	env.agent, err = New(ctx, Config{
 		StatePath: env.state, Policy: policy, PollInterval: 20 * time.Millisecond,
 		Local: local, Invokers: map[string]platform.Invoker{wasm.PlatformName: remote}, Logger: logger,
@@ -226,8 +232,8 @@ func TestE2E_hostDownFailsOverPureJob(t *testing.T) {
 }
 
 func TestE2E_localFetchesModuleFromSecondHost(t *testing.T) {
-	env := newE2E(t, router.Policy{LocalCapacity: 4})
-	env.hosts[0].srv.Close() // the module must come from local-b
+	// Take local-a down before the agent starts, so the module must come from local-b.
+	env := newE2E(t, router.Policy{LocalCapacity: 4}, func(env *e2eEnv) { env.hosts[0].srv.Close() })
 	r := env.fixture.run(t, "greet", `{"name":"fetched"}`)
 	if r.status != 200 || r.run.Ran.Target != "local" {
 		t.Fatalf("%d %s", r.status, r.raw)
@@ -320,4 +326,26 @@ func reportPercentiles(b *testing.B, l []time.Duration) {
 	slices.Sort(sorted)
 	b.ReportMetric(float64(sorted[len(sorted)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(sorted[min(len(sorted)-1, len(sorted)*99/100)].Microseconds()), "p99-µs")
+}
+
+func TestE2E_modulesWarmBeforeFirstRun(t *testing.T) {
+	env := newE2E(t, router.Policy{LocalCapacity: 4})
+	waitFor(t, "module warmed", func() bool {
+		env.local.mu.Lock()
+		l := env.local.modules[env.art.SHA256]
+		env.local.mu.Unlock()
+		if l == nil {
+			return false
+		}
+		select {
+		case <-l.done:
+			return l.err == nil
+		default:
+			return false
+		}
+	})
+	files, _ := filepath.Glob(filepath.Join(env.local.cfg.CacheDir, "*.wasm"))
+	if len(files) != 1 || filepath.Base(files[0]) != env.art.SHA256+".wasm" {
+		t.Fatalf("module cache holds %v", files)
+	}
 }

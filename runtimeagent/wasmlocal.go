@@ -47,7 +47,10 @@ type moduleLoad struct {
 	err  error
 }
 
-var _ LocalExecutor = (*WASMExecutor)(nil)
+var (
+	_ LocalExecutor = (*WASMExecutor)(nil)
+	_ Warmer        = (*WASMExecutor)(nil)
+)
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
@@ -85,6 +88,12 @@ func (x *WASMExecutor) Execute(ctx context.Context, m *manifest.Manifest, j *man
 		return nil, fmt.Errorf("%w: module %s has no job %q (the state and the artifact disagree; run terraform apply)", ErrLocalUnavailable, j.ArtifactSHA256, j.Name)
 	}
 	return out, err
+}
+
+// Warm fetches and compiles the job's module so that its first run is fast.
+func (x *WASMExecutor) Warm(ctx context.Context, m *manifest.Manifest, j *manifest.Job) error {
+	_, err := x.module(ctx, m, j)
+	return err
 }
 
 // module returns the loaded module, fetching and compiling it once per artifact even when many
