@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/http/httptest"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -20,7 +19,7 @@ import (
 func startHosts(t testing.TB, regions ...string) (*wasm.Client, map[string]string) {
 	t.Helper()
 	fx := wasmtest.Fixtures(t)
-	rt, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: filepath.Join(fx.Dir, "wazero")})
+	rt, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: fx.WazeroCache})
 	if err != nil {
 		t.Fatal(err)
 	}

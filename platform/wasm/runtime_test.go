@@ -3,7 +3,6 @@ package wasm_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +17,7 @@ import (
 func newRuntime(t testing.TB) *wasm.Runtime {
 	t.Helper()
 	fx := wasmtest.Fixtures(t)
-	rt, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: filepath.Join(fx.Dir, "wazero")})
+	rt, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: fx.WazeroCache})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func runtimeFor(t *testing.T) *wasm.Runtime {
 	fx := wasmtest.Fixtures(t)
 	rtOnce.Do(func() {
 		var err error
-		rt, err = wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: filepath.Join(fx.Dir, "wazero")})
+		rt, err = wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: fx.WazeroCache})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -325,7 +325,7 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	th.h.Close(context.Background())
 
 	// A new host with its own runtime: nothing is shared with the first but the directory.
-	again := startHost(t, host.Config{DataDir: data, Runtime: mustRuntime(t, filepath.Join(data, "rt2"))})
+	again := startHost(t, host.Config{DataDir: data, Runtime: mustRuntime(t, wasmtest.Fixtures(t).WazeroCache)})
 	var f host.Function
 	json.Unmarshal(again.mustStatus(again.do("GET", "/v1/functions/greet", nil), http.StatusOK).body, &f)
 	if f.Version != "2" || f.MemoryMB != 64 || f.Tags["k"] != "v" {
@@ -351,7 +351,7 @@ func mustRuntime(t *testing.T, dir string) *wasm.Runtime {
 
 func TestBlobCollectedWhenUnused(t *testing.T) {
 	fx := wasmtest.Fixtures(t)
-	th := startHost(t, host.Config{Runtime: mustRuntime(t, filepath.Join(t.TempDir(), "rt"))})
+	th := startHost(t, host.Config{Runtime: mustRuntime(t, wasmtest.Fixtures(t).WazeroCache)})
 	plain := th.upload(fx.Plain)
 	state := th.upload(fx.State)
 	th.deploy("a", map[string]any{"code_sha256": plain, "entry": "greet"})

@@ -28,8 +28,11 @@ type Modules struct {
 	Plain, State         []byte
 	PlainPath, StatePath string
 	PlainSHA, StateSHA   string
-	// Dir is a scratch directory for the test binary (compilation caches, data dirs).
+	// Dir is a scratch directory for the test binary.
 	Dir string
+	// WazeroCache is a compilation cache shared by all test binaries on this machine, so only
+	// the first one pays the second or two that compiling a Go module takes.
+	WazeroCache string
 }
 
 var (
@@ -47,6 +50,7 @@ func fixtureDir(name string) string {
 func Fixtures(tb testing.TB) Modules {
 	tb.Helper()
 	once.Do(func() {
+		mods.WazeroCache = filepath.Join(os.TempDir(), "blueprint-wasmtest-wazero-cache")
 		mods.Dir, err = os.MkdirTemp("", "blueprint-wasmtest-")
 		if err != nil {
 			return

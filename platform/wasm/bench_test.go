@@ -1,0 +1,102 @@
+package wasm_test
+
+import (
+	"context"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/platform/wasm/internal/wasmtest"
+)
+
+// latencies records one duration per op and reports the median and 99th percentile beside
+// ns/op, since a mean hides the tail that hedging and routing care about.
+type latencies []time.Duration
+
+func (l latencies) report(b *testing.B) {
+	if len(l) == 0 {
+		return
+	}
+	sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
+	b.ReportMetric(float64(l[len(l)/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(l[len(l)*99/100].Nanoseconds()), "p99-ns")
+}
+
+// BenchmarkRuntimeInvokeWarm is an in-process call of a pure job on a resident instance:
+// JSON in through linear memory, the job, JSON out.
+func BenchmarkRuntimeInvokeWarm(b *testing.B) {
+	rt := newRuntime(b)
+	m := loadPlain(b, rt)
+	ctx := context.Background()
+	input := []byte(`{"name":"bench"}`)
+	opts := wasm.InvokeOptions{Pure: true, Timeout: 10 * time.Second}
+	if _, err := m.Invoke(ctx, "greet", input, opts); err != nil {
+		b.Fatal(err)
+	}
+	lat := make(latencies, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if _, err := m.Invoke(ctx, "greet", input, opts); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	lat.report(b)
+}
+
+// BenchmarkRuntimeInvokeFresh is the cost of a job the analysis could not prove pure: a new
+// instance (Go runtime start-up) per call.
+func BenchmarkRuntimeInvokeFresh(b *testing.B) {
+	rt := newRuntime(b)
+	m := loadPlain(b, rt)
+	ctx := context.Background()
+	input := []byte(`{"name":"bench"}`)
+	lat := make(latencies, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if _, err := m.Invoke(ctx, "greet", input, wasm.InvokeOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	lat.report(b)
+}
+
+// BenchmarkHostInvokeWarm is an HTTP invocation of a pure trivial job through the client
+// against a real host on 127.0.0.1 (keep-alive connection, resident instance).
+func BenchmarkHostInvokeWarm(b *testing.B) {
+	fx := wasmtest.Fixtures(b)
+	c, _ := startHosts(b, "bench-1")
+	ctx := context.Background()
+	d, err := c.Deploy(ctx, platform.DeployRequest{
+		Region:       "bench-1",
+		Function:     platform.Function{Name: "greet", Entry: "greet", Pure: true, TimeoutMS: 10000},
+		ArtifactPath: fx.PlainPath, ArtifactSHA256: fx.PlainSHA,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	input := []byte(`{"name":"bench"}`)
+	if _, err := c.Invoke(ctx, d, input); err != nil {
+		b.Fatal(err)
+	}
+	lat := make(latencies, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if _, err := c.Invoke(ctx, d, input); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	lat.report(b)
+}
