@@ -328,3 +328,34 @@ func TestAnalyzeConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestInitEffects: what runs when the package loads goes wherever the job goes, so a file read
+// in a variable initializer makes a pure job ineligible; stored callbacks do not count.
+func TestInitEffects(t *testing.T) {
+	pa, err := analyzeTestdata(t, "src/initeffects")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, ok := pa.Find("match")
+	if !ok {
+		t.Fatal("job match not found")
+	}
+	if !a.Pure || !a.Deterministic || a.Eligible {
+		t.Errorf("pure, deterministic, eligible = %t, %t, %t; want true, true, false", a.Pure, a.Deterministic, a.Eligible)
+	}
+	var inits []job.Finding
+	for _, f := range a.Findings {
+		if f.Kind == KindInitEffect {
+			inits = append(inits, f)
+		}
+	}
+	if len(inits) != 1 {
+		t.Fatalf("init findings = %+v, want exactly the os.ReadFile in a variable initializer", inits)
+	}
+	if want := []string{"Match", initChainName, "os.ReadFile"}; !slices.Equal(inits[0].Chain, want) {
+		t.Errorf("chain = %v, want %v", inits[0].Chain, want)
+	}
+	if !strings.HasSuffix(inits[0].Position, "initeffects.go:14:14") {
+		t.Errorf("position = %s", inits[0].Position)
+	}
+}

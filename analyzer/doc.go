@@ -10,7 +10,10 @@
 // syscall, unsafe); writes to package-level variables (also through fields, elements, pointers,
 // &g and pointer-method calls such as mu.Lock) and reads of package-level variables that some
 // code other than init writes; select statements; and ranges over maps not followed by a sort
-// in the same function unless the loop body only counts or writes each key's own slot.
+// in the same function unless the loop body only counts or writes each key's own slot. What
+// runs when the package loads (init functions and variable initializers, but not the literals
+// and handlers they only store) is scanned too: its VM-only effects are "init_effect" findings
+// that make every job of the package ineligible, without touching pure or deterministic.
 // Standard-library functions outside the table are taken as effect-free. Calls into other
 // packages, through interfaces (except error, context.Context, hash.Hash and Close) and through
 // function values it cannot resolve become "unknown" findings: unknown is never pure nor

@@ -25,14 +25,23 @@ type scanResult struct {
 type funcNode struct {
 	decl  *ast.FuncDecl
 	chain []string
+	// initRoot marks package initialization: only what it calls runs at load time, so function
+	// values and literals it merely stores (handlers, callbacks) are not followed from it.
+	initRoot bool
 }
 
 // scanEffects walks the job's body and, transitively, every function and method of the same
 // package it calls or takes as a value; closures are walked where they are written.
 func (ix *packageIndex) scanEffects(j *jobDecl) scanResult {
+	return ix.scan([]funcNode{{decl: j.decl, chain: []string{j.decl.Name.Name}}})
+}
+
+func (ix *packageIndex) scan(roots []funcNode) scanResult {
 	s := &scanner{ix: ix, seenFinding: map[string]bool{}, seenHost: map[string]bool{}, visited: map[*ast.FuncDecl]bool{}}
-	s.visited[j.decl] = true
-	queue := []funcNode{{decl: j.decl, chain: []string{j.decl.Name.Name}}}
+	for _, r := range roots {
+		s.visited[r.decl] = true
+	}
+	queue := roots
 	for len(queue) > 0 {
 		node := queue[0]
 		queue = queue[1:]
@@ -43,6 +52,7 @@ func (ix *packageIndex) scanEffects(j *jobDecl) scanResult {
 			localFuncs: ix.localFuncValues(node.decl),
 			sortAfter:  ix.sortCallPositions(node.decl),
 			closureSeq: map[string]int{},
+			called:     map[ast.Node]bool{},
 		}
 		if node.decl.Body != nil {
 			w.walk(node.decl.Body, node.chain)
@@ -50,6 +60,60 @@ func (ix *packageIndex) scanEffects(j *jobDecl) scanResult {
 		queue = append(queue, w.next...)
 	}
 	return scanResult{findings: s.findings, hosts: s.hosts}
+}
+
+// initChainName stands for package initialization in call chains.
+const initChainName = "(package initialization)"
+
+// initFindings scans what runs when the package loads (init functions and package-level
+// variable initializers) and keeps what would break on a serverless platform: a config file
+// read at init does not exist there. Init effects run once per process, not per call, so they
+// do not touch pure or deterministic; they are reported as KindInitEffect.
+func (ix *packageIndex) initFindings() []job.Finding {
+	if ix.initCache != nil {
+		return *ix.initCache
+	}
+	var roots []funcNode
+	initBody := &ast.BlockStmt{}
+	for _, f := range ix.pkg.Syntax {
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if d.Recv == nil && d.Name.Name == "init" && d.Body != nil {
+					roots = append(roots, funcNode{decl: d, chain: []string{initChainName, "init"}, initRoot: true})
+				}
+			case *ast.GenDecl:
+				for _, spec := range d.Specs {
+					if vs, ok := spec.(*ast.ValueSpec); ok {
+						for _, v := range vs.Values {
+							initBody.List = append(initBody.List, &ast.ExprStmt{X: v})
+						}
+					}
+				}
+			}
+		}
+	}
+	// Variable initializers are walked as the body of one synthetic function.
+	synthetic := &ast.FuncDecl{Name: ast.NewIdent("init"), Type: &ast.FuncType{Params: &ast.FieldList{}}, Body: initBody}
+	roots = append(roots, funcNode{decl: synthetic, chain: []string{initChainName}, initRoot: true})
+	var out []job.Finding
+	for _, f := range ix.scan(roots).findings {
+		switch f.Kind {
+		case KindGlobalRead, KindGlobalWrite:
+			continue // initializing globals is what init is for
+		}
+		if !kindEffects[f.Kind].ineligible {
+			continue
+		}
+		out = append(out, job.Finding{
+			Kind:     KindInitEffect,
+			Message:  fmt.Sprintf("when the package loads, it %s (%s); that happens wherever the job runs", f.Message, f.Kind),
+			Position: f.Position,
+			Chain:    f.Chain,
+		})
+	}
+	ix.initCache = &out
+	return out
 }
 
 type scanner struct {
@@ -77,6 +141,7 @@ type funcWalker struct {
 	localFuncs map[*types.Var]bool // local variables that only ever hold same-package functions or literals
 	sortAfter  []token.Pos         // positions of sort calls in this function
 	closureSeq map[string]int
+	called     map[ast.Node]bool // callee expressions seen so far (used for init roots)
 }
 
 func (w *funcWalker) add(kind string, pos token.Pos, chain []string, format string, args ...any) {
@@ -99,9 +164,13 @@ func (w *funcWalker) walk(root ast.Node, chain []string) {
 	ast.Inspect(root, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.FuncLit:
+			if w.node.initRoot && !w.called[n] {
+				return false // stored for later, not run at load time
+			}
 			w.walk(n.Body, append(chain[:len(chain):len(chain)], w.closureName(chain[len(chain)-1])))
 			return false
 		case *ast.CallExpr:
+			w.noteCallee(n.Fun)
 			w.call(n, chain)
 		case *ast.AssignStmt:
 			w.assign(n, chain)
@@ -115,6 +184,14 @@ func (w *funcWalker) walk(root ast.Node, chain []string) {
 				}
 			}
 		case *ast.RangeStmt:
+			if n.Tok == token.ASSIGN {
+				for _, e := range []ast.Expr{n.Key, n.Value} {
+					if e != nil {
+						w.markWriteOnly(e)
+						w.writeTo(e, chain, "assigns to")
+					}
+				}
+			}
 			w.rangeStmt(n, chain)
 		case *ast.SelectStmt:
 			w.add(KindSelect, n.Pos(), chain, "select statement: which ready case runs is chosen at random, so the result may differ between runs")
@@ -123,6 +200,20 @@ func (w *funcWalker) walk(root ast.Node, chain []string) {
 		}
 		return true
 	})
+}
+
+// noteCallee remembers the expression a call runs: a literal, a function name or a method.
+func (w *funcWalker) noteCallee(fun ast.Expr) {
+	switch f := ast.Unparen(fun).(type) {
+	case *ast.IndexExpr: // generic instantiation F[T](…)
+		w.noteCallee(f.X)
+	case *ast.IndexListExpr:
+		w.noteCallee(f.X)
+	case *ast.SelectorExpr:
+		w.called[f.Sel] = true
+	default:
+		w.called[f] = true
+	}
 }
 
 // closureName follows the Go runtime's naming: F.func1, F.func2, and F.func1.1 inside it.
@@ -144,7 +235,7 @@ func (w *funcWalker) ident(id *ast.Ident, chain []string) {
 			return
 		}
 		decl, ok := w.ix.decls[fn]
-		if !ok || w.visited[decl] {
+		if !ok || w.visited[decl] || (w.node.initRoot && !w.called[id]) {
 			return
 		}
 		w.visited[decl] = true

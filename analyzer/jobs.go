@@ -6,6 +6,8 @@ import (
 	"go/types"
 
 	"golang.org/x/tools/go/packages"
+
+	"github.com/serverless-blueprint/blueprint/job"
 )
 
 // jobPkgPath is the package job authors import for job.State.
@@ -25,6 +27,7 @@ type packageIndex struct {
 	// Per-function facts, computed once and shared by every job that reaches the function.
 	localFuncsCache map[*ast.FuncDecl]map[*types.Var]bool
 	sortCallsCache  map[*ast.FuncDecl][]token.Pos
+	initCache       *[]job.Finding
 }
 
 // jobDecl is one function carrying //blueprint:job.

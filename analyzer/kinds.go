@@ -24,6 +24,7 @@ const (
 	KindSyscall        = "syscall"         // raw system calls
 	KindUnsafe         = "unsafe"          // unsafe pointer tricks the analyzer cannot follow
 	KindUnknown        = "unknown"         // code the analyzer cannot see into; never pure
+	KindInitEffect     = "init_effect"     // package initialization does something only the VM has
 	KindModeLocal      = "mode_local"      // mode=local keeps the job on the VM
 	KindLimits         = "limits"          // beyond the platforms' memory or time limits
 	KindDefaultProfile = "default_profile" // duration and memory are defaults, not measurements
@@ -59,6 +60,7 @@ var kindEffects = map[string]kindEffect{
 	KindSyscall:        {impure: true, nondeterministic: true, ineligible: true},
 	KindUnsafe:         {impure: true, nondeterministic: true},
 	KindUnknown:        {impure: true, nondeterministic: true},
+	KindInitEffect:     {ineligible: true},
 	KindModeLocal:      {ineligible: true},
 	KindLimits:         {ineligible: true},
 	KindDefaultProfile: {},

@@ -19,6 +19,10 @@ const (
 func (ix *packageIndex) analyzeJob(j *jobDecl) job.Analysis {
 	scan := ix.scanEffects(j)
 	findings := scan.findings
+	for _, f := range ix.initFindings() {
+		f.Chain = append([]string{j.decl.Name.Name}, f.Chain...)
+		findings = append(findings, f)
+	}
 	fnPos := ix.position(j.decl.Name.Pos())
 	chain := []string{j.decl.Name.Name}
 
