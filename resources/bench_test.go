@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/serverless-blueprint/blueprint/analyzer"
+	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/platform"
 )
 
@@ -39,11 +40,11 @@ func TestConcurrentLifecycles(t *testing.T) {
 	f := newFixture(t)
 	const jobs = 8
 	for i := range jobs {
-		f.an.pkgs[fmt.Sprintf("./job%d", i)] = f.an.pkgs["./jobs"][:1]
+		a := f.an.pkgs["./jobs"][0]
+		a.Name = fmt.Sprintf("job_%d", i)
+		f.an.pkgs[fmt.Sprintf("./job%d", i)] = []job.Analysis{a}
 		f.src.set(fmt.Sprintf("./job%d", i), fmt.Sprintf("sha256:%d", i))
 	}
-	// Each package holds a job of the same name, so give each its own region set to keep
-	// them apart the way distinct job names would on a real platform.
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	errs := make(chan error, jobs)
@@ -70,7 +71,7 @@ func TestConcurrentLifecycles(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if got := f.dep.keys(); len(got) != 2 {
-		t.Fatalf("platform holds %v, want the job in both regions", got)
+	if got := f.dep.keys(); len(got) != jobs {
+		t.Fatalf("platform holds %v, want one function per job", got)
 	}
 }

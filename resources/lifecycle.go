@@ -67,10 +67,42 @@ func (m *Manager) Create(ctx context.Context, spec JobSpec) (JobState, error) {
 		m.logger.Info("job not deployed", "job", p.Name, "reason", notDeployedReason(p))
 		return st, nil
 	}
+	if err := m.checkNotDeployed(ctx, p); err != nil {
+		return JobState{}, err
+	}
 	deps, sha, err := m.deploy(ctx, spec, p, p.Targets)
 	st.Deployments = deps
 	st.ArtifactSHA256 = sha
 	return st, err
+}
+
+// checkNotDeployed refuses to create a job whose function already exists in a target: it is
+// managed elsewhere (another resource, another state) or was left by an interrupted apply, and
+// silently taking it over would let two owners delete each other's function.
+func (m *Manager) checkNotDeployed(ctx context.Context, p Planned) error {
+	errs := make([]error, len(p.Targets))
+	var wg sync.WaitGroup
+	for i, t := range p.Targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, err := m.settings.Deployers[t.Platform].Get(ctx, t.Region, p.Name)
+			switch {
+			case errors.Is(err, platform.ErrNotFound):
+			case err != nil:
+				errs[i] = fmt.Errorf("checking whether job %q already exists in %s region %s: %w", p.Name, t.Platform, t.Region, err)
+			default:
+				from := ""
+				if pkg := d.Tags[platform.TagPackage]; pkg != "" {
+					from = fmt.Sprintf(" (deployed from package %s)", pkg)
+				}
+				errs[i] = fmt.Errorf("job %q already exists in %s region %s%s: import it (terraform import <address> %s) instead of creating it, or delete that function first",
+					p.Name, t.Platform, t.Region, from, p.Name)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // Update brings the deployments in line with the spec: it redeploys functions whose code or

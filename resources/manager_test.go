@@ -358,3 +358,19 @@ func TestRegionDroppedFromProvider(t *testing.T) {
 		t.Fatalf("the function in local-b still exists and must stay in state: %+v", st.Deployments)
 	}
 }
+
+func TestCreateRefusesExistingFunction(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.m.Create(ctx, resizeSpec); err != nil {
+		t.Fatal(err)
+	}
+	deploys := f.dep.deploys
+	_, err := f.m.Create(ctx, resizeSpec)
+	if err == nil || !strings.Contains(err.Error(), `job "resize_image" already exists in wasm region local-a (deployed from package ./jobs): import it`) {
+		t.Fatalf("error = %v", err)
+	}
+	if f.dep.deploys != deploys || f.src.builds != 1 {
+		t.Fatal("a refused create must not build or deploy")
+	}
+}
