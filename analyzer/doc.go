@@ -15,7 +15,8 @@
 // and handlers they only store) is scanned too: its VM-only effects are "init_effect" findings
 // that make every job of the package ineligible, without touching pure or deterministic.
 // Standard-library functions outside the table are taken as effect-free. Calls into other
-// packages, through interfaces (except error, context.Context, hash.Hash and Close) and through
+// packages, through interfaces (except standard value interfaces such as error, context.Context,
+// hash.Hash, image.Image and sort.Interface, and Close) and through
 // function values it cannot resolve become "unknown" findings: unknown is never pure nor
 // deterministic, but it does not by itself make a job ineligible. Not covered yet: the bodies
 // of other packages, which concrete type an interface holds, effects of goroutine scheduling

@@ -146,14 +146,17 @@ type funcWalker struct {
 
 func (w *funcWalker) add(kind string, pos token.Pos, chain []string, format string, args ...any) {
 	position := w.ix.position(pos)
-	key := kind + "@" + position
+	message := fmt.Sprintf(format, args...)
+	// The same effect reached the same way is one finding (at its first position), so a loop
+	// of ten src.At calls does not drown the reasons that matter.
+	key := kind + "\x00" + message + "\x00" + strings.Join(chain, "\x00")
 	if w.seenFinding[key] {
 		return
 	}
 	w.seenFinding[key] = true
 	w.findings = append(w.findings, job.Finding{
 		Kind:     kind,
-		Message:  fmt.Sprintf(format, args...),
+		Message:  message,
 		Position: position,
 		Chain:    append([]string(nil), chain...),
 	})
@@ -405,7 +408,7 @@ func (w *funcWalker) interfaceCall(call *ast.CallExpr, full, short string, chain
 		w.add(KindStateWrite, call.Pos(), append(chain, "job.State.Put"), "writes job.State: an effect beyond the return value (external, so the job can still run anywhere)")
 		return
 	}
-	if benignInterfaceMethods[full] {
+	if isBenignInterfaceCall(full) {
 		return
 	}
 	w.add(KindUnknown, call.Pos(), append(chain, short), "calls %s through an interface; the analyzer cannot see which implementation runs", short)

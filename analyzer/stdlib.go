@@ -114,24 +114,42 @@ func stdPackageEffect(pkgPath, funcName string, isMethod bool) (string, bool) {
 	return "", false
 }
 
-// benignInterfaceMethods are interface calls whose implementations in practice have no
-// effect; anything else called through an interface is an "unknown" finding.
+// benignInterfaces are standard-library interfaces for values and computations (errors,
+// contexts, hashes, images, colors, sorting): calls through them are taken as effect-free.
+// Any other interface call is an "unknown" finding, since a writer or reader may be a file or
+// a socket. The risk, accepted and documented, is a user type implementing one of these with
+// side effects.
+var benignInterfaces = map[string]bool{
+	"error":                    true,
+	"context.Context":          true,
+	"fmt.Stringer":             true,
+	"hash.Hash":                true,
+	"hash.Hash32":              true,
+	"hash.Hash64":              true,
+	"image.Image":              true,
+	"image.PalettedImage":      true,
+	"image/draw.Image":         true,
+	"image/color.Color":        true,
+	"image/color.Model":        true,
+	"sort.Interface":           true,
+	"container/heap.Interface": true,
+}
+
+// benignInterfaceMethods are single methods taken as effect-free: closing only releases what
+// was opened, and opening a file or a connection is itself a finding.
 var benignInterfaceMethods = map[string]bool{
-	"(error).Error":              true,
-	"(context.Context).Deadline": true,
-	"(context.Context).Done":     true,
-	"(context.Context).Err":      true,
-	"(context.Context).Value":    true,
-	"(hash.Hash).Write":          true,
-	"(hash.Hash).Sum":            true,
-	"(hash.Hash).Reset":          true,
-	"(hash.Hash).Size":           true,
-	"(hash.Hash).BlockSize":      true,
-	"(hash.Hash32).Sum32":        true,
-	"(hash.Hash64).Sum64":        true,
-	// Closing only releases what was opened, and opening a file or a connection is a finding.
 	"(io.Closer).Close": true,
 	"(net.Conn).Close":  true,
+}
+
+// isBenignInterfaceCall reports whether a call through an interface, named by
+// types.Func.FullName as "(pkg/path.Iface).Method", is taken as effect-free.
+func isBenignInterfaceCall(fullName string) bool {
+	if benignInterfaceMethods[fullName] {
+		return true
+	}
+	iface, _, ok := strings.Cut(strings.TrimPrefix(fullName, "("), ").")
+	return ok && benignInterfaces[iface]
 }
 
 // stdGlobalReads are package-level variables of the standard library whose reading is itself
