@@ -80,6 +80,7 @@ func TestAnalyzeLabels(t *testing.T) {
 		{job: "through_func_value", want: labels{false, false, false, true}, kinds: []string{KindUnknown}, chain: []string{"ThroughFuncValue", "apply"}},
 		{job: "stays_local", want: labels{true, true, false, false}, kinds: []string{KindModeLocal}},
 		{job: "http_get", want: labels{true, true, false, true}},
+		{job: "brightness", want: labels{true, true, false, true}},
 	}
 	pa := jobsPackage(t)
 	if got, want := len(pa.Jobs), len(tests); got != want {

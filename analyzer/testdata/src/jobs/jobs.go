@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"image"
 	"log"
 	mrand "math/rand"
 	"net"
@@ -304,4 +305,20 @@ func StaysLocal(ctx context.Context, in Text) (Count, error) {
 //blueprint:job
 func HTTPGet(ctx context.Context, in *Text) (*Count, error) {
 	return &Count{}, nil
+}
+
+// Brightness goes through image.Image and color.Color: standard value interfaces.
+//
+//blueprint:job
+func Brightness(ctx context.Context, in Text) (Count, error) {
+	var img image.Image = image.NewGray(image.Rect(0, 0, 2, 2))
+	b := img.Bounds()
+	total := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, _, _, _ := img.At(x, y).RGBA()
+			total += int(r)
+		}
+	}
+	return Count{Words: total}, nil
 }
