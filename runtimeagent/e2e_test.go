@@ -349,3 +349,24 @@ func TestE2E_modulesWarmBeforeFirstRun(t *testing.T) {
 		t.Fatalf("module cache holds %v", files)
 	}
 }
+
+// BenchmarkAgentHandlerOffload calls the agent's handler in-process (no client-to-agent HTTP
+// hop): the difference to BenchmarkHostDirect is the agent's own work (decoding, routing,
+// stats, metrics, encoding), without the loopback round trip a caller pays.
+func BenchmarkAgentHandlerOffload(b *testing.B) {
+	env := newE2E(b, router.Policy{LocalCapacity: -1})
+	h := env.agent.Handler()
+	latencies := make([]time.Duration, 0, 1<<16)
+	b.ResetTimer()
+	for b.Loop() {
+		t0 := time.Now()
+		req := httptest.NewRequest(http.MethodPost, "/v1/jobs/greet:run", strings.NewReader(`{"name":"bench"}`))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+		latencies = append(latencies, time.Since(t0))
+	}
+	reportPercentiles(b, latencies)
+}

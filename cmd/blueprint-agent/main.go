@@ -117,13 +117,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, "blueprint-agent:", err)
 		os.Exit(2)
 	}
-	if err := run(ctx, o); err != nil {
+	if err := run(ctx, o, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "blueprint-agent:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, o options) error {
+// run serves until ctx ends, then drains. ready, when set, gets the address once serving.
+func run(ctx context.Context, o options, ready func(addr string)) error {
 	log := hclog.New(&hclog.LoggerOptions{Name: "blueprint-agent", Level: hclog.LevelFromString(o.logLevel), Output: os.Stderr})
 
 	rt, err := wasm.NewRuntime(ctx, wasm.RuntimeConfig{CacheDir: filepath.Join(o.cache, "wazero"), Logger: log.Named("wasm")})
@@ -170,6 +171,9 @@ func run(ctx context.Context, o options) error {
 	url := "http://" + ln.Addr().String()
 	log.Info("agent listening", "url", url, "state", o.state, "capacity", o.capacity, "jobs", len(agent.Manifest().Jobs))
 	fmt.Printf("agent listening on %s\n", url)
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
 
 	select {
 	case err := <-serveErr:
