@@ -49,6 +49,33 @@ func BenchmarkRuntimeInvokeWarm(b *testing.B) {
 	lat.report(b)
 }
 
+// BenchmarkRuntimeInvokeWarmUnchecked is the same call on a runtime built without
+// termination checks (RuntimeConfig.SkipTerminationChecks): the price of safe timeouts.
+func BenchmarkRuntimeInvokeWarmUnchecked(b *testing.B) {
+	fx := wasmtest.Fixtures(b)
+	rt, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: fx.WazeroCache, SkipTerminationChecks: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rt.Close(context.Background())
+	m := loadPlain(b, rt)
+	ctx := context.Background()
+	input := []byte(`{"name":"bench"}`)
+	opts := wasm.InvokeOptions{Pure: true}
+	lat := make(latencies, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if _, err := m.Invoke(ctx, "greet", input, opts); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	lat.report(b)
+}
+
 // BenchmarkRuntimeInvokeFresh is the cost of a job the analysis could not prove pure: a new
 // instance (Go runtime start-up) per call.
 func BenchmarkRuntimeInvokeFresh(b *testing.B) {
