@@ -67,6 +67,7 @@ func (m *Manager) Create(ctx context.Context, spec JobSpec) (JobState, error) {
 		m.logger.Info("job not deployed", "job", p.Name, "reason", notDeployedReason(p))
 		return st, nil
 	}
+	defer jobLocks.lock(p.Name)()
 	if err := m.checkNotDeployed(ctx, p); err != nil {
 		return JobState{}, err
 	}
@@ -112,6 +113,7 @@ func (m *Manager) Update(ctx context.Context, spec JobSpec, prior JobState) (Job
 	if err != nil {
 		return prior, err
 	}
+	defer jobLocks.lock(p.Name)()
 	st := newState(spec, p)
 	st.ArtifactSHA256 = prior.ArtifactSHA256
 	cfg := configHash(spec, p)
@@ -252,6 +254,7 @@ func (m *Manager) Read(ctx context.Context, st JobState) (JobState, error) {
 
 // Delete removes every deployment of the job; functions already gone count as deleted.
 func (m *Manager) Delete(ctx context.Context, st JobState) error {
+	defer jobLocks.lock(st.Name)()
 	_, err := m.deleteAll(ctx, st.Name, st.Deployments)
 	return err
 }

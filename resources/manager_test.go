@@ -374,3 +374,26 @@ func TestCreateRefusesExistingFunction(t *testing.T) {
 		t.Fatal("a refused create must not build or deploy")
 	}
 }
+
+func TestConcurrentCreatesOfOneJob(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			_, err := f.m.Create(ctx, resizeSpec)
+			errs <- err
+		}()
+	}
+	ok := 0
+	for range 4 {
+		if err := <-errs; err == nil {
+			ok++
+		} else if !strings.Contains(err.Error(), "already exists") {
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d creates of one job succeeded, want exactly 1", ok)
+	}
+}

@@ -211,3 +211,21 @@ func TestAccJob_unreachableHost(t *testing.T) {
 		},
 	})
 }
+
+// TestAccJob_alreadyExists: two resources for one job must not share (and later delete) one
+// function; the second create fails and says to import.
+func TestAccJob_alreadyExists(t *testing.T) {
+	e := newAccEnv(t)
+	dir := e.writeModule("greet", greetSource("hello "))
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config: e.config(nil,
+				jobBlock{Resource: "first", Package: dir, Function: "Greet"},
+				jobBlock{Resource: "second", Package: dir, Function: "Greet"},
+			),
+			ExpectError: regexp.MustCompile(`(?s)job\s+"greet"\s+already\s+exists.*import\s+it`),
+		}},
+	})
+}
