@@ -81,6 +81,7 @@ func TestAnalyzeLabels(t *testing.T) {
 		{job: "stays_local", want: labels{true, true, false, false}, kinds: []string{KindModeLocal}},
 		{job: "http_get", want: labels{true, true, false, true}},
 		{job: "brightness", want: labels{true, true, false, true}},
+		{job: "fetch_user", want: labels{false, false, false, true}, kinds: []string{KindNetwork}, hosts: []string{"users.example.com"}},
 	}
 	pa := jobsPackage(t)
 	if got, want := len(pa.Jobs), len(tests); got != want {

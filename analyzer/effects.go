@@ -572,6 +572,18 @@ func (w *funcWalker) staticPrefix(e ast.Expr, depth int) (string, bool) {
 		if rhs := w.singleAssignment(x); rhs != nil {
 			return w.staticPrefix(rhs, depth+1)
 		}
+	case *ast.CallExpr:
+		// fmt.Sprintf("https://api.example.com/users/%d", id): the text before the first verb.
+		if fn, ok := typeutil.Callee(w.ix.info, x).(*types.Func); ok && fn.FullName() == "fmt.Sprintf" && len(x.Args) > 0 {
+			format, complete := w.staticPrefix(x.Args[0], depth+1)
+			if !complete {
+				return format, false
+			}
+			if i := strings.IndexByte(format, '%'); i >= 0 {
+				return format[:i], false
+			}
+			return format, len(x.Args) == 1
+		}
 	}
 	return "", false
 }

@@ -322,3 +322,14 @@ func Brightness(ctx context.Context, in Text) (Count, error) {
 	}
 	return Count{Words: total}, nil
 }
+
+//blueprint:job
+func FetchUser(ctx context.Context, in Text) (Count, error) {
+	u := fmt.Sprintf("https://users.example.com:8443/v1/%s", in.Body)
+	resp, err := http.Post(u, "application/json", nil)
+	if err != nil {
+		return Count{}, err
+	}
+	defer resp.Body.Close()
+	return Count{}, nil
+}
