@@ -187,6 +187,12 @@ func (c *Client) Deploy(ctx context.Context, req platform.DeployRequest) (platfo
 	wrap := func(err error) error {
 		return fmt.Errorf("deploying function %q to wasm region %s: %w", fn.Name, req.Region, err)
 	}
+	if len(sha) != 64 || strings.Trim(sha, "0123456789abcdef") != "" {
+		return platform.Deployment{}, wrap(fmt.Errorf("artifact SHA-256 %q is not 64 hex digits: build the artifact first", req.ArtifactSHA256))
+	}
+	if fn.Name == "" || fn.Entry == "" {
+		return platform.Deployment{}, wrap(errors.New("the function needs a name and an entry (the job name inside the module)"))
+	}
 	if err := c.ensureBlob(ctx, req.Region, base, sha, req.ArtifactPath); err != nil {
 		return platform.Deployment{}, wrap(err)
 	}
