@@ -2,7 +2,9 @@ package terraform
 
 import (
 	"context"
+	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/compare"
@@ -10,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	tfterraform "github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
@@ -104,6 +107,35 @@ func TestAccJob_codeChange(t *testing.T) {
 					greetArtifact.AddStateValue("blueprint_job.greet", tfjsonpath.New("artifact_sha256")),
 					wordsArtifact.AddStateValue("blueprint_job.words", tfjsonpath.New("artifact_sha256")),
 					greetSourceHash.AddStateValue("blueprint_job.greet", tfjsonpath.New("source_hash")),
+				},
+			},
+			{
+				// Another function is another job: replaced, and the old function removed.
+				Config: e.config(nil,
+					jobBlock{Resource: "greet", Package: greetDir, Function: "Greet"},
+					jobBlock{Resource: "words", Package: countDir, Function: "CountBytes"},
+				),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("blueprint_job.words", plancheck.ResourceActionDestroyBeforeCreate),
+						plancheck.ExpectResourceAction("blueprint_job.greet", plancheck.ResourceActionNoop),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("blueprint_job.words", tfjsonpath.New("name"), knownvalue.StringExact("count_bytes")),
+				},
+				Check: func(s *tfterraform.State) error {
+					for _, r := range testRegions {
+						names, err := e.functionNames(r)
+						if err != nil {
+							return err
+						}
+						if strings.Join(names, ",") != "count_bytes,greet" {
+							return fmt.Errorf("host %s serves %v, want count_bytes and greet only", r, names)
+						}
+					}
+					return nil
 				},
 			},
 		},
