@@ -81,6 +81,7 @@ func TestAnalyzeLabels(t *testing.T) {
 		{job: "stays_local", want: labels{true, true, false, false}, kinds: []string{KindModeLocal}},
 		{job: "http_get", want: labels{true, true, false, true}},
 		{job: "brightness", want: labels{true, true, false, true}},
+		{job: "count_nodes", want: labels{true, true, false, true}},
 		{job: "fetch_user", want: labels{false, false, false, true}, kinds: []string{KindNetwork}, hosts: []string{"users.example.com"}},
 	}
 	pa := jobsPackage(t)
@@ -212,16 +213,17 @@ func TestAnalyzeErrors(t *testing.T) {
 		want []string // one substring per problem, in position order
 	}{
 		{dir: "src/badsig", want: []string{
-			"badsig.go:11:2: input Stream at Lines: chan string is a channel",
-			"badsig.go:15:2: output Out at Callback: func() error is a function",
-			"badsig.go:18:2: output Out at Z: complex128 is a complex number",
-			"badsig.go:28:19: the first parameter of job NoContext must be context.Context",
-			"badsig.go:31:55: the last result of job NoError must be error",
-			"badsig.go:34:14: job OneParam takes 1 parameter(s)",
-			"badsig.go:37:40: job StateOnly takes job.State but no input",
-			"badsig.go:40:40: input map[[2]int]string: map key type [2]int",
-			"badsig.go:43:6: job function unexportedJob must be exported",
-			"badsig.go:46:6: job Generic is generic",
+			"badsig.go:12:2: input Stream at Lines: chan string is a channel",
+			"badsig.go:16:2: output Out at Callback: func() error is a function",
+			"badsig.go:19:2: output Out at Z: complex128 is a complex number",
+			"badsig.go:29:19: the first parameter of job NoContext must be context.Context",
+			"badsig.go:32:55: the last result of job NoError must be error",
+			"badsig.go:35:14: job OneParam takes 1 parameter(s)",
+			"badsig.go:38:40: job StateOnly takes job.State but no input",
+			"badsig.go:41:40: input map[[2]int]string: map key type [2]int",
+			"badsig.go:44:6: job function unexportedJob must be exported",
+			"badsig.go:47:6: job Generic is generic",
+			"badsig.go:59:2: input Node at Ptr: it is an unsafe.Pointer",
 		}},
 		{dir: "src/methoddirective", want: []string{
 			"methoddirective.go:7:1: //blueprint:job is on method (*Service).Resize",

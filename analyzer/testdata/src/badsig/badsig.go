@@ -2,6 +2,7 @@ package badsig
 
 import (
 	"context"
+	"unsafe"
 
 	"github.com/serverless-blueprint/blueprint/job"
 )
@@ -51,3 +52,13 @@ func Generic[T any](ctx context.Context, in T) (T, error) { return in, nil }
 func Fine(ctx context.Context, in string) (string, error) { return in, nil }
 
 var _ = Out{}.hidden
+
+// Node is recursive: the walk must end, and report Ptr once.
+type Node struct {
+	Next  *Node
+	Ptr   unsafe.Pointer
+	Child []Node
+}
+
+//blueprint:job
+func Linked(ctx context.Context, in Node) (string, error) { return "", nil }

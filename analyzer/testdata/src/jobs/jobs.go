@@ -333,3 +333,22 @@ func FetchUser(ctx context.Context, in Text) (Count, error) {
 	defer resp.Body.Close()
 	return Count{}, nil
 }
+
+// Tree is recursive, which JSON handles and the check must too.
+type Tree struct {
+	Name     string  `json:"name"`
+	Children []*Tree `json:"children,omitempty"`
+}
+
+//blueprint:job
+func CountNodes(ctx context.Context, in Tree) (int, error) {
+	return countNodes(&in), nil
+}
+
+func countNodes(t *Tree) int {
+	n := 1
+	for _, c := range t.Children {
+		n += countNodes(c)
+	}
+	return n
+}
