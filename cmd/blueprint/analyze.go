@@ -36,6 +36,9 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var dirs []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil // usage already printed
+			}
 			return err
 		}
 		if fs.NArg() == 0 {
@@ -52,14 +55,12 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("-o %q: use json or table", *format)
 	}
 
-	logger := hclog.New(&hclog.LoggerOptions{
-		Name:   "blueprint",
-		Level:  hclog.LevelFromString(os.Getenv("BLUEPRINT_LOG_LEVEL")),
-		Output: stderr,
-	})
-	if os.Getenv("BLUEPRINT_LOG_LEVEL") == "" {
-		logger.SetLevel(hclog.Warn)
+	// BLUEPRINT_LOG_LEVEL=debug shows load times; the default keeps stderr for problems.
+	level := hclog.LevelFromString(os.Getenv("BLUEPRINT_LOG_LEVEL"))
+	if level == hclog.NoLevel {
+		level = hclog.Warn
 	}
+	logger := hclog.New(&hclog.LoggerOptions{Name: "blueprint", Level: level, Output: stderr})
 	result, err := analyzer.New(analyzer.WithLogger(logger.Named("analyzer"))).Analyze(ctx, dirs[0])
 	if err != nil {
 		var aerr *analyzer.Error
