@@ -26,12 +26,27 @@ func BenchmarkPlanReal(b *testing.B) {
 	if _, err := m.Plan(ctx, spec); err != nil {
 		b.Fatal(err)
 	}
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := m.Plan(ctx, spec); err != nil {
-			b.Fatal(err)
+	b.Run("plan", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := m.Plan(ctx, spec); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+	})
+	b.Run("analyze", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := m.settings.Analyzer.Analyze(ctx, spec.Package); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("source_hash", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := m.settings.SourceHash(ctx, spec.Package); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // TestConcurrentLifecycles runs many jobs' lifecycles at once on one Manager, as terraform
