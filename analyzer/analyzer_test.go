@@ -363,3 +363,56 @@ func TestInitEffects(t *testing.T) {
 		t.Errorf("position = %s", inits[0].Position)
 	}
 }
+
+// TestMapOrderAndStreams covers the map-order heuristic case by case, standard streams, and
+// WithBuildFlags (a job behind a build tag).
+func TestMapOrderAndStreams(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pa, err := New(WithBuildFlags("-tags=blueprint_extra")).Analyze(ctx, filepath.Join("testdata", "src", "misc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		job                 string
+		pure, deterministic bool
+		kind                string
+	}{
+		{job: "sum_ints", pure: true, deterministic: true},
+		{job: "sum_floats", pure: true, kind: KindMapOrder},
+		{job: "same_key", pure: true, deterministic: true},
+		{job: "inverted", pure: true, kind: KindMapOrder},
+		{job: "any_key", pure: true, kind: KindMapOrder},
+		{job: "concat", pure: true, kind: KindMapOrder},
+		{job: "keys_iterator", pure: true, kind: KindMapOrder},
+		{job: "sorted_iterator", pure: true, deterministic: true},
+		{job: "prune", pure: true, deterministic: true},
+		{job: "streams", pure: true, deterministic: true},
+		{job: "file_write_method", deterministic: true, kind: KindFileWrite},
+		{job: "tagged", pure: true, deterministic: true},
+	}
+	if len(pa.Jobs) != len(tests) {
+		t.Errorf("%d jobs, want %d", len(pa.Jobs), len(tests))
+	}
+	for _, tc := range tests {
+		a, ok := pa.Find(tc.job)
+		if !ok {
+			t.Errorf("job %s not found", tc.job)
+			continue
+		}
+		if a.Pure != tc.pure || a.Deterministic != tc.deterministic {
+			t.Errorf("%s: pure, deterministic = %t, %t; want %t, %t\n%+v", tc.job, a.Pure, a.Deterministic, tc.pure, tc.deterministic, a.Findings)
+		}
+		hasKind := slices.ContainsFunc(a.Findings, func(f job.Finding) bool { return f.Kind == tc.kind })
+		if tc.kind != "" && !hasKind {
+			t.Errorf("%s: no %s finding: %+v", tc.job, tc.kind, a.Findings)
+		}
+	}
+	untagged, err := New().Analyze(ctx, filepath.Join("testdata", "src", "misc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, found := untagged.Find("tagged"); found {
+		t.Error("job tagged found without -tags=blueprint_extra")
+	}
+}
