@@ -81,6 +81,8 @@ func TestAnalyzeLabels(t *testing.T) {
 		{job: "stays_local", want: labels{true, true, false, false}, kinds: []string{KindModeLocal}},
 		{job: "http_get", want: labels{true, true, false, true}},
 		{job: "brightness", want: labels{true, true, false, true}},
+		{job: "raw_pid", want: labels{false, false, false, false}, kinds: []string{KindSyscall}, chain: []string{"RawPid", "syscall.Getpid"}},
+		{job: "peek_bytes", want: labels{false, false, false, true}, kinds: []string{KindUnsafe}},
 		{job: "count_nodes", want: labels{true, true, false, true}},
 		{job: "fetch_user", want: labels{false, false, false, true}, kinds: []string{KindNetwork}, hosts: []string{"users.example.com"}},
 	}

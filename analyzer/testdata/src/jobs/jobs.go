@@ -16,7 +16,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/serverless-blueprint/blueprint/analyzer/testdata/src/other"
 	"github.com/serverless-blueprint/blueprint/job"
@@ -351,4 +353,18 @@ func countNodes(t *Tree) int {
 		n += countNodes(c)
 	}
 	return n
+}
+
+//blueprint:job
+func RawPid(ctx context.Context, in Text) (int, error) {
+	return syscall.Getpid(), nil
+}
+
+//blueprint:job
+func PeekBytes(ctx context.Context, in Text) (int, error) {
+	b := []byte(in.Body)
+	if len(b) == 0 {
+		return 0, nil
+	}
+	return int(*(*byte)(unsafe.Pointer(&b[0]))), nil
 }
