@@ -148,6 +148,11 @@ func (m *Manager) Update(ctx context.Context, spec JobSpec, prior JobState) (Job
 	if len(toDeploy) > 0 {
 		var sha string
 		deployed, sha, deployErr = m.deploy(ctx, spec, p, toDeploy)
+		var partial *PartialError
+		if deployErr != nil && !errors.As(deployErr, &partial) {
+			// Nothing was deployed (the build failed): change nothing else either.
+			return prior, deployErr
+		}
 		if sha != "" {
 			st.ArtifactSHA256 = sha
 		}

@@ -397,3 +397,26 @@ func TestConcurrentCreatesOfOneJob(t *testing.T) {
 		t.Fatalf("%d creates of one job succeeded, want exactly 1", ok)
 	}
 }
+
+func TestUpdateBuildFailureChangesNothing(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	st, err := f.m.Create(ctx, resizeSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The new code does not build, and the spec drops a region at the same time.
+	f.src.set("./jobs", "sha256:two")
+	f.m.settings.Builders["wasm"] = BuilderFunc(func(ctx context.Context, req BuildRequest) (Artifact, error) {
+		return Artifact{}, errors.New("syntax error")
+	})
+	oneRegion := resizeSpec
+	oneRegion.Regions = []string{"local-a"}
+	got, err := f.m.Update(ctx, oneRegion, st)
+	if _, ok := IsSpecError(err); !ok || !strings.Contains(err.Error(), "syntax error") {
+		t.Fatalf("error = %v", err)
+	}
+	if !reflect.DeepEqual(got, st) || len(f.dep.keys()) != 2 {
+		t.Fatalf("a failed build must leave state and platform alone: %+v, %v", got, f.dep.keys())
+	}
+}

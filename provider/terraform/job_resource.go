@@ -301,8 +301,10 @@ func (r *jobResource) Update(ctx context.Context, req resource.UpdateRequest, re
 		return
 	}
 	st, err := m.Update(ctx, spec, prior)
-	if _, bad := resources.IsSpecError(err); bad {
-		// Nothing changed on any platform: keep the prior state as it was.
+	var partial *resources.PartialError
+	if err != nil && !errors.As(err, &partial) {
+		// Nothing changed on any platform: keep the prior state (and the prior settings, so
+		// the next plan still shows the change).
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 		addErrorDiagnostics(&resp.Diagnostics, "Cannot update job", err)
 		return
