@@ -58,6 +58,11 @@ type Warmer interface {
 	Warm(ctx context.Context, m *manifest.Manifest, j *manifest.Job) error
 }
 
+// ErrNotRun marks remote failures where the job provably did not run (the platform refused the
+// call, e.g. all its slots were busy). Invokers wrap it; such calls may go to the next region
+// whatever the job's analysis, and do not count against the region's health.
+var ErrNotRun = errors.New("the platform did not run the job")
+
 // ErrLocalUnavailable marks local failures that happened before the job started.
 var ErrLocalUnavailable = errors.New("local execution unavailable")
 

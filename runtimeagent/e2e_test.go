@@ -26,7 +26,7 @@ import (
 const e2eToken = "agent-e2e-token"
 
 // e2eJobs are the fixture jobs deployed for the end-to-end tests.
-var e2eJobs = []job.Analysis{{Name: "greet", Function: "Greet"}, {Name: "sum", Function: "Sum"}, {Name: "fail", Function: "Fail"}}
+var e2eJobs = []job.Analysis{{Name: "greet", Function: "Greet"}, {Name: "sum", Function: "Sum"}, {Name: "fail", Function: "Fail"}, {Name: "spin", Function: "Spin"}}
 
 var (
 	fixtureOnce     sync.Once
@@ -69,6 +69,8 @@ type e2eEnv struct {
 	srv      *httptest.Server
 	fixture  *fixture // for run()
 	local    *WASMExecutor
+	rt       *wasm.Runtime
+	logger   hclog.Logger
 }
 
 // newE2E sets everything up; beforeAgent (optional) runs after deploying, before the agent starts.
@@ -86,6 +88,7 @@ func newE2E(t testing.TB, policy router.Policy, beforeAgent ...func(*e2eEnv)) *e
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rt.Close(context.Background()) })
+	env.rt, env.logger = rt, logger
 
 	hostsByRegion := map[string]string{}
 	for _, region := range []string{"local-a", "local-b"} {
@@ -221,13 +224,95 @@ func TestE2E_hostDownFailsOverPureJob(t *testing.T) {
 	if r.status != 200 || r.run.Ran.Region != "local-b" || r.run.Attempts != 2 || string(r.run.Output) != `{"greeting":"hello, failover"}` {
 		t.Fatalf("failover: %d %s", r.status, r.raw)
 	}
-	// The same deployments under a non-pure analysis are not retried elsewhere.
-	env.deployed["charge"] = env.deployed["greet"]
+	// A refused connection means the request was never sent, so even a job that is not pure
+	// may go to the next region.
 	writeState(t, env.state, 2, stateJob{name: "charge", pure: false, eligible: true, deployments: env.deployed["greet"], artifact: env.art.SHA256})
 	waitFor(t, "serial 2", func() bool { return env.agent.Manifest().Serial == 2 })
 	r = env.fixture.run(t, "charge", `{"name":"once"}`)
-	if r.status != 502 || r.err.Code != "offload_failed" || !strings.Contains(r.err.Message, "local-a") {
+	if r.status != 200 || r.run.Ran.Region != "local-b" || r.run.Attempts != 2 {
+		t.Fatalf("non-pure job after a refused connection: %d %s", r.status, r.raw)
+	}
+}
+
+// TestE2E_brokenConnectionRetriesOnlyPureJobs: region local-a accepts the request and drops
+// the connection, so the job may have run there. Only the pure job may go on to local-b.
+func TestE2E_brokenConnectionRetriesOnlyPureJobs(t *testing.T) {
+	env := newE2E(t, router.Policy{LocalCapacity: -1})
+	var received sync.WaitGroup
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		received.Add(1)
+		defer received.Done()
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	defer broken.Close()
+	deps := func(name string) []platform.Deployment {
+		d := append([]platform.Deployment(nil), env.deployed[name]...)
+		d[0].Endpoint = broken.URL // local-a
+		return d
+	}
+	writeState(t, env.state, 2,
+		stateJob{name: "greet", pure: true, eligible: true, deployments: deps("greet"), artifact: env.art.SHA256},
+		stateJob{name: "charge", pure: false, eligible: true, deployments: deps("greet"), artifact: env.art.SHA256})
+	waitFor(t, "serial 2", func() bool { return env.agent.Manifest().Serial == 2 })
+
+	r := env.fixture.run(t, "greet", `{"name":"pure"}`)
+	if r.status != 200 || r.run.Ran.Region != "local-b" || r.run.Attempts != 2 {
+		t.Fatalf("pure job: %d %s", r.status, r.raw)
+	}
+	r = env.fixture.run(t, "charge", `{"name":"once"}`)
+	if r.status != 502 || r.err.Code != "offload_failed" || !strings.Contains(r.err.Message, "not retried") {
 		t.Fatalf("non-pure job: %d %s", r.status, r.raw)
+	}
+}
+
+// TestE2E_busyHostIsNotAFailure: a host whose slots are all busy answers 429; the job did not
+// run, so any job may go to the next region, and the busy region stays healthy.
+func TestE2E_busyHostIsNotAFailure(t *testing.T) {
+	env := newE2E(t, router.Policy{LocalCapacity: -1})
+	ctx := context.Background()
+	busy, err := host.New(ctx, host.Config{Region: "busy", DataDir: t.TempDir(), Token: e2eToken, MaxConcurrency: 1, Runtime: env.rt, Logger: env.logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	busySrv := httptest.NewServer(busy.Handler())
+	defer func() { busySrv.Close(); busy.Close(ctx) }()
+	client, err := wasm.NewClient(wasm.Config{Hosts: map[string]string{"busy": busySrv.URL}, Token: e2eToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deploy := func(name string, timeout int64) platform.Deployment {
+		d, err := client.Deploy(ctx, platform.DeployRequest{Region: "busy", Function: platform.Function{Name: name, Entry: name, MemoryMB: 128, TimeoutMS: timeout, Pure: true}, ArtifactPath: env.art.Path, ArtifactSHA256: env.art.SHA256})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	spin, greet := deploy("spin", 3000), deploy("greet", 3000)
+
+	// Occupy the busy host's only slot, and wait until it says so.
+	spinDone := make(chan struct{})
+	go func() { client.Invoke(ctx, spin, []byte("1")); close(spinDone) }()
+	defer func() { <-spinDone }()
+	waitFor(t, "the busy host to refuse", func() bool {
+		_, err := client.Invoke(ctx, greet, []byte(`{"name":"probe"}`))
+		return err != nil && strings.Contains(err.Error(), "429")
+	})
+
+	writeState(t, env.state, 2, stateJob{name: "charge", pure: false, eligible: true,
+		deployments: []platform.Deployment{greet, env.deployed["greet"][1]}, artifact: env.art.SHA256})
+	waitFor(t, "serial 2", func() bool { return env.agent.Manifest().Serial == 2 })
+	r := env.fixture.run(t, "charge", `{"name":"busy"}`)
+	if r.status != 200 || r.run.Ran.Region != "local-b" || r.run.Attempts != 2 {
+		t.Fatalf("non-pure job on a busy host: %d %s", r.status, r.raw)
+	}
+	if f := env.agent.current.Load().jobs["charge"].stats[0].ConsecutiveFailures(); f != 0 {
+		t.Errorf("a busy host counted as %d failures", f)
+	}
+	if m := get(t, env.srv.URL+"/metrics"); !strings.Contains(m, `blueprint_agent_remote_attempts_total{job="charge",platform="wasm",region="busy",outcome="busy"} 1`) {
+		t.Errorf("busy attempt not counted:\n%s", m)
 	}
 }
 

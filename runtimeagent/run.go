@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"runtime"
 	"time"
 
@@ -180,9 +181,22 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 			a.metrics.observeRun(e.job.Name, "serverless", "failed", time.Since(start))
 			return res, &runError{status: 504, code: "timeout", target: router.Serverless, message: fmt.Sprintf("running job %q in %s/%s: %v", e.job.Name, dep.Platform, dep.Region, err)}
 		}
+		failures = append(failures, fmt.Sprintf("%s/%s: %v", dep.Platform, dep.Region, err))
+		if errors.Is(err, ErrNotRun) {
+			// Back-pressure, not breakage: the region stays in rotation, and since nothing
+			// ran, the next region may take any job.
+			a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, "busy")
+			log.Debug("region busy; trying the next", "job", e.job.Name, "region", dep.Region)
+			continue
+		}
 		stats.ObserveFailure(time.Now())
 		a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, "transport_error")
-		failures = append(failures, fmt.Sprintf("%s/%s: %v", dep.Platform, dep.Region, err))
+		if neverSent(err) {
+			// The connection was never established, so the request was never sent: trying
+			// the next region cannot run the job twice.
+			log.Warn("region unreachable; trying the next", "job", e.job.Name, "region", dep.Region, "error", err)
+			continue
+		}
 		if !e.job.Analysis.Pure {
 			log.Warn("offloaded call failed; not retrying a job that is not pure", "job", e.job.Name, "region", dep.Region, "error", err)
 			a.metrics.observeRun(e.job.Name, "serverless", "failed", time.Since(start))
@@ -197,4 +211,10 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 		msg = fmt.Sprintf("running job %q: no region to offload to", e.job.Name)
 	}
 	return runResult{target: router.Serverless, reason: d.Reason}, &runError{status: 502, code: "all_targets_failed", message: msg, target: router.Serverless}
+}
+
+// neverSent reports a dial failure: no connection, so the request never left this machine.
+func neverSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }

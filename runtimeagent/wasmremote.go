@@ -2,8 +2,10 @@ package runtimeagent
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,13 +60,20 @@ func (w *WASMRemote) client(region, endpoint string) (*wasm.Client, error) {
 	return c, nil
 }
 
-// Invoke runs the deployment on its host.
+// Invoke runs the deployment on its host. A host that refused the call because all its slots
+// were busy (HTTP 429) did not run the job: that error wraps ErrNotRun.
 func (w *WASMRemote) Invoke(ctx context.Context, d platform.Deployment, input []byte) ([]byte, error) {
 	c, err := w.client(d.Region, d.Endpoint)
 	if err != nil {
 		return nil, err
 	}
-	return c.Invoke(ctx, d, input)
+	out, err := c.Invoke(ctx, d, input)
+	// The wasm client reports a host's non-2xx answer only as text ("host answered 429 ...");
+	// TestE2E_busyHostIsNotAFailure pins this against the real host.
+	if err != nil && strings.Contains(err.Error(), "host answered 429 ") {
+		return nil, fmt.Errorf("%w: %w", ErrNotRun, err)
+	}
+	return out, err
 }
 
 // FetchModule downloads a module by hash from the host at endpoint.
