@@ -17,9 +17,14 @@ import (
 
 // startHosts runs one real host per region on 127.0.0.1 and returns a client for them.
 func startHosts(t testing.TB, regions ...string) (*wasm.Client, map[string]string) {
+	return startHostsWith(t, wasm.RuntimeConfig{}, regions...)
+}
+
+func startHostsWith(t testing.TB, cfg wasm.RuntimeConfig, regions ...string) (*wasm.Client, map[string]string) {
 	t.Helper()
 	fx := wasmtest.Fixtures(t)
-	rt, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: fx.WazeroCache})
+	cfg.CacheDir = fx.WazeroCache
+	rt, err := wasm.NewRuntime(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
