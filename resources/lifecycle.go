@@ -132,7 +132,7 @@ func (m *Manager) Update(ctx context.Context, spec JobSpec, prior JobState) (Job
 			toDeploy = append(toDeploy, t)
 			continue
 		}
-		cur, upToDate, err := m.current(ctx, t, d.FunctionID, p, cfg)
+		cur, upToDate, err := m.current(ctx, t, d.FunctionID, p, cfg, prior.ArtifactSHA256)
 		if err != nil {
 			return prior, err
 		}
@@ -189,8 +189,9 @@ func (m *Manager) Update(ctx context.Context, spec JobSpec, prior JobState) (Job
 }
 
 // current reads a deployed function and reports whether it already runs the planned code
-// and configuration.
-func (m *Manager) current(ctx context.Context, t Target, functionID string, p Planned, cfg string) (platform.Deployment, bool, error) {
+// and configuration. Builds are reproducible, so with an unchanged source hash the code must
+// still be the last artifact; anything else was changed out of band.
+func (m *Manager) current(ctx context.Context, t Target, functionID string, p Planned, cfg, lastArtifact string) (platform.Deployment, bool, error) {
 	d, err := m.settings.Deployers[t.Platform].Get(ctx, t.Region, functionID)
 	if errors.Is(err, platform.ErrNotFound) {
 		return platform.Deployment{}, false, nil
@@ -200,7 +201,8 @@ func (m *Manager) current(ctx context.Context, t Target, functionID string, p Pl
 	}
 	upToDate := functionID == p.Name &&
 		d.Tags[platform.TagSourceHash] == p.SourceHash &&
-		d.Tags[TagConfigHash] == cfg
+		d.Tags[TagConfigHash] == cfg &&
+		(lastArtifact == "" || d.CodeSHA256 == lastArtifact)
 	return d, upToDate, nil
 }
 

@@ -420,3 +420,37 @@ func TestUpdateBuildFailureChangesNothing(t *testing.T) {
 		t.Fatalf("a failed build must leave state and platform alone: %+v, %v", got, f.dep.keys())
 	}
 }
+
+func TestUpdateRepairsCodeChangedOutOfBand(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	st, err := f.m.Create(ctx, resizeSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Someone redeployed other code under the same tags in local-b.
+	f.dep.mu.Lock()
+	fn := f.dep.functions["local-b/resize_image"]
+	fn.sha = "tampered"
+	f.dep.functions["local-b/resize_image"] = fn
+	f.dep.mu.Unlock()
+
+	read, err := f.m.Read(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := f.m.Plan(ctx, resizeSpec)
+	if why := Changes(read, p); len(why) != 1 || !strings.Contains(why[0], "wasm/local-b runs other code") {
+		t.Fatalf("changes = %v", why)
+	}
+	deploys := f.dep.deploys
+	st, err = f.m.Update(ctx, resizeSpec, read)
+	if err != nil || f.dep.deploys != deploys+1 {
+		t.Fatalf("update redeployed %d functions (want 1): %v", f.dep.deploys-deploys, err)
+	}
+	for _, d := range st.Deployments {
+		if d.CodeSHA256 != st.ArtifactSHA256 {
+			t.Fatalf("deployment %+v still runs other code", d)
+		}
+	}
+}
