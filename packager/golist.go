@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 )
 
@@ -66,8 +67,28 @@ func goList(ctx context.Context, dir string, env []string, args ...string) ([]li
 	return pkgs, nil
 }
 
-// goVersion is the version of the go command that builds, part of every hash.
-func goVersion(ctx context.Context, dir string) (string, error) {
+// goVersion is the version of the go command that builds, part of every hash. It reads the
+// VERSION file of the GOROOT that go list reported for a standard package (saving a process
+// start on every plan), and asks `go env` when there is none (development toolchains).
+func goVersion(ctx context.Context, dir string, pkgs []listedPackage) (string, error) {
+	for _, p := range pkgs {
+		if !p.Standard || p.Dir == "" {
+			continue
+		}
+		rel := filepath.FromSlash(p.ImportPath)
+		if !strings.HasSuffix(p.Dir, string(filepath.Separator)+rel) {
+			continue
+		}
+		goroot := filepath.Dir(strings.TrimSuffix(p.Dir, string(filepath.Separator)+rel)) // strip /src
+		raw, err := os.ReadFile(filepath.Join(goroot, "VERSION"))
+		if err != nil {
+			break
+		}
+		if line, _, _ := strings.Cut(string(raw), "\n"); strings.HasPrefix(line, "go") {
+			return strings.TrimSpace(line), nil
+		}
+		break
+	}
 	cmd := exec.CommandContext(ctx, "go", "env", "GOVERSION")
 	cmd.Dir = dir
 	out, err := cmd.Output()

@@ -30,7 +30,12 @@ func sourceHash(ctx context.Context, dir string, env []string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	version, err := goVersion(ctx, abs)
+	return hashListed(ctx, abs, pkgs, env)
+}
+
+// hashListed hashes the output of `go list -deps -json .` run in abs with env.
+func hashListed(ctx context.Context, abs string, pkgs []listedPackage, env []string) (string, error) {
+	version, err := goVersion(ctx, abs, pkgs)
 	if err != nil {
 		return "", err
 	}
@@ -41,6 +46,7 @@ func sourceHash(ctx context.Context, dir string, env []string) (string, error) {
 	}
 	// go list -deps prints dependencies before dependents in a deterministic order; sort anyway
 	// so the hash never depends on that.
+	pkgs = append([]listedPackage(nil), pkgs...)
 	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].ImportPath < pkgs[j].ImportPath })
 	var mainMod *listedModule
 	for _, p := range pkgs {

@@ -91,14 +91,20 @@ func BuildWASM(ctx context.Context, b WASMBuild) (Artifact, error) {
 		return Artifact{}, err
 	}
 
-	pkgs, err := goList(ctx, dir, wasmBuildEnv, ".")
+	// One go list serves both the package facts and the source hash: on a cached build it is
+	// most of the time spent.
+	deps, err := goList(ctx, dir, wasmBuildEnv, "-deps", ".")
 	if err != nil {
 		return Artifact{}, err
 	}
-	if len(pkgs) != 1 {
-		return Artifact{}, fmt.Errorf("building wasm module: expected one package in %s, found %d", dir, len(pkgs))
+	// go list -deps prints dependencies first and the named package last.
+	var pkg listedPackage
+	if n := len(deps); n > 0 && !deps[n-1].Standard {
+		pkg = deps[n-1]
 	}
-	pkg := pkgs[0]
+	if pkg.ImportPath == "" {
+		return Artifact{}, fmt.Errorf("building wasm module: no Go package in %s", dir)
+	}
 	if pkg.Name == "main" {
 		return Artifact{}, fmt.Errorf("package %s in %s is a main package, which cannot be imported: move the jobs into a library package", pkg.ImportPath, dir)
 	}
@@ -111,7 +117,7 @@ func BuildWASM(ctx context.Context, b WASMBuild) (Artifact, error) {
 		return Artifact{}, err
 	}
 
-	srcHash, err := sourceHash(ctx, dir, wasmBuildEnv)
+	srcHash, err := hashListed(ctx, dir, deps, wasmBuildEnv)
 	if err != nil {
 		return Artifact{}, err
 	}
