@@ -292,10 +292,23 @@ func TestE2E_busyHostIsNotAFailure(t *testing.T) {
 	}
 	spin, greet := deploy("spin", 3000), deploy("greet", 3000)
 
-	// Occupy the busy host's only slot, and wait until it says so.
-	spinDone := make(chan struct{})
-	go func() { client.Invoke(ctx, spin, []byte("1")); close(spinDone) }()
-	defer func() { <-spinDone }()
+	// Occupy the busy host's only slot, and wait until it says so. The loop re-takes the slot
+	// when a probe got it first (then spin itself was refused) or spin timed out.
+	stopSpin, spinDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(spinDone)
+		for {
+			select {
+			case <-stopSpin:
+				return
+			default:
+			}
+			if _, err := client.Invoke(ctx, spin, []byte("1")); err != nil && strings.Contains(err.Error(), "429") {
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}()
+	defer func() { close(stopSpin); <-spinDone }()
 	waitFor(t, "the busy host to refuse", func() bool {
 		_, err := client.Invoke(ctx, greet, []byte(`{"name":"probe"}`))
 		return err != nil && strings.Contains(err.Error(), "429")
