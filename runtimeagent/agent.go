@@ -69,14 +69,16 @@ var ErrLocalUnavailable = errors.New("local execution unavailable")
 // Agent routes job executions. Create it with New, serve Handler, and call Run to follow the
 // state file.
 type Agent struct {
-	cfg      Config
-	log      hclog.Logger
-	current  atomic.Pointer[snapshot]
-	metrics  *metrics
-	trigger  chan struct{}
-	slots    chan struct{} // local execution slots
-	inFlight atomic.Int64  // local executions running now; feeds the router
-	capacity int           // routing capacity as the router sees it (negative = none)
+	cfg       Config
+	log       hclog.Logger
+	routerLog hclog.Logger // named once: Named allocates, and these log on the request path
+	localLog  hclog.Logger
+	current   atomic.Pointer[snapshot]
+	metrics   *metrics
+	trigger   chan struct{}
+	slots     chan struct{} // local execution slots
+	inFlight  atomic.Int64  // local executions running now; feeds the router
+	capacity  int           // routing capacity as the router sees it (negative = none)
 
 	statsMu sync.Mutex
 	stats   map[statsKey]*router.RegionStats // survives manifest reloads
@@ -138,13 +140,15 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		slots = 1
 	}
 	a := &Agent{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		metrics:  newMetrics(),
-		trigger:  make(chan struct{}, 1),
-		slots:    make(chan struct{}, slots),
-		capacity: capacity,
-		stats:    map[statsKey]*router.RegionStats{},
+		cfg:       cfg,
+		log:       cfg.Logger,
+		routerLog: cfg.Logger.Named("router"),
+		localLog:  cfg.Logger.Named("local"),
+		metrics:   newMetrics(),
+		trigger:   make(chan struct{}, 1),
+		slots:     make(chan struct{}, slots),
+		capacity:  capacity,
+		stats:     map[statsKey]*router.RegionStats{},
 	}
 	a.cfg.Policy.LocalCapacity = capacity
 	a.metrics.localCapacity.Store(int64(max(capacity, 0)))
@@ -242,7 +246,7 @@ func (a *Agent) warm(ctx context.Context, wg *sync.WaitGroup, snap *snapshot) {
 				continue // never runs here, or has nothing to prepare
 			}
 			if err := w.Warm(ctx, snap.manifest, j); err != nil && ctx.Err() == nil {
-				a.log.Named("local").Warn("cannot prepare job for local runs yet", "job", j.Name, "error", err)
+				a.localLog.Warn("cannot prepare job for local runs yet", "job", j.Name, "error", err)
 			}
 		}
 	}()

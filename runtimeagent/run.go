@@ -77,7 +77,7 @@ func (a *Agent) execute(ctx context.Context, snap *snapshot, e *jobEntry, input 
 			// The job never started here (no artifact yet, fetch failed): offload instead.
 			in.LocalInFlight = max(a.capacity, 1)
 			if d2 := router.Decide(&a.cfg.Policy, &in); d2.Target == router.Serverless {
-				a.log.Named("router").Warn("local execution unavailable; offloading", "job", e.job.Name, "error", err)
+				a.routerLog.Warn("local execution unavailable; offloading", "job", e.job.Name, "error", err)
 				return a.runRemote(ctx, e, input, d2)
 			}
 		}
@@ -117,8 +117,13 @@ func (a *Agent) runLocal(ctx context.Context, snap *snapshot, e *jobEntry, input
 		a.metrics.observeRun(e.job.Name, "local", "job_error", elapsed)
 		return res, &runError{status: 422, code: "job_error", message: fe.Message, fnErr: fe, target: router.Local}
 	}
-	a.metrics.observeRun(e.job.Name, "local", "failed", elapsed)
-	a.log.Named("local").Error("local execution failed", "job", e.job.Name, "error", err)
+	if errors.Is(err, ErrLocalUnavailable) {
+		// Not a run: the caller may still offload it, and that run is what gets counted.
+		a.metrics.observeRun(e.job.Name, "local", "unavailable", elapsed)
+	} else {
+		a.metrics.observeRun(e.job.Name, "local", "failed", elapsed)
+		a.localLog.Error("local execution failed", "job", e.job.Name, "error", err)
+	}
 	status, code := 502, "execution_failed"
 	switch {
 	case errors.Is(err, ErrLocalUnavailable):
@@ -135,7 +140,7 @@ func (a *Agent) runLocal(ctx context.Context, snap *snapshot, e *jobEntry, input
 // region only for pure jobs: a non-pure job may have run before the connection broke, and
 // running it twice could repeat its effects.
 func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d router.Decision) (runResult, error) {
-	log := a.log.Named("router")
+	log := a.routerLog
 	timeout := e.job.EffectiveTimeout() + remoteGrace
 	var failures []string
 	start := time.Now()
