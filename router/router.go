@@ -37,6 +37,9 @@ const (
 	ReasonLargeInput                     // the input is above the local threshold
 	ReasonLocalHasCapacity               // auto mode with room locally: local is cheapest and fastest
 	ReasonNoHealthyRegion                // wanted to offload, but every region is failing or none is deployed
+	// ReasonRegionsBusy is not returned by Decide: the agent sets it when every region refused
+	// an offloaded call for lack of capacity and the job ran here instead.
+	ReasonRegionsBusy
 	numReasons
 )
 
@@ -48,6 +51,7 @@ var reasonNames = [numReasons]string{
 	ReasonLargeInput:       "large_input",
 	ReasonLocalHasCapacity: "local_has_capacity",
 	ReasonNoHealthyRegion:  "no_healthy_region",
+	ReasonRegionsBusy:      "regions_busy",
 }
 
 func (r Reason) String() string {

@@ -77,8 +77,11 @@ type Agent struct {
 	metrics   *metrics
 	trigger   chan struct{}
 	slots     chan struct{} // local execution slots
-	inFlight  atomic.Int64  // local executions running now; feeds the router
-	capacity  int           // routing capacity as the router sees it (negative = none)
+	waiting   atomic.Int64  // requests waiting for a slot
+	// maxWaiting bounds that queue; beyond it the agent answers 503 busy at once.
+	maxWaiting int
+	inFlight   atomic.Int64 // local executions running now; feeds the router
+	capacity   int          // routing capacity as the router sees it (negative = none)
 
 	statsMu sync.Mutex
 	stats   map[statsKey]*router.RegionStats // survives manifest reloads
@@ -140,15 +143,16 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		slots = 1
 	}
 	a := &Agent{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		routerLog: cfg.Logger.Named("router"),
-		localLog:  cfg.Logger.Named("local"),
-		metrics:   newMetrics(),
-		trigger:   make(chan struct{}, 1),
-		slots:     make(chan struct{}, slots),
-		capacity:  capacity,
-		stats:     map[statsKey]*router.RegionStats{},
+		cfg:        cfg,
+		log:        cfg.Logger,
+		routerLog:  cfg.Logger.Named("router"),
+		localLog:   cfg.Logger.Named("local"),
+		metrics:    newMetrics(),
+		trigger:    make(chan struct{}, 1),
+		slots:      make(chan struct{}, slots),
+		maxWaiting: 4 * slots,
+		capacity:   capacity,
+		stats:      map[statsKey]*router.RegionStats{},
 	}
 	a.cfg.Policy.LocalCapacity = capacity
 	a.metrics.localCapacity.Store(int64(max(capacity, 0)))

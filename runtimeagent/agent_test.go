@@ -34,6 +34,7 @@ type stateJob struct {
 	deployments []platform.Deployment // used instead of regions when set
 	artifact    string                // artifact_sha256; "abc" when empty
 	memoryMB    int64
+	mode        string // analysis mode; "auto" when empty
 }
 
 // writeState writes a terraform.tfstate v4 the way Terraform does (same keys, nulls for unset
@@ -56,6 +57,10 @@ func writeState(t testing.TB, path string, serial int, jobs ...stateJob) {
 		if memory == 0 {
 			memory = 128
 		}
+		mode := j.mode
+		if mode == "" {
+			mode = "auto"
+		}
 		var forceLocal any
 		if j.forceLocal {
 			forceLocal = true
@@ -75,7 +80,7 @@ func writeState(t testing.TB, path string, serial int, jobs ...stateJob) {
 					"platforms": nil, "regions": nil, "environment": env,
 					"analysis": map[string]any{"name": j.name, "function": "F" + j.name, "pure": j.pure, "deterministic": j.pure,
 						"requires_state": false, "network_calls": []string{}, "max_duration_ms": 100, "memory_mb": memory, "timeout_ms": 2000,
-						"mode": "auto", "eligible": j.eligible, "input_type": "", "output_type": "", "findings": []any{}},
+						"mode": mode, "eligible": j.eligible, "input_type": "", "output_type": "", "findings": []any{}},
 					"eligible": j.eligible, "source_hash": "sha256:00", "artifact_sha256": artifact, "deployments": deps,
 				},
 				"sensitive_attributes": []any{},
@@ -128,20 +133,24 @@ func (f *fakeLocal) Execute(ctx context.Context, m *manifest.Manifest, j *manife
 // fakeRemote answers per region; regions in down fail with a transport error.
 type fakeRemote struct {
 	mu    sync.Mutex
+	busy  map[string]bool // answers like a host with every slot taken
 	down  map[string]bool
 	calls map[string]int
 	delay map[string]time.Duration
 }
 
 func newFakeRemote() *fakeRemote {
-	return &fakeRemote{down: map[string]bool{}, calls: map[string]int{}, delay: map[string]time.Duration{}}
+	return &fakeRemote{busy: map[string]bool{}, down: map[string]bool{}, calls: map[string]int{}, delay: map[string]time.Duration{}}
 }
 
 func (f *fakeRemote) Invoke(ctx context.Context, d platform.Deployment, input []byte) ([]byte, error) {
 	f.mu.Lock()
 	f.calls[d.Region]++
-	down, delay := f.down[d.Region], f.delay[d.Region]
+	down, delay, busy := f.down[d.Region], f.delay[d.Region], f.busy[d.Region]
 	f.mu.Unlock()
+	if busy {
+		return nil, fmt.Errorf("%w: region %s: all slots busy", ErrNotRun, d.Region)
+	}
 	if delay > 0 {
 		time.Sleep(delay)
 	}
@@ -585,4 +594,57 @@ func TestReload_sameSizeSameMtime(t *testing.T) {
 		t.Fatal("fixture did not reproduce an identical signature")
 	}
 	waitFor(t, "serial 2", func() bool { return f.agent.Manifest().Serial == 2 })
+}
+
+func TestRun_allRegionsBusy(t *testing.T) {
+	f := newFixture(t, router.Policy{LocalCapacity: -1},
+		stateJob{name: "resize", pure: true, eligible: true, regions: []string{"a", "b"}},
+		stateJob{name: "charge", eligible: true, regions: []string{"a", "b"}},
+		stateJob{name: "remote_only", eligible: true, mode: "serverless", regions: []string{"a", "b"}})
+	f.remote.busy["a"], f.remote.busy["b"] = true, true
+
+	// Nothing ran remotely, so even the non-pure job may run here instead.
+	for _, name := range []string{"resize", "charge"} {
+		r := f.run(t, name, `{}`)
+		if r.status != 200 || r.run.Ran.Target != "local" || r.run.Decision != "regions_busy" {
+			t.Fatalf("%s: %d %s", name, r.status, r.raw)
+		}
+	}
+	// A serverless-mode job must not run here: back-pressure to the caller.
+	resp, err := http.Post(f.srv.URL+"/v1/jobs/remote_only:run", "application/json", strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "1" || !strings.Contains(string(body), `"code":"busy"`) {
+		t.Fatalf("serverless-mode job: %d %s (Retry-After %q)", resp.StatusCode, body, resp.Header.Get("Retry-After"))
+	}
+	if n := f.agent.current.Load().jobs["resize"].stats[0].ConsecutiveFailures(); n != 0 {
+		t.Errorf("a busy region counted %d failures", n)
+	}
+}
+
+func TestRun_localQueueIsBounded(t *testing.T) {
+	f := newFixture(t, router.Policy{LocalCapacity: 1})
+	f.local.block = make(chan struct{})
+	f.local.started = make(chan struct{}, 16)
+	results := make(chan response, 16)
+	// "audit" is not eligible: it always runs here, so requests queue for the single slot.
+	go func() { results <- f.run(t, "audit", `{}`) }()
+	<-f.local.started
+	for i := 0; i < 4; i++ { // 4 × capacity may wait
+		go func() { results <- f.run(t, "audit", `{}`) }()
+	}
+	waitFor(t, "4 waiting", func() bool { return f.agent.waiting.Load() == 4 })
+	r := f.run(t, "audit", `{}`)
+	if r.status != 503 || r.err.Code != "busy" {
+		t.Fatalf("over the queue bound: %d %s", r.status, r.raw)
+	}
+	close(f.local.block)
+	for i := 0; i < 5; i++ {
+		if r := <-results; r.status != 200 {
+			t.Errorf("queued request: %d %s", r.status, r.raw)
+		}
+	}
 }

@@ -117,6 +117,9 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 		if re.fnErr != nil {
 			body.Type = re.fnErr.Type
 		}
+		if re.status == http.StatusServiceUnavailable && re.code == "busy" {
+			w.Header().Set("Retry-After", "1")
+		}
 		writeJSON(w, re.status, ErrorResponse{Error: body})
 		return
 	}

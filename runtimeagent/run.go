@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/router"
 )
@@ -63,7 +64,7 @@ func (a *Agent) execute(ctx context.Context, snap *snapshot, e *jobEntry, input 
 				in.LocalInFlight = max(a.capacity, 1)
 				d = router.Decide(&a.cfg.Policy, &in)
 				if d.Target == router.Serverless {
-					return a.runRemote(ctx, e, input, d)
+					return a.offload(ctx, snap, e, input, d)
 				}
 				if err := a.acquireSlot(ctx); err != nil {
 					return runResult{}, err
@@ -83,15 +84,46 @@ func (a *Agent) execute(ctx context.Context, snap *snapshot, e *jobEntry, input 
 		}
 		return res, err
 	}
-	return a.runRemote(ctx, e, input, d)
+	return a.offload(ctx, snap, e, input, d)
 }
 
+// errAllBusy: every region refused the call for lack of capacity, so nothing ran anywhere.
+var errAllBusy = errors.New("every region is busy")
+
+// offload runs remotely; when every region is busy and the job may run here, it waits for a
+// local slot instead of failing: the job has not run, and this machine is the last capacity.
+func (a *Agent) offload(ctx context.Context, snap *snapshot, e *jobEntry, input []byte, d router.Decision) (runResult, error) {
+	res, err := a.runRemote(ctx, e, input, d)
+	if !errors.Is(err, errAllBusy) || e.mode == job.ModeServerless {
+		return res, err
+	}
+	a.routerLog.Debug("every region busy; queueing locally", "job", e.job.Name)
+	if err := a.acquireSlot(ctx); err != nil {
+		return runResult{}, err
+	}
+	d.Target, d.Reason = router.Local, router.ReasonRegionsBusy
+	return a.runLocal(ctx, snap, e, input, d)
+}
+
+// acquireSlot takes a local execution slot, waiting behind at most maxWaiting others; beyond
+// that the agent answers 503 at once (back-pressure) rather than queueing without bound.
 func (a *Agent) acquireSlot(ctx context.Context) error {
 	select {
 	case a.slots <- struct{}{}:
 		return nil
+	default:
+	}
+	if a.waiting.Add(1) > int64(a.maxWaiting) {
+		a.waiting.Add(-1)
+		a.metrics.httpError("busy")
+		return &runError{status: 503, code: "busy", message: fmt.Sprintf("every local slot is taken and %d executions are already waiting; retry later", a.maxWaiting)}
+	}
+	defer a.waiting.Add(-1)
+	select {
+	case a.slots <- struct{}{}:
+		return nil
 	case <-ctx.Done():
-		return &runError{status: 503, code: "canceled", message: "gave up waiting for a local execution slot: " + ctx.Err().Error()}
+		return &runError{status: 504, code: "canceled", message: "gave up waiting for a local execution slot: " + ctx.Err().Error()}
 	}
 }
 
@@ -143,6 +175,7 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 	log := a.routerLog
 	timeout := e.job.EffectiveTimeout() + remoteGrace
 	var failures []string
+	busy := 0
 	start := time.Now()
 	for i := 0; i < d.NumRegions; i++ {
 		idx := d.Regions[i]
@@ -190,6 +223,7 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 		if errors.Is(err, ErrNotRun) {
 			// Back-pressure, not breakage: the region stays in rotation, and since nothing
 			// ran, the next region may take any job.
+			busy++
 			a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, "busy")
 			log.Debug("region busy; trying the next", "job", e.job.Name, "region", dep.Region)
 			continue
@@ -209,6 +243,11 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 				"running job %q in %s/%s failed: %v (not retried elsewhere: the analysis did not prove the job pure, so it may have run)", e.job.Name, dep.Platform, dep.Region, err)}
 		}
 		log.Warn("offloaded call failed; failing over", "job", e.job.Name, "region", dep.Region, "error", err)
+	}
+	if busy > 0 && busy == d.NumRegions {
+		a.metrics.observeRun(e.job.Name, "serverless", "busy", time.Since(start))
+		return runResult{target: router.Serverless, reason: d.Reason}, &runError{status: 503, code: "busy", target: router.Serverless, cause: errAllBusy,
+			message: fmt.Sprintf("running job %q: every region is busy (nothing ran): %v; retry later", e.job.Name, failures)}
 	}
 	a.metrics.observeRun(e.job.Name, "serverless", "failed", time.Since(start))
 	msg := fmt.Sprintf("running job %q: every region failed: %v", e.job.Name, failures)

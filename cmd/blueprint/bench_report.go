@@ -47,6 +47,9 @@ func printBenchTable(w io.Writer, res *benchResults) {
 	tw.Flush()
 	for _, st := range res.Steps {
 		for _, e := range st.ErrorSamples {
+			if len(e) > 240 {
+				e = e[:240] + "…" // the JSON results keep the whole message
+			}
 			fmt.Fprintf(w, "error at %g/s: %s\n", st.TargetRate, e)
 		}
 	}
