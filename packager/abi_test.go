@@ -16,6 +16,7 @@ func TestWrapperMatchesRuntimeABI(t *testing.T) {
 		"//go:wasmexport " + wasm.ExportAlloc,
 		"//go:wasmexport " + wasm.ExportInvoke,
 		"//go:wasmexport " + wasm.ExportABIVersion,
+		"//go:wasmexport " + wasm.ExportJobs,
 		"//go:wasmimport " + wasm.HostModule + " " + wasm.ImportStateGet,
 		"//go:wasmimport " + wasm.HostModule + " " + wasm.ImportStatePut,
 		`"` + wasm.ErrorTypePanic + `"`,

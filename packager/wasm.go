@@ -40,7 +40,7 @@ type WASMBuild struct {
 
 // abiVersion must equal wasm.ABIVersion (platform/wasm/abi.go); a test checks it. The packager
 // does not import platform/wasm so that building never drags wazero into its callers.
-const abiVersion = 1
+const abiVersion = 2
 
 // wrapperDir is the virtual directory, inside the job package directory, that holds the
 // generated main package. It only exists in the -overlay given to go build: the user's tree is

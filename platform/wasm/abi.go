@@ -22,6 +22,10 @@ package wasm
 //	blueprint_abi_version() -> u32
 //	    The ABIVersion the guest was generated for; a runtime refuses a module it does not speak.
 //
+//	blueprint_jobs() -> u64
+//	    The job names the module dispatches, as a JSON array of strings, packed like the result
+//	    of blueprint_invoke (no status byte). A host checks a function's entry against it.
+//
 // Stateful jobs (a job.State parameter) call back into the host through imports from the module
 // named "blueprint":
 //
@@ -36,11 +40,12 @@ package wasm
 //	    did not match (the guest wraps job.ErrVersionConflict). StateError: err_ptr receives a
 //	    message, and out_ptr its length (i64 LE).
 const (
-	ABIVersion = 1
+	ABIVersion = 2
 
 	ExportAlloc      = "blueprint_alloc"
 	ExportInvoke     = "blueprint_invoke"
 	ExportABIVersion = "blueprint_abi_version"
+	ExportJobs       = "blueprint_jobs"
 
 	HostModule     = "blueprint"
 	ImportStateGet = "state_get"

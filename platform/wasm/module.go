@@ -46,6 +46,7 @@ type Module struct {
 	mu     sync.Mutex
 	pools  map[poolKey][]*instance
 	closed bool
+	jobs   []string // job names, read once from the module
 }
 
 // poolKey separates instances by what is fixed at instantiation: memory limit and environment.
@@ -141,6 +142,37 @@ func (m *Module) callError(ctx context.Context, entry string, opts InvokeOptions
 		return fmt.Errorf("job %q ran out of memory (limit %d MB): %w%s", entry, opts.MemoryMB, ErrInstanceFailed, detail)
 	}
 	return fmt.Errorf("job %q: %w: %v%s", entry, ErrInstanceFailed, err, detail)
+}
+
+// Jobs lists the job names the module dispatches (its valid entries), sorted. The first call
+// starts an instance to ask the module; later calls answer from memory.
+func (m *Module) Jobs(ctx context.Context) ([]string, error) {
+	m.mu.Lock()
+	jobs := m.jobs
+	m.mu.Unlock()
+	if jobs != nil {
+		return append([]string(nil), jobs...), nil
+	}
+	inst, err := m.instantiate(ctx, InvokeOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("listing the jobs of module %s: %w", m.sha, err)
+	}
+	defer inst.close(context.Background())
+	res, err := inst.mod.ExportedFunction(ExportJobs).Call(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing the jobs of module %s: %w", m.sha, err)
+	}
+	raw, ok := inst.mod.Memory().Read(uint32(res[0]>>32), uint32(res[0]))
+	if !ok || json.Unmarshal(raw, &jobs) != nil {
+		return nil, fmt.Errorf("listing the jobs of module %s: malformed answer", m.sha)
+	}
+	if jobs == nil {
+		jobs = []string{}
+	}
+	m.mu.Lock()
+	m.jobs = jobs
+	m.mu.Unlock()
+	return append([]string(nil), jobs...), nil
 }
 
 func (m *Module) takeIdle(key poolKey) *instance {

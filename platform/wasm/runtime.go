@@ -156,7 +156,7 @@ func (r *Runtime) compile(ctx context.Context, key string, code []byte) (*Module
 		return nil, fmt.Errorf("compiling wasm module %s: %w", key, err)
 	}
 	exports := compiled.ExportedFunctions()
-	for _, name := range []string{ExportAlloc, ExportInvoke, ExportABIVersion, StartFunction} {
+	for _, name := range []string{ExportAlloc, ExportInvoke, ExportABIVersion, ExportJobs, StartFunction} {
 		if _, ok := exports[name]; !ok {
 			compiled.Close(ctx)
 			return nil, fmt.Errorf("wasm module %s is not a Blueprint job module: it does not export %s (build it with `blueprint build`)", key, name)

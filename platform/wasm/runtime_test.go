@@ -175,6 +175,10 @@ func TestLoadIsCachedAndRejectsForeignModules(t *testing.T) {
 		t.Fatal("loading the same bytes twice compiled twice")
 	}
 	ctx := context.Background()
+	jobs, err := a.Jobs(ctx)
+	if err != nil || strings.Join(jobs, ",") != "count,env,explode,fail,greet,hog,spin,sum" {
+		t.Fatalf("jobs: %v, %v", jobs, err)
+	}
 	if _, err := rt.Load(ctx, []byte("not wasm")); err == nil {
 		t.Fatal("want an error for bytes that are not wasm")
 	}

@@ -13,8 +13,10 @@ import (
 	"net/http"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -299,6 +301,25 @@ func (h *Host) putFunction(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_config", err.Error())
 		return
 	}
+	if !h.store.hasBlob(cfg.CodeSHA256) {
+		writeError(w, http.StatusConflict, "blob_missing", fmt.Sprintf("module %s is not on this host: upload it first with PUT /v1/blobs/%s", cfg.CodeSHA256, cfg.CodeSHA256))
+		return
+	}
+	// Catch a wrong entry at deploy time, not at the first invocation.
+	mod, err := h.module(r.Context(), cfg.CodeSHA256)
+	if err != nil {
+		writeError(w, http.StatusConflict, "blob_missing", err.Error())
+		return
+	}
+	jobs, err := mod.Jobs(r.Context())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_module", err.Error())
+		return
+	}
+	if !slices.Contains(jobs, cfg.Entry) {
+		writeError(w, http.StatusBadRequest, "unknown_entry", fmt.Sprintf("module %s has no job %q; its jobs are: %s", cfg.CodeSHA256, cfg.Entry, strings.Join(jobs, ", ")))
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.store.hasBlob(cfg.CodeSHA256) {
@@ -387,7 +408,10 @@ func (h *Host) module(ctx context.Context, sha string) (*wasm.Module, error) {
 		return nil, err
 	}
 	h.mu.Lock()
-	h.modules[sha] = m
+	// Remember it only while the blob exists: a delete may have collected it meanwhile.
+	if h.store.hasBlob(sha) {
+		h.modules[sha] = m
+	}
 	h.mu.Unlock()
 	return m, nil
 }
