@@ -34,6 +34,7 @@ type benchConfig struct {
 	jsonPath    string
 	maxInFlight int
 	timeout     time.Duration
+	replay      string // results JSON to render again instead of sending load
 }
 
 func parseBenchFlags(args []string, stderr io.Writer) (benchConfig, error) {
@@ -50,6 +51,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchConfig, error) {
 	fs.StringVar(&c.jsonPath, "json", "", "write the results as JSON to this file")
 	fs.IntVar(&c.maxInFlight, "max-in-flight", 512, "most requests outstanding at once; beyond it requests are dropped (counted), keeping the load open-loop")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "per-request timeout")
+	fs.StringVar(&c.replay, "replay", "", "print the table and write the chart of an earlier --json FILE instead of sending load")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: blueprint bench --job NAME [--agent URL] [--input JSON|@file] [--rates 20,50,100] [--step 5s] [--svg out.svg] [--json out.json]")
 		fs.PrintDefaults()
@@ -59,6 +61,9 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchConfig, error) {
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q; all options are flags", fs.Arg(0))
+	}
+	if c.replay != "" {
+		return c, nil
 	}
 	if c.job == "" {
 		return c, errors.New("--job is required: the name of a job the agent knows (GET /v1/jobs lists them)")
@@ -106,7 +111,12 @@ func runBench(ctx context.Context, args []string) error {
 		}
 		return err
 	}
-	res, err := bench(ctx, c, os.Stdout)
+	var res *benchResults
+	if c.replay != "" {
+		res, err = readBenchResults(c.replay)
+	} else {
+		res, err = bench(ctx, c, os.Stdout)
+	}
 	if err != nil {
 		return err
 	}
@@ -128,6 +138,18 @@ func runBench(ctx context.Context, args []string) error {
 		fmt.Printf("results written to %s\n", c.jsonPath)
 	}
 	return nil
+}
+
+func readBenchResults(path string) (*benchResults, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--replay: %w", err)
+	}
+	var res benchResults
+	if err := json.Unmarshal(data, &res); err != nil || len(res.Steps) == 0 {
+		return nil, fmt.Errorf("--replay: %s is not the --json output of blueprint bench", path)
+	}
+	return &res, nil
 }
 
 func writeFileWith(path string, write func(io.Writer) error) error {

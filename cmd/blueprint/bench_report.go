@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 )
@@ -70,7 +71,7 @@ var (
 func writeBenchSVG(w io.Writer, res *benchResults) error {
 	const (
 		width, height           = 900, 520
-		left, right, top, below = 70, 80, 60, 110
+		left, right, top, below = 70, 100, 60, 110
 		plotW, plotH            = width - left - right, height - top - below
 	)
 	regions := benchRegions(res)
@@ -191,6 +192,11 @@ func niceCeil(v float64) float64 {
 	return 10 * p
 }
 
-func trimFloat(f float64) string { return strings.TrimSuffix(fmt.Sprintf("%.3g", f), ".0") }
+// trimFloat prints axis values without exponents or trailing zeros: 2000, 250, 1.5, 0.25.
+func trimFloat(f float64) string {
+	s := strconv.FormatFloat(f, 'f', 3, 64)
+	s = strings.TrimRight(s, "0")
+	return strings.TrimSuffix(s, ".")
+}
 
 func esc(s string) string { return html.EscapeString(s) }

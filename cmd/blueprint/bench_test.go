@@ -149,6 +149,25 @@ func TestBench_runWritesFiles(t *testing.T) {
 	if fi, err := os.Stat(svgPath); err != nil || fi.Size() == 0 {
 		t.Fatalf("svg: %v", err)
 	}
+
+	// --replay renders the same results again without sending load.
+	again := filepath.Join(dir, "again.svg")
+	devnull, _ = os.Open(os.DevNull)
+	os.Stdout = devnull
+	err = runBench(context.Background(), []string{"--replay", jsonPath, "--svg", again})
+	os.Stdout = stdout
+	devnull.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := os.ReadFile(svgPath)
+	second, _ := os.ReadFile(again)
+	if string(first) != string(second) {
+		t.Error("replayed chart differs from the original")
+	}
+	if err := runBench(context.Background(), []string{"--replay", svgPath}); err == nil || !strings.Contains(err.Error(), "not the --json output") {
+		t.Errorf("replaying a non-results file: %v", err)
+	}
 }
 
 func TestBench_failsFastOnWrongJob(t *testing.T) {
@@ -186,6 +205,11 @@ func TestNiceCeilAndPercentile(t *testing.T) {
 	for in, want := range map[float64]float64{0: 1, 0.7: 1, 1.2: 2, 3: 5, 7: 10, 42: 50, 130: 200} {
 		if got := niceCeil(in); got != want {
 			t.Errorf("niceCeil(%v) = %v, want %v", in, got, want)
+		}
+	}
+	for in, want := range map[float64]string{2000: "2000", 1500: "1500", 250: "250", 1.5: "1.5", 0.25: "0.25", 0: "0"} {
+		if got := trimFloat(in); got != want {
+			t.Errorf("trimFloat(%v) = %q, want %q", in, got, want)
 		}
 	}
 	vals := make([]time.Duration, 100)
