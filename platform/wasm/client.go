@@ -23,6 +23,10 @@ import (
 // PlatformName is the name of this platform in configuration and state.
 const PlatformName = "wasm"
 
+// ErrThrottled is returned (wrapped) when a host answered 429: all its invocation slots are
+// busy. The invocation did not run; another region or a later retry may take it.
+var ErrThrottled = errors.New("wasm host is at its concurrency limit")
+
 // functionErrorHeader marks a 200 invoke response whose body is a job error (host.FunctionErrorHeader).
 const functionErrorHeader = "X-Blueprint-Function-Error"
 
@@ -336,6 +340,8 @@ func (c *Client) Invoke(ctx context.Context, d platform.Deployment, input []byte
 		return nil, fmt.Errorf("%w (%w)", err, context.DeadlineExceeded)
 	case http.StatusNotFound:
 		return nil, fmt.Errorf("%w (%w)", err, platform.ErrNotFound)
+	case http.StatusTooManyRequests:
+		return nil, fmt.Errorf("%w (%w)", err, ErrThrottled)
 	}
 	return nil, err
 }

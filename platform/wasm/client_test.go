@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"strings"
@@ -144,6 +145,20 @@ func TestClientErrorsNameRegionAndURL(t *testing.T) {
 	_, err = c.Get(context.Background(), "eu-1", "f")
 	if err == nil || !strings.Contains(err.Error(), "eu-1") || !strings.Contains(err.Error(), dead) || !strings.Contains(err.Error(), "unreachable") {
 		t.Fatalf("unreachable host: %v", err)
+	}
+
+	// Status codes the router acts on come back as sentinels.
+	for status, want := range map[int]error{429: wasm.ErrThrottled, 504: context.DeadlineExceeded, 404: platform.ErrNotFound} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(status)
+			w.Write([]byte(`{"error":{"code":"x","message":"y"}}`))
+		}))
+		c, _ := wasm.NewClient(wasm.Config{Hosts: map[string]string{"eu-1": srv.URL}})
+		_, err := c.Invoke(context.Background(), platform.Deployment{Region: "eu-1", FunctionID: "f", Endpoint: srv.URL}, []byte(`{}`))
+		srv.Close()
+		if !errors.Is(err, want) {
+			t.Errorf("status %d: got %v, want %v", status, err, want)
+		}
 	}
 
 	_, urls := startHosts(t, "eu-1")
