@@ -3,20 +3,66 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
 func TestHostCommandServesAndStops(t *testing.T) {
+	testHostCommand(t, nil, http.DefaultClient)
+}
+
+func TestHostCommandServesTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalECPrivateKey(key)
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	testHostCommand(t, []string{"--tls-cert", certFile, "--tls-key", keyFile}, client)
+}
+
+func testHostCommand(t *testing.T, extra []string, client *http.Client) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
+	args := append([]string{"--listen", "127.0.0.1:0", "--region", "cmd-test", "--data", t.TempDir(), "--token", "secret"}, extra...)
 	go func() {
-		done <- runHost(ctx, []string{"--listen", "127.0.0.1:0", "--region", "cmd-test", "--data", t.TempDir(), "--token", "secret"}, pw, io.Discard)
+		done <- runHost(ctx, args, pw, io.Discard)
 		pw.Close()
 	}()
 	lines := bufio.NewScanner(pr)
@@ -39,7 +85,10 @@ func TestHostCommandServesAndStops(t *testing.T) {
 	case <-deadline:
 		t.Fatal("host did not print its listening line")
 	}
-	resp, err := http.Get(url + "/healthz")
+	if len(extra) > 0 && !strings.HasPrefix(url, "https://") {
+		t.Fatalf("with TLS the host announced %s", url)
+	}
+	resp, err := client.Get(url + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +99,7 @@ func TestHostCommandServesAndStops(t *testing.T) {
 	}
 	req, _ := http.NewRequest("GET", url+"/v1/functions", nil)
 	req.Header.Set("Authorization", "Bearer secret")
-	resp, err = http.DefaultClient.Do(req)
+	resp, err = client.Do(req)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("list with the --token: %v %v", resp, err)
 	}
