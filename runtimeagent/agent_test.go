@@ -222,28 +222,48 @@ type response struct {
 
 func (f *fixture) run(t *testing.T, name, body string) response {
 	t.Helper()
-	resp, err := http.Post(f.srv.URL+"/v1/jobs/"+name+":run", "application/json", strings.NewReader(body))
+	r, err := f.tryRun(name, body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return r
+}
+
+// tryRun is run for goroutines other than the test's own (they must not call t.Fatal).
+func (f *fixture) tryRun(name, body string) (response, error) {
+	resp, err := http.Post(f.srv.URL+"/v1/jobs/"+name+":run", "application/json", strings.NewReader(body))
+	if err != nil {
+		return response{}, err
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	r := response{status: resp.StatusCode, raw: string(data)}
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
-		t.Errorf("content type %q", ct)
+		return r, fmt.Errorf("content type %q", ct)
 	}
 	if resp.StatusCode == 200 {
 		if err := json.Unmarshal(data, &r.run); err != nil {
-			t.Fatalf("decoding %s: %v", data, err)
+			return r, fmt.Errorf("decoding %s: %v", data, err)
 		}
 	} else {
 		var e ErrorResponse
 		if err := json.Unmarshal(data, &e); err != nil || e.Error.Code == "" || e.Error.Message == "" {
-			t.Fatalf("error body is not {\"error\":{code,message}}: %s", data)
+			return r, fmt.Errorf("error body is not {\"error\":{code,message}}: %s", data)
 		}
 		r.err = e.Error
 	}
-	return r
+	return r, nil
+}
+
+// runAsync runs in a goroutine; failures to talk to the agent show as status 0.
+func (f *fixture) runAsync(t *testing.T, out chan<- response, name, body string) {
+	go func() {
+		r, err := f.tryRun(name, body)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		out <- r
+	}()
 }
 
 func TestRun_localWhenThereIsRoom(t *testing.T) {
@@ -289,7 +309,7 @@ func TestRun_offloadWhenSlotsBusy(t *testing.T) {
 	f.local.block = make(chan struct{})
 	f.local.started = make(chan struct{}, 1)
 	first := make(chan response, 1)
-	go func() { first <- f.run(t, "resize", `{"n":1}`) }()
+	f.runAsync(t, first, "resize", `{"n":1}`)
 	<-f.local.started
 	r := f.run(t, "resize", `{"n":2}`)
 	if r.status != 200 || r.run.Ran.Target != "serverless" || r.run.Decision != "local_capacity" {
@@ -631,10 +651,10 @@ func TestRun_localQueueIsBounded(t *testing.T) {
 	f.local.started = make(chan struct{}, 16)
 	results := make(chan response, 16)
 	// "audit" is not eligible: it always runs here, so requests queue for the single slot.
-	go func() { results <- f.run(t, "audit", `{}`) }()
+	f.runAsync(t, results, "audit", `{}`)
 	<-f.local.started
 	for i := 0; i < 4; i++ { // 4 × capacity may wait
-		go func() { results <- f.run(t, "audit", `{}`) }()
+		f.runAsync(t, results, "audit", `{}`)
 	}
 	waitFor(t, "4 waiting", func() bool { return f.agent.waiting.Load() == 4 })
 	r := f.run(t, "audit", `{}`)
