@@ -242,6 +242,7 @@ func buildKey(srcHash, importPath string, entries []jobEntry) string {
 		field(h, "job", fmt.Sprintf("%s=%s stateful=%t", e.Name, e.Function, e.Stateful))
 	}
 	field(h, "template", wrapperTemplateText)
+	field(h, "abi", fmt.Sprint(abiVersion))
 	field(h, "flags", strings.Join(wasmBuildFlags, " "))
 	return hex.EncodeToString(h.Sum(nil))
 }
