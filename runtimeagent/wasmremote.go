@@ -2,10 +2,10 @@ package runtimeagent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -68,9 +68,7 @@ func (w *WASMRemote) Invoke(ctx context.Context, d platform.Deployment, input []
 		return nil, err
 	}
 	out, err := c.Invoke(ctx, d, input)
-	// The wasm client reports a host's non-2xx answer only as text ("host answered 429 ...");
-	// TestE2E_busyHostIsNotAFailure pins this against the real host.
-	if err != nil && strings.Contains(err.Error(), "host answered 429 ") {
+	if errors.Is(err, wasm.ErrThrottled) {
 		return nil, fmt.Errorf("%w: %w", ErrNotRun, err)
 	}
 	return out, err
