@@ -94,6 +94,15 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A module uploaded but never deployed (a client that died between the two calls) would
+	// otherwise stay forever; a client that is still deploying re-uploads on blob_missing.
+	removed, err := st.removeUnreferenced(fns)
+	if err != nil {
+		return nil, err
+	}
+	if len(removed) > 0 {
+		log.Info("removed unused files from the data directory", "files", removed)
+	}
 	for name, f := range fns {
 		if !st.hasBlob(f.CodeSHA256) {
 			log.Warn("function has no module on disk; invocations will fail until it is deployed again", "function", name, "code_sha256", f.CodeSHA256)

@@ -320,6 +320,7 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	sha := th.upload(fx.Plain)
 	th.deploy("greet", map[string]any{"code_sha256": sha, "entry": "greet", "tags": map[string]string{"k": "v"}})
 	th.deploy("greet", map[string]any{"code_sha256": sha, "entry": "greet", "memory_mb": 64, "tags": map[string]string{"k": "v"}})
+	orphan := th.upload(fx.State) // uploaded, never deployed
 	th.srv.Close()
 	th.h.Close(context.Background())
 
@@ -334,6 +335,7 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	if string(r.body) != `{"greeting":"hello, bo"}` {
 		t.Fatalf("after restart: %s", r.body)
 	}
+	again.mustStatus(again.do("HEAD", "/v1/blobs/"+orphan, nil), http.StatusNotFound)
 	if !bytes.Contains(again.mustStatus(again.call("GET", "/healthz", nil, ""), 200).body, []byte(`"functions":1`)) {
 		t.Fatal("healthz does not count the restored function")
 	}

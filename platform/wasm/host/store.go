@@ -158,6 +158,34 @@ func (s *store) deleteFunction(name string) error {
 	return err
 }
 
+// removeUnreferenced deletes modules no function uses and temporary files a crash left behind,
+// returning what it removed. Run at start only: at run time an upload waits for its deploy.
+func (s *store) removeUnreferenced(fns map[string]*Function) ([]string, error) {
+	used := map[string]bool{}
+	for _, f := range fns {
+		used[f.CodeSHA256+".wasm"] = true
+	}
+	var removed []string
+	for _, dir := range []string{s.blobsDir, s.functionsDir} {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return removed, fmt.Errorf("reading %s: %w", dir, err)
+		}
+		for _, e := range entries {
+			name := e.Name()
+			orphan := dir == s.blobsDir && strings.HasSuffix(name, ".wasm") && !used[name]
+			if !orphan && !strings.HasPrefix(name, ".tmp-") {
+				continue
+			}
+			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return removed, fmt.Errorf("removing %s: %w", filepath.Join(dir, name), err)
+			}
+			removed = append(removed, name)
+		}
+	}
+	return removed, nil
+}
+
 func (s *store) blobPath(sha string) string { return filepath.Join(s.blobsDir, sha+".wasm") }
 
 func (s *store) hasBlob(sha string) bool {
