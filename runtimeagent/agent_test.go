@@ -384,10 +384,26 @@ func TestRun_failoverOnlyForPureJobs(t *testing.T) {
 		t.Errorf("region b called %d times, want only the pure job's failover", f.remote.count("b"))
 	}
 
+	// Every region down: a pure job may run here instead (running it again cannot repeat an
+	// effect)...
 	f.remote.setDown("b", true)
 	r = f.run(t, "resize", `{}`)
+	if r.status != 200 || r.run.Ran.Target != "local" || r.run.Decision != "no_healthy_region" {
+		t.Fatalf("pure job, all down: %d %s", r.status, r.raw)
+	}
+}
+
+func TestRun_allRegionsFailServerlessMode(t *testing.T) {
+	f := newFixture(t, router.Policy{}, stateJob{name: "remote_only", pure: true, eligible: true, mode: "serverless", regions: []string{"a", "b"}})
+	f.remote.setDown("a", true)
+	f.remote.setDown("b", true)
+	// ...but a job whose mode says serverless never runs here.
+	r := f.run(t, "remote_only", `{}`)
 	if r.status != 502 || r.err.Code != "all_targets_failed" || !strings.Contains(r.err.Message, "fake/a") || !strings.Contains(r.err.Message, "fake/b") {
 		t.Fatalf("all down: %d %s", r.status, r.raw)
+	}
+	if f.local.calls.Load() != 0 {
+		t.Error("a serverless-mode job ran locally")
 	}
 }
 
@@ -407,9 +423,13 @@ func TestRun_failingRegionLeavesRotation(t *testing.T) {
 func TestRun_unknownPlatformIsSkipped(t *testing.T) {
 	f := newFixture(t, router.Policy{LocalCapacity: -1})
 	f.agent.cfg.Invokers = map[string]platform.Invoker{}
+	// Nothing could be sent anywhere, so even the non-pure job runs here.
 	r := f.run(t, "charge", `{}`)
-	if r.status != 502 || !strings.Contains(r.err.Message, `no invoker for platform "fake"`) {
+	if r.status != 200 || r.run.Ran.Target != "local" || r.run.Decision != "no_healthy_region" {
 		t.Fatalf("got %d %s", r.status, r.raw)
+	}
+	if m := get(t, f.srv.URL+"/metrics"); !strings.Contains(m, `blueprint_agent_runs_total{job="charge",target="serverless",outcome="failed"} 1`) {
+		t.Errorf("the failed offload is not counted:\n%s", m)
 	}
 }
 

@@ -87,21 +87,26 @@ func (a *Agent) execute(ctx context.Context, snap *snapshot, e *jobEntry, input 
 	return a.offload(ctx, snap, e, input, d)
 }
 
-// errAllBusy: every region refused the call for lack of capacity, so nothing ran anywhere.
-var errAllBusy = errors.New("every region is busy")
+// errSafeHere marks a remote failure after which running the job locally cannot repeat an
+// effect: nothing ran remotely (busy or unreachable regions), or the job is pure.
+var errSafeHere = errors.New("the job may still run here")
 
-// offload runs remotely; when every region is busy and the job may run here, it waits for a
-// local slot instead of failing: the job has not run, and this machine is the last capacity.
+// offload runs remotely; when every region failed in a way that makes it safe, a job that may
+// run here waits for a local slot instead of failing: this machine is the last capacity.
 func (a *Agent) offload(ctx context.Context, snap *snapshot, e *jobEntry, input []byte, d router.Decision) (runResult, error) {
 	res, err := a.runRemote(ctx, e, input, d)
-	if !errors.Is(err, errAllBusy) || e.mode == job.ModeServerless {
+	var re *runError
+	if !errors.Is(err, errSafeHere) || e.mode == job.ModeServerless || !errors.As(err, &re) {
 		return res, err
 	}
-	a.routerLog.Debug("every region busy; queueing locally", "job", e.job.Name)
+	d.Target, d.Reason = router.Local, router.ReasonNoHealthyRegion
+	if re.code == "busy" {
+		d.Reason = router.ReasonRegionsBusy
+	}
+	a.routerLog.Warn("no region could run the job; running it here", "job", e.job.Name, "reason", d.Reason.String())
 	if err := a.acquireSlot(ctx); err != nil {
 		return runResult{}, err
 	}
-	d.Target, d.Reason = router.Local, router.ReasonRegionsBusy
 	return a.runLocal(ctx, snap, e, input, d)
 }
 
@@ -176,6 +181,7 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 	timeout := e.job.EffectiveTimeout() + remoteGrace
 	var failures []string
 	busy := 0
+	mayHaveRun := false // a request reached a host that may have started the job
 	start := time.Now()
 	for i := 0; i < d.NumRegions; i++ {
 		idx := d.Regions[i]
@@ -236,6 +242,7 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 			log.Warn("region unreachable; trying the next", "job", e.job.Name, "region", dep.Region, "error", err)
 			continue
 		}
+		mayHaveRun = true
 		if !e.job.Analysis.Pure {
 			log.Warn("offloaded call failed; not retrying a job that is not pure", "job", e.job.Name, "region", dep.Region, "error", err)
 			a.metrics.observeRun(e.job.Name, "serverless", "failed", time.Since(start))
@@ -244,9 +251,13 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 		}
 		log.Warn("offloaded call failed; failing over", "job", e.job.Name, "region", dep.Region, "error", err)
 	}
+	var cause error
+	if !mayHaveRun || e.job.Analysis.Pure {
+		cause = errSafeHere
+	}
 	if busy > 0 && busy == d.NumRegions {
 		a.metrics.observeRun(e.job.Name, "serverless", "busy", time.Since(start))
-		return runResult{target: router.Serverless, reason: d.Reason}, &runError{status: 503, code: "busy", target: router.Serverless, cause: errAllBusy,
+		return runResult{target: router.Serverless, reason: d.Reason}, &runError{status: 503, code: "busy", target: router.Serverless, cause: cause,
 			message: fmt.Sprintf("running job %q: every region is busy (nothing ran): %v; retry later", e.job.Name, failures)}
 	}
 	a.metrics.observeRun(e.job.Name, "serverless", "failed", time.Since(start))
@@ -254,7 +265,7 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 	if d.NumRegions == 0 {
 		msg = fmt.Sprintf("running job %q: no region to offload to", e.job.Name)
 	}
-	return runResult{target: router.Serverless, reason: d.Reason}, &runError{status: 502, code: "all_targets_failed", message: msg, target: router.Serverless}
+	return runResult{target: router.Serverless, reason: d.Reason}, &runError{status: 502, code: "all_targets_failed", message: msg, target: router.Serverless, cause: cause}
 }
 
 // neverSent reports a dial failure: no connection, so the request never left this machine.
