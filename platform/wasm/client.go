@@ -15,6 +15,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/serverless-blueprint/blueprint/platform"
@@ -44,6 +45,9 @@ type Client struct {
 	regions []string
 	token   string
 	http    *http.Client
+	// verified holds the regions whose host was seen to serve that region (healthz), so the
+	// check costs one request per region and client.
+	verified sync.Map
 }
 
 var (
@@ -197,6 +201,9 @@ func (c *Client) Deploy(ctx context.Context, req platform.DeployRequest) (platfo
 	if fn.Name == "" || fn.Entry == "" {
 		return platform.Deployment{}, wrap(errors.New("the function needs a name and an entry (the job name inside the module)"))
 	}
+	if err := c.verifyRegion(ctx, req.Region, base); err != nil {
+		return platform.Deployment{}, wrap(err)
+	}
 	if err := c.ensureBlob(ctx, req.Region, base, sha, req.ArtifactPath); err != nil {
 		return platform.Deployment{}, wrap(err)
 	}
@@ -219,7 +226,37 @@ func (c *Client) Deploy(ctx context.Context, req platform.DeployRequest) (platfo
 	if err != nil {
 		return platform.Deployment{}, wrap(err)
 	}
+	if err := checkRegion(out, req.Region, base); err != nil {
+		return platform.Deployment{}, wrap(err)
+	}
 	return out.deployment(base), nil
+}
+
+// verifyRegion asks the host which region it serves before anything is changed on it.
+func (c *Client) verifyRegion(ctx context.Context, region, base string) error {
+	if _, ok := c.verified.Load(region); ok {
+		return nil
+	}
+	var health struct {
+		Region string `json:"region"`
+	}
+	if _, err := c.do(ctx, region, http.MethodGet, base+"/healthz", nil, "", &health); err != nil {
+		return err
+	}
+	if err := checkRegion(hostFunction{Region: health.Region}, region, base); err != nil {
+		return err
+	}
+	c.verified.Store(region, true)
+	return nil
+}
+
+// checkRegion catches a hosts map that points a region at a host serving another one, which
+// would otherwise record deployments under the wrong region.
+func checkRegion(f hostFunction, region, base string) error {
+	if f.Region != region {
+		return fmt.Errorf("the host at %s serves region %q, not %q: fix the region's URL in the wasm hosts, or start that host with --region %s", base, f.Region, region, region)
+	}
+	return nil
 }
 
 func (c *Client) ensureBlob(ctx context.Context, region, base, sha, path string) error {
@@ -263,6 +300,9 @@ func (c *Client) Get(ctx context.Context, region, functionID string) (platform.D
 		return platform.Deployment{}, fmt.Errorf("function %q in wasm region %s: %w", functionID, region, platform.ErrNotFound)
 	}
 	if err != nil {
+		return platform.Deployment{}, fmt.Errorf("reading function %q in wasm region %s: %w", functionID, region, err)
+	}
+	if err := checkRegion(out, region, base); err != nil {
 		return platform.Deployment{}, fmt.Errorf("reading function %q in wasm region %s: %w", functionID, region, err)
 	}
 	return out.deployment(base), nil

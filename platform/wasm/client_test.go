@@ -122,6 +122,17 @@ func TestClientDeployInvokeDelete(t *testing.T) {
 	if _, err := c.Deploy(ctx, platform.DeployRequest{Region: "mars", Function: req.Function}); err == nil || !strings.Contains(err.Error(), `"mars"`) {
 		t.Fatalf("unknown region: %v", err)
 	}
+	// A hosts map that sends a region to a host of another region is caught, not recorded.
+	swapped, err := wasm.NewClient(wasm.Config{Hosts: map[string]string{"eu-1": urls["us-1"]}, Token: "tok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := swapped.Deploy(ctx, req); err == nil || !strings.Contains(err.Error(), `serves region "us-1", not "eu-1"`) {
+		t.Fatalf("swapped region: %v", err)
+	}
+	if _, err := c.Get(ctx, "us-1", req.Function.Name); !errors.Is(err, platform.ErrNotFound) {
+		t.Fatalf("the refused deploy changed the other region's host: %v", err)
+	}
 }
 
 func TestClientErrorsNameRegionAndURL(t *testing.T) {

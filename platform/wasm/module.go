@@ -99,6 +99,12 @@ func (m *Module) Invoke(ctx context.Context, entry string, input []byte, opts In
 		}
 	}
 	status, payload, err := inst.call(ctx, entry, input)
+	if m.rt.log.IsDebug() {
+		// What the job printed; kept at debug level since jobs may print on every call.
+		if out := inst.output.String(); out != "" {
+			m.rt.log.Debug("job output", "job", entry, "module", m.sha[:12], "output", out)
+		}
+	}
 	if err != nil {
 		inst.close(context.Background())
 		return nil, m.callError(ctx, entry, opts, inst, err)
