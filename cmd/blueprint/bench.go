@@ -222,7 +222,11 @@ func bench(ctx context.Context, c benchConfig, progress io.Writer) (*benchResult
 
 	// One request first, so a wrong URL or job name fails fast with the agent's own message.
 	if s := benchOnce(ctx, client, target, c.input); !s.ok {
-		return nil, fmt.Errorf("first request to %s failed: %s", target, s.err)
+		hint := ""
+		if s.where == "" && !strings.HasPrefix(s.err, "HTTP ") {
+			hint = fmt.Sprintf("; is blueprint-agent running at %s?", c.agent)
+		}
+		return nil, fmt.Errorf("first request to %s failed: %s%s", target, s.err, hint)
 	}
 
 	res := &benchResults{Agent: c.agent, Job: c.job, StepSeconds: c.step.Seconds()}

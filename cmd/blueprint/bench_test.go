@@ -220,3 +220,16 @@ func TestNiceCeilAndPercentile(t *testing.T) {
 		t.Error("percentile wrong")
 	}
 }
+
+func TestBench_failsFastWhenNoAgent(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close() // nothing listens there any more
+	c, err := parseBenchFlags([]string{"--agent", url, "--job", "x", "--rates", "10", "--step", "100ms"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bench(context.Background(), c, io.Discard); err == nil || !strings.Contains(err.Error(), "is blueprint-agent running at "+url) {
+		t.Fatalf("error = %v", err)
+	}
+}
