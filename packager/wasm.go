@@ -208,7 +208,7 @@ func jobEntries(jobs []job.Analysis, sigs map[string]jobSignature, importPath st
 		seen[j.Name] = true
 		sig, ok := sigs[j.Function]
 		if !ok {
-			return nil, fmt.Errorf("job %q: package %s has no top-level function %s", j.Name, importPath, j.Function)
+			return nil, fmt.Errorf("job %q: package %s has no top-level function %s when built for GOOS=wasip1 (check its name and any build constraints on its file)", j.Name, importPath, j.Function)
 		}
 		if sig.problem != "" {
 			return nil, fmt.Errorf("job %q (%s): %s", j.Name, sig.position, sig.problem)
