@@ -127,7 +127,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	h.slots = make(chan struct{}, n)
 	if h.rt == nil {
-		h.rt, err = wasm.NewRuntime(ctx, wasm.RuntimeConfig{CacheDir: filepath.Join(cfg.DataDir, "wazero-cache"), Logger: log})
+		// As many resident instances as concurrent invocations: fewer would make a busy host
+		// start fresh instances (milliseconds each) for pure jobs.
+		h.rt, err = wasm.NewRuntime(ctx, wasm.RuntimeConfig{CacheDir: filepath.Join(cfg.DataDir, "wazero-cache"), Logger: log, MaxIdleInstances: n})
 		if err != nil {
 			return nil, err
 		}
