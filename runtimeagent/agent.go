@@ -291,7 +291,10 @@ func (a *Agent) reload(ctx context.Context) error {
 		after = fileSignature{}
 	}
 	snap := &snapshot{manifest: m, jobs: make(map[string]*jobEntry, len(m.Jobs)), sig: after, contentHash: hash, loadedAt: time.Now()}
+	// Carry each deployment's statistics over (same job, platform, region and endpoint); drop
+	// those of deployments that are gone, so the map does not grow with every apply.
 	a.statsMu.Lock()
+	kept := make(map[statsKey]*router.RegionStats, len(a.stats))
 	for i := range m.Jobs {
 		j := &m.Jobs[i]
 		e := &jobEntry{job: j, mode: j.Mode(), stats: make([]*router.RegionStats, len(j.Deployments))}
@@ -300,12 +303,13 @@ func (a *Agent) reload(ctx context.Context) error {
 			s := a.stats[key]
 			if s == nil {
 				s = &router.RegionStats{}
-				a.stats[key] = s
 			}
+			kept[key] = s
 			e.stats[k] = s
 		}
 		snap.jobs[j.Name] = e
 	}
+	a.stats = kept
 	a.statsMu.Unlock()
 	prev := a.current.Swap(snap)
 	a.metrics.manifestSerial.Store(m.Serial)

@@ -486,8 +486,19 @@ func TestReload(t *testing.T) {
 	if r := f.run(t, "fresh", `{}`); r.status != 200 {
 		t.Fatalf("after removed state: %d %s", r.status, r.raw)
 	}
+	f.run(t, "resize", `{}`) // offloaded to region a: gives it a latency sample
+	latencyBefore := f.agent.current.Load().jobs["resize"].stats[0].Latency()
 	writeState(t, f.state, 3, defaultJobs...)
 	waitFor(t, "serial 3", func() bool { return f.agent.Manifest().Serial == 3 })
+	if got := f.agent.current.Load().jobs["resize"].stats[0].Latency(); got != latencyBefore || got == 0 {
+		t.Errorf("region statistics not carried over a reload: %v, was %v", got, latencyBefore)
+	}
+	f.agent.statsMu.Lock()
+	n := len(f.agent.stats)
+	f.agent.statsMu.Unlock()
+	if n != 4 { // resize and charge in regions a and b; "fresh" is gone
+		t.Errorf("%d region statistics kept, want 4", n)
+	}
 	if r := f.run(t, "fresh", `{}`); r.status != 404 {
 		t.Fatalf("fresh after destroy: %d", r.status)
 	}
