@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -42,6 +43,9 @@ type Config struct {
 	Invokers map[string]platform.Invoker
 	// Logger; nil = no logs.
 	Logger hclog.Logger
+	// Token, when set, is required as "Authorization: Bearer <token>" on /v1/ endpoints
+	// (running jobs, listing them); /healthz and /metrics stay open for probes and scrapers.
+	Token string
 }
 
 // LocalExecutor runs a job on this machine.
@@ -322,11 +326,28 @@ func (a *Agent) reload(ctx context.Context) error {
 	return nil
 }
 
+// authorized checks the caller's bearer token when the agent has one, in constant time.
+func (a *Agent) authorized(next http.HandlerFunc) http.HandlerFunc {
+	if a.cfg.Token == "" {
+		return next
+	}
+	want := []byte("Bearer " + a.cfg.Token)
+	return func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			a.metrics.httpError("unauthorized")
+			w.Header().Set("WWW-Authenticate", `Bearer realm="blueprint-agent"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "missing or wrong token: send Authorization: Bearer <token> (the agent's --token)")
+			return
+		}
+		next(w, r)
+	}
+}
+
 // Handler serves the agent's HTTP API (see docs/agent-api.md).
 func (a *Agent) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/jobs/{spec}", a.handleRun)
-	mux.HandleFunc("GET /v1/jobs", a.handleList)
+	mux.HandleFunc("POST /v1/jobs/{spec}", a.authorized(a.handleRun))
+	mux.HandleFunc("GET /v1/jobs", a.authorized(a.handleList))
 	mux.HandleFunc("GET /healthz", a.handleHealth)
 	mux.HandleFunc("GET /metrics", a.handleMetrics)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

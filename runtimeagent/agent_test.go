@@ -699,3 +699,44 @@ func TestRun_localQueueIsBounded(t *testing.T) {
 		}
 	}
 }
+
+func TestToken(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "terraform.tfstate")
+	writeState(t, state, 1, defaultJobs...)
+	a, err := New(context.Background(), Config{StatePath: state, Policy: router.Policy{LocalCapacity: 2}, Local: &fakeLocal{}, Token: "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	call := func(method, path, auth string) int {
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(`{}`))
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, tc := range []struct {
+		method, path, auth string
+		want               int
+	}{
+		{"POST", "/v1/jobs/resize:run", "", 401},
+		{"POST", "/v1/jobs/resize:run", "Bearer wrong", 401},
+		{"POST", "/v1/jobs/resize:run", "s3cret", 401},
+		{"GET", "/v1/jobs", "", 401},
+		{"POST", "/v1/jobs/resize:run", "Bearer s3cret", 200},
+		{"GET", "/v1/jobs", "Bearer s3cret", 200},
+		{"GET", "/healthz", "", 200},
+		{"GET", "/metrics", "", 200},
+	} {
+		if got := call(tc.method, tc.path, tc.auth); got != tc.want {
+			t.Errorf("%s %s with %q: %d, want %d", tc.method, tc.path, tc.auth, got, tc.want)
+		}
+	}
+}

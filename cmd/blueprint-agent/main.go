@@ -34,6 +34,7 @@ type options struct {
 	maxBody      int64
 	cache        string
 	hostToken    string
+	token        string
 	logLevel     string
 	drainTimeout time.Duration
 	poll         time.Duration
@@ -50,6 +51,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.Int64Var(&o.maxBody, "max-body-bytes", runtimeagent.DefaultMaxBodyBytes, "largest accepted input (413 beyond)")
 	fs.StringVar(&o.cache, "cache", "", "directory for fetched modules and compiled code (default: the user cache dir)/blueprint/agent")
 	fs.StringVar(&o.hostToken, "host-token", "", "bearer token of the wasm hosts (default: $BLUEPRINT_HOST_TOKEN)")
+	fs.StringVar(&o.token, "token", "", "require this bearer token from callers of /v1/ (default: $BLUEPRINT_AGENT_TOKEN; none when both are empty)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "trace, debug, info, warn or error")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "on shutdown, how long to let running executions finish")
 	fs.DurationVar(&o.poll, "poll", time.Second, "how often to check the state file for changes")
@@ -79,6 +81,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.hostToken == "" {
 		o.hostToken = os.Getenv("BLUEPRINT_HOST_TOKEN")
+	}
+	if o.token == "" {
+		o.token = os.Getenv("BLUEPRINT_AGENT_TOKEN")
 	}
 	if o.cache == "" {
 		dir, err := os.UserCacheDir()
@@ -152,6 +157,7 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 		Local:        local,
 		Invokers:     map[string]platform.Invoker{wasm.PlatformName: remote},
 		Logger:       log,
+		Token:        o.token,
 	})
 	if err != nil {
 		return err
@@ -161,7 +167,7 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", o.listen, err)
 	}
-	srv := &http.Server{Handler: agent.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: agent.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go agent.Run(watchCtx)

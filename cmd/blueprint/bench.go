@@ -35,6 +35,7 @@ type benchConfig struct {
 	maxInFlight int
 	timeout     time.Duration
 	replay      string // results JSON to render again instead of sending load
+	token       string // the agent's bearer token, if it requires one
 }
 
 func parseBenchFlags(args []string, stderr io.Writer) (benchConfig, error) {
@@ -51,6 +52,7 @@ func parseBenchFlags(args []string, stderr io.Writer) (benchConfig, error) {
 	fs.StringVar(&c.jsonPath, "json", "", "write the results as JSON to this file")
 	fs.IntVar(&c.maxInFlight, "max-in-flight", 512, "most requests outstanding at once; beyond it requests are dropped (counted), keeping the load open-loop")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "per-request timeout")
+	fs.StringVar(&c.token, "token", os.Getenv("BLUEPRINT_AGENT_TOKEN"), "the agent's bearer token, when it requires one (default: $BLUEPRINT_AGENT_TOKEN)")
 	fs.StringVar(&c.replay, "replay", "", "print the table and write the chart of an earlier --json FILE instead of sending load")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: blueprint bench --job NAME [--agent URL] [--input JSON|@file] [--rates 20,50,100] [--step 5s] [--svg out.svg] [--json out.json]")
@@ -221,7 +223,7 @@ func bench(ctx context.Context, c benchConfig, progress io.Writer) (*benchResult
 	target := c.agent + "/v1/jobs/" + url.PathEscape(c.job) + ":run"
 
 	// One request first, so a wrong URL or job name fails fast with the agent's own message.
-	if s := benchOnce(ctx, client, target, c.input); !s.ok {
+	if s := benchOnce(ctx, client, target, c.input, c.token); !s.ok {
 		hint := ""
 		if s.where == "" && !strings.HasPrefix(s.err, "HTTP ") {
 			hint = fmt.Sprintf("; is blueprint-agent running at %s?", c.agent)
@@ -242,12 +244,15 @@ func bench(ctx context.Context, c benchConfig, progress io.Writer) (*benchResult
 	return res, nil
 }
 
-func benchOnce(ctx context.Context, client *http.Client, target string, input []byte) sample {
+func benchOnce(ctx context.Context, client *http.Client, target string, input []byte, token string) sample {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(input))
 	if err != nil {
 		return sample{err: err.Error()}
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
@@ -324,7 +329,7 @@ func benchStepRun(ctx context.Context, client *http.Client, target string, c ben
 		go func() {
 			defer wg.Done()
 			defer inFlight.Add(-1)
-			s := benchOnce(ctx, client, target, c.input)
+			s := benchOnce(ctx, client, target, c.input, c.token)
 			mu.Lock()
 			samples = append(samples, s)
 			mu.Unlock()

@@ -233,3 +233,27 @@ func TestBench_failsFastWhenNoAgent(t *testing.T) {
 		t.Fatalf("error = %v", err)
 	}
 }
+
+func TestBench_sendsToken(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Header.Get("Authorization") != "Bearer t0k" {
+			w.WriteHeader(401)
+			fmt.Fprint(w, `{"error":{"code":"unauthorized","message":"missing or wrong token"}}`)
+			return
+		}
+		fmt.Fprint(w, `{"output":1,"ran":{"target":"local"},"duration_ms":0.1,"decision":"local_has_capacity"}`)
+	}))
+	defer srv.Close()
+	t.Setenv("BLUEPRINT_AGENT_TOKEN", "")
+	for token, wantErr := range map[string]string{"t0k": "", "": "HTTP 401 unauthorized"} {
+		c, err := parseBenchFlags([]string{"--agent", srv.URL, "--job", "j", "--rates", "10", "--step", "100ms", "--token", token}, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = bench(context.Background(), c, io.Discard)
+		if (wantErr == "" && err != nil) || (wantErr != "" && (err == nil || !strings.Contains(err.Error(), wantErr))) {
+			t.Errorf("token %q: error = %v, want %q", token, err, wantErr)
+		}
+	}
+}
