@@ -99,6 +99,30 @@ func BenchmarkRuntimeInvokeFresh(b *testing.B) {
 	lat.report(b)
 }
 
+// BenchmarkRuntimeInvokeFreshSpaced is a job that is not pure called every 20 ms: each call
+// gets a never-used spare instance that was started in the background after the previous one.
+func BenchmarkRuntimeInvokeFreshSpaced(b *testing.B) {
+	rt := newRuntime(b)
+	m := loadPlain(b, rt)
+	ctx := context.Background()
+	input := []byte(`{"name":"bench"}`)
+	lat := make(latencies, 0, b.N)
+	for i := 0; i < b.N; i++ {
+		time.Sleep(20 * time.Millisecond) // time for the spare to start; not measured
+		start := time.Now()
+		if _, err := m.Invoke(ctx, "greet", input, wasm.InvokeOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	lat.report(b)
+	var total time.Duration
+	for _, l := range lat {
+		total += l
+	}
+	b.ReportMetric(float64(total.Nanoseconds())/float64(len(lat)), "call-ns")
+}
+
 // BenchmarkHostInvokeWarm is an HTTP invocation of a pure trivial job through the client
 // against a real host on 127.0.0.1 (keep-alive connection, resident instance).
 func BenchmarkHostInvokeWarm(b *testing.B) {

@@ -44,9 +44,16 @@ type Module struct {
 	abiOK    atomic.Bool
 
 	mu     sync.Mutex
-	pools  map[poolKey][]*instance
-	closed bool
-	jobs   []string // job names, read once from the module
+	pools  map[poolKey][]*instance // resident instances of pure jobs, reused
+	spares map[poolKey][]*instance // started, never used; each serves one call
+	// starting marks keys with a spare being started in the background; close cancels and
+	// waits for those starts (wazero must not close what it is still instantiating).
+	starting     map[poolKey]bool
+	startWG      sync.WaitGroup
+	cancelStarts context.CancelFunc
+	startCtx     context.Context
+	closed       bool
+	jobs         []string // job names, read once from the module
 }
 
 // poolKey separates instances by what is fixed at instantiation: memory limit and environment.
@@ -91,6 +98,10 @@ func (m *Module) Invoke(ctx context.Context, entry string, input []byte, opts In
 	var inst *instance
 	if opts.Pure {
 		inst = m.takeIdle(key)
+	}
+	if inst == nil && !opts.Pure {
+		inst = m.takeSpare(key)
+		m.startSpare(key, opts)
 	}
 	if inst == nil {
 		var err error
@@ -181,6 +192,67 @@ func (m *Module) Jobs(ctx context.Context) ([]string, error) {
 	return append([]string(nil), jobs...), nil
 }
 
+func (m *Module) takeSpare(key poolKey) *instance {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	spares := m.spares[key]
+	if len(spares) == 0 {
+		return nil
+	}
+	inst := spares[0]
+	m.spares[key] = spares[1:]
+	m.rt.spareCount.Add(-1)
+	return inst
+}
+
+// startSpare starts a spare instance for key in the background unless one is on its way, the
+// key has its share, or the runtime its total.
+func (m *Module) startSpare(key poolKey, opts InvokeOptions) {
+	if m.rt.spares < 0 {
+		return
+	}
+	m.mu.Lock()
+	if m.closed || m.starting[key] || len(m.spares[key]) >= m.rt.spares || m.rt.spareCount.Load() >= maxSpareInstances {
+		m.mu.Unlock()
+		return
+	}
+	m.starting[key] = true
+	m.startWG.Add(1)
+	m.mu.Unlock()
+	// Only what is fixed at instantiation goes along; state and timeout belong to calls.
+	opts = InvokeOptions{MemoryMB: opts.MemoryMB, Environment: opts.Environment}
+	go func() {
+		defer m.startWG.Done()
+		ctx, cancel := context.WithTimeout(m.startCtx, spareStartTimeout)
+		defer cancel()
+		inst, err := m.instantiate(ctx, opts)
+		m.mu.Lock()
+		delete(m.starting, key)
+		keep := err == nil && !m.closed && m.rt.spareCount.Load() < maxSpareInstances
+		if keep {
+			m.spares[key] = append(m.spares[key], inst)
+			m.rt.spareCount.Add(1)
+		}
+		m.mu.Unlock()
+		if err != nil {
+			m.rt.log.Debug("starting a spare instance failed", "module", m.sha[:12], "error", err)
+		} else if !keep {
+			inst.close(context.Background())
+		}
+	}()
+}
+
+// SpareInstances reports how many started, never-used instances wait (for tests and metrics).
+func (m *Module) SpareInstances() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, s := range m.spares {
+		n += len(s)
+	}
+	return n
+}
+
 func (m *Module) takeIdle(key poolKey) *instance {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -218,13 +290,21 @@ func (m *Module) IdleInstances() int {
 func (m *Module) close(ctx context.Context) error {
 	m.mu.Lock()
 	m.closed = true
-	pools := m.pools
+	var instances []*instance
+	for _, p := range m.pools {
+		instances = append(instances, p...)
+	}
+	for _, s := range m.spares {
+		instances = append(instances, s...)
+		m.rt.spareCount.Add(-int64(len(s)))
+	}
 	m.pools = map[poolKey][]*instance{}
+	m.spares = map[poolKey][]*instance{}
 	m.mu.Unlock()
-	for _, p := range pools {
-		for _, inst := range p {
-			inst.close(ctx)
-		}
+	m.cancelStarts()
+	m.startWG.Wait()
+	for _, inst := range instances {
+		inst.close(ctx)
 	}
 	return m.compiled.Close(ctx)
 }

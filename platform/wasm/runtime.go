@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/tetratelabs/wazero"
@@ -26,6 +28,12 @@ type RuntimeConfig struct {
 	// MaxIdleInstances bounds the resident instances kept per module and configuration for pure
 	// jobs; 0 = 2*GOMAXPROCS.
 	MaxIdleInstances int
+	// SpareInstances is how many started, never-used instances are kept ready per module and
+	// configuration for jobs that are not pure, so that their fresh instance does not cost the
+	// Go runtime start-up (milliseconds) inside the call. Spares are started in the background
+	// after a call used one; each serves exactly one call. 0 = 1; negative = none. At most
+	// maxSpareInstances exist per runtime (each holds a few MB of memory).
+	SpareInstances int
 	// SkipTerminationChecks compiles modules without the checks that let a timeout or a
 	// cancelled context stop a running call. Calls get 2 to 10 times faster (the checks are an
 	// indirect call at every loop header, see docs/performance-wasm.md), but InvokeOptions.Timeout
@@ -44,14 +52,17 @@ var ErrInstanceFailed = errors.New("wasm instance failed")
 
 // Runtime compiles and runs job modules in-process. It is safe for concurrent use.
 type Runtime struct {
-	wz       wazero.Runtime
-	log      hclog.Logger
-	maxIdle  int
-	mu       sync.Mutex
-	modules  map[string]*Module
-	loading  map[string]*loadCall
-	closed   bool
-	cacheDir string
+	wz      wazero.Runtime
+	log     hclog.Logger
+	maxIdle int
+	spares  int
+	// spareCount counts spare instances across modules, bounded by maxSpareInstances.
+	spareCount atomic.Int64
+	mu         sync.Mutex
+	modules    map[string]*Module
+	loading    map[string]*loadCall
+	closed     bool
+	cacheDir   string
 }
 
 type loadCall struct {
@@ -92,6 +103,10 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		wz.Close(ctx)
 		return nil, err
 	}
+	spares := cfg.SpareInstances
+	if spares == 0 {
+		spares = 1
+	}
 	maxIdle := cfg.MaxIdleInstances
 	if maxIdle <= 0 {
 		maxIdle = 2 * runtime.GOMAXPROCS(0)
@@ -100,6 +115,7 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		wz:       wz,
 		log:      log.Named("wasm"),
 		maxIdle:  maxIdle,
+		spares:   spares,
 		modules:  map[string]*Module{},
 		loading:  map[string]*loadCall{},
 		cacheDir: cacheDir,
@@ -139,6 +155,7 @@ func (r *Runtime) Load(ctx context.Context, code []byte) (*Module, error) {
 	delete(r.loading, key)
 	if c.err == nil {
 		if r.closed {
+			c.mod.cancelStarts()
 			c.mod.compiled.Close(ctx)
 			c.mod, c.err = nil, errors.New("loading wasm module: runtime is closed")
 		} else {
@@ -163,7 +180,9 @@ func (r *Runtime) compile(ctx context.Context, key string, code []byte) (*Module
 		}
 	}
 	r.log.Debug("compiled module", "sha256", key)
-	return &Module{rt: r, sha: key, compiled: compiled, pools: map[poolKey][]*instance{}}, nil
+	startCtx, cancel := context.WithCancel(context.Background())
+	return &Module{rt: r, sha: key, compiled: compiled, pools: map[poolKey][]*instance{},
+		spares: map[poolKey][]*instance{}, starting: map[poolKey]bool{}, startCtx: startCtx, cancelStarts: cancel}, nil
 }
 
 // Unload forgets a module: idle instances are closed now, running ones when their call ends.
@@ -197,6 +216,14 @@ func (r *Runtime) Close(ctx context.Context) error {
 	errs = append(errs, r.wz.Close(ctx))
 	return errors.Join(errs...)
 }
+
+// maxSpareInstances bounds the spare instances of one runtime (about 3.4 MB each for a small
+// Go module), so a host with many functions does not hold a spare for every one of them.
+const maxSpareInstances = 32
+
+// spareStartTimeout bounds a background start: a package init that never returns must not
+// hold a goroutine forever.
+const spareStartTimeout = 30 * time.Second
 
 // randSource gives modules real randomness: wazero's default is a fixed seed, which would make
 // every key a job generates with crypto/rand the same.

@@ -104,8 +104,20 @@ func TestPureReusesInstanceOthersGetFreshOne(t *testing.T) {
 			t.Fatalf("impure call %d: got %s, %v; want 1 (fresh instance)", i, out, err)
 		}
 	}
+	// Non-pure calls are served by spare instances started in the background: still fresh.
+	deadline := time.Now().Add(10 * time.Second)
+	for m.SpareInstances() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if m.SpareInstances() != 1 {
+		t.Fatalf("spare instances = %d, want 1", m.SpareInstances())
+	}
+	out, err := m.Invoke(ctx, "count", []byte(`{}`), wasm.InvokeOptions{})
+	if err != nil || string(out) != "1" {
+		t.Fatalf("call on a spare: got %s, %v; want 1 (never used before)", out, err)
+	}
 	// A different environment is a different pool: state never crosses configurations.
-	out, err := m.Invoke(ctx, "count", []byte(`{}`), wasm.InvokeOptions{Pure: true, Environment: map[string]string{"X": "y"}})
+	out, err = m.Invoke(ctx, "count", []byte(`{}`), wasm.InvokeOptions{Pure: true, Environment: map[string]string{"X": "y"}})
 	if err != nil || string(out) != "1" {
 		t.Fatalf("pure call with other env: got %s, %v; want 1", out, err)
 	}
