@@ -108,10 +108,10 @@ applied=yes
 grep -q '^Apply complete' "$work/apply.log" || { echo "terraform apply failed; see $work/apply.log" >&2; exit 1; }
 "$TF" output -no-color jobs
 
-say "starting blueprint-agent on the terraform state (local capacity 2)"
+say "starting blueprint-agent on the terraform state (local capacity 1)"
 agent_port=$(free_port)
 "$bin/blueprint-agent" --state "$work/tf/terraform.tfstate" --listen "127.0.0.1:$agent_port" \
-  --capacity 2 --cache "$work/agent-cache" >"$work/agent.log" 2>&1 &
+  --capacity 1 --cache "$work/agent-cache" >"$work/agent.log" 2>&1 &
 pids+=($!)
 agent="http://127.0.0.1:$agent_port"
 wait_healthy "$agent/healthz"
@@ -125,7 +125,7 @@ echo
 say "stepped load on resize_image: watch executions move from local to the hosts"
 "$bin/blueprint" bench --agent "$agent" --job resize_image \
   --input @"$root/examples/terraform/quickstart/jobs/testdata/resize_image/256_to_64.json" \
-  --rates 5,20,60,120 --step 4s --svg "$out/bench.svg" --json "$out/bench.json"
+  --rates 5,15,25,35 --step 4s --svg "$out/bench.svg" --json "$out/bench.json"
 
 say "summary"
 echo "  analysed and deployed: $(cd "$work/tf" && "$TF" state list | grep -c '^blueprint_job') jobs to 2 regions"
