@@ -36,7 +36,7 @@ type RuntimeConfig struct {
 	SpareInstances int
 	// SkipTerminationChecks compiles modules without the checks that let a timeout or a
 	// cancelled context stop a running call. Calls get 2 to 10 times faster (the checks are an
-	// indirect call at every loop header, see docs/performance-wasm.md), but InvokeOptions.Timeout
+	// indirect call at every loop header, see docs/performance.md, "WASM platform"), but InvokeOptions.Timeout
 	// can no longer stop a job that loops forever. Only for code the caller would otherwise run
 	// natively with the same trust, e.g. an agent running its own jobs in-process; never for a
 	// host that accepts code.
