@@ -48,9 +48,11 @@ type hedgeResult[T any] struct {
 // backup as well; the first success wins and the other is cancelled through its context. When
 // both fail, the primary's error is returned. A delay ≤ 0 starts both at once (when the latency
 // budget cannot afford to wait), still subject to the budget.
+//
+// Hedge spends from budget but does not earn: the caller credits budget.OnRequest() for every
+// request it serves, hedged or not, so that the budget is a share of all traffic.
 func Hedge[T any](ctx context.Context, delay time.Duration, budget *HedgeBudget,
 	primary, backup func(context.Context) (T, error)) (T, HedgeOutcome, error) {
-	budget.OnRequest()
 	pctx, cancelPrimary := context.WithCancel(ctx)
 	defer cancelPrimary()
 	results := make(chan hedgeResult[T], 2) // buffered: the loser never blocks

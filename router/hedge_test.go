@@ -242,6 +242,7 @@ func TestHedgingCutsTheTail(t *testing.T) {
 
 func ExampleHedge() {
 	budget := &HedgeBudget{Ratio: 1}
+	budget.OnRequest() // the caller credits every request it serves
 	slowRegion := func(ctx context.Context) (string, error) {
 		select {
 		case <-time.After(time.Second):

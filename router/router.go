@@ -40,6 +40,12 @@ const (
 	// ReasonRegionsBusy is not returned by Decide: the agent sets it when every region refused
 	// an offloaded call for lack of capacity and the job ran here instead.
 	ReasonRegionsBusy
+	// ReasonMemoized is set by the agent, not Decide: a pure and deterministic job answered
+	// from the result cache without running.
+	ReasonMemoized
+	// ReasonHedged is set by the agent: the local run was slower than its p95, a speculative
+	// remote run was started and answered first.
+	ReasonHedged
 	numReasons
 )
 
@@ -52,6 +58,8 @@ var reasonNames = [numReasons]string{
 	ReasonLocalHasCapacity: "local_has_capacity",
 	ReasonNoHealthyRegion:  "no_healthy_region",
 	ReasonRegionsBusy:      "regions_busy",
+	ReasonMemoized:         "memoized",
+	ReasonHedged:           "hedged",
 }
 
 func (r Reason) String() string {

@@ -43,6 +43,17 @@ type Config struct {
 	Invokers map[string]platform.Invoker
 	// Logger; nil = no logs.
 	Logger hclog.Logger
+	// MemoBytes bounds the result cache for pure and deterministic jobs; 0 = 64 MiB,
+	// negative = no memoization.
+	MemoBytes int64
+	// HedgeRatio is the share of requests that may start a speculative remote run when a pure
+	// job's local run is slower than its p95; 0 = 0.05, negative = no hedging.
+	HedgeRatio float64
+	// RetryPercent and RetryMinConcurrent form the retry budget for failover (Envoy-style):
+	// retries in flight ≤ max(RetryMinConcurrent, RetryPercent × requests in flight).
+	// 0 = 0.2 and 3.
+	RetryPercent       float64
+	RetryMinConcurrent int
 	// Token, when set, is required as "Authorization: Bearer <token>" on /v1/ endpoints
 	// (running jobs, listing them); /healthz and /metrics stay open for probes and scrapers.
 	Token string
@@ -87,8 +98,13 @@ type Agent struct {
 	inFlight   atomic.Int64 // local executions running now; feeds the router
 	capacity   int          // routing capacity as the router sees it (negative = none)
 
-	statsMu sync.Mutex
-	stats   map[statsKey]*router.RegionStats // survives manifest reloads
+	statsMu      sync.Mutex
+	stats        map[statsKey]*router.RegionStats    // survives manifest reloads
+	localLatency map[string]*router.LatencyHistogram // by job; survives reloads
+
+	memo        *router.MemoCache   // nil = memoization off
+	hedgeBudget *router.HedgeBudget // nil = hedging off
+	retryBudget *router.RetryBudget
 
 	// The last state that failed to load, so that it is logged once. Only Run touches these.
 	lastBad     fileSignature
@@ -109,6 +125,8 @@ type jobEntry struct {
 	job   *manifest.Job
 	mode  string
 	stats []*router.RegionStats // one per job.Deployments entry, same order
+	// localLatency of successful local runs: its p95 is when a pure job gets hedged.
+	localLatency *router.LatencyHistogram
 }
 
 type statsKey struct{ job, platform, region, endpoint string }
@@ -157,6 +175,16 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		maxWaiting: 4 * slots,
 		capacity:   capacity,
 		stats:      map[statsKey]*router.RegionStats{},
+
+		localLatency: map[string]*router.LatencyHistogram{},
+		retryBudget:  &router.RetryBudget{Percent: cfg.RetryPercent, MinConcurrent: cfg.RetryMinConcurrent},
+	}
+	if cfg.MemoBytes >= 0 {
+		a.memo = router.NewMemoCache(cfg.MemoBytes)
+		a.metrics.memo = a.memo.Stats
+	}
+	if cfg.HedgeRatio >= 0 {
+		a.hedgeBudget = &router.HedgeBudget{Ratio: cfg.HedgeRatio}
 	}
 	a.cfg.Policy.LocalCapacity = capacity
 	a.metrics.localCapacity.Store(int64(max(capacity, 0)))
@@ -299,9 +327,14 @@ func (a *Agent) reload(ctx context.Context) error {
 	// those of deployments that are gone, so the map does not grow with every apply.
 	a.statsMu.Lock()
 	kept := make(map[statsKey]*router.RegionStats, len(a.stats))
+	keptLatency := make(map[string]*router.LatencyHistogram, len(m.Jobs))
 	for i := range m.Jobs {
 		j := &m.Jobs[i]
 		e := &jobEntry{job: j, mode: j.Mode(), stats: make([]*router.RegionStats, len(j.Deployments))}
+		if e.localLatency = a.localLatency[j.Name]; e.localLatency == nil {
+			e.localLatency = &router.LatencyHistogram{}
+		}
+		keptLatency[j.Name] = e.localLatency
 		for k, d := range j.Deployments {
 			key := statsKey{j.Name, d.Platform, d.Region, d.Endpoint}
 			s := a.stats[key]
@@ -314,6 +347,7 @@ func (a *Agent) reload(ctx context.Context) error {
 		snap.jobs[j.Name] = e
 	}
 	a.stats = kept
+	a.localLatency = keptLatency
 	a.statsMu.Unlock()
 	prev := a.current.Swap(snap)
 	a.metrics.manifestSerial.Store(m.Serial)

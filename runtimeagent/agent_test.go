@@ -35,6 +35,8 @@ type stateJob struct {
 	artifact    string                // artifact_sha256; "abc" when empty
 	memoryMB    int64
 	mode        string // analysis mode; "auto" when empty
+	// nondeterministic marks a pure job the analysis did not prove deterministic.
+	nondeterministic bool
 }
 
 // writeState writes a terraform.tfstate v4 the way Terraform does (same keys, nulls for unset
@@ -78,7 +80,7 @@ func writeState(t testing.TB, path string, serial int, jobs ...stateJob) {
 					"id": j.name, "name": j.name, "package": "./jobs", "function": "F" + j.name,
 					"force_serverless": nil, "force_local": forceLocal, "memory_mb": nil, "timeout_s": nil,
 					"platforms": nil, "regions": nil, "environment": env,
-					"analysis": map[string]any{"name": j.name, "function": "F" + j.name, "pure": j.pure, "deterministic": j.pure,
+					"analysis": map[string]any{"name": j.name, "function": "F" + j.name, "pure": j.pure, "deterministic": j.pure && !j.nondeterministic,
 						"requires_state": false, "network_calls": []string{}, "max_duration_ms": 100, "memory_mb": memory, "timeout_ms": 2000,
 						"mode": mode, "eligible": j.eligible, "input_type": "", "output_type": "", "findings": []any{}},
 					"eligible": j.eligible, "source_hash": "sha256:00", "artifact_sha256": artifact, "deployments": deps,
@@ -189,18 +191,25 @@ var defaultJobs = []stateJob{
 	{name: "audit", eligible: false},
 }
 
+// newFixture starts an agent over fakes. Memoization and hedging are off: these tests send the
+// same input again and again to watch the routing, which a result cache would answer instead.
 func newFixture(t *testing.T, policy router.Policy, jobs ...stateJob) *fixture {
+	t.Helper()
+	return newFixtureConfig(t, Config{Policy: policy, MemoBytes: -1, HedgeRatio: -1}, jobs...)
+}
+
+// newFixtureConfig starts an agent over fakes with cfg (its state, local and invokers are set here).
+func newFixtureConfig(t *testing.T, cfg Config, jobs ...stateJob) *fixture {
 	t.Helper()
 	if len(jobs) == 0 {
 		jobs = defaultJobs
 	}
 	f := &fixture{state: filepath.Join(t.TempDir(), "terraform.tfstate"), local: &fakeLocal{}, remote: newFakeRemote()}
 	writeState(t, f.state, 1, jobs...)
-	a, err := New(context.Background(), Config{
-		StatePath: f.state, Policy: policy, MaxBodyBytes: 1024, PollInterval: 20 * time.Millisecond,
-		Local: f.local, Invokers: map[string]platform.Invoker{"fake": f.remote},
-		Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard}),
-	})
+	cfg.StatePath, cfg.MaxBodyBytes, cfg.PollInterval = f.state, 1024, 20*time.Millisecond
+	cfg.Local, cfg.Invokers = f.local, map[string]platform.Invoker{"fake": f.remote}
+	cfg.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard})
+	a, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -135,6 +135,7 @@ func newE2E(t testing.TB, policy router.Policy, beforeAgent ...func(*e2eEnv)) *e
 	env.local = local
 	env.agent, err = New(ctx, Config{
 		StatePath: env.state, Policy: policy, PollInterval: 20 * time.Millisecond,
+		MemoBytes: -1, HedgeRatio: -1, // these tests watch routing: every call must run
 		Local: local, Invokers: map[string]platform.Invoker{wasm.PlatformName: remote}, Logger: logger,
 	})
 	if err != nil {

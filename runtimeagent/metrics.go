@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/serverless-blueprint/blueprint/router"
 )
 
 // metrics is a small hand-written Prometheus registry: the agent exposes a handful of series,
@@ -21,6 +23,8 @@ type metrics struct {
 	attempts  map[[4]string]*atomic.Uint64 // job, platform, region, outcome
 	errors    map[string]*atomic.Uint64    // code of requests rejected before running
 	reloadsBy map[string]*atomic.Uint64    // result
+	hedges    map[[2]string]*atomic.Uint64 // job, outcome
+	memo      func() router.MemoStats      // nil = memoization off
 
 	localInFlight  atomic.Int64
 	localCapacity  atomic.Int64
@@ -44,6 +48,7 @@ func newMetrics() *metrics {
 		attempts:  map[[4]string]*atomic.Uint64{},
 		errors:    map[string]*atomic.Uint64{},
 		reloadsBy: map[string]*atomic.Uint64{},
+		hedges:    map[[2]string]*atomic.Uint64{},
 	}
 }
 
@@ -87,6 +92,10 @@ func (m *metrics) observeRun(job, target, outcome string, d time.Duration) {
 
 func (m *metrics) observeAttempt(job, platform, region, outcome string) {
 	counter(&m.mu, m.attempts, [4]string{job, platform, region, outcome}).Add(1)
+}
+
+func (m *metrics) hedge(job, outcome string) {
+	counter(&m.mu, m.hedges, [2]string{job, outcome}).Add(1)
 }
 
 func (m *metrics) httpError(code string) { counter(&m.mu, m.errors, code).Add(1) }
@@ -160,6 +169,20 @@ func (m *metrics) write(w io.Writer, latencies []regionLatency) {
 	})
 	for _, l := range latencies {
 		fmt.Fprintf(w, "blueprint_agent_region_latency_ewma_seconds{job=%s,platform=%s,region=%s} %s\n", q(l.job), q(l.platform), q(l.region), formatFloat(l.seconds))
+	}
+
+	header(w, "blueprint_agent_hedges_total", "counter", "Local runs of pure jobs that reached their p95, by job and outcome (no_budget, primary_won, backup_won).")
+	for _, k := range sortedKeys(m.hedges, func(k [2]string) string { return strings.Join(k[:], "\x00") }) {
+		fmt.Fprintf(w, "blueprint_agent_hedges_total{job=%s,outcome=%s} %d\n", q(k[0]), q(k[1]), m.hedges[k].Load())
+	}
+
+	if m.memo != nil {
+		s := m.memo()
+		header(w, "blueprint_agent_memo_lookups_total", "counter", "Result-cache lookups for pure and deterministic jobs, by result.")
+		fmt.Fprintf(w, "blueprint_agent_memo_lookups_total{result=\"hit\"} %d\n", s.Hits)
+		fmt.Fprintf(w, "blueprint_agent_memo_lookups_total{result=\"miss\"} %d\n", s.Misses)
+		gauge(w, "blueprint_agent_memo_entries", "Results held in the cache.", int64(s.Entries))
+		gauge(w, "blueprint_agent_memo_bytes", "Bytes held in the result cache.", s.Bytes)
 	}
 
 	gauge(w, "blueprint_agent_local_in_flight", "Local executions running now.", m.localInFlight.Load())

@@ -42,9 +42,34 @@ type runError struct {
 func (e *runError) Error() string { return e.message }
 func (e *runError) Unwrap() error { return e.cause }
 
-// execute runs one job and records metrics. It never retries a job the analysis did not prove
-// pure: that link from analysis to runtime is what makes offloading safe.
+// execute runs one job and records metrics. What the analysis proved decides what the agent may
+// do beyond running the job once: only a pure and deterministic job is answered from the memo
+// cache, only a pure job is hedged or retried after it may have run. That link from analysis
+// to runtime is what makes these optimizations safe.
 func (a *Agent) execute(ctx context.Context, snap *snapshot, e *jobEntry, input []byte) (runResult, error) {
+	a.retryBudget.Begin()
+	defer a.retryBudget.End()
+	if a.hedgeBudget != nil {
+		a.hedgeBudget.OnRequest() // hedges are a share of all requests, not of slow ones
+	}
+	if a.memo == nil || !router.Memoizable(e.job.Analysis.Pure, e.job.Analysis.Deterministic) || e.job.ArtifactSHA256 == "" {
+		return a.route(ctx, snap, e, input)
+	}
+	// The artifact hash is part of the key: a redeployed job never answers with old code's result.
+	key := router.NewMemoKey(e.job.Name, e.job.ArtifactSHA256, input)
+	if out, ok := a.memo.Get(key); ok {
+		a.metrics.observeRun(e.job.Name, "memo", "ok", 0)
+		return runResult{output: out, target: router.Local, reason: router.ReasonMemoized}, nil
+	}
+	res, err := a.route(ctx, snap, e, input)
+	if err == nil {
+		a.memo.Put(key, res.output)
+	}
+	return res, err
+}
+
+// route decides where the job runs and runs it there.
+func (a *Agent) route(ctx context.Context, snap *snapshot, e *jobEntry, input []byte) (runResult, error) {
 	in := router.Input{
 		Eligible:      e.job.Eligible,
 		Pure:          e.job.Analysis.Pure,
@@ -73,7 +98,7 @@ func (a *Agent) execute(ctx context.Context, snap *snapshot, e *jobEntry, input 
 		} else if err := a.acquireSlot(ctx); err != nil {
 			return runResult{}, err
 		}
-		res, err := a.runLocal(ctx, snap, e, input, d)
+		res, err := a.runLocalMaybeHedged(ctx, snap, e, input, d, in)
 		if err != nil && errors.Is(err, ErrLocalUnavailable) && d.Reason == router.ReasonLocalHasCapacity {
 			// The job never started here (no artifact yet, fetch failed): offload instead.
 			in.LocalInFlight = max(a.capacity, 1)
@@ -109,6 +134,40 @@ func (a *Agent) offload(ctx context.Context, snap *snapshot, e *jobEntry, input 
 	}
 	return a.runLocal(ctx, snap, e, input, d)
 }
+
+// runLocalMaybeHedged runs locally (with a slot held). For a pure job whose local latency is
+// known, a run still going at the local p95 gets a speculative remote twin, within the hedge
+// budget; the first answer wins and the other is cancelled. Hedging a job that is not pure
+// could run its effects twice, so it never happens.
+func (a *Agent) runLocalMaybeHedged(ctx context.Context, snap *snapshot, e *jobEntry, input []byte, d router.Decision, in router.Input) (runResult, error) {
+	delay, known := e.localLatency.Quantile(0.95, minHedgeSamples)
+	delay = max(delay, minHedgeDelay)
+	if a.hedgeBudget == nil || !e.job.Analysis.Pure || !known || e.mode == job.ModeLocal || !e.job.Eligible {
+		return a.runLocal(ctx, snap, e, input, d)
+	}
+	in.LocalInFlight = max(a.capacity, 1)
+	remote := router.Decide(&a.cfg.Policy, &in)
+	if remote.Target != router.Serverless {
+		return a.runLocal(ctx, snap, e, input, d)
+	}
+	res, outcome, err := router.Hedge(ctx, delay, a.hedgeBudget,
+		func(ctx context.Context) (runResult, error) { return a.runLocal(ctx, snap, e, input, d) },
+		func(ctx context.Context) (runResult, error) {
+			r, err := a.runRemote(ctx, e, input, remote)
+			r.reason = router.ReasonHedged
+			return r, err
+		})
+	a.metrics.hedge(e.job.Name, outcome.String())
+	return res, err
+}
+
+const (
+	// minHedgeSamples local runs are needed before their p95 is trusted as a hedge delay.
+	minHedgeSamples = 20
+	// minHedgeDelay: a remote twin started sooner cannot beat the local run (it needs a
+	// network round trip at least), so hedging sub-millisecond jobs would only add load.
+	minHedgeDelay = time.Millisecond
+)
 
 // acquireSlot takes a local execution slot, waiting behind at most maxWaiting others; beyond
 // that the agent answers 503 at once (back-pressure) rather than queueing without bound.
@@ -146,6 +205,7 @@ func (a *Agent) runLocal(ctx context.Context, snap *snapshot, e *jobEntry, input
 	elapsed := time.Since(start)
 	res := runResult{output: out, target: router.Local, reason: d.Reason, attempts: 1}
 	if err == nil {
+		e.localLatency.Observe(elapsed)
 		a.metrics.observeRun(e.job.Name, "local", "ok", elapsed)
 		return res, nil
 	}
@@ -192,12 +252,24 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 			failures = append(failures, fmt.Sprintf("%s/%s: this agent has no invoker for platform %q", dep.Platform, dep.Region, dep.Platform))
 			continue // nothing was sent, so trying the next region is safe for any job
 		}
+		if mayHaveRun {
+			// A retry of a call that may have run (pure jobs only get here): bounded by the
+			// retry budget, so a sick region cannot turn into a retry storm.
+			if !a.retryBudget.TryRetry() {
+				failures = append(failures, fmt.Sprintf("%s/%s: not tried: the retry budget is spent", dep.Platform, dep.Region))
+				a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, "retry_budget")
+				break
+			}
+		}
 		callCtx, cancel := context.WithTimeout(ctx, timeout)
 		t0 := time.Now()
 		out, err := inv.Invoke(callCtx, dep, input)
 		latency := time.Since(t0)
 		hung := callCtx.Err() != nil // our own guard fired: the host did not answer in time
 		cancel()
+		if mayHaveRun {
+			a.retryBudget.RetryDone()
+		}
 		res := runResult{output: out, target: router.Serverless, platform: dep.Platform, region: dep.Region, reason: d.Reason, attempts: i + 1}
 		if err == nil {
 			stats.ObserveSuccess(latency)

@@ -38,6 +38,9 @@ type options struct {
 	logLevel     string
 	drainTimeout time.Duration
 	poll         time.Duration
+	memoBytes    int64
+	hedgeRatio   float64
+	retryPercent float64
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -55,6 +58,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.logLevel, "log-level", "info", "trace, debug, info, warn or error")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "on shutdown, how long to let running executions finish")
 	fs.DurationVar(&o.poll, "poll", time.Second, "how often to check the state file for changes")
+	fs.Int64Var(&o.memoBytes, "memo-bytes", 64<<20, "result cache for pure and deterministic jobs, in bytes; -1 = off")
+	fs.Float64Var(&o.hedgeRatio, "hedge-ratio", 0.05, "share of requests that may start a speculative remote run of a slow pure job; -1 = off")
+	fs.Float64Var(&o.retryPercent, "retry-percent", 0.2, "failover retries in flight allowed, as a share of requests in flight (at least 3)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -158,6 +164,9 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 		Invokers:     map[string]platform.Invoker{wasm.PlatformName: remote},
 		Logger:       log,
 		Token:        o.token,
+		MemoBytes:    o.memoBytes,
+		HedgeRatio:   o.hedgeRatio,
+		RetryPercent: o.retryPercent,
 	})
 	if err != nil {
 		return err
