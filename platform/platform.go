@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // ErrNotFound is returned (wrapped) by Deployer.Get when the function does not exist in that
@@ -79,3 +80,15 @@ type FunctionError struct {
 }
 
 func (e *FunctionError) Error() string { return fmt.Sprintf("job failed: %s: %s", e.Type, e.Message) }
+
+// ThrottledError is a platform refusing an invocation for lack of capacity (HTTP 429, Lambda's
+// TooManyRequestsException): the job did not run, so any job may go elsewhere. RetryAfter is
+// the platform's hint of when to come back (0 when it gave none); the router honours it by
+// leaving the region out until then.
+type ThrottledError struct {
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *ThrottledError) Error() string { return e.Err.Error() }
+func (e *ThrottledError) Unwrap() error { return e.Err }

@@ -123,7 +123,8 @@ type Decision struct {
 // Rules: local mode or an ineligible job → local. Serverless mode → serverless. Auto → offload
 // when every local slot is busy or the input is large, else local. Regions: not-yet-measured
 // first (so they get measured), then by latency EWMA; regions with FailureThreshold consecutive
-// failures within FailureCooldown are skipped. Nothing to offload to → local.
+// failures within FailureCooldown (an open circuit) and regions inside a Retry-After they sent
+// are skipped. Nothing to offload to → local.
 func Decide(p *Policy, in *Input) Decision {
 	var d Decision
 	switch {
@@ -190,6 +191,9 @@ func orderRegions(p *Policy, in *Input, d *Decision) {
 		}
 		if s.consecutiveFailures.Load() >= threshold && now-s.lastFailureNanos.Load() < cooldown {
 			continue
+		}
+		if now < s.throttledUntilNanos.Load() {
+			continue // honour the region's Retry-After
 		}
 		insert(d, &latency, uint8(i), s.ewmaNanos.Load())
 	}

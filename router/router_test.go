@@ -57,6 +57,9 @@ func TestDecide(t *testing.T) {
 		{"unknown regions first, in manifest order", Policy{LocalCapacity: -1}, Input{Eligible: true, Regions: stats(20, 0, 10, 0)}, Serverless, ReasonLocalCapacity, []uint8{1, 3, 2, 0}},
 		{"no deployments runs locally", Policy{LocalCapacity: -1}, Input{Eligible: true}, Local, ReasonNoHealthyRegion, []uint8{}},
 		{"recently failing region skipped", Policy{LocalCapacity: -1}, Input{Eligible: true, NowNanos: now.UnixNano(), Regions: []*RegionStats{failing(stats(1)[0], 3, recent), stats(50)[0]}}, Serverless, ReasonLocalCapacity, []uint8{1}},
+		{"region inside its Retry-After skipped", Policy{LocalCapacity: -1}, Input{Eligible: true, NowNanos: now.UnixNano(), Regions: []*RegionStats{throttled(stats(1)[0], now.Add(time.Second)), stats(50)[0]}}, Serverless, ReasonLocalCapacity, []uint8{1}},
+		{"region back after its Retry-After", Policy{LocalCapacity: -1}, Input{Eligible: true, NowNanos: now.UnixNano(), Regions: []*RegionStats{throttled(stats(1)[0], now.Add(-time.Millisecond)), stats(50)[0]}}, Serverless, ReasonLocalCapacity, []uint8{0, 1}},
+		{"every region throttled runs locally", Policy{LocalCapacity: -1}, Input{Eligible: true, NowNanos: now.UnixNano(), Regions: []*RegionStats{throttled(stats(1)[0], now.Add(time.Second))}}, Local, ReasonNoHealthyRegion, []uint8{}},
 		{"below threshold still used", Policy{LocalCapacity: -1}, Input{Eligible: true, NowNanos: now.UnixNano(), Regions: []*RegionStats{failing(stats(1)[0], 2, recent), stats(50)[0]}}, Serverless, ReasonLocalCapacity, []uint8{0, 1}},
 		{"after cooldown probed again", Policy{LocalCapacity: -1}, Input{Eligible: true, NowNanos: now.UnixNano(), Regions: []*RegionStats{failing(stats(1)[0], 9, long), stats(50)[0]}}, Serverless, ReasonLocalCapacity, []uint8{0, 1}},
 		{"custom threshold and cooldown", Policy{LocalCapacity: -1, FailureThreshold: 1, FailureCooldown: 2 * time.Minute}, Input{Eligible: true, NowNanos: now.UnixNano(), Regions: []*RegionStats{failing(stats(1)[0], 1, long), stats(50)[0]}}, Serverless, ReasonLocalCapacity, []uint8{1}},
@@ -204,4 +207,9 @@ func ExampleDecide() {
 	d := Decide(&Policy{LocalCapacity: 2}, &Input{Eligible: true, Mode: job.ModeAuto, LocalInFlight: 2, Regions: regions})
 	fmt.Println(d.Target, d.Reason, d.Regions[:d.NumRegions])
 	// Output: serverless local_capacity [1 0]
+}
+
+func throttled(s *RegionStats, until time.Time) *RegionStats {
+	s.ObserveThrottle(until)
+	return s
 }

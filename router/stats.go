@@ -13,6 +13,7 @@ type RegionStats struct {
 	lastFailureNanos    atomic.Int64
 	successes           atomic.Uint64
 	failures            atomic.Uint64
+	throttledUntilNanos atomic.Int64 // the region asked us to stay away until then
 }
 
 // ewmaWeight is 1/alpha: each new sample moves the average by a fifth of the difference, so a
@@ -59,4 +60,19 @@ func (s *RegionStats) ConsecutiveFailures() int { return int(s.consecutiveFailur
 // Counts returns the total successes and failures observed.
 func (s *RegionStats) Counts() (successes, failures uint64) {
 	return s.successes.Load(), s.failures.Load()
+}
+
+// ObserveThrottle records a region that refused a call for lack of capacity and asked to be
+// left alone until the given time (Retry-After). It is not a failure: the region works, it is
+// full, and the job did not run there.
+func (s *RegionStats) ObserveThrottle(until time.Time) {
+	s.throttledUntilNanos.Store(until.UnixNano())
+}
+
+// ThrottledUntil is when the region's last Retry-After ends (zero time when never throttled).
+func (s *RegionStats) ThrottledUntil() time.Time {
+	if n := s.throttledUntilNanos.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
 }

@@ -299,8 +299,12 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 		}
 		failures = append(failures, fmt.Sprintf("%s/%s: %v", dep.Platform, dep.Region, err))
 		if errors.Is(err, ErrNotRun) {
-			// Back-pressure, not breakage: the region stays in rotation, and since nothing
-			// ran, the next region may take any job.
+			// Back-pressure, not breakage: the region stays healthy, and since nothing ran,
+			// the next region may take any job. A Retry-After keeps it out until then.
+			var throttled *platform.ThrottledError
+			if errors.As(err, &throttled) && throttled.RetryAfter > 0 {
+				stats.ObserveThrottle(time.Now().Add(throttled.RetryAfter))
+			}
 			busy++
 			a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, "busy")
 			log.Debug("region busy; trying the next", "job", e.job.Name, "region", dep.Region)

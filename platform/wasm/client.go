@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -381,9 +382,19 @@ func (c *Client) Invoke(ctx context.Context, d platform.Deployment, input []byte
 	case http.StatusNotFound:
 		return nil, fmt.Errorf("%w (%w)", err, platform.ErrNotFound)
 	case http.StatusTooManyRequests:
-		return nil, fmt.Errorf("%w (%w)", err, ErrThrottled)
+		return nil, &platform.ThrottledError{RetryAfter: retryAfter(resp.Header.Get("Retry-After")), Err: fmt.Errorf("%w (%w)", err, ErrThrottled)}
 	}
 	return nil, err
+}
+
+// retryAfter reads a Retry-After header given in seconds (what hosts send); anything else,
+// including an HTTP date, gives 0: no hint.
+func retryAfter(v string) time.Duration {
+	secs, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || secs <= 0 {
+		return 0
+	}
+	return time.Duration(secs) * time.Second
 }
 
 // FetchModule downloads a module from a host (the agent runs modules locally this way) and

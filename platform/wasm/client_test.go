@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
@@ -169,6 +170,23 @@ func TestClientErrorsNameRegionAndURL(t *testing.T) {
 		srv.Close()
 		if !errors.Is(err, want) {
 			t.Errorf("status %d: got %v, want %v", status, err, want)
+		}
+	}
+
+	// A 429 carries the host's Retry-After, so the router can leave the region out until then.
+	for header, want := range map[string]time.Duration{"3": 3 * time.Second, "": 0, "soon": 0} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if header != "" {
+				w.Header().Set("Retry-After", header)
+			}
+			w.WriteHeader(http.StatusTooManyRequests)
+		}))
+		c, _ := wasm.NewClient(wasm.Config{Hosts: map[string]string{"eu-1": srv.URL}})
+		_, err := c.Invoke(context.Background(), platform.Deployment{Region: "eu-1", FunctionID: "f", Endpoint: srv.URL}, []byte(`{}`))
+		srv.Close()
+		var te *platform.ThrottledError
+		if !errors.As(err, &te) || te.RetryAfter != want || !errors.Is(err, wasm.ErrThrottled) {
+			t.Errorf("429 with Retry-After %q: got %v (%#v), want a throttled error with RetryAfter %v", header, err, te, want)
 		}
 	}
 
