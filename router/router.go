@@ -30,13 +30,15 @@ func (t Target) String() string {
 type Reason uint8
 
 const (
-	ReasonModeLocal        Reason = iota // the job or the user asked for local only
-	ReasonNotEligible                    // the analysis found something that only exists on this machine
-	ReasonModeServerless                 // the job or the user asked for serverless
-	ReasonLocalCapacity                  // every local slot is busy
-	ReasonLargeInput                     // the input is above the local threshold
-	ReasonLocalHasCapacity               // auto mode with room locally: local is cheapest and fastest
-	ReasonNoHealthyRegion                // wanted to offload, but every region is failing or none is deployed
+	ReasonModeLocal         Reason = iota // the job or the user asked for local only
+	ReasonNotEligible                     // the analysis found something that only exists on this machine
+	ReasonModeServerless                  // the job or the user asked for serverless
+	ReasonLocalCapacity                   // every local slot is busy
+	ReasonLargeInput                      // the input is above the local threshold
+	ReasonLocalHasCapacity                // auto mode with room locally: local is cheapest and fastest
+	ReasonNoHealthyRegion                 // wanted to offload, but every region is failing or none is deployed
+	ReasonVMBusy                          // the VM is above its busy utilization (the seed's rule)
+	ReasonCheaperServerless               // the platform costs less than the VM's marginal cost
 	// ReasonRegionsBusy is not returned by Decide: the agent sets it when every region refused
 	// an offloaded call for lack of capacity and the job ran here instead.
 	ReasonRegionsBusy
@@ -50,16 +52,18 @@ const (
 )
 
 var reasonNames = [numReasons]string{
-	ReasonModeLocal:        "mode_local",
-	ReasonNotEligible:      "not_eligible",
-	ReasonModeServerless:   "mode_serverless",
-	ReasonLocalCapacity:    "local_capacity",
-	ReasonLargeInput:       "large_input",
-	ReasonLocalHasCapacity: "local_has_capacity",
-	ReasonNoHealthyRegion:  "no_healthy_region",
-	ReasonRegionsBusy:      "regions_busy",
-	ReasonMemoized:         "memoized",
-	ReasonHedged:           "hedged",
+	ReasonModeLocal:         "mode_local",
+	ReasonNotEligible:       "not_eligible",
+	ReasonModeServerless:    "mode_serverless",
+	ReasonLocalCapacity:     "local_capacity",
+	ReasonLargeInput:        "large_input",
+	ReasonLocalHasCapacity:  "local_has_capacity",
+	ReasonNoHealthyRegion:   "no_healthy_region",
+	ReasonVMBusy:            "vm_busy",
+	ReasonCheaperServerless: "cheaper_serverless",
+	ReasonRegionsBusy:       "regions_busy",
+	ReasonMemoized:          "memoized",
+	ReasonHedged:            "hedged",
 }
 
 func (r Reason) String() string {
@@ -81,6 +85,10 @@ type Policy struct {
 	FailureThreshold int
 	// ...for FailureCooldown after its last failure; then one call probes it again. 0 = 10 s.
 	FailureCooldown time.Duration
+	// Prices turn on cost-aware routing in auto mode: with room locally, a job still leaves
+	// the VM when the VM is busy or the platform is cheaper than the VM's marginal cost.
+	// nil = route on capacity and input size only.
+	Prices *Prices
 }
 
 // Defaults used for zero Policy fields.
@@ -106,6 +114,11 @@ type Input struct {
 	Regions []*RegionStats
 	// NowNanos is the current time (Unix ns) for cooldowns; 0 = time.Now(). Tests pin it.
 	NowNanos int64
+	// For cost-aware routing (Policy.Prices): the VM's utilization (0..1), the job's expected
+	// duration on this machine and its memory size on the platform.
+	Utilization float64
+	Expected    time.Duration
+	MemoryMB    int64
 }
 
 // Decision is where to run. It holds no slices so that deciding allocates nothing.
@@ -150,6 +163,11 @@ func Decide(p *Policy, in *Input) Decision {
 			d.Reason = ReasonLocalCapacity
 		case maxInput > 0 && in.InputBytes > maxInput:
 			d.Reason = ReasonLargeInput
+		case p.Prices != nil && in.Utilization >= p.Prices.busyUtilization():
+			d.Reason = ReasonVMBusy
+		case p.Prices != nil && in.Expected > 0 &&
+			p.Prices.ServerlessCost(in.MemoryMB, in.Expected) < p.Prices.LocalCost(in.Expected, in.Utilization):
+			d.Reason = ReasonCheaperServerless
 		default:
 			d.Reason = ReasonLocalHasCapacity
 			return d

@@ -24,6 +24,7 @@ type metrics struct {
 	errors    map[string]*atomic.Uint64    // code of requests rejected before running
 	reloadsBy map[string]*atomic.Uint64    // result
 	hedges    map[[2]string]*atomic.Uint64 // job, outcome
+	costPico  map[[2]string]*atomic.Uint64 // job, target: estimated cost in 1e-12 USD
 	memo      func() router.MemoStats      // nil = memoization off
 
 	localInFlight  atomic.Int64
@@ -49,6 +50,7 @@ func newMetrics() *metrics {
 		errors:    map[string]*atomic.Uint64{},
 		reloadsBy: map[string]*atomic.Uint64{},
 		hedges:    map[[2]string]*atomic.Uint64{},
+		costPico:  map[[2]string]*atomic.Uint64{},
 	}
 }
 
@@ -96,6 +98,12 @@ func (m *metrics) observeAttempt(job, platform, region, outcome string) {
 
 func (m *metrics) hedge(job, outcome string) {
 	counter(&m.mu, m.hedges, [2]string{job, outcome}).Add(1)
+}
+
+// addCost books an estimated cost in dollars; kept in picodollars so that an atomic integer
+// can sum the tiny amounts of single executions exactly enough.
+func (m *metrics) addCost(job, target string, usd float64) {
+	counter(&m.mu, m.costPico, [2]string{job, target}).Add(uint64(math.Round(usd * 1e12)))
 }
 
 func (m *metrics) httpError(code string) { counter(&m.mu, m.errors, code).Add(1) }
@@ -174,6 +182,11 @@ func (m *metrics) write(w io.Writer, latencies []regionLatency) {
 	header(w, "blueprint_agent_hedges_total", "counter", "Local runs of pure jobs that reached their p95, by job and outcome (no_budget, primary_won, backup_won).")
 	for _, k := range sortedKeys(m.hedges, func(k [2]string) string { return strings.Join(k[:], "\x00") }) {
 		fmt.Fprintf(w, "blueprint_agent_hedges_total{job=%s,outcome=%s} %d\n", q(k[0]), q(k[1]), m.hedges[k].Load())
+	}
+
+	header(w, "blueprint_agent_cost_usd_total", "counter", "Estimated cost of executions by job and target: the VM's marginal cost locally, the platform's price remotely.")
+	for _, k := range sortedKeys(m.costPico, func(k [2]string) string { return strings.Join(k[:], "\x00") }) {
+		fmt.Fprintf(w, "blueprint_agent_cost_usd_total{job=%s,target=%s} %s\n", q(k[0]), q(k[1]), formatFloat(float64(m.costPico[k].Load())/1e12))
 	}
 
 	if m.memo != nil {

@@ -89,3 +89,31 @@ func TestRun_hedgesSlowLocalRunsOfPureJobsOnly(t *testing.T) {
 		t.Errorf("/metrics does not count the hedge:\n%s", m)
 	}
 }
+
+// With prices, every execution's estimated cost is booked where it ran.
+func TestRun_booksCostWhereTheJobRan(t *testing.T) {
+	prices := router.DefaultPrices()
+	f := newFixtureConfig(t, Config{Policy: router.Policy{LocalCapacity: 1, Prices: &prices}, MemoBytes: -1, HedgeRatio: -1},
+		stateJob{name: "resize", pure: true, eligible: true, regions: []string{"a"}},
+	)
+	if r := f.run(t, "resize", `{"i":1}`); r.status != 200 || r.run.Ran.Target != "local" {
+		t.Fatalf("idle run: %d %s", r.status, r.raw)
+	}
+	f.local.block = make(chan struct{})
+	release := sync.OnceFunc(func() { close(f.local.block) })
+	t.Cleanup(release)
+	out := make(chan response, 1)
+	f.runAsync(t, out, "resize", `{"i":2}`) // takes the only slot
+	waitFor(t, "the local run to start", func() bool { return f.local.calls.Load() == 2 })
+	if r := f.run(t, "resize", `{"i":3}`); r.status != 200 || r.run.Ran.Target != "serverless" {
+		t.Fatalf("run with the VM full: %d %s", r.status, r.raw)
+	}
+	release()
+	<-out
+	m := get(t, f.srv.URL+"/metrics")
+	for _, want := range []string{`blueprint_agent_cost_usd_total{job="resize",target="local"}`, `blueprint_agent_cost_usd_total{job="resize",target="serverless"} 2.`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, m)
+		}
+	}
+}

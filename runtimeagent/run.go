@@ -53,7 +53,7 @@ func (a *Agent) execute(ctx context.Context, snap *snapshot, e *jobEntry, input 
 		a.hedgeBudget.OnRequest() // hedges are a share of all requests, not of slow ones
 	}
 	if a.memo == nil || !router.Memoizable(e.job.Analysis.Pure, e.job.Analysis.Deterministic) || e.job.ArtifactSHA256 == "" {
-		return a.route(ctx, snap, e, input)
+		return a.routeAndAccount(ctx, snap, e, input)
 	}
 	// The artifact hash is part of the key: a redeployed job never answers with old code's result.
 	key := router.NewMemoKey(e.job.Name, e.job.ArtifactSHA256, input)
@@ -61,11 +61,39 @@ func (a *Agent) execute(ctx context.Context, snap *snapshot, e *jobEntry, input 
 		a.metrics.observeRun(e.job.Name, "memo", "ok", 0)
 		return runResult{output: out, target: router.Local, reason: router.ReasonMemoized}, nil
 	}
-	res, err := a.route(ctx, snap, e, input)
+	res, err := a.routeAndAccount(ctx, snap, e, input)
 	if err == nil {
 		a.memo.Put(key, res.output)
 	}
 	return res, err
+}
+
+// routeAndAccount routes and runs, then books what the execution cost where it ran: the
+// VM's marginal cost at the utilization it started with, or the platform's price for the
+// memory and the time it took (as seen from here, so a little above what the platform bills).
+func (a *Agent) routeAndAccount(ctx context.Context, snap *snapshot, e *jobEntry, input []byte) (runResult, error) {
+	utilization := a.utilization()
+	start := time.Now()
+	res, err := a.route(ctx, snap, e, input)
+	prices := a.cfg.Policy.Prices
+	var re *runError
+	ran := err == nil || (errors.As(err, &re) && re.fnErr != nil) // a job error still ran and bills
+	if prices == nil || !ran {
+		return res, err
+	}
+	elapsed := time.Since(start)
+	if res.target == router.Serverless {
+		a.metrics.addCost(e.job.Name, "serverless", prices.ServerlessCost(e.job.EffectiveMemoryMB(), elapsed))
+	} else {
+		a.metrics.addCost(e.job.Name, "local", prices.LocalCost(elapsed, utilization))
+	}
+	return res, err
+}
+
+// utilization is the share of local capacity in use: in-flight executions over slots. (A CPU
+// sampler would see other work on the VM too; that is not built yet.)
+func (a *Agent) utilization() float64 {
+	return float64(a.inFlight.Load()) / float64(max(a.capacity, 1))
 }
 
 // route decides where the job runs and runs it there.
@@ -77,6 +105,13 @@ func (a *Agent) route(ctx context.Context, snap *snapshot, e *jobEntry, input []
 		InputBytes:    int64(len(input)),
 		LocalInFlight: int(a.inFlight.Load()),
 		Regions:       e.stats,
+		Utilization:   a.utilization(),
+		MemoryMB:      e.job.EffectiveMemoryMB(),
+	}
+	// The expected duration is what this machine measured, never the analysis's default
+	// guess: cost-aware routing acts on evidence only.
+	if p50, ok := e.localLatency.Quantile(0.5, 5); ok {
+		in.Expected = p50
 	}
 	d := router.Decide(&a.cfg.Policy, &in)
 

@@ -41,6 +41,8 @@ type options struct {
 	memoBytes    int64
 	hedgeRatio   float64
 	retryPercent float64
+	costAware    bool
+	prices       router.Prices
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -61,6 +63,12 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.Int64Var(&o.memoBytes, "memo-bytes", 64<<20, "result cache for pure and deterministic jobs, in bytes; -1 = off")
 	fs.Float64Var(&o.hedgeRatio, "hedge-ratio", 0.05, "share of requests that may start a speculative remote run of a slow pure job; -1 = off")
 	fs.Float64Var(&o.retryPercent, "retry-percent", 0.2, "failover retries in flight allowed, as a share of requests in flight (at least 3)")
+	defaults := router.DefaultPrices()
+	fs.BoolVar(&o.costAware, "cost-aware", true, "also offload when the VM is busy or the platform is cheaper than the VM's marginal cost")
+	fs.Float64Var(&o.prices.VMHourly, "vm-hourly-usd", defaults.VMHourly, "what this VM costs per hour")
+	fs.IntVar(&o.prices.VMCores, "vm-cores", runtime.GOMAXPROCS(0), "cores that price buys")
+	fs.Float64Var(&o.prices.ServerlessGBSecond, "serverless-gb-second-usd", defaults.ServerlessGBSecond, "platform price per GB-second")
+	fs.Float64Var(&o.prices.ServerlessPerRequest, "serverless-request-usd", defaults.ServerlessPerRequest, "platform price per request")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -155,9 +163,13 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 	if capacity == 0 {
 		capacity = -1 // router: no local capacity
 	}
+	policy := router.Policy{LocalCapacity: capacity, MaxLocalInputBytes: o.maxLocalIn}
+	if o.costAware {
+		policy.Prices = &o.prices
+	}
 	agent, err := runtimeagent.New(ctx, runtimeagent.Config{
 		StatePath:    o.state,
-		Policy:       router.Policy{LocalCapacity: capacity, MaxLocalInputBytes: o.maxLocalIn},
+		Policy:       policy,
 		MaxBodyBytes: o.maxBody,
 		PollInterval: o.poll,
 		Local:        local,
