@@ -27,9 +27,9 @@ type world struct {
 	m        *Model
 	t        *Trace
 	draws    []draws
-	coreFree []time.Duration         // when each core finishes its queue
-	local    []span                  // local runs still running or queued at the last look
-	warm     map[[2]int][]instance   // (function, region) → instances
+	coreFree []time.Duration       // when each core finishes its queue
+	local    []span                // local runs still running or queued at the last look
+	warm     map[[2]int][]instance // (function, region) → instances
 	results  Result
 }
 
@@ -37,13 +37,13 @@ type span struct{ start, end time.Duration }
 
 // Result is what one policy achieved on one trace.
 type Result struct {
-	Policy          string
-	Requests        int
-	Latencies       []time.Duration // sorted after Finish
+	Policy    string
+	Requests  int
+	Latencies []time.Duration // sorted after Finish
 	// Added is latency minus the job's own duration: the queueing, network and cold starts
 	// that routing controls (sorted after Finish). Raw latency percentiles are dominated by
 	// the longest jobs, whatever the policy.
-	Added []time.Duration
+	Added           []time.Duration
 	ServerlessUSD   float64
 	VMUSD           float64
 	SLOViolations   int

@@ -73,7 +73,7 @@ func (alwaysLocal) route(w *world, i int) {
 
 type alwaysServerless struct{}
 
-func (alwaysServerless) Name() string { return "always-serverless" }
+func (alwaysServerless) Name() string          { return "always-serverless" }
 func (alwaysServerless) route(w *world, i int) { offloadOrFallBack(w, i, byRTT(w.m), nil) }
 
 // seedRule is the rule Blueprint started from: serverless if cheaper or if the VM is over 90%
