@@ -109,9 +109,12 @@ grep -q '^Apply complete' "$work/apply.log" || { echo "terraform apply failed; s
 "$TF" output -no-color jobs
 
 say "starting blueprint-agent on the terraform state (local capacity 1)"
+# The bench sends one input over and over; resize_image is pure and deterministic, so with the
+# result cache on, every request after the first would be answered from it. The demo turns the
+# cache off so that every request runs and the routing shows.
 agent_port=$(free_port)
 "$bin/blueprint-agent" --state "$work/tf/terraform.tfstate" --listen "127.0.0.1:$agent_port" \
-  --capacity 1 --cache "$work/agent-cache" >"$work/agent.log" 2>&1 &
+  --capacity 1 --memo-bytes -1 --cache "$work/agent-cache" >"$work/agent.log" 2>&1 &
 pids+=($!)
 agent="http://127.0.0.1:$agent_port"
 wait_healthy "$agent/healthz"
