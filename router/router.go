@@ -85,6 +85,11 @@ type Policy struct {
 	FailureThreshold int
 	// ...for FailureCooldown after its last failure; then one call probes it again. 0 = 10 s.
 	FailureCooldown time.Duration
+	// ColdAfter is how long a region may go unused before its instances are probably gone
+	// (platforms keep idle instances for minutes); such a region is ranked as if ColdPenalty
+	// were added to its latency. 0 = 10 minutes and 250 ms; a negative ColdAfter turns it off.
+	ColdAfter   time.Duration
+	ColdPenalty time.Duration
 	// Prices turn on cost-aware routing in auto mode: with room locally, a job still leaves
 	// the VM when the VM is busy or the platform is cheaper than the VM's marginal cost.
 	// nil = route on capacity and input size only.
@@ -96,6 +101,8 @@ const (
 	DefaultMaxLocalInputBytes = 1 << 20
 	DefaultFailureThreshold   = 3
 	DefaultFailureCooldown    = 10 * time.Second
+	DefaultColdAfter          = 10 * time.Minute
+	DefaultColdPenalty        = 250 * time.Millisecond
 )
 
 // defaultLocalCapacity is read once: runtime.GOMAXPROCS takes the scheduler lock, which the
@@ -202,6 +209,13 @@ func orderRegions(p *Policy, in *Input, d *Decision) {
 	if now == 0 {
 		now = time.Now().UnixNano()
 	}
+	coldAfter, coldPenalty := int64(p.ColdAfter), int64(p.ColdPenalty)
+	if coldAfter == 0 {
+		coldAfter = int64(DefaultColdAfter)
+	}
+	if coldPenalty <= 0 {
+		coldPenalty = int64(DefaultColdPenalty)
+	}
 	var latency [MaxRegions]int64
 	for i, s := range in.Regions {
 		if i >= MaxRegions {
@@ -213,7 +227,11 @@ func orderRegions(p *Policy, in *Input, d *Decision) {
 		if now < s.throttledUntilNanos.Load() {
 			continue // honour the region's Retry-After
 		}
-		insert(d, &latency, uint8(i), s.ewmaNanos.Load())
+		l := s.ewmaNanos.Load()
+		if last := s.lastSuccessNanos.Load(); l != 0 && coldAfter > 0 && last != 0 && now-last > coldAfter {
+			l += coldPenalty // likely a cold start: a warm region that is a little slower wins
+		}
+		insert(d, &latency, uint8(i), l)
 	}
 }
 

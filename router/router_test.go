@@ -213,3 +213,20 @@ func throttled(s *RegionStats, until time.Time) *RegionStats {
 	s.ObserveThrottle(until)
 	return s
 }
+
+func TestDecideRanksLikelyColdRegionsLater(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	idleNear, busyFar := &RegionStats{}, &RegionStats{}
+	idleNear.ObserveSuccessAt(now.Add(-20*time.Minute), 30*time.Millisecond) // fast, but unused for 20 min
+	busyFar.ObserveSuccessAt(now.Add(-time.Minute), 100*time.Millisecond)
+	in := Input{Eligible: true, NowNanos: now.UnixNano(), Regions: []*RegionStats{idleNear, busyFar}}
+
+	d := Decide(&Policy{LocalCapacity: -1}, &in)
+	if got := d.Regions[:d.NumRegions]; len(got) != 2 || got[0] != 1 {
+		t.Fatalf("order %v: the region whose instances are likely cold (30 ms + 250 ms cold start) should come after the warm 100 ms one", got)
+	}
+	d = Decide(&Policy{LocalCapacity: -1, ColdAfter: -1}, &in)
+	if got := d.Regions[:d.NumRegions]; got[0] != 0 {
+		t.Fatalf("order %v with cold-start ranking off: want latency order", got)
+	}
+}

@@ -14,6 +14,7 @@ type RegionStats struct {
 	successes           atomic.Uint64
 	failures            atomic.Uint64
 	throttledUntilNanos atomic.Int64 // the region asked us to stay away until then
+	lastSuccessNanos    atomic.Int64 // when the region last answered: after a long silence its instances are likely cold
 }
 
 // ewmaWeight is 1/alpha: each new sample moves the average by a fifth of the difference, so a
@@ -21,8 +22,14 @@ type RegionStats struct {
 const ewmaWeight = 5
 
 // ObserveSuccess records a call that reached the region (including calls where the job itself
-// returned an error: the region worked).
+// returned an error: the region worked), now.
 func (s *RegionStats) ObserveSuccess(latency time.Duration) {
+	s.ObserveSuccessAt(time.Now(), latency)
+}
+
+// ObserveSuccessAt is ObserveSuccess on a caller's clock (the simulator's).
+func (s *RegionStats) ObserveSuccessAt(at time.Time, latency time.Duration) {
+	s.lastSuccessNanos.Store(at.UnixNano())
 	sample := int64(latency)
 	if sample <= 0 {
 		sample = 1 // 0 means "unknown"

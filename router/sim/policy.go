@@ -129,7 +129,7 @@ func (o *ourRouter) observe(r int, c call, at time.Duration) {
 		o.stats[r].ObserveFailure(epoch.Add(at + c.latency))
 		return
 	}
-	o.stats[r].ObserveSuccess(c.latency)
+	o.stats[r].ObserveSuccessAt(epoch.Add(at+c.latency), c.latency)
 }
 
 func (o *ourRouter) route(w *world, i int) {
