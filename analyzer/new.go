@@ -24,6 +24,8 @@ type config struct {
 	logger     hclog.Logger
 	env        []string
 	buildFlags []string
+	cacheDir   string // "" disables the result cache
+	cacheSet   bool   // WithCacheDir or WithoutCache was given
 }
 
 // WithLogger sends the analyzer's debug logs (load times, jobs found) to logger.
@@ -51,6 +53,9 @@ func New(opts ...Option) Analyzer {
 	}
 	if c.logger == nil {
 		c.logger = hclog.NewNullLogger()
+	}
+	if !c.cacheSet {
+		c.cacheDir = defaultCacheDir()
 	}
 	return &syntaxAnalyzer{cfg: c, goroots: map[string]string{}}
 }
@@ -86,6 +91,23 @@ func (a *syntaxAnalyzer) Analyze(ctx context.Context, dir string) (*job.PackageA
 		return nil, &Error{Problems: []Problem{{Position: absDir, Message: "not a directory; pass the directory of the Go package, not a file"}}}
 	}
 
+	// The cache key needs only `go list`, not type checking: an unchanged package (the common
+	// case under terraform plan) is answered without loading it.
+	var cacheKey string
+	if a.cfg.cacheDir != "" {
+		key, err := a.cacheKey(ctx, absDir)
+		if err != nil {
+			// The load below reports the same problem with positions; only speed is lost.
+			a.cfg.logger.Debug("analysis cache not used", "dir", absDir, "error", err)
+		} else if cached := a.readCache(a.cfg.cacheDir, key); cached != nil {
+			a.cfg.logger.Debug("analysis cache hit", "dir", absDir, "key", key,
+				"total_ms", time.Since(start).Milliseconds())
+			return cached, nil
+		} else {
+			cacheKey = key
+		}
+	}
+
 	pkg, err := a.load(ctx, absDir)
 	if err != nil {
 		return nil, err
@@ -114,6 +136,9 @@ func (a *syntaxAnalyzer) Analyze(ctx context.Context, dir string) (*job.PackageA
 	}
 	a.cfg.logger.Debug("analyzed package", "package", pkg.PkgPath, "jobs", len(result.Jobs),
 		"load_ms", loaded.Sub(start).Milliseconds(), "total_ms", time.Since(start).Milliseconds())
+	if cacheKey != "" {
+		a.writeCache(a.cfg.cacheDir, cacheKey, result)
+	}
 	return result, nil
 }
 
