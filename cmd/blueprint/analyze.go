@@ -32,24 +32,12 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stderr, "usage: blueprint analyze [-o json|table] DIR\n\nLabels every //blueprint:job function in the Go package in DIR.")
 		fs.PrintDefaults()
 	}
-	// Accept flags before or after DIR: `blueprint analyze ./jobs -o json` reads naturally too.
-	var dirs []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil // usage already printed
-			}
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		dirs = append(dirs, fs.Arg(0))
-		args = fs.Args()[1:]
+	dir, err := parsePackageDir(fs, args)
+	if errors.Is(err, errUsageShown) {
+		return nil
 	}
-	if len(dirs) != 1 {
-		fs.Usage()
-		return fmt.Errorf("want exactly one package directory, got %d", len(dirs))
+	if err != nil {
+		return err
 	}
 	if *format != "json" && *format != "table" {
 		return fmt.Errorf("-o %q: use json or table", *format)
@@ -61,11 +49,11 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		level = hclog.Warn
 	}
 	logger := hclog.New(&hclog.LoggerOptions{Name: "blueprint", Level: level, Output: stderr})
-	result, err := analyzer.New(analyzer.WithLogger(logger.Named("analyzer"))).Analyze(ctx, dirs[0])
+	result, err := analyzer.New(analyzer.WithLogger(logger.Named("analyzer"))).Analyze(ctx, dir)
 	if err != nil {
 		var aerr *analyzer.Error
 		if errors.As(err, &aerr) {
-			return fmt.Errorf("%d problem(s) to fix in %s:\n%w", len(aerr.Problems), dirs[0], err)
+			return fmt.Errorf("%d problem(s) to fix in %s:\n%w", len(aerr.Problems), dir, err)
 		}
 		return err
 	}

@@ -31,38 +31,30 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, "usage: blueprint build [-o FILE] [-cache DIR] DIR\n\nAnalyzes the Go package in DIR and builds all its jobs into one wasm module.")
 		fs.PrintDefaults()
 	}
-	var dirs []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		dirs = append(dirs, fs.Arg(0))
-		args = fs.Args()[1:]
+	dir, err := parsePackageDir(fs, args)
+	if errors.Is(err, errUsageShown) {
+		return nil
 	}
-	if len(dirs) != 1 {
-		fs.Usage()
-		return fmt.Errorf("want exactly one package directory, got %d", len(dirs))
+	if err != nil {
+		return err
 	}
 	logger := hclog.New(&hclog.LoggerOptions{Name: "blueprint", Level: hclog.Info, Output: stderr})
 	if lvl := os.Getenv("BLUEPRINT_LOG_LEVEL"); lvl != "" {
 		logger.SetLevel(hclog.LevelFromString(lvl))
 	}
 
-	result, err := analyzer.New(analyzer.WithLogger(logger.Named("analyzer"))).Analyze(ctx, dirs[0])
+	result, err := analyzer.New(analyzer.WithLogger(logger.Named("analyzer"))).Analyze(ctx, dir)
 	if err != nil {
 		var aerr *analyzer.Error
 		if errors.As(err, &aerr) {
-			return fmt.Errorf("%d problem(s) to fix in %s:\n%w", len(aerr.Problems), dirs[0], err)
+			return fmt.Errorf("%d problem(s) to fix in %s:\n%w", len(aerr.Problems), dir, err)
 		}
 		return err
 	}
 	if len(result.Jobs) == 0 {
-		return fmt.Errorf("no //blueprint:job functions in %s: mark a job function with a //blueprint:job comment", dirs[0])
+		return fmt.Errorf("no //blueprint:job functions in %s: mark a job function with a //blueprint:job comment", dir)
 	}
-	art, err := packager.BuildWASM(ctx, packager.WASMBuild{Dir: dirs[0], Jobs: result.Jobs, CacheDir: *cacheDir, Logger: logger})
+	art, err := packager.BuildWASM(ctx, packager.WASMBuild{Dir: dir, Jobs: result.Jobs, CacheDir: *cacheDir, Logger: logger})
 	if err != nil {
 		return err
 	}

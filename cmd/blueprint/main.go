@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -52,4 +54,31 @@ func main() {
 		fmt.Fprintf(os.Stderr, "blueprint %s: %v\n", os.Args[1], err)
 		os.Exit(1)
 	}
+}
+
+// errUsageShown reports that -h printed the usage: the command has nothing else to do.
+var errUsageShown = errors.New("usage shown")
+
+// parsePackageDir parses flags that may come before or after the one package directory
+// (`blueprint analyze ./jobs -o json` reads naturally too) and returns the directory.
+func parsePackageDir(fs *flag.FlagSet, args []string) (string, error) {
+	var dirs []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return "", errUsageShown
+			}
+			return "", err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		dirs = append(dirs, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(dirs) != 1 {
+		fs.Usage()
+		return "", fmt.Errorf("want exactly one package directory, got %d", len(dirs))
+	}
+	return dirs[0], nil
 }
