@@ -107,8 +107,9 @@ func (c *Client) endpoint(region string) (string, error) {
 	return base, nil
 }
 
-// hostFunction is the host's view of a function (see platform/wasm/host).
-type hostFunction struct {
+// HostFunction is a deployed function as a `blueprint host` stores and serves it: the wire
+// format of its function endpoints, shared by the host and this client.
+type HostFunction struct {
 	Name        string            `json:"name"`
 	Region      string            `json:"region"`
 	Version     string            `json:"version"`
@@ -121,7 +122,7 @@ type hostFunction struct {
 	Tags        map[string]string `json:"tags,omitempty"`
 }
 
-func (f hostFunction) deployment(endpoint string) platform.Deployment {
+func (f HostFunction) deployment(endpoint string) platform.Deployment {
 	return platform.Deployment{
 		Platform: PlatformName, Region: f.Region, FunctionID: f.Name, Version: f.Version,
 		Endpoint: endpoint, CodeSHA256: f.CodeSHA256, Tags: f.Tags,
@@ -212,7 +213,7 @@ func (c *Client) Deploy(ctx context.Context, req platform.DeployRequest) (platfo
 		"code_sha256": sha, "entry": fn.Entry, "memory_mb": fn.MemoryMB, "timeout_ms": fn.TimeoutMS,
 		"pure": fn.Pure, "environment": fn.Environment, "tags": fn.Tags,
 	})
-	var out hostFunction
+	var out HostFunction
 	fnURL := base + "/v1/functions/" + url.PathEscape(fn.Name)
 	_, err = c.do(ctx, req.Region, http.MethodPut, fnURL, bytes.NewReader(body), "application/json", &out)
 	var ae *apiError
@@ -244,7 +245,7 @@ func (c *Client) verifyRegion(ctx context.Context, region, base string) error {
 	if _, err := c.do(ctx, region, http.MethodGet, base+"/healthz", nil, "", &health); err != nil {
 		return err
 	}
-	if err := checkRegion(hostFunction{Region: health.Region}, region, base); err != nil {
+	if err := checkRegion(HostFunction{Region: health.Region}, region, base); err != nil {
 		return err
 	}
 	c.verified.Store(region, true)
@@ -253,7 +254,7 @@ func (c *Client) verifyRegion(ctx context.Context, region, base string) error {
 
 // checkRegion catches a hosts map that points a region at a host serving another one, which
 // would otherwise record deployments under the wrong region.
-func checkRegion(f hostFunction, region, base string) error {
+func checkRegion(f HostFunction, region, base string) error {
 	if f.Region != region {
 		return fmt.Errorf("the host at %s serves region %q, not %q: fix the region's URL in the wasm hosts, or start that host with --region %s", base, f.Region, region, region)
 	}
@@ -294,7 +295,7 @@ func (c *Client) Get(ctx context.Context, region, functionID string) (platform.D
 	if err != nil {
 		return platform.Deployment{}, err
 	}
-	var out hostFunction
+	var out HostFunction
 	_, err = c.do(ctx, region, http.MethodGet, base+"/v1/functions/"+url.PathEscape(functionID), nil, "", &out)
 	var ae *apiError
 	if errors.As(err, &ae) && ae.Status == http.StatusNotFound {

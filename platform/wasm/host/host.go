@@ -338,7 +338,7 @@ func (h *Host) putFunction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	old, exists := h.functions[name]
-	if exists && old.sameConfig(cfg) {
+	if exists && sameConfig(old, cfg) {
 		writeJSON(w, http.StatusOK, *old)
 		return
 	}

@@ -8,21 +8,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/serverless-blueprint/blueprint/platform/wasm"
 )
 
 // Function is one deployed function as stored and served by the host.
-type Function struct {
-	Name        string            `json:"name"`
-	Region      string            `json:"region"`
-	Version     string            `json:"version"`
-	CodeSHA256  string            `json:"code_sha256"`
-	Entry       string            `json:"entry"`
-	MemoryMB    int64             `json:"memory_mb"`
-	TimeoutMS   int64             `json:"timeout_ms"`
-	Pure        bool              `json:"pure"`
-	Environment map[string]string `json:"environment,omitempty"`
-	Tags        map[string]string `json:"tags,omitempty"`
-}
+type Function = wasm.HostFunction
 
 // FunctionConfig is the body of PUT /v1/functions/{name}.
 type FunctionConfig struct {
@@ -82,7 +73,7 @@ func (c *FunctionConfig) validate() error {
 }
 
 // sameConfig reports whether applying c to f would change nothing (so the version stays).
-func (f *Function) sameConfig(c FunctionConfig) bool {
+func sameConfig(f *Function, c FunctionConfig) bool {
 	return f.CodeSHA256 == c.CodeSHA256 && f.Entry == c.Entry && f.MemoryMB == c.MemoryMB &&
 		f.TimeoutMS == c.TimeoutMS && f.Pure == c.Pure && sameMap(f.Environment, c.Environment) && sameMap(f.Tags, c.Tags)
 }
