@@ -109,6 +109,7 @@ type fakeLocal struct {
 	block   chan struct{} // when set, Execute waits on it
 	started chan struct{}
 	err     error
+	sleep   atomic.Int64 // nanoseconds every run takes (cancellable)
 }
 
 func (f *fakeLocal) Execute(ctx context.Context, m *manifest.Manifest, j *manifest.Job, input []byte) ([]byte, error) {
@@ -119,6 +120,13 @@ func (f *fakeLocal) Execute(ctx context.Context, m *manifest.Manifest, j *manife
 	if f.block != nil {
 		select {
 		case <-f.block:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if d := time.Duration(f.sleep.Load()); d > 0 {
+		select {
+		case <-time.After(d):
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -107,7 +108,17 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	res, err := a.execute(r.Context(), snap, e, input)
+	ctx := r.Context()
+	if v := r.Header.Get(LatencyBudgetHeader); v != "" {
+		ms, err := strconv.Atoi(v)
+		if err != nil || ms <= 0 {
+			a.metrics.httpError("bad_request")
+			writeError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("header %s must be a positive number of milliseconds, got %q", LatencyBudgetHeader, v))
+			return
+		}
+		ctx = withLatencyBudget(ctx, time.Duration(ms)*time.Millisecond)
+	}
+	res, err := a.execute(ctx, snap, e, input)
 	if err != nil {
 		var re *runError
 		if !errors.As(err, &re) {

@@ -2,6 +2,8 @@ package runtimeagent
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -115,5 +117,50 @@ func TestRun_booksCostWhereTheJobRan(t *testing.T) {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, m)
 		}
+	}
+}
+
+// A caller whose latency budget is below the job's local p95 gets the local run and a remote
+// twin at once, instead of waiting for the p95.
+func TestRun_latencyBudgetStartsBothAtOnce(t *testing.T) {
+	f := newFixtureConfig(t, Config{Policy: router.Policy{LocalCapacity: 4}, MemoBytes: -1},
+		stateJob{name: "resize", pure: true, eligible: true, regions: []string{"a"}},
+	)
+	f.local.sleep.Store(int64(100 * time.Millisecond))
+	for i := range minHedgeSamples + 1 {
+		if r := f.run(t, "resize", fmt.Sprintf(`{"i":%d}`, i)); r.status != 200 {
+			t.Fatalf("warm-up: %d %s", r.status, r.raw)
+		}
+	}
+	req, err := http.NewRequest(http.MethodPost, f.srv.URL+"/v1/jobs/resize:run", strings.NewReader(`{"urgent":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set(LatencyBudgetHeader, "5")
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	elapsed := time.Since(start)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"decision":"hedged"`) {
+		t.Fatalf("run with a 5 ms budget: %d %s; want the remote twin's answer", resp.StatusCode, body)
+	}
+	if elapsed >= 80*time.Millisecond {
+		t.Fatalf("answered after %v: the twin should not have waited for the 100 ms local run's p95", elapsed)
+	}
+
+	req, _ = http.NewRequest(http.MethodPost, f.srv.URL+"/v1/jobs/resize:run", strings.NewReader(`{}`))
+	req.Header.Set(LatencyBudgetHeader, "soon")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(body), LatencyBudgetHeader) {
+		t.Fatalf("bad budget header: %d %s; want 400 naming the header", resp.StatusCode, body)
 	}
 }

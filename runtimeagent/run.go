@@ -176,9 +176,14 @@ func (a *Agent) offload(ctx context.Context, snap *snapshot, e *jobEntry, input 
 // could run its effects twice, so it never happens.
 func (a *Agent) runLocalMaybeHedged(ctx context.Context, snap *snapshot, e *jobEntry, input []byte, d router.Decision, in router.Input) (runResult, error) {
 	delay, known := e.localLatency.Quantile(0.95, minHedgeSamples)
-	delay = max(delay, minHedgeDelay)
 	if a.hedgeBudget == nil || !e.job.Analysis.Pure || !known || e.mode == job.ModeLocal || !e.job.Eligible {
 		return a.runLocal(ctx, snap, e, input, d)
+	}
+	if budget, ok := latencyBudget(ctx); ok && budget < delay {
+		// The caller cannot wait for the local p95: start the remote twin at once.
+		delay = 0
+	} else {
+		delay = max(delay, minHedgeDelay)
 	}
 	in.LocalInFlight = max(a.capacity, 1)
 	remote := router.Decide(&a.cfg.Policy, &in)
@@ -194,6 +199,21 @@ func (a *Agent) runLocalMaybeHedged(ctx context.Context, snap *snapshot, e *jobE
 		})
 	a.metrics.hedge(e.job.Name, outcome.String())
 	return res, err
+}
+
+// LatencyBudgetHeader lets a caller say how long it can wait (milliseconds). When that is
+// less than a pure job's local p95, the local run and a remote twin start together.
+const LatencyBudgetHeader = "X-Blueprint-Latency-Budget-Ms"
+
+type latencyBudgetKey struct{}
+
+func withLatencyBudget(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, latencyBudgetKey{}, d)
+}
+
+func latencyBudget(ctx context.Context) (time.Duration, bool) {
+	d, ok := ctx.Value(latencyBudgetKey{}).(time.Duration)
+	return d, ok
 }
 
 const (
