@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/serverless-blueprint/blueprint/job"
@@ -77,13 +78,14 @@ func (a *syntaxAnalyzer) cacheKey(ctx context.Context, dir string) (string, erro
 	for _, f := range a.cfg.buildFlags {
 		field(h, "flag", f)
 	}
+	field(h, "profile", strconv.FormatBool(a.cfg.profile))
 	goEnv, err := a.goCommand(ctx, dir, "env", "GOVERSION", "GOOS", "GOARCH", "GOFLAGS", "GOEXPERIMENT", "CGO_ENABLED", "GOWORK")
 	if err != nil {
 		return "", fmt.Errorf("reading the Go version: %w", err)
 	}
 	field(h, "goenv", string(goEnv))
 
-	args := append([]string{"list", "-deps", "-e", "-json=ImportPath,Dir,Standard,Module,GoFiles,CgoFiles,SFiles,EmbedFiles,IgnoredGoFiles"}, a.cfg.buildFlags...)
+	args := append([]string{"list", "-deps", "-e", "-json=ImportPath,Dir,Standard,Module,GoFiles,CgoFiles,SFiles,EmbedFiles,IgnoredGoFiles,TestGoFiles,XTestGoFiles"}, a.cfg.buildFlags...)
 	out, err := a.goCommand(ctx, dir, append(args, ".")...)
 	if err != nil {
 		return "", fmt.Errorf("listing dependencies: %w", err)
@@ -105,6 +107,8 @@ func (a *syntaxAnalyzer) cacheKey(ctx context.Context, dir string) (string, erro
 		SFiles         []string
 		EmbedFiles     []string
 		IgnoredGoFiles []string
+		TestGoFiles    []string // profiling runs their benchmarks
+		XTestGoFiles   []string
 	}
 	var pkgs []listed
 	dec := json.NewDecoder(bytes.NewReader(out))
@@ -144,6 +148,7 @@ func (a *syntaxAnalyzer) cacheKey(ctx context.Context, dir string) (string, erro
 		// Ignored files count too: a build-tag change in the environment must not serve a
 		// result computed from another file set, and they are few.
 		files := append(append(append(append(append([]string{}, p.GoFiles...), p.CgoFiles...), p.SFiles...), p.EmbedFiles...), p.IgnoredGoFiles...)
+		files = append(append(files, p.TestGoFiles...), p.XTestGoFiles...)
 		sort.Strings(files)
 		for _, f := range files {
 			if err := fileField(h, filepath.Join(p.Dir, f)); err != nil {

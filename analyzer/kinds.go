@@ -28,6 +28,7 @@ const (
 	KindModeLocal      = "mode_local"      // mode=local keeps the job on the VM
 	KindLimits         = "limits"          // beyond the platforms' memory or time limits
 	KindDefaultProfile = "default_profile" // duration and memory are defaults, not measurements
+	KindProfile        = "profile"         // duration and memory measured by the package's benchmark
 )
 
 // kindEffect says which labels a finding kind breaks.
@@ -64,4 +65,5 @@ var kindEffects = map[string]kindEffect{
 	KindModeLocal:      {ineligible: true},
 	KindLimits:         {ineligible: true},
 	KindDefaultProfile: {},
+	KindProfile:        {},
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/serverless-blueprint/blueprint/job"
 )
 
-// Documented defaults while there is no profiling: see the package doc.
+// Documented defaults for jobs without a benchmark to measure them (see profile.go).
 const (
 	DefaultMemoryMB      = 128
 	DefaultMaxDurationMS = 1000
@@ -57,7 +57,8 @@ func (ix *packageIndex) analyzeJob(j *jobDecl) job.Analysis {
 		durationNote = fmt.Sprintf("max_duration_ms=%d is the directive's timeout", maxDurationMS)
 	}
 	findings = append(findings, job.Finding{Kind: KindDefaultProfile,
-		Message:  fmt.Sprintf("not profiled yet: %s and %s; they are not measurements", memoryNote, durationNote),
+		Message: fmt.Sprintf("not measured (add Benchmark%s to the package's tests, or profiling is off): %s and %s; they are not measurements",
+			j.decl.Name.Name, memoryNote, durationNote),
 		Position: fnPos, Chain: chain})
 	if memoryMB > MaxMemoryMB || time.Duration(maxDurationMS)*time.Millisecond > MaxTimeout {
 		findings = append(findings, job.Finding{Kind: KindLimits,

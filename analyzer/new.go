@@ -26,6 +26,8 @@ type config struct {
 	buildFlags []string
 	cacheDir   string // "" disables the result cache
 	cacheSet   bool   // WithCacheDir or WithoutCache was given
+	profile    bool   // run the package's benchmarks for duration and memory
+	profileSet bool   // WithProfiling was given
 }
 
 // WithLogger sends the analyzer's debug logs (load times, jobs found) to logger.
@@ -53,6 +55,9 @@ func New(opts ...Option) Analyzer {
 	}
 	if c.logger == nil {
 		c.logger = hclog.NewNullLogger()
+	}
+	if !c.profileSet {
+		c.profile = os.Getenv(NoProfileEnv) != "1"
 	}
 	if !c.cacheSet {
 		c.cacheDir = defaultCacheDir()
@@ -133,6 +138,15 @@ func (a *syntaxAnalyzer) Analyze(ctx context.Context, dir string) (*job.PackageA
 			return nil, fmt.Errorf("analyzing %s: %w", pkg.PkgPath, err)
 		}
 		result.Jobs = append(result.Jobs, ix.analyzeJob(j))
+	}
+	if a.cfg.profile {
+		profiled := time.Now()
+		memoryFromDirective := map[string]bool{}
+		for _, j := range jobs {
+			memoryFromDirective[j.name] = j.directive.MemoryMB > 0
+		}
+		a.profileJobs(ctx, absDir, result.Jobs, memoryFromDirective)
+		a.cfg.logger.Debug("profiled jobs", "package", pkg.PkgPath, "profile_ms", time.Since(profiled).Milliseconds())
 	}
 	a.cfg.logger.Debug("analyzed package", "package", pkg.PkgPath, "jobs", len(result.Jobs),
 		"load_ms", loaded.Sub(start).Milliseconds(), "total_ms", time.Since(start).Milliseconds())
