@@ -20,7 +20,11 @@
 // function values it cannot resolve become "unknown" findings: unknown is never pure nor
 // deterministic, but it does not by itself make a job ineligible. Not covered yet: the bodies
 // of other packages, which concrete type an interface holds, effects of goroutine scheduling
-// other than select, state reached through pointers passed in from a global, and profiling:
-// memory and duration are documented defaults (a "default_profile" finding says so). Problem
-// positions use absolute file paths, as the go command reports them.
+// other than select, and state reached through pointers passed in from a global.
+// Profiling: a job with a Benchmark<Function> in the package's tests gets max_duration_ms and
+// memory_mb from running it (profile.go; a "profile" finding says how), others keep documented
+// defaults (a "default_profile" finding says so); WithProfiling(false) or BLUEPRINT_NO_PROFILE=1
+// turn it off. Results are cached on disk by the content hash of the package and its
+// dependencies (cache.go). Problem positions use absolute file paths, as the go command
+// reports them.
 package analyzer
