@@ -43,6 +43,9 @@ type Config struct {
 	Invokers map[string]platform.Invoker
 	// Logger; nil = no logs.
 	Logger hclog.Logger
+	// Load, when set, adds the machine's CPU and memory use to what the router sees as
+	// utilization (the agent's own in-flight share is always counted).
+	Load *LoadSampler
 	// MemoBytes bounds the result cache for pure and deterministic jobs; 0 = 64 MiB,
 	// negative = no memoization.
 	MemoBytes int64
@@ -178,6 +181,9 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 
 		localLatency: map[string]*router.LatencyHistogram{},
 		retryBudget:  &router.RetryBudget{Percent: cfg.RetryPercent, MinConcurrent: cfg.RetryMinConcurrent},
+	}
+	if cfg.Load != nil {
+		a.metrics.load = cfg.Load
 	}
 	if cfg.MemoBytes >= 0 {
 		a.memo = router.NewMemoCache(cfg.MemoBytes)

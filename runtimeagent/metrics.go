@@ -26,6 +26,7 @@ type metrics struct {
 	hedges    map[[2]string]*atomic.Uint64 // job, outcome
 	costPico  map[[2]string]*atomic.Uint64 // job, target: estimated cost in 1e-12 USD
 	memo      func() router.MemoStats      // nil = memoization off
+	load      *LoadSampler                 // nil = not sampled
 
 	localInFlight  atomic.Int64
 	localCapacity  atomic.Int64
@@ -196,6 +197,13 @@ func (m *metrics) write(w io.Writer, latencies []regionLatency) {
 		fmt.Fprintf(w, "blueprint_agent_memo_lookups_total{result=\"miss\"} %d\n", s.Misses)
 		gauge(w, "blueprint_agent_memo_entries", "Results held in the cache.", int64(s.Entries))
 		gauge(w, "blueprint_agent_memo_bytes", "Bytes held in the result cache.", s.Bytes)
+	}
+
+	if m.load != nil {
+		header(w, "blueprint_agent_cpu_utilization", "gauge", "Share of the machine's CPU time busy over the last sample.")
+		fmt.Fprintf(w, "blueprint_agent_cpu_utilization %s\n", formatFloat(m.load.CPU()))
+		header(w, "blueprint_agent_memory_utilization", "gauge", "Share of the machine's memory in use.")
+		fmt.Fprintf(w, "blueprint_agent_memory_utilization %s\n", formatFloat(m.load.Memory()))
 	}
 
 	gauge(w, "blueprint_agent_local_in_flight", "Local executions running now.", m.localInFlight.Load())

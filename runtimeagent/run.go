@@ -90,10 +90,15 @@ func (a *Agent) routeAndAccount(ctx context.Context, snap *snapshot, e *jobEntry
 	return res, err
 }
 
-// utilization is the share of local capacity in use: in-flight executions over slots. (A CPU
-// sampler would see other work on the VM too; that is not built yet.)
+// utilization is how full the VM is: the larger of the share of local slots in use and, when
+// a load sampler runs, the CPU and memory in use (work beside the agent counts too: a VM
+// whose application is busy is no place for extra jobs).
 func (a *Agent) utilization() float64 {
-	return float64(a.inFlight.Load()) / float64(max(a.capacity, 1))
+	u := float64(a.inFlight.Load()) / float64(max(a.capacity, 1))
+	if l := a.cfg.Load; l != nil {
+		u = max(u, l.CPU(), l.Memory())
+	}
+	return u
 }
 
 // route decides where the job runs and runs it there.

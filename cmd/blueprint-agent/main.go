@@ -163,6 +163,15 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 	if capacity == 0 {
 		capacity = -1 // router: no local capacity
 	}
+	// Machine load (CPU, memory) counts towards utilization where /proc exists; elsewhere the
+	// agent routes on its own in-flight executions and says so.
+	load, err := runtimeagent.NewLoadSampler("", time.Second)
+	if err != nil {
+		log.Warn("machine load is not sampled; routing on the agent's own executions only", "error", err)
+		load = nil
+	} else {
+		go load.Run(ctx)
+	}
 	policy := router.Policy{LocalCapacity: capacity, MaxLocalInputBytes: o.maxLocalIn}
 	if o.costAware {
 		policy.Prices = &o.prices
@@ -177,6 +186,7 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 		Logger:       log,
 		Token:        o.token,
 		MemoBytes:    o.memoBytes,
+		Load:         load,
 		HedgeRatio:   o.hedgeRatio,
 		RetryPercent: o.retryPercent,
 	})
