@@ -76,9 +76,13 @@ type JobList struct {
 }
 
 func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
+	if name, ok := strings.CutSuffix(r.PathValue("spec"), ":batch"); ok && name != "" {
+		a.handleBatch(w, r, name)
+		return
+	}
 	name, ok := strings.CutSuffix(r.PathValue("spec"), ":run")
 	if !ok || name == "" {
-		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no endpoint POST %s; run a job with POST /v1/jobs/{name}:run", r.URL.Path))
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no endpoint POST %s; run a job with POST /v1/jobs/{name}:run, or many inputs with POST /v1/jobs/{name}:batch", r.URL.Path))
 		return
 	}
 	start := time.Now()
@@ -119,33 +123,39 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 		ctx = withLatencyBudget(ctx, time.Duration(ms)*time.Millisecond)
 	}
 	res, err := a.execute(ctx, snap, e, input)
-	if err != nil {
-		var re *runError
-		if !errors.As(err, &re) {
-			re = &runError{status: 500, code: "internal", message: err.Error()}
-		}
-		body := ErrorBody{Code: re.code, Message: re.message}
-		if re.fnErr != nil {
-			body.Type = re.fnErr.Type
-		}
-		if re.status == http.StatusServiceUnavailable && re.code == "busy" {
+	if status, ebody := outcome(name, res, err); ebody != nil {
+		if status == http.StatusServiceUnavailable && ebody.Code == "busy" {
 			w.Header().Set("Retry-After", "1")
 		}
-		writeJSON(w, re.status, ErrorResponse{Error: body})
+		writeJSON(w, status, ErrorResponse{Error: *ebody})
 		return
 	}
-	resp := RunResponse{
+	writeJSON(w, http.StatusOK, RunResponse{
 		Output:     res.output,
 		Ran:        Ran{Target: res.target.String(), Platform: res.platform, Region: res.region},
 		DurationMS: float64(time.Since(start).Microseconds()) / 1000,
 		Decision:   res.reason.String(),
 		Attempts:   res.attempts,
+	})
+}
+
+// outcome maps an execution's result to the HTTP status and, when it failed, the error body.
+func outcome(name string, res runResult, err error) (int, *ErrorBody) {
+	if err != nil {
+		var re *runError
+		if !errors.As(err, &re) {
+			re = &runError{status: 500, code: "internal", message: err.Error()}
+		}
+		body := &ErrorBody{Code: re.code, Message: re.message}
+		if re.fnErr != nil {
+			body.Type = re.fnErr.Type
+		}
+		return re.status, body
 	}
-	if !json.Valid(resp.Output) {
-		writeError(w, http.StatusBadGateway, "invalid_output", fmt.Sprintf("job %q returned output that is not JSON", name))
-		return
+	if !json.Valid(res.output) {
+		return http.StatusBadGateway, &ErrorBody{Code: "invalid_output", Message: fmt.Sprintf("job %q returned output that is not JSON", name)}
 	}
-	writeJSON(w, http.StatusOK, resp)
+	return http.StatusOK, nil
 }
 
 func (a *Agent) handleList(w http.ResponseWriter, r *http.Request) {

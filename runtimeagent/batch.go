@@ -1,0 +1,92 @@
+package runtimeagent
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// MaxBatchItems bounds one batch request.
+const MaxBatchItems = 1000
+
+// BatchItem is one input's outcome in a batch: its output and where it ran, or its error.
+// Status is the HTTP status the item would have had as a single run.
+type BatchItem struct {
+	Status   int             `json:"status"`
+	Output   json.RawMessage `json:"output,omitempty"`
+	Ran      *Ran            `json:"ran,omitempty"`
+	Decision string          `json:"decision,omitempty"`
+	Attempts int             `json:"attempts,omitempty"`
+	Error    *ErrorBody      `json:"error,omitempty"`
+}
+
+// BatchResponse answers POST /v1/jobs/{name}:batch: one item per input, in order.
+type BatchResponse struct {
+	Results    []BatchItem `json:"results"`
+	DurationMS float64     `json:"duration_ms"`
+}
+
+// handleBatch runs every input of a JSON array as its own execution, routed one by one (so a
+// batch spreads over local slots and regions like single runs do), several at a time, and
+// answers item by item: one failing input never fails the others.
+func (a *Agent) handleBatch(w http.ResponseWriter, r *http.Request, name string) {
+	start := time.Now()
+	snap := a.current.Load()
+	e, found := snap.jobs[name]
+	if !found {
+		a.metrics.httpError("job_not_found")
+		writeError(w, http.StatusNotFound, "job_not_found", fmt.Sprintf("no job named %q in the manifest (serial %d); GET /v1/jobs lists the jobs", name, snap.manifest.Serial))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			a.metrics.httpError("input_too_large")
+			writeError(w, http.StatusRequestEntityTooLarge, "input_too_large", fmt.Sprintf("the batch is larger than %d bytes", a.cfg.MaxBodyBytes))
+			return
+		}
+		a.metrics.httpError("bad_request")
+		writeError(w, http.StatusBadRequest, "bad_request", "reading the request body: "+err.Error())
+		return
+	}
+	var inputs []json.RawMessage
+	if err := json.Unmarshal(body, &inputs); err != nil {
+		a.metrics.httpError("invalid_json")
+		writeError(w, http.StatusBadRequest, "invalid_json", "the body of a batch must be a JSON array of the job's inputs: "+err.Error())
+		return
+	}
+	if len(inputs) == 0 || len(inputs) > MaxBatchItems {
+		a.metrics.httpError("bad_request")
+		writeError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("a batch holds 1 to %d inputs, got %d", MaxBatchItems, len(inputs)))
+		return
+	}
+
+	// Enough parallelism to fill the local slots and the regions, not so much that one batch
+	// crowds out every other caller.
+	parallel := min(max(2*(max(a.capacity, 1)+len(e.job.Deployments)), 4), 64)
+	sem := make(chan struct{}, parallel)
+	results := make([]BatchItem, len(inputs))
+	var wg sync.WaitGroup
+	for i, input := range inputs {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			res, err := a.execute(r.Context(), snap, e, input)
+			status, ebody := outcome(name, res, err)
+			item := BatchItem{Status: status, Error: ebody}
+			if ebody == nil {
+				item.Output, item.Decision, item.Attempts = res.output, res.reason.String(), res.attempts
+				item.Ran = &Ran{Target: res.target.String(), Platform: res.platform, Region: res.region}
+			}
+			results[i] = item
+		}()
+	}
+	wg.Wait()
+	writeJSON(w, http.StatusOK, BatchResponse{Results: results, DurationMS: float64(time.Since(start).Microseconds()) / 1000})
+}
