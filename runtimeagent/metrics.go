@@ -136,7 +136,7 @@ func (m *metrics) write(w io.Writer, latencies []regionLatency) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 
-	header(w, "blueprint_agent_runs_total", "counter", "Job executions by job, target (local or serverless) and outcome (ok, job_error, failed).")
+	header(w, "blueprint_agent_runs_total", "counter", "Job executions by job, target (local, serverless or memo) and outcome (ok, job_error, failed, canceled, busy, unavailable).")
 	for _, k := range sortedKeys(m.runs, func(k [3]string) string { return strings.Join(k[:], "\x00") }) {
 		fmt.Fprintf(w, "blueprint_agent_runs_total{job=%s,target=%s,outcome=%s} %d\n", q(k[0]), q(k[1]), q(k[2]), m.runs[k].Load())
 	}

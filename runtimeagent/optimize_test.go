@@ -87,8 +87,14 @@ func TestRun_hedgesSlowLocalRunsOfPureJobsOnly(t *testing.T) {
 	if r := <-out; r.status != 200 || r.run.Ran.Target != "local" {
 		t.Fatalf("slow non-pure run: %d %s; want it to finish locally", r.status, r.raw)
 	}
-	if m := get(t, f.srv.URL+"/metrics"); !strings.Contains(m, `blueprint_agent_hedges_total{job="resize",outcome="backup_won"}`) {
+	m := get(t, f.srv.URL+"/metrics")
+	if !strings.Contains(m, `blueprint_agent_hedges_total{job="resize",outcome="backup_won"}`) {
 		t.Errorf("/metrics does not count the hedge:\n%s", m)
+	}
+	// The local run that lost the race was cancelled, not failed.
+	if strings.Contains(m, `blueprint_agent_runs_total{job="resize",target="local",outcome="failed"}`) ||
+		!strings.Contains(m, `blueprint_agent_runs_total{job="resize",target="local",outcome="canceled"}`) {
+		t.Errorf("/metrics should count the losing local run as canceled:\n%s", m)
 	}
 }
 

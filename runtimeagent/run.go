@@ -274,10 +274,14 @@ func (a *Agent) runLocal(ctx context.Context, snap *snapshot, e *jobEntry, input
 		a.metrics.observeRun(e.job.Name, "local", "job_error", elapsed)
 		return res, &runError{status: 422, code: "job_error", message: fe.Message, fnErr: fe, target: router.Local}
 	}
-	if errors.Is(err, ErrLocalUnavailable) {
+	switch {
+	case errors.Is(err, ErrLocalUnavailable):
 		// Not a run: the caller may still offload it, and that run is what gets counted.
 		a.metrics.observeRun(e.job.Name, "local", "unavailable", elapsed)
-	} else {
+	case ctx.Err() != nil:
+		// Cancelled: the caller left, or a hedged twin answered first. Not a failure.
+		a.metrics.observeRun(e.job.Name, "local", "canceled", elapsed)
+	default:
 		a.metrics.observeRun(e.job.Name, "local", "failed", elapsed)
 		a.localLog.Error("local execution failed", "job", e.job.Name, "error", err)
 	}
