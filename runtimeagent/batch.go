@@ -2,9 +2,7 @@ package runtimeagent
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -35,23 +33,8 @@ type BatchResponse struct {
 // answers item by item: one failing input never fails the others.
 func (a *Agent) handleBatch(w http.ResponseWriter, r *http.Request, name string) {
 	start := time.Now()
-	snap := a.current.Load()
-	e, found := snap.jobs[name]
-	if !found {
-		a.metrics.httpError("job_not_found")
-		writeError(w, http.StatusNotFound, "job_not_found", fmt.Sprintf("no job named %q in the manifest (serial %d); GET /v1/jobs lists the jobs", name, snap.manifest.Serial))
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			a.metrics.httpError("input_too_large")
-			writeError(w, http.StatusRequestEntityTooLarge, "input_too_large", fmt.Sprintf("the batch is larger than %d bytes", a.cfg.MaxBodyBytes))
-			return
-		}
-		a.metrics.httpError("bad_request")
-		writeError(w, http.StatusBadRequest, "bad_request", "reading the request body: "+err.Error())
+	snap, e, body, ok := a.readRequest(w, r, name)
+	if !ok {
 		return
 	}
 	var inputs []json.RawMessage

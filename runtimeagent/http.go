@@ -86,24 +86,8 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	// Read the manifest once: a reload during this request does not change what it runs.
-	snap := a.current.Load()
-	e, found := snap.jobs[name]
-	if !found {
-		a.metrics.httpError("job_not_found")
-		writeError(w, http.StatusNotFound, "job_not_found", fmt.Sprintf("no job named %q in the manifest (serial %d); GET /v1/jobs lists the jobs", name, snap.manifest.Serial))
-		return
-	}
-	input, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			a.metrics.httpError("input_too_large")
-			writeError(w, http.StatusRequestEntityTooLarge, "input_too_large", fmt.Sprintf("input is larger than %d bytes", a.cfg.MaxBodyBytes))
-			return
-		}
-		a.metrics.httpError("bad_request")
-		writeError(w, http.StatusBadRequest, "bad_request", "reading the request body: "+err.Error())
+	snap, e, input, ok := a.readRequest(w, r, name)
+	if !ok {
 		return
 	}
 	if !json.Valid(input) {
@@ -212,4 +196,30 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(append(data, '\n'))
+}
+
+// readRequest finds the job in the manifest (read once: a reload during this request does not
+// change what it runs) and reads the body within the size limit. On a problem it writes the
+// error and returns ok=false.
+func (a *Agent) readRequest(w http.ResponseWriter, r *http.Request, name string) (snap *snapshot, e *jobEntry, body []byte, ok bool) {
+	snap = a.current.Load()
+	e, found := snap.jobs[name]
+	if !found {
+		a.metrics.httpError("job_not_found")
+		writeError(w, http.StatusNotFound, "job_not_found", fmt.Sprintf("no job named %q in the manifest (serial %d); GET /v1/jobs lists the jobs", name, snap.manifest.Serial))
+		return nil, nil, nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			a.metrics.httpError("input_too_large")
+			writeError(w, http.StatusRequestEntityTooLarge, "input_too_large", fmt.Sprintf("input is larger than %d bytes", a.cfg.MaxBodyBytes))
+			return nil, nil, nil, false
+		}
+		a.metrics.httpError("bad_request")
+		writeError(w, http.StatusBadRequest, "bad_request", "reading the request body: "+err.Error())
+		return nil, nil, nil, false
+	}
+	return snap, e, body, true
 }
