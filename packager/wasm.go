@@ -20,6 +20,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/serverless-blueprint/blueprint/internal/atomicfile"
 	"github.com/serverless-blueprint/blueprint/job"
 )
 
@@ -271,18 +272,7 @@ func cachedArtifact(cacheDir, key string) (Artifact, bool) {
 
 func writeIndex(cacheDir, key, sum string) error {
 	raw, _ := json.Marshal(indexEntry{SHA256: sum})
-	tmp, err := os.CreateTemp(filepath.Join(cacheDir, "index"), "tmp-")
-	if err != nil {
-		return fmt.Errorf("writing artifact cache index: %w", err)
-	}
-	_, werr := tmp.Write(raw)
-	cerr := tmp.Close()
-	if werr != nil || cerr != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing artifact cache index: %v", errors.Join(werr, cerr))
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(cacheDir, "index", key+".json")); err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.Write(filepath.Join(cacheDir, "index", key+".json"), raw); err != nil {
 		return fmt.Errorf("writing artifact cache index: %w", err)
 	}
 	return nil

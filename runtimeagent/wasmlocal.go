@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/serverless-blueprint/blueprint/internal/atomicfile"
 	"github.com/serverless-blueprint/blueprint/manifest"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
 )
@@ -140,7 +141,7 @@ func (x *WASMExecutor) load(ctx context.Context, m *manifest.Manifest, j *manife
 		if err != nil {
 			return nil, err
 		}
-		if err := writeFileAtomic(path, code); err != nil {
+		if err := atomicfile.Write(path, code); err != nil {
 			// Running without the disk copy still works; the next start fetches again.
 			x.log.Warn("cannot cache module on disk", "path", path, "error", err)
 		}
@@ -190,21 +191,4 @@ func (x *WASMExecutor) fetch(ctx context.Context, m *manifest.Manifest, j *manif
 func hashOf(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".module-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/serverless-blueprint/blueprint/internal/atomicfile"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
 )
 
@@ -138,7 +139,7 @@ func (s *store) saveFunction(f *Function) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(s.functionsDir, f.Name+".json"), raw)
+	return atomicfile.Write(filepath.Join(s.functionsDir, f.Name+".json"), raw)
 }
 
 func (s *store) deleteFunction(name string) error {
@@ -186,7 +187,9 @@ func (s *store) hasBlob(sha string) bool {
 
 func (s *store) readBlob(sha string) ([]byte, error) { return os.ReadFile(s.blobPath(sha)) }
 
-func (s *store) writeBlob(sha string, code []byte) error { return writeAtomic(s.blobPath(sha), code) }
+func (s *store) writeBlob(sha string, code []byte) error {
+	return atomicfile.Write(s.blobPath(sha), code)
+}
 
 func (s *store) deleteBlob(sha string) error {
 	err := os.Remove(s.blobPath(sha))
@@ -194,24 +197,4 @@ func (s *store) deleteBlob(sha string) error {
 		return nil
 	}
 	return err
-}
-
-// writeAtomic replaces path with data so that a crash leaves the old or the new file, never half.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-")
-	if err != nil {
-		return err
-	}
-	_, werr := tmp.Write(data)
-	serr := tmp.Sync()
-	cerr := tmp.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }
