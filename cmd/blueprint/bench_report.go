@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/serverless-blueprint/blueprint/internal/chart"
 )
 
 // benchRegions lists every offload target seen in any step, sorted, so columns and colours are
@@ -83,7 +85,7 @@ func writeBenchSVG(w io.Writer, res *benchResults) error {
 	for _, st := range res.Steps {
 		maxLatency = math.Max(maxLatency, st.P99MS)
 	}
-	latTop := niceCeil(maxLatency)
+	latTop := chart.NiceCeil(maxLatency)
 	band := float64(plotW) / float64(n)
 	barW := band * 0.55
 	yShare := func(f float64) float64 { return top + float64(plotH)*(1-f) }
@@ -176,20 +178,6 @@ func writeBenchSVG(w io.Writer, res *benchResults) error {
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-// niceCeil rounds up to 1, 2 or 5 times a power of ten, so axis labels are round numbers.
-func niceCeil(v float64) float64 {
-	if v <= 0 {
-		return 1
-	}
-	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if v <= m*p {
-			return m * p
-		}
-	}
-	return 10 * p
 }
 
 // trimFloat prints axis values without exponents or trailing zeros: 2000, 250, 1.5, 0.25.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/serverless-blueprint/blueprint/internal/chart"
 )
 
 // Summary is one result as printed and written to JSON.
@@ -121,7 +123,7 @@ func WriteSVG(w io.Writer, title string, s []Summary) error {
 	for _, r := range s {
 		maxCost = math.Max(maxCost, r.TotalUSD)
 	}
-	maxCost = niceCeil(maxCost)
+	maxCost = chart.NiceCeil(maxCost)
 	fmt.Fprintf(&b, `<text x="%d" y="%d" font-weight="bold">cost ($): VM and serverless</text>`+"\n", leftA, top-14)
 	for k := 0; k <= 4; k++ {
 		v := maxCost * float64(k) / 4
@@ -184,18 +186,4 @@ func label(b *strings.Builder, x, y float64, name string) {
 		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, x, y+14, html.EscapeString(rest))
 	}
 	b.WriteString("\n")
-}
-
-// niceCeil rounds up to 1, 2 or 5 times a power of ten.
-func niceCeil(v float64) float64 {
-	if v <= 0 {
-		return 1
-	}
-	p := math.Pow(10, math.Floor(math.Log10(v)))
-	for _, m := range []float64{1, 2, 5, 10} {
-		if v <= m*p {
-			return m * p
-		}
-	}
-	return 10 * p
 }
