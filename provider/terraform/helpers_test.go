@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,6 +48,9 @@ type accEnv struct {
 	// extraHosts are configured in the provider but not checked for leftovers (e.g. a
 	// region whose host is down).
 	extraHosts map[string]string
+	// failDeploys makes a region's host refuse PUT /v1/functions (500) while set, as a host
+	// with a full disk would; reads, uploads and deletes keep working.
+	failDeploys map[string]*atomic.Bool
 }
 
 func newAccEnv(t *testing.T) *accEnv {
@@ -63,14 +67,23 @@ func newAccEnv(t *testing.T) *accEnv {
 	t.Setenv("TF_CLI_CONFIG_FILE", cliConfig)
 	t.Setenv("CHECKPOINT_DISABLE", "1")
 
-	e := &accEnv{t: t, token: fmt.Sprintf("acc-%d", time.Now().UnixNano()), urls: map[string]string{}, work: t.TempDir()}
+	e := &accEnv{t: t, token: fmt.Sprintf("acc-%d", time.Now().UnixNano()), urls: map[string]string{}, work: t.TempDir(), failDeploys: map[string]*atomic.Bool{}}
 	for _, region := range testRegions {
 		ctx := context.Background()
 		h, err := host.New(ctx, host.Config{Region: region, DataDir: t.TempDir(), Token: e.token, Logger: hclog.NewNullLogger()})
 		if err != nil {
 			t.Fatalf("starting host %s: %v", region, err)
 		}
-		srv := httptest.NewServer(h.Handler()) // binds 127.0.0.1
+		fail := new(atomic.Bool)
+		e.failDeploys[region] = fail
+		handler := h.Handler()
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if fail.Load() && r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/v1/functions/") {
+				http.Error(w, `{"error":{"code":"storage","message":"storing function: disk full"}}`, http.StatusInternalServerError)
+				return
+			}
+			handler.ServeHTTP(w, r)
+		})) // binds 127.0.0.1
 		t.Cleanup(func() {
 			srv.Close()
 			_ = h.Close(context.Background())
@@ -260,6 +273,35 @@ func (e *accEnv) checkDestroyed(s *tfterraform.State) error {
 		}
 	}
 	return nil
+}
+
+// hostFunction reads a function's record from a host's admin API (GET /v1/functions/{name}).
+func (e *accEnv) hostFunction(region, name string) (wasm.HostFunction, error) {
+	var f wasm.HostFunction
+	code, body, err := e.hostRequest(http.MethodGet, region, "/v1/functions/"+name)
+	if err != nil {
+		return f, err
+	}
+	if code != http.StatusOK {
+		return f, fmt.Errorf("GET /v1/functions/%s on %s: HTTP %d: %s", name, region, code, body)
+	}
+	return f, json.Unmarshal(body, &f)
+}
+
+// checkEnvironment is a step check: the named function runs with env in every listed region.
+func (e *accEnv) checkEnvironment(function string, env map[string]string, regions ...string) func(*tfterraform.State) error {
+	return func(*tfterraform.State) error {
+		for _, r := range regions {
+			f, err := e.hostFunction(r, function)
+			if err != nil {
+				return err
+			}
+			if fmt.Sprint(f.Environment) != fmt.Sprint(env) {
+				return fmt.Errorf("function %q on %s runs with environment %v, want %v", function, r, f.Environment, env)
+			}
+		}
+		return nil
+	}
 }
 
 // checkHostsServe is a step check: the named function exists on every listed region.

@@ -309,11 +309,28 @@ func (r *jobResource) Update(ctx context.Context, req resource.UpdateRequest, re
 		addErrorDiagnostics(&resp.Diagnostics, "Cannot update job", err)
 		return
 	}
-	resp.Diagnostics.Append(setComputed(ctx, &plan, st)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	recorded := plan
+	if partial != nil {
+		// Some regions still run the prior settings: record those, so the next plan sees the
+		// difference and redeploys there. With the new settings recorded, a change that only
+		// touched configuration (environment, memory_mb, ...) would plan nothing.
+		recorded = withSettingsOf(plan, state)
+	}
+	resp.Diagnostics.Append(setComputed(ctx, &recorded, st)...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &recorded)...)
 	if err != nil {
 		addErrorDiagnostics(&resp.Diagnostics, "Job updated only in part", err)
 	}
+}
+
+// withSettingsOf returns m with the settings that shape the deployed functions (those
+// configEqual compares) taken from prior.
+func withSettingsOf(m, prior jobResourceModel) jobResourceModel {
+	m.ForceServerless, m.ForceLocal = prior.ForceServerless, prior.ForceLocal
+	m.MemoryMB, m.TimeoutS = prior.MemoryMB, prior.TimeoutS
+	m.Platforms, m.Regions = prior.Platforms, prior.Regions
+	m.Environment = prior.Environment
+	return m
 }
 
 func (r *jobResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {

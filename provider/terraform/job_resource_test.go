@@ -261,3 +261,43 @@ func TestAccJob_alreadyExists(t *testing.T) {
 		}},
 	})
 }
+
+// TestAccJob_partialConfigUpdate: an environment change that fails in one region is recorded
+// so that the next apply (after the host recovers) redeploys it there. Before, the state took
+// the new settings although local-b still ran the old ones, and the next plan was empty.
+func TestAccJob_partialConfigUpdate(t *testing.T) {
+	e := newAccEnv(t)
+	dir := e.writeModule("greet", greetSource("hello "))
+	const addr = "blueprint_job.greet"
+	withEnv := func(mode string) string {
+		return e.config(nil, jobBlock{Resource: "greet", Package: dir, Function: "Greet", Extra: fmt.Sprintf("  environment = { MODE = %q }\n", mode)})
+	}
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: withEnv("one"),
+				Check:  e.checkEnvironment("greet", map[string]string{"MODE": "one"}, testRegions...),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+			{
+				PreConfig:   func() { e.failDeploys["local-b"].Store(true) },
+				Config:      withEnv("two"),
+				ExpectError: regexp.MustCompile(`(?s)updated only in part.*local-b.*disk full`),
+			},
+			{
+				PreConfig: func() { e.failDeploys["local-b"].Store(false) },
+				Config:    withEnv("two"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: e.checkEnvironment("greet", map[string]string{"MODE": "two"}, testRegions...),
+			},
+		},
+	})
+}
