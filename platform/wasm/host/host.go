@@ -309,6 +309,7 @@ func (h *Host) putFunction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := cfg.validate(); err != nil {
+		h.releaseIfUnused(r.Context(), cfg.CodeSHA256)
 		writeError(w, http.StatusBadRequest, "invalid_config", err.Error())
 		return
 	}
@@ -324,10 +325,12 @@ func (h *Host) putFunction(w http.ResponseWriter, r *http.Request) {
 	}
 	jobs, err := mod.Jobs(r.Context())
 	if err != nil {
+		h.releaseIfUnused(r.Context(), cfg.CodeSHA256)
 		writeError(w, http.StatusBadRequest, "invalid_module", err.Error())
 		return
 	}
 	if !slices.Contains(jobs, cfg.Entry) {
+		h.releaseIfUnused(r.Context(), cfg.CodeSHA256)
 		writeError(w, http.StatusBadRequest, "unknown_entry", fmt.Sprintf("module %s has no job %q; its jobs are: %s", cfg.CodeSHA256, cfg.Entry, strings.Join(jobs, ", ")))
 		return
 	}
@@ -353,6 +356,9 @@ func (h *Host) putFunction(w http.ResponseWriter, r *http.Request) {
 		Pure: cfg.Pure, Environment: cfg.Environment, Tags: cfg.Tags,
 	}
 	if err := h.store.saveFunction(f); err != nil {
+		if !exists {
+			h.collectBlobLocked(r.Context(), cfg.CodeSHA256)
+		}
 		h.log.Error("storing function", "function", name, "error", err)
 		writeError(w, http.StatusInternalServerError, "storage", "storing function: "+err.Error())
 		return
@@ -382,6 +388,18 @@ func (h *Host) deleteFunction(w http.ResponseWriter, r *http.Request) {
 	h.collectBlobLocked(r.Context(), f.CodeSHA256)
 	h.log.Info("function deleted", "function", name)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// releaseIfUnused removes a module that a refused deploy uploaded, unless a function uses it:
+// otherwise it would stay on disk, unused, until the host restarts. A client deploying the
+// same module at this moment gets blob_missing and uploads it again.
+func (h *Host) releaseIfUnused(ctx context.Context, sha string) {
+	if !sha256Hex.MatchString(sha) || !h.store.hasBlob(sha) {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.collectBlobLocked(ctx, sha)
 }
 
 // collectBlobLocked removes a module no function uses any more, from disk and from the runtime:

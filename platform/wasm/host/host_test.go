@@ -207,6 +207,7 @@ func TestFunctionLifecycleAndVersions(t *testing.T) {
 	}
 	th.mustStatus(th.do("PUT", "/v1/functions/bad%20name", body), http.StatusBadRequest)
 
+	th.upload(fx.Plain) // the refused deploys released it (TestRejectedDeployLeavesNoModule)
 	f := th.deploy("greet", cfg)
 	if f.Version != "1" || f.Region != "test-1" || f.Name != "greet" || f.CodeSHA256 != fx.PlainSHA || f.Tags["blueprint:job"] != "greet" {
 		t.Fatalf("first deploy: %+v", f)
@@ -373,4 +374,27 @@ func TestBlobCollectedWhenUnused(t *testing.T) {
 	if len(entries) != 0 {
 		t.Fatalf("destroy left %d files in the blob store", len(entries))
 	}
+}
+
+// TestRejectedDeployLeavesNoModule: a module uploaded for a deploy the host then refuses is
+// removed with the refusal, so a failed apply followed by a destroy leaves nothing behind.
+func TestRejectedDeployLeavesNoModule(t *testing.T) {
+	fx := wasmtest.Fixtures(t)
+	th := startHost(t, host.Config{Runtime: mustRuntime(t, wasmtest.Fixtures(t).WazeroCache)})
+	for _, bad := range []map[string]any{
+		{"entry": "no_such_job"},
+		{"entry": "greet", "memory_mb": 1 << 20},
+	} {
+		sha := th.upload(fx.Plain)
+		bad["code_sha256"] = sha
+		body, _ := json.Marshal(bad)
+		th.mustStatus(th.do("PUT", "/v1/functions/ghost", body), http.StatusBadRequest)
+		th.mustStatus(th.do("HEAD", "/v1/blobs/"+sha, nil), http.StatusNotFound)
+	}
+	// A module a function uses stays when another deploy of it is refused.
+	sha := th.upload(fx.Plain)
+	th.deploy("greet", map[string]any{"code_sha256": sha, "entry": "greet"})
+	th.mustStatus(th.do("PUT", "/v1/functions/ghost", []byte(`{"code_sha256":"`+sha+`","entry":"no_such_job"}`)), http.StatusBadRequest)
+	th.mustStatus(th.do("HEAD", "/v1/blobs/"+sha, nil), http.StatusOK)
+	th.mustStatus(th.do("POST", "/v1/functions/greet/invoke", []byte(`{"name":"al"}`)), http.StatusOK)
 }
