@@ -140,6 +140,21 @@ func (e *apiError) Error() string {
 	return fmt.Sprintf("host answered %d %s: %s", e.Status, e.Code, e.Message)
 }
 
+// newAPIError reads a host's error answer ({"error":{"code","message"}}); a body in another
+// shape (a proxy's page, say) becomes the message as it is.
+func newAPIError(status int, body []byte) *apiError {
+	e := &apiError{Status: status}
+	var b struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	if json.Unmarshal(body, &b) == nil && b.Error.Code != "" {
+		e.Code, e.Message = b.Error.Code, b.Error.Message
+	} else {
+		e.Message = strings.TrimSpace(string(body))
+	}
+	return e
+}
+
 // do sends one request and decodes a JSON answer into out (when non-nil).
 func (c *Client) do(ctx context.Context, region, method, url string, body io.Reader, contentType string, out any) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, url, body)
@@ -163,15 +178,7 @@ func (c *Client) do(ctx context.Context, region, method, url string, body io.Rea
 		return resp, fmt.Errorf("reading answer of wasm host for region %s at %s: %w", region, url, err)
 	}
 	if resp.StatusCode >= 300 {
-		e := &apiError{Status: resp.StatusCode}
-		var body struct {
-			Error struct{ Code, Message string } `json:"error"`
-		}
-		if json.Unmarshal(raw, &body) == nil && body.Error.Code != "" {
-			e.Code, e.Message = body.Error.Code, body.Error.Message
-		} else {
-			e.Message = strings.TrimSpace(string(raw))
-		}
+		e := newAPIError(resp.StatusCode, raw)
 		if resp.StatusCode == http.StatusUnauthorized {
 			return resp, fmt.Errorf("wasm host for region %s at %s refused the token (set the host's token in the wasm platform settings or BLUEPRINT_HOST_TOKEN): %w", region, url, e)
 		}
@@ -367,16 +374,7 @@ func (c *Client) Invoke(ctx context.Context, d platform.Deployment, input []byte
 		}
 		return out, nil
 	}
-	e := &apiError{Status: resp.StatusCode}
-	var body struct {
-		Error struct{ Code, Message string } `json:"error"`
-	}
-	if json.Unmarshal(out, &body) == nil && body.Error.Code != "" {
-		e.Code, e.Message = body.Error.Code, body.Error.Message
-	} else {
-		e.Message = strings.TrimSpace(string(out))
-	}
-	err = fmt.Errorf("invoking %q in wasm region %s: %w", d.FunctionID, d.Region, e)
+	err = fmt.Errorf("invoking %q in wasm region %s: %w", d.FunctionID, d.Region, newAPIError(resp.StatusCode, out))
 	switch resp.StatusCode {
 	case http.StatusGatewayTimeout:
 		return nil, fmt.Errorf("%w (%w)", err, context.DeadlineExceeded)

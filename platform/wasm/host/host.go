@@ -279,20 +279,26 @@ func (h *Host) listFunctions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"functions": out})
 }
 
-func (h *Host) getFunction(w http.ResponseWriter, r *http.Request) {
+// lookup returns a copy of the function the request names, or answers 404 and returns false.
+func (h *Host) lookup(w http.ResponseWriter, r *http.Request) (Function, bool) {
 	name := r.PathValue("name")
 	h.mu.RLock()
 	f, ok := h.functions[name]
-	var copy Function
+	var fn Function
 	if ok {
-		copy = *f
+		fn = *f
 	}
 	h.mu.RUnlock()
 	if !ok {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no function %q in region %s", name, h.region))
-		return
 	}
-	writeJSON(w, http.StatusOK, copy)
+	return fn, ok
+}
+
+func (h *Host) getFunction(w http.ResponseWriter, r *http.Request) {
+	if fn, ok := h.lookup(w, r); ok {
+		writeJSON(w, http.StatusOK, fn)
+	}
 }
 
 func (h *Host) putFunction(w http.ResponseWriter, r *http.Request) {
@@ -456,18 +462,11 @@ func (h *Host) invoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusTooManyRequests, "too_many_requests", fmt.Sprintf("all %d invocation slots are busy: retry later", cap(h.slots)))
 		return
 	}
-	name := r.PathValue("name")
-	h.mu.RLock()
-	f, ok := h.functions[name]
-	var fn Function
-	if ok {
-		fn = *f
-	}
-	h.mu.RUnlock()
+	fn, ok := h.lookup(w, r)
 	if !ok {
-		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no function %q in region %s", name, h.region))
 		return
 	}
+	name := fn.Name
 
 	buf := bodyPool.Get().(*bytes.Buffer)
 	buf.Reset()
