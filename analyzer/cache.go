@@ -68,7 +68,7 @@ type cacheEntry struct {
 // the go command's environment and build flags, the directory (results carry absolute
 // positions) and the analyzer's own rules. Only listing runs (no type checking), which is what
 // makes an unchanged package fast.
-func (a *syntaxAnalyzer) cacheKey(ctx context.Context, dir string) (string, error) {
+func (a *ssaAnalyzer) cacheKey(ctx context.Context, dir string) (string, error) {
 	h := sha256.New()
 	field(h, "format", cacheFormat)
 	field(h, "analyzer", analyzerBuild())
@@ -162,7 +162,7 @@ func (a *syntaxAnalyzer) cacheKey(ctx context.Context, dir string) (string, erro
 
 // goCommand runs the go command in dir with the analyzer's environment and returns stdout; the
 // error carries stderr so that a broken go.mod reads as the go command says it.
-func (a *syntaxAnalyzer) goCommand(ctx context.Context, dir string, args ...string) ([]byte, error) {
+func (a *ssaAnalyzer) goCommand(ctx context.Context, dir string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
 	cmd.Env = a.cfg.env
@@ -226,7 +226,7 @@ func cachePath(cacheDir, key string) string {
 
 // readCache returns the cached analysis for key, or nil when there is none or the entry is
 // corrupt (it is then rewritten after the analysis).
-func (a *syntaxAnalyzer) readCache(cacheDir, key string) *job.PackageAnalysis {
+func (a *ssaAnalyzer) readCache(cacheDir, key string) *job.PackageAnalysis {
 	data, err := os.ReadFile(cachePath(cacheDir, key))
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
@@ -244,7 +244,7 @@ func (a *syntaxAnalyzer) readCache(cacheDir, key string) *job.PackageAnalysis {
 
 // writeCache stores the analysis atomically (temporary file, then rename) so that concurrent
 // plans never read half an entry. A failure only costs speed next time, so it is logged.
-func (a *syntaxAnalyzer) writeCache(cacheDir, key string, pa *job.PackageAnalysis) {
+func (a *ssaAnalyzer) writeCache(cacheDir, key string, pa *job.PackageAnalysis) {
 	path := cachePath(cacheDir, key)
 	if err := writeFileAtomic(path, cacheEntry{Format: cacheFormat, Key: key, Analysis: pa}); err != nil {
 		a.cfg.logger.Warn("cannot write analysis cache entry", "path", path, "error", err)

@@ -6,8 +6,6 @@ import (
 	"go/types"
 
 	"golang.org/x/tools/go/packages"
-
-	"github.com/serverless-blueprint/blueprint/job"
 )
 
 // jobPkgPath is the package job authors import for job.State.
@@ -21,13 +19,7 @@ type packageIndex struct {
 	fset  *token.FileSet
 	isStd func(importPath string) bool
 
-	decls          map[*types.Func]*ast.FuncDecl
-	mutableGlobals map[*types.Var]token.Pos // written outside init, with the first such write
-
-	// Per-function facts, computed once and shared by every job that reaches the function.
-	localFuncsCache map[*ast.FuncDecl]map[*types.Var]bool
-	sortCallsCache  map[*ast.FuncDecl][]token.Pos
-	initCache       *[]job.Finding
+	decls map[*types.Func]*ast.FuncDecl
 }
 
 // jobDecl is one function carrying //blueprint:job.
@@ -48,9 +40,6 @@ func newPackageIndex(pkg *packages.Package, isStd func(string) bool) *packageInd
 		fset:  pkg.Fset,
 		isStd: isStd,
 		decls: map[*types.Func]*ast.FuncDecl{},
-
-		localFuncsCache: map[*ast.FuncDecl]map[*types.Var]bool{},
-		sortCallsCache:  map[*ast.FuncDecl][]token.Pos{},
 	}
 	for _, f := range pkg.Syntax {
 		for _, d := range f.Decls {
@@ -61,7 +50,6 @@ func newPackageIndex(pkg *packages.Package, isStd func(string) bool) *packageInd
 			}
 		}
 	}
-	ix.mutableGlobals = ix.findMutableGlobals()
 	return ix
 }
 

@@ -21,6 +21,7 @@ const (
 	KindStateParam     = "state_param"     // the job takes job.State
 	KindSelect         = "select"          // select statement: which case wins is a race
 	KindMapOrder       = "map_order"       // map iteration order may reach the output
+	KindRace           = "goroutine_race"  // goroutines write one variable or channel: completion order shows
 	KindSyscall        = "syscall"         // raw system calls
 	KindUnsafe         = "unsafe"          // unsafe pointer tricks the analyzer cannot follow
 	KindUnknown        = "unknown"         // code the analyzer cannot see into; never pure
@@ -58,6 +59,7 @@ var kindEffects = map[string]kindEffect{
 	KindStateParam:     {state: true},
 	KindSelect:         {nondeterministic: true},
 	KindMapOrder:       {nondeterministic: true},
+	KindRace:           {nondeterministic: true},
 	KindSyscall:        {impure: true, nondeterministic: true, ineligible: true},
 	KindUnsafe:         {impure: true, nondeterministic: true},
 	KindUnknown:        {impure: true, nondeterministic: true},

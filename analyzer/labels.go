@@ -14,12 +14,11 @@ const (
 	DefaultTimeoutMS     = 30000
 )
 
-// analyzeJob turns the scan of one job into its labels. Every label that comes out false has
+// analyzeJob turns the walk of one job into its labels. Every label that comes out false has
 // at least one finding that says why, with a position and a call chain.
-func (ix *packageIndex) analyzeJob(j *jobDecl) job.Analysis {
-	scan := ix.scanEffects(j)
+func (ix *packageIndex) analyzeJob(j *jobDecl, scan walkResult, initFindings []job.Finding) job.Analysis {
 	findings := scan.findings
-	for _, f := range ix.initFindings() {
+	for _, f := range initFindings {
 		f.Chain = append([]string{j.decl.Name.Name}, f.Chain...)
 		findings = append(findings, f)
 	}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/tools/go/packages"
+	"golang.org/x/tools/go/ssa"
 
 	"github.com/serverless-blueprint/blueprint/job"
 )
@@ -46,8 +50,9 @@ func WithBuildFlags(flags ...string) Option {
 	return func(c *config) { c.buildFlags = append([]string(nil), flags...) }
 }
 
-// New returns the syntax-and-types analyzer: it loads the package with go/packages and scans
-// each job and the same-package functions it reaches (see the package doc for what it covers).
+// New returns the whole-program analyzer: it loads the package and everything it imports with
+// go/packages, builds SSA and a call graph, and walks what each job can reach (see the
+// package doc for what it covers).
 func New(opts ...Option) Analyzer {
 	c := config{logger: hclog.NewNullLogger()}
 	for _, opt := range opts {
@@ -62,25 +67,29 @@ func New(opts ...Option) Analyzer {
 	if !c.cacheSet {
 		c.cacheDir = defaultCacheDir()
 	}
-	return &syntaxAnalyzer{cfg: c, goroots: map[string]string{}}
+	return &ssaAnalyzer{cfg: c, goroots: map[string]string{}}
 }
 
-var _ Analyzer = (*syntaxAnalyzer)(nil)
+var _ Analyzer = (*ssaAnalyzer)(nil)
 
-type syntaxAnalyzer struct {
+// ssaAnalyzer loads the whole program from source, builds SSA and a VTA call graph, and walks
+// everything each job can reach (see doc.go).
+type ssaAnalyzer struct {
 	cfg config
 
 	mu      sync.Mutex
 	goroots map[string]string // package dir → GOROOT of the toolchain the go command picks there
 }
 
-// loadMode asks only the root package for syntax; dependencies come from export data, which
-// keeps a warm analysis well under a second.
+// loadMode loads every package from source: the job package, the user's other packages and
+// third-party code are walked; the standard library and summarized libraries are loaded
+// without function bodies (parseFile), which keeps a cold analysis free of compiling export
+// data and a warm one well under a second.
 const loadMode = packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles |
 	packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo | packages.NeedImports |
-	packages.NeedModule
+	packages.NeedDeps | packages.NeedModule
 
-func (a *syntaxAnalyzer) Analyze(ctx context.Context, dir string) (*job.PackageAnalysis, error) {
+func (a *ssaAnalyzer) Analyze(ctx context.Context, dir string) (*job.PackageAnalysis, error) {
 	start := time.Now()
 	absDir, err := filepath.Abs(dir)
 	if err != nil {
@@ -113,16 +122,16 @@ func (a *syntaxAnalyzer) Analyze(ctx context.Context, dir string) (*job.PackageA
 		}
 	}
 
-	pkg, err := a.load(ctx, absDir)
+	isStd, goroot, err := a.stdlibChecker(ctx, absDir)
+	if err != nil {
+		return nil, err
+	}
+	summarized := func(path string) bool { return isStd(path) || isSummarizedModule(path) }
+	all, pkg, err := a.load(ctx, absDir, goroot, summarized)
 	if err != nil {
 		return nil, err
 	}
 	loaded := time.Now()
-
-	isStd, err := a.stdlibChecker(ctx, absDir)
-	if err != nil {
-		return nil, err
-	}
 	ix := newPackageIndex(pkg, isStd)
 	jobs, probs := ix.discoverJobs()
 	for _, j := range jobs {
@@ -132,13 +141,23 @@ func (a *syntaxAnalyzer) Analyze(ctx context.Context, dir string) (*job.PackageA
 		return nil, err
 	}
 
+	prog := buildProgram(all, pkg, summarized)
+	built := time.Now()
+	jobFuncs := make([]*ssa.Function, len(jobs))
+	for i, j := range jobs {
+		jobFuncs[i] = prog.jobFunction(j.fn)
+	}
+	prog.computeMutable(jobFuncs)
+	initFindings := prog.initFindings()
 	result := &job.PackageAnalysis{Package: pkg.PkgPath, Dir: absDir, Jobs: make([]job.Analysis, 0, len(jobs))}
-	for _, j := range jobs {
+	for i, j := range jobs {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("analyzing %s: %w", pkg.PkgPath, err)
 		}
-		result.Jobs = append(result.Jobs, ix.analyzeJob(j))
+		result.Jobs = append(result.Jobs, ix.analyzeJob(j, prog.walk(jobFuncs[i], true, true), initFindings))
 	}
+	a.cfg.logger.Debug("walked jobs", "package", pkg.PkgPath, "ssa_ms", built.Sub(loaded).Milliseconds(),
+		"walk_ms", time.Since(built).Milliseconds(), "functions", len(prog.nodes))
 	if a.cfg.profile {
 		profiled := time.Now()
 		memoryFromDirective := map[string]bool{}
@@ -156,9 +175,10 @@ func (a *syntaxAnalyzer) Analyze(ctx context.Context, dir string) (*job.PackageA
 	return result, nil
 }
 
-// load returns the one package in dir, or an *Error with the go command's and the compiler's
-// complaints at their positions.
-func (a *syntaxAnalyzer) load(ctx context.Context, dir string) (*packages.Package, error) {
+// load returns every package of the program and the one package in dir, or an *Error with
+// the go command's and the compiler's complaints at their positions.
+func (a *ssaAnalyzer) load(ctx context.Context, dir, goroot string, summarized func(string) bool) ([]*packages.Package, *packages.Package, error) {
+	goSrc := filepath.Join(goroot, "src") + string(filepath.Separator)
 	cfg := &packages.Config{
 		Mode:       loadMode,
 		Context:    ctx,
@@ -168,30 +188,42 @@ func (a *syntaxAnalyzer) load(ctx context.Context, dir string) (*packages.Packag
 		Logf: func(format string, args ...any) {
 			a.cfg.logger.Trace(fmt.Sprintf(format, args...))
 		},
+		ParseFile: func(fset *token.FileSet, filename string, src []byte) (*ast.File, error) {
+			f, err := parser.ParseFile(fset, filename, src, parser.AllErrors|parser.ParseComments|parser.SkipObjectResolution)
+			if f != nil && (strings.HasPrefix(filename, goSrc) || summarizedInModuleCache(filename)) {
+				dropBodies(f)
+			}
+			return f, err
+		},
 	}
 	pkgs, err := packages.Load(cfg, ".")
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("loading package in %s: %w", dir, ctx.Err())
+			return nil, nil, fmt.Errorf("loading package in %s: %w", dir, ctx.Err())
 		}
-		return nil, &Error{Problems: []Problem{{Position: dir, Message: "loading the package: " + strings.TrimSpace(err.Error())}}}
+		return nil, nil, &Error{Problems: []Problem{{Position: dir, Message: "loading the package: " + strings.TrimSpace(err.Error())}}}
 	}
 	if len(pkgs) == 0 {
 		// go/packages hides the go command's complaint (no go.mod, go.mod needs tidying…);
 		// ask the go command directly so the user sees what to fix.
-		return nil, &Error{Problems: []Problem{{Position: dir, Message: a.goListComplaint(ctx, dir)}}}
+		return nil, nil, &Error{Problems: []Problem{{Position: dir, Message: a.goListComplaint(ctx, dir)}}}
 	}
 	if len(pkgs) != 1 {
-		return nil, &Error{Problems: []Problem{{Position: dir, Message: fmt.Sprintf("expected one Go package in the directory, found %d", len(pkgs))}}}
+		return nil, nil, &Error{Problems: []Problem{{Position: dir, Message: fmt.Sprintf("expected one Go package in the directory, found %d", len(pkgs))}}}
 	}
 	pkg := pkgs[0]
-	if len(pkg.Errors) > 0 {
-		var probs problems
+	// Problems of the job package and of the user's other packages it imports; summarized
+	// packages are type-checked without bodies, so their complaints (unused imports) are noise.
+	var probs problems
+	packages.Visit(pkgs, nil, func(p *packages.Package) {
+		if len(p.Errors) == 0 || (p != pkg && summarized(p.PkgPath)) {
+			return
+		}
 		hasTypeErrors := false
-		for _, e := range pkg.Errors {
+		for _, e := range p.Errors {
 			hasTypeErrors = hasTypeErrors || e.Kind == packages.TypeError
 		}
-		for _, e := range pkg.Errors {
+		for _, e := range p.Errors {
 			if hasTypeErrors && e.Kind == packages.ListError && strings.HasPrefix(e.Msg, "# ") {
 				continue // the compiler's output again, without positions the type errors carry
 			}
@@ -201,19 +233,53 @@ func (a *syntaxAnalyzer) load(ctx context.Context, dir string) (*packages.Packag
 			}
 			probs.add(pos, "%s", loadErrorMessage(e))
 		}
-		return nil, probs.err()
+	})
+	if err := probs.err(); err != nil {
+		return nil, nil, err
 	}
 	if len(pkg.Syntax) == 0 || pkg.Types == nil {
-		return nil, &Error{Problems: []Problem{{Position: dir, Message: "no Go files in the directory; pass the directory of the package that holds the jobs"}}}
+		return nil, nil, &Error{Problems: []Problem{{Position: dir, Message: "no Go files in the directory; pass the directory of the package that holds the jobs"}}}
 	}
 	if pkg.Name == "main" {
-		return nil, &Error{Problems: []Problem{{Position: dir, Message: "package main cannot hold jobs: the builder imports the job package, so move the jobs into a library package"}}}
+		return nil, nil, &Error{Problems: []Problem{{Position: dir, Message: "package main cannot hold jobs: the builder imports the job package, so move the jobs into a library package"}}}
 	}
-	return pkg, nil
+	return pkgs, pkg, nil
+}
+
+// dropBodies removes the bodies of a summarized package's functions: their effects come from
+// the tables, and type-checking signatures only is several times faster. Generic functions
+// keep theirs (the type checker requires them), and init keeps an empty one.
+func dropBodies(f *ast.File) {
+	for _, d := range f.Decls {
+		fd, ok := d.(*ast.FuncDecl)
+		if !ok || fd.Body == nil || fd.Type.TypeParams != nil || hasGenericReceiver(fd) {
+			continue
+		}
+		if fd.Recv == nil && fd.Name.Name == "init" {
+			fd.Body = &ast.BlockStmt{Lbrace: fd.Body.Lbrace, Rbrace: fd.Body.Lbrace}
+			continue
+		}
+		fd.Body = nil
+	}
+}
+
+func hasGenericReceiver(fd *ast.FuncDecl) bool {
+	if fd.Recv == nil || len(fd.Recv.List) == 0 {
+		return false
+	}
+	t := fd.Recv.List[0].Type
+	if star, ok := t.(*ast.StarExpr); ok {
+		t = star.X
+	}
+	switch t.(type) {
+	case *ast.IndexExpr, *ast.IndexListExpr:
+		return true
+	}
+	return false
 }
 
 // goListComplaint returns what `go list` says about dir when go/packages found nothing.
-func (a *syntaxAnalyzer) goListComplaint(ctx context.Context, dir string) string {
+func (a *ssaAnalyzer) goListComplaint(ctx context.Context, dir string) string {
 	cmd := exec.CommandContext(ctx, "go", "list", "-f", "{{.ImportPath}}", ".")
 	cmd.Dir = dir
 	cmd.Env = a.cfg.env
@@ -235,7 +301,7 @@ func loadErrorMessage(e packages.Error) string {
 
 // stdlibChecker reports whether an import path belongs to the standard library of the
 // toolchain the go command uses in dir (a user's module may pin another toolchain).
-func (a *syntaxAnalyzer) stdlibChecker(ctx context.Context, dir string) (func(string) bool, error) {
+func (a *ssaAnalyzer) stdlibChecker(ctx context.Context, dir string) (func(string) bool, string, error) {
 	a.mu.Lock()
 	goroot, ok := a.goroots[dir]
 	a.mu.Unlock()
@@ -245,7 +311,7 @@ func (a *syntaxAnalyzer) stdlibChecker(ctx context.Context, dir string) (func(st
 		cmd.Env = a.cfg.env
 		out, err := cmd.Output()
 		if err != nil {
-			return nil, fmt.Errorf("finding GOROOT with `go env GOROOT` in %s: %w", dir, err)
+			return nil, "", fmt.Errorf("finding GOROOT with `go env GOROOT` in %s: %w", dir, err)
 		}
 		goroot = strings.TrimSpace(string(out))
 		a.mu.Lock()
@@ -265,5 +331,5 @@ func (a *syntaxAnalyzer) stdlibChecker(ctx context.Context, dir string) (func(st
 		}
 		cache.Store(path, std)
 		return std
-	}, nil
+	}, goroot, nil
 }

@@ -55,7 +55,7 @@ type measurement struct {
 // Benchmark<Function> in the package's tests. It runs user code: the test binary is built
 // once and each benchmark runs a fixed number of iterations under a timeout and GOMEMLIMIT.
 // memoryFromDirective names the jobs whose directive sets memory=, which a measurement keeps.
-func (a *syntaxAnalyzer) profileJobs(ctx context.Context, dir string, jobs []job.Analysis, memoryFromDirective map[string]bool) {
+func (a *ssaAnalyzer) profileJobs(ctx context.Context, dir string, jobs []job.Analysis, memoryFromDirective map[string]bool) {
 	benchmarks, err := findBenchmarks(dir)
 	if err != nil {
 		a.cfg.logger.Warn("profiling skipped: cannot read the tests", "dir", dir, "error", err)

@@ -1,6 +1,12 @@
 package analyzer
 
-import "strings"
+import (
+	"fmt"
+	"go/types"
+	"strings"
+
+	"golang.org/x/tools/go/ssa"
+)
 
 // argRule says how to read more out of a known call's arguments.
 type argRule int
@@ -13,6 +19,7 @@ const (
 	requestArg          // http Client.Do / RoundTrip; args[arg] is an *http.Request
 	openFileArg         // os.OpenFile; args[1] is the flag: read-only is a read, anything else a write
 	stdStreams          // a *os.File method: writes to os.Stdout/os.Stderr are logging, others are file effects
+	grpcTarget          // gRPC dial; args[arg] is the target ("dns:///host:443", "host:443", "unix:/path")
 )
 
 // stdEffect is what one standard-library function does, as far as the labels care.
@@ -86,7 +93,12 @@ func init() {
 		"net.LookupTXT", "net.LookupNS", "net.LookupPort", "net/smtp.Dial", "net/smtp.SendMail")
 	add(KindNetwork, hostArg, 1, "(*net.Resolver).LookupHost", "(*net.Resolver).LookupIPAddr", "(*net.Resolver).LookupIP",
 		"(*net.Resolver).LookupAddr", "(*net.Resolver).LookupCNAME", "(*net.Resolver).LookupMX", "(*net.Resolver).LookupTXT")
-	add(KindNetwork, plain, 0, "net.DialTCP", "net.DialUDP", "net.DialIP")
+	add(KindNetwork, plain, 0, "net.DialTCP", "net.DialUDP", "net.DialIP",
+		// database/sql talks to a database server; the DSN's host is driver-specific, so "*".
+		"(*database/sql.DB).Query", "(*database/sql.DB).QueryContext", "(*database/sql.DB).QueryRow",
+		"(*database/sql.DB).QueryRowContext", "(*database/sql.DB).Exec", "(*database/sql.DB).ExecContext",
+		"(*database/sql.DB).Begin", "(*database/sql.DB).BeginTx", "(*database/sql.DB).Ping", "(*database/sql.DB).PingContext",
+		"(*database/sql.DB).Prepare", "(*database/sql.DB).PrepareContext", "(*database/sql.DB).Conn")
 	add(KindUnixSocket, plain, 0, "net.DialUnix", "net.ListenUnix", "net.ListenUnixgram", "net.ResolveUnixAddr")
 	add(KindNetworkListen, addrArg, 1, "net.Listen", "net.ListenPacket", "(*net.ListenConfig).Listen", "crypto/tls.Listen")
 	add(KindNetworkListen, plain, 0, "net.ListenTCP", "net.ListenUDP", "net.ListenIP", "net.ListenMulticastUDP",
@@ -169,3 +181,107 @@ func isSortCall(fullName string) bool {
 	}
 	return strings.HasPrefix(fullName, "sort.")
 }
+
+// lookupEffect returns the table entry for a summarized function: the standard library's
+// table, whole-package rules, then the common libraries (libraries.go).
+func lookupEffect(fn *ssa.Function, full string) (stdEffect, bool) {
+	if eff, ok := stdEffects[full]; ok {
+		return eff, true
+	}
+	if eff, ok := libraryEffects[full]; ok {
+		return eff, true
+	}
+	pkg := funcPackage(fn)
+	if pkg == nil {
+		return stdEffect{}, false
+	}
+	name := fn.Name()
+	if o := fn.Origin(); o != nil {
+		name = o.Name()
+	}
+	if kind, ok := stdPackageEffect(pkg.Path(), name, fn.Signature.Recv() != nil); ok {
+		return stdEffect{kind: kind}, true
+	}
+	return stdEffect{}, false
+}
+
+// mutatingFuncs are standard-library functions that write through some of their arguments
+// (indexes count the receiver first for methods). Passing them memory of a package-level
+// variable writes that variable.
+var mutatingFuncs = map[string][]int{
+	"sort.Ints": {0}, "sort.Strings": {0}, "sort.Float64s": {0}, "sort.Sort": {0}, "sort.Stable": {0},
+	"sort.Slice": {0}, "sort.SliceStable": {0},
+	"slices.Sort": {0}, "slices.SortFunc": {0}, "slices.SortStableFunc": {0}, "slices.Reverse": {0},
+	"encoding/json.Unmarshal": {1}, "encoding/xml.Unmarshal": {1}, "encoding/binary.Read": {2},
+	"io.ReadFull": {1}, "io.ReadAtLeast": {1},
+	"container/heap.Init": {0}, "container/heap.Push": {0}, "container/heap.Pop": {0},
+	"container/heap.Fix": {0}, "container/heap.Remove": {0},
+	"(*encoding/json.Decoder).Decode": {1},
+}
+
+// mutatingTypes are standard-library types whose pointer methods change the value, except
+// the read-only ones listed in readOnlyMethods.
+var mutatingTypes = map[string]bool{
+	"bytes.Buffer": true, "strings.Builder": true, "sync.Map": true, "sync.Once": true, "sync.WaitGroup": true,
+	"sync/atomic.Int32": true, "sync/atomic.Int64": true, "sync/atomic.Uint32": true, "sync/atomic.Uint64": true,
+	"sync/atomic.Uintptr": true, "sync/atomic.Bool": true, "sync/atomic.Pointer": true, "sync/atomic.Value": true,
+	"math/rand.Rand": true, "math/rand/v2.Rand": true, "container/list.List": true, "container/ring.Ring": true,
+	"bufio.Reader": true, "bufio.Writer": true, "bufio.Scanner": true, "encoding/json.Decoder": true,
+	"encoding/json.Encoder": true, "math/big.Int": true, "math/big.Float": true, "math/big.Rat": true,
+}
+
+var readOnlyMethods = map[string]bool{
+	"Len": true, "Cap": true, "String": true, "Bytes": true, "Available": true, "Load": true, "Range": true,
+	"Wait": true, "Front": true, "Back": true, "Cmp": true, "CmpAbs": true, "Sign": true, "BitLen": true,
+	"Int64": true, "Uint64": true, "IsInt64": true, "IsUint64": true, "Text": true, "Append": true,
+	"Float64": true, "Buffered": true, "Size": true, "Err": true,
+}
+
+// mutatingCall returns which arguments a summarized call writes through.
+func mutatingCall(full string, fn *ssa.Function) ([]int, bool) {
+	if idx, ok := mutatingFuncs[full]; ok {
+		return idx, true
+	}
+	pkg := funcPackage(fn)
+	if pkg == nil {
+		return nil, false
+	}
+	name := fn.Name()
+	if o := fn.Origin(); o != nil {
+		name = o.Name()
+	}
+	if pkg.Path() == "sync/atomic" && fn.Signature.Recv() == nil {
+		for _, prefix := range []string{"Add", "Store", "Swap", "CompareAndSwap", "And", "Or"} {
+			if strings.HasPrefix(name, prefix) {
+				return []int{0}, true
+			}
+		}
+	}
+	recv := fn.Signature.Recv()
+	if recv == nil {
+		return nil, false
+	}
+	if pkg.Path() == "reflect" && strings.HasPrefix(name, "Set") {
+		return []int{0}, true // (reflect.Value).Set*: the receiver points at what is set
+	}
+	ptr, ok := types.Unalias(recv.Type()).(*types.Pointer)
+	if !ok {
+		return nil, false
+	}
+	named, ok := types.Unalias(ptr.Elem()).(*types.Named)
+	if !ok || named.Obj().Pkg() == nil {
+		return nil, false
+	}
+	if mutatingTypes[named.Obj().Pkg().Path()+"."+named.Obj().Name()] && !readOnlyMethods[name] {
+		return []int{0}, true
+	}
+	return nil, false
+}
+
+// reflectAliases return a reflect.Value that points into their argument's memory.
+var reflectAliases = map[string]bool{
+	"reflect.ValueOf": true, "(reflect.Value).Elem": true, "(reflect.Value).Field": true,
+	"(reflect.Value).FieldByName": true, "(reflect.Value).Index": true, "(reflect.Value).MapIndex": true,
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -4,6 +4,8 @@ package jobs
 
 import (
 	"context"
+	"io"
+	"reflect"
 	"crypto/rand"
 	"fmt"
 	"image"
@@ -367,4 +369,38 @@ func PeekBytes(ctx context.Context, in Text) (int, error) {
 		return 0, nil
 	}
 	return int(*(*byte)(unsafe.Pointer(&b[0]))), nil
+}
+
+//blueprint:job
+func CallsOtherEffect(ctx context.Context, in Text) (Count, error) {
+	return Count{}, other.Save("/tmp/out.txt", []byte(in.Body))
+}
+
+type sink interface{ Put(string) error }
+
+type fileSink struct{ path string }
+
+func (f fileSink) Put(s string) error { return os.WriteFile(f.path, []byte(s), 0o600) }
+
+//blueprint:job
+func ThroughInterfaceEffect(ctx context.Context, in Text) (Count, error) {
+	var s sink = fileSink{path: "/tmp/sink.txt"}
+	return Count{}, s.Put(in.Body)
+}
+
+// ThroughStdInterface reads through an io.Reader that only the standard library builds: the
+// analyzer cannot see which Read runs.
+//
+//blueprint:job
+func ThroughStdInterface(ctx context.Context, in Text) (Count, error) {
+	var r io.Reader = io.MultiReader(strings.NewReader(in.Body))
+	buf := make([]byte, 8)
+	n, _ := r.Read(buf)
+	return Count{Words: n}, nil
+}
+
+//blueprint:job
+func ReflectCall(ctx context.Context, in Text) (Count, error) {
+	out := reflect.ValueOf(strings.ToUpper).Call([]reflect.Value{reflect.ValueOf(in.Body)})
+	return Count{Words: len(out[0].String())}, nil
 }

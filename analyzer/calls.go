@@ -1,0 +1,355 @@
+package analyzer
+
+import (
+	"go/constant"
+	"go/token"
+	"go/types"
+	"strings"
+
+	"golang.org/x/tools/go/ssa"
+)
+
+// call handles one call, go or defer: a builtin, a method of job.State, a summarized
+// function (standard library and common libraries, by table), or a function with a body,
+// which becomes an edge of the walk. Dynamic calls go wherever the VTA call graph says; when it
+// knows no callee, the call is "unknown", which is never pure.
+func (a *funcAnalysis) call(instr ssa.CallInstruction) {
+	cc := instr.Common()
+	pos := a.p.callPos(cc.Pos())
+	if b, ok := cc.Value.(*ssa.Builtin); ok {
+		a.builtin(b, cc.Args, pos)
+		return
+	}
+	if cc.IsInvoke() {
+		method := cc.Method
+		// job.State's Get and Put are the one way a job keeps state; no implementation is in
+		// the program, so they are recognised by name.
+		if method.Pkg() != nil && method.Pkg().Path() == jobPkgPath && recvNamed(method) == "State" {
+			a.stateCall(method.Name(), pos)
+			return
+		}
+		callees := a.p.callees[instr]
+		if len(callees) == 0 {
+			if isBenignInterfaceCall(method.FullName()) {
+				return
+			}
+			name := "(" + types.TypeString(cc.Value.Type(), types.RelativeTo(a.p.rootPkg)) + ")." + method.Name()
+			a.add(KindUnknown, pos, name, "calls %s through an interface, and no concrete type that the analyzer can see reaches it", name)
+			return
+		}
+		for _, fn := range callees {
+			a.callFunction(fn, cc, pos)
+		}
+		return
+	}
+	if fn := cc.StaticCallee(); fn != nil {
+		a.callFunction(fn, cc, pos)
+		return
+	}
+	callees := a.p.callees[instr]
+	if len(callees) == 0 {
+		name := valueName(cc.Value)
+		a.add(KindUnknown, pos, name, "calls the function value %s, and the analyzer cannot see which function it holds", name)
+		return
+	}
+	for _, fn := range callees {
+		a.callFunction(fn, cc, pos)
+	}
+}
+
+func recvNamed(method *types.Func) string {
+	recv := method.Type().(*types.Signature).Recv()
+	if recv == nil {
+		return ""
+	}
+	if n, ok := types.Unalias(recv.Type()).(*types.Named); ok {
+		return n.Obj().Name()
+	}
+	return ""
+}
+
+func (a *funcAnalysis) stateCall(method string, pos token.Pos) {
+	switch method {
+	case "Get":
+		a.add(KindStateRead, pos, "", "reads the external state store (job.State.Get): the result depends on what earlier calls stored")
+	case "Put":
+		a.add(KindStateWrite, pos, "", "writes the external state store (job.State.Put)")
+	}
+}
+
+// callFunction handles a call that runs fn.
+func (a *funcAnalysis) callFunction(fn *ssa.Function, cc *ssa.CallCommon, pos token.Pos) {
+	if a.p.isSummarized(fn) {
+		if fn.Synthetic == "package initializer" {
+			return // the tables describe calls made at run time, not the package's own setup
+		}
+		a.summarizedCall(fn, cc, pos)
+		return
+	}
+	if fn.Blocks == nil {
+		name := a.p.displayName(fn)
+		a.add(KindUnknown, pos, name, "calls %s, which has no Go body (assembly or go:linkname)", name)
+		return
+	}
+	args := callArgs(cc)
+	in := make([]*ssa.Global, len(fn.Params)+len(fn.FreeVars))
+	for i, v := range args {
+		if i < len(fn.Params) {
+			in[i] = a.root(v)
+		}
+	}
+	if mc, ok := cc.Value.(*ssa.MakeClosure); ok && mc.Fn == fn {
+		for j, b := range mc.Bindings {
+			in[len(fn.Params)+j] = a.root(b)
+		}
+	}
+	a.edge(fn, in, false)
+}
+
+// callArgs returns the values passed to the callee's parameters: for an interface call the
+// receiver comes first, as it does in the method's SSA parameters.
+func callArgs(cc *ssa.CallCommon) []ssa.Value {
+	if cc.IsInvoke() {
+		return append([]ssa.Value{cc.Value}, cc.Args...)
+	}
+	return cc.Args
+}
+
+// summarizedCall applies the tables to a call into the standard library or a summarized
+// library: effects (with hosts), writes through arguments that point into globals, and
+// callbacks (function values and user types handed over, which the callee may call).
+func (a *funcAnalysis) summarizedCall(fn *ssa.Function, cc *ssa.CallCommon, pos token.Pos) {
+	full := fullName(fn)
+	short := a.p.displayName(fn)
+	all := callArgs(cc)
+	var recv ssa.Value
+	args := all
+	if fn.Signature.Recv() != nil && len(all) > 0 {
+		recv, args = all[0], all[1:]
+	}
+
+	if eff, ok := lookupEffect(fn, full); ok {
+		a.applyEffect(eff, full, short, recv, args, pos)
+	}
+	if writesThrough, ok := mutatingCall(full, fn); ok {
+		for _, i := range writesThrough {
+			if i < len(all) {
+				if g := a.root(all[i]); g != nil {
+					a.write(g, pos, "changes (through "+short+")")
+				}
+			}
+		}
+	}
+	for _, v := range all {
+		a.callbacks(v)
+	}
+}
+
+// callbacks adds edges to the code a summarized function may call back: function values and
+// the methods of user types passed to it (sort.Slice's less, strings.Map's mapping, a
+// fmt.Stringer handed to fmt).
+func (a *funcAnalysis) callbacks(v ssa.Value) {
+	switch v := v.(type) {
+	case *ssa.Function:
+		if v.Blocks != nil && !a.p.isSummarized(v) {
+			a.edge(v, make([]*ssa.Global, len(v.Params)), true)
+		}
+	case *ssa.MakeClosure:
+		fn := v.Fn.(*ssa.Function)
+		if fn.Blocks == nil || a.p.isSummarized(fn) {
+			return
+		}
+		in := make([]*ssa.Global, len(fn.Params)+len(fn.FreeVars))
+		for j, b := range v.Bindings {
+			in[len(fn.Params)+j] = a.root(b)
+		}
+		a.edge(fn, in, true)
+	case *ssa.MakeInterface:
+		t := v.X.Type()
+		named, ok := types.Unalias(derefType(t)).(*types.Named)
+		if !ok || named.Obj().Pkg() == nil || a.p.summarized(named.Obj().Pkg().Path()) {
+			return
+		}
+		recvRoot := a.root(v.X)
+		mset := a.p.prog.MethodSets.MethodSet(t)
+		for i := 0; i < mset.Len(); i++ {
+			fn := a.p.prog.MethodValue(mset.At(i))
+			if fn == nil || fn.Blocks == nil || a.p.isSummarized(fn) {
+				continue
+			}
+			in := make([]*ssa.Global, len(fn.Params)+len(fn.FreeVars))
+			if len(in) > 0 {
+				in[0] = recvRoot
+			}
+			a.edge(fn, in, true)
+		}
+	}
+}
+
+func derefType(t types.Type) types.Type {
+	if p, ok := types.Unalias(t).(*types.Pointer); ok {
+		return p.Elem()
+	}
+	return t
+}
+
+// builtin handles copy and clear into global memory; the other builtins have no effect.
+func (a *funcAnalysis) builtin(b *ssa.Builtin, args []ssa.Value, pos token.Pos) {
+	switch b.Name() {
+	case "copy", "clear":
+		if len(args) > 0 {
+			if g := a.root(args[0]); g != nil {
+				a.write(g, pos, "changes (with "+b.Name()+")")
+			}
+		}
+	}
+}
+
+// applyEffect records what a table entry says about one call, reading the arguments for hosts
+// and modes where the rule says so.
+func (a *funcAnalysis) applyEffect(eff stdEffect, full, short string, recv ssa.Value, args []ssa.Value, pos token.Pos) {
+	arg := func(i int) ssa.Value {
+		if i >= 0 && i < len(args) {
+			return args[i]
+		}
+		return nil
+	}
+	network := func(host, format string, fmtArgs ...any) {
+		a.n.effects = append(a.n.effects, effect{kind: KindNetwork, pos: pos, tail: short, host: host, message: sprintf(format, fmtArgs...)})
+	}
+	switch eff.rule {
+	case plain:
+		name := short
+		if eff.kind == KindRandom {
+			name = full // crypto/rand.Read and math/rand.Read differ in more than their name
+		}
+		if eff.kind == KindNetwork {
+			network("", "%s", describe(eff.kind, name))
+			return
+		}
+		a.add(eff.kind, pos, short, "%s", describe(eff.kind, name))
+	case stdStreams:
+		if recv != nil && isStdStream(recv) {
+			return // logging to stdout/stderr is benign
+		}
+		a.add(eff.kind, pos, short, "%s", describe(eff.kind, short))
+	case openFileArg:
+		kind := KindFileWrite
+		if c, ok := arg(eff.arg).(*ssa.Const); ok && c.Value != nil {
+			if flag, exact := constant.Int64Val(constant.ToInt(c.Value)); exact && flag&0x3 == 0 { // O_RDONLY
+				kind = KindFileRead
+			}
+		}
+		a.add(kind, pos, short, "%s", describe(kind, short))
+	case urlArg:
+		for _, host := range urlHosts(arg(eff.arg)) {
+			network(host, "calls %s to host %s", short, host)
+		}
+	case requestArg:
+		for _, host := range requestHosts(arg(eff.arg)) {
+			network(host, "sends an HTTP request (%s) to host %s", short, host)
+		}
+	case hostArg:
+		host := "*"
+		if s, complete := constPrefix(arg(eff.arg), 0); complete && s != "" {
+			host = hostOfAddress(s)
+		}
+		network(host, "calls %s for host %s", short, host)
+	case addrArg:
+		netw, known := constPrefix(arg(eff.arg-1), 0)
+		if known && strings.HasPrefix(netw, "unix") {
+			a.add(KindUnixSocket, pos, short, "%s over a unix socket, which only exists on this machine", short)
+			return
+		}
+		if eff.kind == KindNetworkListen {
+			a.add(KindNetworkListen, pos, short, "%s accepts inbound connections, which a serverless function cannot", short)
+			return
+		}
+		host := addressHost(arg(eff.arg))
+		network(host, "calls %s to host %s", short, host)
+	case grpcTarget:
+		target, complete := constPrefix(arg(eff.arg), 0)
+		if complete && (strings.HasPrefix(target, "unix:") || strings.HasPrefix(target, "unix-abstract:")) {
+			a.add(KindUnixSocket, pos, short, "%s dials %q, a unix socket that only exists on this machine", short, target)
+			return
+		}
+		host := "*"
+		if complete {
+			host = grpcTargetHost(target)
+		}
+		network(host, "calls %s to dial the gRPC target %s", short, host)
+	}
+}
+
+// isStdStream reports whether v is os.Stdout or os.Stderr (possibly wrapped in an interface).
+func isStdStream(v ssa.Value) bool {
+	for {
+		switch x := v.(type) {
+		case *ssa.MakeInterface:
+			v = x.X
+			continue
+		case *ssa.ChangeInterface:
+			v = x.X
+			continue
+		case *ssa.UnOp:
+			if g, ok := x.X.(*ssa.Global); ok && x.Op == token.MUL && g.Pkg != nil && g.Pkg.Pkg.Path() == "os" {
+				return g.Name() == "Stdout" || g.Name() == "Stderr"
+			}
+		}
+		return false
+	}
+}
+
+// valueName names a function value for messages (the parameter or variable that holds it).
+func valueName(v ssa.Value) string {
+	switch x := v.(type) {
+	case *ssa.Parameter:
+		return x.Name()
+	case *ssa.FreeVar:
+		return x.Name()
+	case *ssa.UnOp:
+		return valueName(x.X)
+	case *ssa.Global:
+		return x.Name()
+	case *ssa.FieldAddr:
+		if s, ok := types.Unalias(derefType(x.X.Type())).Underlying().(*types.Struct); ok {
+			return s.Field(x.Field).Name()
+		}
+	case *ssa.Field:
+		if s, ok := x.X.Type().Underlying().(*types.Struct); ok {
+			return s.Field(x.Field).Name()
+		}
+	}
+	return "func value"
+}
+func describe(kind, full string) string {
+	switch kind {
+	case KindFileWrite:
+		return "calls " + full + ", which changes local files that only exist on this machine"
+	case KindFileRead:
+		return "calls " + full + ", which reads local files that only exist on this machine"
+	case KindExec:
+		return "calls " + full + ", which runs another process"
+	case KindEnvRead:
+		return "calls " + full + ": the result depends on the machine and its environment"
+	case KindEnvWrite:
+		return "calls " + full + ", which changes the process environment"
+	case KindProcess:
+		return "calls " + full + ", which changes the whole process"
+	case KindClock:
+		return "calls " + full + ": the result depends on the clock"
+	case KindRandom:
+		return "calls " + full + ": unseeded or crypto randomness (seed a local rand.New(rand.NewSource(n)) to be deterministic)"
+	case KindSyscall:
+		return "calls " + full + ": a raw system call"
+	case KindUnixSocket:
+		return "calls " + full + " on a unix socket, which only exists on this machine"
+	case KindNetworkListen:
+		return "calls " + full + ", which accepts inbound connections that a serverless function cannot"
+	case KindNetwork:
+		return "calls " + full + " over the network"
+	case KindUnknown:
+		return "calls " + full + ", which runs code the analyzer cannot see"
+	}
+	return "calls " + full
+}

@@ -1,0 +1,155 @@
+package analyzer
+
+import (
+	"go/token"
+
+	"golang.org/x/tools/go/ssa"
+)
+
+// Goroutines. Goroutines that each write their own slot of a shared slice or map (indexed by
+// a value of their own) and are joined produce the same result every time; goroutines that
+// write the same variable (results = append(results, r) under a mutex, sum += x) or send
+// results on a shared channel produce them in completion order, which changes between runs.
+
+// goroutine checks the code a go statement starts (its own body, not what it calls) for
+// writes to memory other goroutines share.
+func (a *funcAnalysis) goroutine(g *ssa.Go) {
+	var fn *ssa.Function
+	switch v := g.Call.Value.(type) {
+	case *ssa.Function:
+		fn = v
+	case *ssa.MakeClosure:
+		fn = v.Fn.(*ssa.Function)
+	}
+	if fn == nil || fn.Blocks == nil || a.p.isSummarized(fn) {
+		return
+	}
+	loop := inLoop(g.Block())
+	// several reports whether more than one goroutine reaches the memory at base: the go
+	// statement is in a loop, or another go statement in the same function is handed it too.
+	several := func(base ssa.Value) bool {
+		if loop {
+			return true
+		}
+		outer := outerValue(g, fn, base)
+		if outer == nil {
+			return false
+		}
+		return countGoSharing(a.n.fn, outer) > 1
+	}
+	for _, b := range fn.Blocks {
+		for _, instr := range b.Instrs {
+			switch in := instr.(type) {
+			case *ssa.Store:
+				if base, slotted := sharedTarget(in.Addr); base != nil && !slotted && several(base) {
+					a.add(KindRace, in.Pos(), "", "goroutines write the same variable: the result depends on which one finishes last (give each goroutine its own slot, results[i] = …)")
+				}
+			case *ssa.MapUpdate:
+				if base, _ := sharedTarget(in.Map); base != nil && several(base) {
+					if _, constKey := in.Key.(*ssa.Const); constKey {
+						a.add(KindRace, in.Pos(), "", "goroutines write the same map key: the result depends on which one finishes last")
+					}
+				}
+			case *ssa.Send:
+				if base, _ := sharedTarget(in.Chan); base != nil && several(base) {
+					a.add(KindRace, in.Pos(), "", "goroutines send results on one channel: they arrive in completion order, which changes between runs (collect them by index instead)")
+				}
+			}
+		}
+	}
+}
+
+// sharedTarget returns the captured variable or parameter that addr points into (nil for the
+// goroutine's own memory), and whether the write goes to an indexed slot.
+func sharedTarget(addr ssa.Value) (base ssa.Value, slotted bool) {
+	for {
+		switch x := addr.(type) {
+		case *ssa.IndexAddr:
+			if _, constIndex := x.Index.(*ssa.Const); !constIndex {
+				slotted = true
+			}
+			addr = x.X
+		case *ssa.FieldAddr:
+			addr = x.X
+		case *ssa.UnOp:
+			addr = x.X
+		case *ssa.Slice:
+			addr = x.X
+		case *ssa.FreeVar, *ssa.Parameter:
+			return x, slotted
+		default:
+			return nil, slotted
+		}
+	}
+}
+
+// outerValue returns the launcher's value behind a goroutine's free variable or parameter.
+func outerValue(g *ssa.Go, fn *ssa.Function, base ssa.Value) ssa.Value {
+	switch b := base.(type) {
+	case *ssa.FreeVar:
+		if mc, ok := g.Call.Value.(*ssa.MakeClosure); ok {
+			for i, fv := range fn.FreeVars {
+				if fv == b && i < len(mc.Bindings) {
+					return stripLoad(mc.Bindings[i])
+				}
+			}
+		}
+	case *ssa.Parameter:
+		for i, p := range fn.Params {
+			if p == b && i < len(g.Call.Args) {
+				return stripLoad(g.Call.Args[i])
+			}
+		}
+	}
+	return nil
+}
+
+func stripLoad(v ssa.Value) ssa.Value {
+	if u, ok := v.(*ssa.UnOp); ok && u.Op == token.MUL {
+		return u.X
+	}
+	return v
+}
+
+// countGoSharing counts the go statements in fn that hand v to their goroutine.
+func countGoSharing(fn *ssa.Function, v ssa.Value) int {
+	n := 0
+	for _, b := range fn.Blocks {
+		for _, instr := range b.Instrs {
+			g, ok := instr.(*ssa.Go)
+			if !ok {
+				continue
+			}
+			values := g.Call.Args
+			if mc, ok := g.Call.Value.(*ssa.MakeClosure); ok {
+				values = append(append([]ssa.Value(nil), values...), mc.Bindings...)
+			}
+			for _, x := range values {
+				if stripLoad(x) == v {
+					n++
+					break
+				}
+			}
+		}
+	}
+	return n
+}
+
+// inLoop reports whether block b is inside a loop (it can reach itself).
+func inLoop(b *ssa.BasicBlock) bool {
+	seen := map[*ssa.BasicBlock]bool{}
+	stack := append([]*ssa.BasicBlock(nil), b.Succs...)
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if x == b {
+			return true
+		}
+		if seen[x] {
+			continue
+		}
+		seen[x] = true
+		stack = append(stack, x.Succs...)
+	}
+	return false
+}

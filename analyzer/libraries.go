@@ -1,0 +1,47 @@
+package analyzer
+
+import "strings"
+
+// Common libraries whose code is summarized like the standard library's: their bodies are not
+// loaded (loading gRPC and protobuf from source would triple the analysis time, and walking
+// their internals yields findings about the library, not the job), and the calls below carry
+// their effects. Any other call into them is taken as effect-free (options, status codes,
+// message types). A library not listed here is walked from source like the user's own code.
+var summarizedModules = []string{
+	"google.golang.org/grpc",
+	"google.golang.org/protobuf",
+	"google.golang.org/genproto",
+}
+
+// libraryEffects are the effects of calls into summarized libraries, keyed like stdEffects.
+var libraryEffects = map[string]stdEffect{
+	"google.golang.org/grpc.NewClient":                       {kind: KindNetwork, rule: grpcTarget, arg: 0},
+	"google.golang.org/grpc.Dial":                            {kind: KindNetwork, rule: grpcTarget, arg: 0},
+	"google.golang.org/grpc.DialContext":                     {kind: KindNetwork, rule: grpcTarget, arg: 1},
+	"(*google.golang.org/grpc.ClientConn).Invoke":            {kind: KindNetwork, rule: plain},
+	"(*google.golang.org/grpc.ClientConn).NewStream":         {kind: KindNetwork, rule: plain},
+	"(google.golang.org/grpc.ClientConnInterface).Invoke":    {kind: KindNetwork, rule: plain},
+	"(google.golang.org/grpc.ClientConnInterface).NewStream": {kind: KindNetwork, rule: plain},
+}
+
+// isSummarizedModule reports whether an import path belongs to a summarized library.
+func isSummarizedModule(path string) bool {
+	for _, m := range summarizedModules {
+		if path == m || strings.HasPrefix(path, m+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// summarizedInModuleCache reports whether a file path lies in the module cache copy of a
+// summarized library (…/google.golang.org/grpc@v1.2.3/…), whose bodies are not loaded.
+func summarizedInModuleCache(filename string) bool {
+	slashed := strings.ReplaceAll(filename, `\`, "/")
+	for _, m := range summarizedModules {
+		if strings.Contains(slashed, "/"+m+"@") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,394 @@
+package analyzer
+
+import (
+	"fmt"
+	"go/token"
+	"go/types"
+	"strings"
+
+	"golang.org/x/tools/go/ssa"
+
+	"github.com/serverless-blueprint/blueprint/job"
+)
+
+// A node is one function walked in one context: which of its parameters and free variables
+// point into memory reachable from a package-level variable. The same function called with a
+// pointer to a global and with a local pointer is two nodes, because a write through the
+// parameter is a global write in the first and nothing in the second.
+type node struct {
+	fn       *ssa.Function
+	in       []*ssa.Global // per parameter, then per free variable; nil when not global memory
+	analyzed bool
+
+	effects []effect
+	edges   []edge
+	writes  map[*ssa.Global]token.Pos // package-level variables this function writes
+}
+
+type nodeKey struct {
+	fn    *ssa.Function
+	taint string
+}
+
+// effect is one thing a function does, before it is turned into a finding with a chain.
+type effect struct {
+	kind    string
+	message string
+	pos     token.Pos
+	tail    string      // the summarized function called, appended to the chain
+	host    string      // network host; "" when the effect names none
+	read    *ssa.Global // a global read: it only counts when the variable is mutable
+}
+
+// edge is a call (or a callback handed to summarized code) from one node to another.
+type edge struct {
+	to       *node
+	callback bool // a function value passed to summarized code, which may call it
+}
+
+func (p *program) node(fn *ssa.Function, in []*ssa.Global) *node {
+	var key strings.Builder
+	for i, g := range in {
+		if g != nil {
+			fmt.Fprintf(&key, "%d=%p;", i, g)
+		}
+	}
+	k := nodeKey{fn: fn, taint: key.String()}
+	if n, ok := p.nodes[k]; ok {
+		return n
+	}
+	n := &node{fn: fn, in: in, writes: map[*ssa.Global]token.Pos{}}
+	p.nodes[k] = n
+	return n
+}
+
+// ensure analyzes a node's body once.
+func (p *program) ensure(n *node) {
+	if n.analyzed {
+		return
+	}
+	n.analyzed = true
+	a := &funcAnalysis{p: p, n: n, roots: map[ssa.Value]*ssa.Global{}, seenEdge: map[*node]bool{}}
+	for _, b := range n.fn.Blocks {
+		for _, instr := range b.Instrs {
+			a.instr(instr)
+		}
+	}
+}
+
+// computeMutable finds every package-level variable that code reachable from the jobs
+// writes. Only the jobs (and what they call) run after initialization, so a variable written
+// only while the package initializes is read-only.
+func (p *program) computeMutable(jobs []*ssa.Function) {
+	p.mutable = map[*ssa.Global]token.Pos{}
+	var queue []*node
+	seen := map[*node]bool{}
+	for _, fn := range jobs {
+		n := p.node(fn, nil)
+		seen[n] = true
+		queue = append(queue, n)
+	}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		p.ensure(n)
+		for g, pos := range n.writes {
+			if prev, ok := p.mutable[g]; !ok || pos < prev {
+				p.mutable[g] = pos
+			}
+		}
+		for _, e := range n.edges {
+			if !seen[e.to] {
+				seen[e.to] = true
+				queue = append(queue, e.to)
+			}
+		}
+	}
+}
+
+// walkResult is what one walk from a root found.
+type walkResult struct {
+	findings []job.Finding
+	hosts    []string
+}
+
+// walk visits everything reachable from root breadth first, so each effect is reported with
+// the shortest call chain that reaches it. isJob says the root is a job: order-dependent
+// values it returns are its output. followCallbacks is off for package initialization, which
+// only stores the handlers and callbacks it is given.
+func (p *program) walk(root *ssa.Function, isJob, followCallbacks bool) walkResult {
+	type item struct {
+		n     *node
+		chain []string
+	}
+	var res walkResult
+	seenFinding := map[string]bool{}
+	seenHost := map[string]bool{}
+	add := func(kind, message string, pos token.Pos, chain []string) {
+		key := kind + "\x00" + message + "\x00" + strings.Join(chain, "\x00")
+		if seenFinding[key] {
+			return
+		}
+		seenFinding[key] = true
+		res.findings = append(res.findings, job.Finding{Kind: kind, Message: message, Position: p.position(pos), Chain: chain})
+	}
+
+	start := p.node(root, nil)
+	queue := []item{{n: start, chain: []string{p.displayName(root)}}}
+	seen := map[*node]bool{start: true}
+	for len(queue) > 0 {
+		it := queue[0]
+		queue = queue[1:]
+		p.ensure(it.n)
+		for _, e := range it.n.effects {
+			message := e.message
+			if e.read != nil {
+				changed, mutable := p.mutable[e.read]
+				if !mutable {
+					continue
+				}
+				message = fmt.Sprintf("reads package variable %s, which is changed at %s: the result depends on earlier calls on this machine",
+					p.globalName(e.read), p.shortPosition(changed))
+			}
+			chain := it.chain
+			if e.tail != "" {
+				chain = append(chain[:len(chain):len(chain)], e.tail)
+			}
+			add(e.kind, message, e.pos, chain)
+			if e.host != "" && !seenHost[e.host] {
+				seenHost[e.host] = true
+				res.hosts = append(res.hosts, e.host)
+			}
+		}
+		summary := p.orderOf(it.n.fn)
+		for _, s := range summary.sinks {
+			add(KindMapOrder, s.message, s.source, it.chain)
+		}
+		if isJob && it.n == start {
+			for _, s := range summary.returns {
+				add(KindMapOrder, fmt.Sprintf("the order of a map iteration (%s) reaches the job's result: sort the keys first", p.shortPosition(s)), s, it.chain)
+			}
+		}
+		for _, e := range it.n.edges {
+			if seen[e.to] || (e.callback && !followCallbacks) {
+				continue
+			}
+			seen[e.to] = true
+			chain := it.chain
+			if !isWrapper(e.to.fn) {
+				chain = append(chain[:len(chain):len(chain)], p.displayName(e.to.fn))
+			}
+			queue = append(queue, item{n: e.to, chain: chain})
+		}
+	}
+	return res
+}
+
+// shortPosition renders pos as file.go:line for messages.
+func (p *program) shortPosition(pos token.Pos) string {
+	position := p.fset.Position(pos)
+	name := position.Filename
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	return fmt.Sprintf("%s:%d", name, position.Line)
+}
+
+// globalName names a package-level variable for messages: counter, or other.Counter.
+func (p *program) globalName(g *ssa.Global) string {
+	if g.Pkg != nil && g.Pkg.Pkg != p.rootPkg {
+		return g.Pkg.Pkg.Name() + "." + g.Name()
+	}
+	return g.Name()
+}
+
+// funcAnalysis reads one function body for one node.
+type funcAnalysis struct {
+	p        *program
+	n        *node
+	roots    map[ssa.Value]*ssa.Global
+	seenEdge map[*node]bool
+}
+
+func (a *funcAnalysis) add(kind string, pos token.Pos, tail, format string, args ...any) {
+	a.n.effects = append(a.n.effects, effect{kind: kind, pos: pos, tail: tail, message: fmt.Sprintf(format, args...)})
+}
+
+func (a *funcAnalysis) edge(fn *ssa.Function, in []*ssa.Global, callback bool) {
+	to := a.p.node(fn, in)
+	if a.seenEdge[to] {
+		return
+	}
+	a.seenEdge[to] = true
+	a.n.edges = append(a.n.edges, edge{to: to, callback: callback})
+}
+
+func (a *funcAnalysis) write(g *ssa.Global, pos token.Pos, how string) {
+	if _, ok := a.n.writes[g]; !ok {
+		a.n.writes[g] = pos
+	}
+	a.add(KindGlobalWrite, pos, "", "%s package variable %s: the change outlives the call and is not seen by other machines", how, a.p.globalName(g))
+}
+
+func (a *funcAnalysis) instr(instr ssa.Instruction) {
+	switch in := instr.(type) {
+	case *ssa.Store:
+		if g := a.root(in.Addr); g != nil {
+			a.write(g, in.Pos(), "writes")
+		}
+	case *ssa.MapUpdate:
+		if g := a.root(in.Map); g != nil {
+			a.write(g, in.Pos(), "writes to a map in")
+		}
+	case *ssa.UnOp:
+		if in.Op == token.MUL {
+			a.load(in)
+		}
+	case *ssa.Select:
+		if !in.Blocking || len(in.States) > 1 {
+			a.add(KindSelect, in.Pos(), "", "select between several channels: which case wins depends on timing")
+		}
+	case *ssa.Convert:
+		if isUnsafePointer(in.Type()) || isUnsafePointer(in.X.Type()) {
+			a.add(KindUnsafe, in.Pos(), "", "converts through unsafe.Pointer: the analyzer cannot follow what the pointer reaches")
+		}
+	case *ssa.Go:
+		a.goroutine(in)
+		a.call(in)
+	case *ssa.Call:
+		a.call(in)
+	case *ssa.Defer:
+		a.call(in)
+	}
+}
+
+// load records a read of package-level memory (kept when the variable turns out mutable) and
+// the standard-library variables whose reading is itself an effect (os.Args, os.Stdin).
+func (a *funcAnalysis) load(u *ssa.UnOp) {
+	if g, ok := u.X.(*ssa.Global); ok && g.Pkg != nil {
+		if kind, ok := stdGlobalReads[g.Pkg.Pkg.Path()+"."+g.Name()]; ok {
+			a.add(kind, u.Pos(), "", "reads %s.%s: it depends on how the process was started", g.Pkg.Pkg.Name(), g.Name())
+			return
+		}
+	}
+	g := a.root(u.X)
+	if g == nil {
+		return
+	}
+	// The message is written by the walk, once it is known whether and where g changes.
+	a.n.effects = append(a.n.effects, effect{kind: KindGlobalRead, pos: u.Pos(), read: g})
+}
+
+// root returns the package-level variable whose memory v may point into, or nil. Memory
+// reachable from a global (its fields, elements, what its pointers, slices and maps reach)
+// counts as the global's.
+func (a *funcAnalysis) root(v ssa.Value) *ssa.Global {
+	if g, ok := a.roots[v]; ok {
+		return g
+	}
+	a.roots[v] = nil // cycles through phis end here
+	g := a.computeRoot(v)
+	a.roots[v] = g
+	return g
+}
+
+func (a *funcAnalysis) computeRoot(v ssa.Value) *ssa.Global {
+	switch v := v.(type) {
+	case *ssa.Global:
+		return v
+	case *ssa.Parameter:
+		for i, param := range a.n.fn.Params {
+			if param == v && i < len(a.n.in) {
+				return a.n.in[i]
+			}
+		}
+	case *ssa.FreeVar:
+		for i, fv := range a.n.fn.FreeVars {
+			if j := len(a.n.fn.Params) + i; fv == v && j < len(a.n.in) {
+				return a.n.in[j]
+			}
+		}
+	case *ssa.FieldAddr:
+		return a.root(v.X)
+	case *ssa.IndexAddr:
+		return a.root(v.X)
+	case *ssa.Field:
+		return a.rootIfAliasing(v, v.X)
+	case *ssa.Index:
+		return a.rootIfAliasing(v, v.X)
+	case *ssa.Slice:
+		return a.root(v.X)
+	case *ssa.Lookup:
+		return a.rootIfAliasing(v, v.X)
+	case *ssa.UnOp:
+		if v.Op == token.MUL || v.Op == token.ARROW {
+			return a.rootIfAliasing(v, v.X)
+		}
+	case *ssa.ChangeType:
+		return a.root(v.X)
+	case *ssa.Convert:
+		return a.rootIfAliasing(v, v.X)
+	case *ssa.MakeInterface:
+		return a.rootIfAliasing(v, v.X)
+	case *ssa.ChangeInterface:
+		return a.root(v.X)
+	case *ssa.TypeAssert:
+		return a.rootIfAliasing(v, v.X)
+	case *ssa.Extract:
+		return a.rootIfAliasing(v, v.Tuple)
+	case *ssa.Phi:
+		for _, e := range v.Edges {
+			if g := a.root(e); g != nil {
+				return g
+			}
+		}
+	case *ssa.Call:
+		// reflect.ValueOf(&g).Elem() and friends stay pointers into g.
+		if fn := v.Call.StaticCallee(); fn != nil && reflectAliases[fullName(fn)] && len(v.Call.Args) > 0 {
+			return a.root(v.Call.Args[0])
+		}
+	}
+	return nil
+}
+
+// rootIfAliasing keeps v in x's memory only when v can point somewhere (a number or a string
+// copied out of a global is just a value).
+func (a *funcAnalysis) rootIfAliasing(v, x ssa.Value) *ssa.Global {
+	if !mayAlias(v.Type()) {
+		return nil
+	}
+	return a.root(x)
+}
+
+// mayAlias reports whether a value of type t can refer to other memory.
+func mayAlias(t types.Type) bool {
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		return u.Kind() == types.UnsafePointer
+	case *types.Tuple:
+		for i := 0; i < u.Len(); i++ {
+			if mayAlias(u.At(i).Type()) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+func isUnsafePointer(t types.Type) bool {
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && b.Kind() == types.UnsafePointer
+}
+
+// fullName is types.Func.FullName of the function (of its generic origin for instances), or
+// the SSA name for functions without a declaration.
+func fullName(fn *ssa.Function) string {
+	if o := fn.Origin(); o != nil {
+		fn = o
+	}
+	if obj, ok := fn.Object().(*types.Func); ok {
+		return obj.FullName()
+	}
+	return fn.String()
+}
