@@ -48,8 +48,16 @@ func (a *funcAnalysis) call(instr ssa.CallInstruction) {
 	}
 	callees := a.p.callees[instr]
 	if len(callees) == 0 {
+		if a.p.fromSummarized(cc.Value) {
+			// An iterator or function the standard library made (maps.Keys, strings.SplitSeq):
+			// its effects are the summarized call's; what it calls back is the loop body.
+			for _, v := range cc.Args {
+				a.callbacks(v)
+			}
+			return
+		}
 		name := valueName(cc.Value)
-		a.add(KindUnknown, pos, name, "calls the function value %s, and the analyzer cannot see which function it holds", name)
+		a.add(KindUnknown, pos, name, "calls %s, and the analyzer cannot see which function it holds", name)
 		return
 	}
 	for _, fn := range callees {
@@ -304,23 +312,40 @@ func isStdStream(v ssa.Value) bool {
 func valueName(v ssa.Value) string {
 	switch x := v.(type) {
 	case *ssa.Parameter:
-		return x.Name()
+		return "the function value " + x.Name()
 	case *ssa.FreeVar:
-		return x.Name()
+		return "the function value " + x.Name()
 	case *ssa.UnOp:
 		return valueName(x.X)
 	case *ssa.Global:
-		return x.Name()
+		return "the function value " + x.Name()
 	case *ssa.FieldAddr:
 		if s, ok := types.Unalias(derefType(x.X.Type())).Underlying().(*types.Struct); ok {
-			return s.Field(x.Field).Name()
+			return "the function value in field " + s.Field(x.Field).Name()
 		}
 	case *ssa.Field:
 		if s, ok := x.X.Type().Underlying().(*types.Struct); ok {
-			return s.Field(x.Field).Name()
+			return "the function value in field " + s.Field(x.Field).Name()
 		}
 	}
-	return "func value"
+	return "a function value"
+}
+
+// fromSummarized reports whether a function value was returned by a summarized function.
+func (p *program) fromSummarized(v ssa.Value) bool {
+	for {
+		switch x := v.(type) {
+		case *ssa.Extract:
+			v = x.Tuple
+		case *ssa.ChangeType:
+			v = x.X
+		case *ssa.Call:
+			fn := x.Call.StaticCallee()
+			return fn != nil && p.isSummarized(fn)
+		default:
+			return false
+		}
+	}
 }
 func describe(kind, full string) string {
 	switch kind {

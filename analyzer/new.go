@@ -189,11 +189,14 @@ func (a *ssaAnalyzer) load(ctx context.Context, dir, goroot string, summarized f
 			a.cfg.logger.Trace(fmt.Sprintf(format, args...))
 		},
 		ParseFile: func(fset *token.FileSet, filename string, src []byte) (*ast.File, error) {
-			f, err := parser.ParseFile(fset, filename, src, parser.AllErrors|parser.ParseComments|parser.SkipObjectResolution)
-			if f != nil && (strings.HasPrefix(filename, goSrc) || summarizedInModuleCache(filename)) {
-				dropBodies(f)
+			if strings.HasPrefix(filename, goSrc) || summarizedInModuleCache(filename) {
+				f, err := parser.ParseFile(fset, filename, src, parser.SkipObjectResolution)
+				if f != nil {
+					dropBodies(f)
+				}
+				return f, err
 			}
-			return f, err
+			return parser.ParseFile(fset, filename, src, parser.AllErrors|parser.ParseComments|parser.SkipObjectResolution)
 		},
 	}
 	pkgs, err := packages.Load(cfg, ".")
@@ -246,11 +249,22 @@ func (a *ssaAnalyzer) load(ctx context.Context, dir, goroot string, summarized f
 	return pkgs, pkg, nil
 }
 
-// dropBodies removes the bodies of a summarized package's functions: their effects come from
-// the tables, and type-checking signatures only is several times faster. Generic functions
-// keep theirs (the type checker requires them), and init keeps an empty one.
+// dropBodies removes the bodies of a summarized package's functions and the contents of its
+// package-level composite literals (unicode's tables alone are most of the standard library's
+// initialization): their effects come from the tables, and type-checking and building
+// signatures only is several times faster. Generic functions keep their bodies (the type
+// checker requires them), init keeps an empty one, and arrays sized by their contents
+// ([...]T{…}) keep theirs.
 func dropBodies(f *ast.File) {
 	for _, d := range f.Decls {
+		if gd, ok := d.(*ast.GenDecl); ok && gd.Tok == token.VAR {
+			for _, spec := range gd.Specs {
+				for _, v := range spec.(*ast.ValueSpec).Values {
+					emptyCompositeLiteral(v)
+				}
+			}
+			continue
+		}
 		fd, ok := d.(*ast.FuncDecl)
 		if !ok || fd.Body == nil || fd.Type.TypeParams != nil || hasGenericReceiver(fd) {
 			continue
@@ -261,6 +275,23 @@ func dropBodies(f *ast.File) {
 		}
 		fd.Body = nil
 	}
+}
+
+// emptyCompositeLiteral drops the elements of T{…} or &T{…} when T names the type.
+func emptyCompositeLiteral(e ast.Expr) {
+	if u, ok := e.(*ast.UnaryExpr); ok && u.Op == token.AND {
+		e = u.X
+	}
+	lit, ok := e.(*ast.CompositeLit)
+	if !ok || lit.Type == nil {
+		return
+	}
+	if arr, ok := lit.Type.(*ast.ArrayType); ok {
+		if _, sized := arr.Len.(*ast.Ellipsis); sized {
+			return
+		}
+	}
+	lit.Elts = nil
 }
 
 func hasGenericReceiver(fd *ast.FuncDecl) bool {

@@ -99,10 +99,7 @@ func (o *orderFlow) seed(instr ssa.Instruction) {
 			name := fullName(callee)
 			if isSortCall(name) || strings.HasPrefix(name, "slices.Sorted") {
 				for _, arg := range cc.Args {
-					o.sorted[arg] = true
-					if load, ok := arg.(*ssa.UnOp); ok && load.Op == token.MUL {
-						o.sorted[load.X] = true
-					}
+					o.markSorted(arg)
 				}
 			}
 			if call, ok := in.(*ssa.Call); ok {
@@ -115,6 +112,33 @@ func (o *orderFlow) seed(instr ssa.Instruction) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// markSorted marks a value handed to a sort, and what it was converted or loaded from
+// (sort.Slice(words, …) gets the slice as an interface, often loaded from a captured variable).
+func (o *orderFlow) markSorted(v ssa.Value) {
+	for v != nil {
+		o.sorted[v] = true
+		switch x := v.(type) {
+		case *ssa.MakeInterface:
+			v = x.X
+		case *ssa.ChangeInterface:
+			v = x.X
+		case *ssa.ChangeType:
+			v = x.X
+		case *ssa.Convert:
+			v = x.X
+		case *ssa.Slice:
+			v = x.X
+		case *ssa.UnOp:
+			if x.Op != token.MUL {
+				return
+			}
+			v = x.X
+		default:
+			return
 		}
 	}
 }

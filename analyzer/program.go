@@ -72,7 +72,13 @@ func buildProgram(pkgs []*packages.Package, root *packages.Package, summarized f
 	}
 	p.root = rootSSA
 
-	funcs := ssautil.AllFunctions(prog)
+	// Summarized packages have no bodies left to resolve calls in; VTA runs over the rest.
+	funcs := map[*ssa.Function]bool{}
+	for fn := range ssautil.AllFunctions(prog) {
+		if !p.isSummarized(fn) {
+			funcs[fn] = true
+		}
+	}
 	cg := vta.CallGraph(funcs, cha.CallGraph(prog))
 	for fn, n := range cg.Nodes {
 		if fn == nil || !funcs[fn] {
