@@ -164,7 +164,7 @@ func (a *ssaAnalyzer) Analyze(ctx context.Context, dir string) (*job.PackageAnal
 		for _, j := range jobs {
 			memoryFromDirective[j.name] = j.directive.MemoryMB > 0
 		}
-		a.profileJobs(ctx, absDir, result.Jobs, memoryFromDirective)
+		a.profileJobs(ctx, absDir, pkg.PkgPath, result.Jobs, memoryFromDirective)
 		a.cfg.logger.Debug("profiled jobs", "package", pkg.PkgPath, "profile_ms", time.Since(profiled).Milliseconds())
 	}
 	a.cfg.logger.Debug("analyzed package", "package", pkg.PkgPath, "jobs", len(result.Jobs),

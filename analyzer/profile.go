@@ -37,6 +37,11 @@ const (
 	profileMemoryLimit = "2GiB"
 )
 
+// profileMemoryCapMB is the hard cap: a profiled process whose resident memory passes it is
+// killed (Linux; elsewhere only GOMEMLIMIT and the timeout apply). A variable so that tests
+// can lower it.
+var profileMemoryCapMB = 3072
+
 // WithProfiling turns the profiling step on or off. It is on by default unless
 // BLUEPRINT_NO_PROFILE=1; it is the only step that runs user code.
 func WithProfiling(enabled bool) Option {
@@ -52,22 +57,30 @@ type measurement struct {
 }
 
 // profileJobs replaces the documented defaults with measurements for every job that has a
-// Benchmark<Function> in the package's tests. It runs user code: the test binary is built
-// once and each benchmark runs a fixed number of iterations under a timeout and GOMEMLIMIT.
-// memoryFromDirective names the jobs whose directive sets memory=, which a measurement keeps.
-func (a *ssaAnalyzer) profileJobs(ctx context.Context, dir string, jobs []job.Analysis, memoryFromDirective map[string]bool) {
+// Benchmark<Function> in the package's tests, or else sample inputs in testdata/<job name>/
+// (profile_samples.go). It runs user code: each program is built once and runs a fixed number
+// of iterations under a timeout, GOMEMLIMIT and a hard memory cap. memoryFromDirective names
+// the jobs whose directive sets memory=, which a measurement keeps.
+func (a *ssaAnalyzer) profileJobs(ctx context.Context, dir, importPath string, jobs []job.Analysis, memoryFromDirective map[string]bool) {
 	benchmarks, err := findBenchmarks(dir)
 	if err != nil {
 		a.cfg.logger.Warn("profiling skipped: cannot read the tests", "dir", dir, "error", err)
 		return
 	}
-	var wanted []int
+	var wanted, withSamples []int
 	for i, j := range jobs {
-		if benchmarks["Benchmark"+j.Function] != "" {
+		switch {
+		case benchmarks["Benchmark"+j.Function] != "":
 			wanted = append(wanted, i)
+		case len(sampleFiles(dir, j.Name)) > 0:
+			if takesState(j) {
+				addProfileNote(&jobs[i], "the samples in testdata/"+j.Name+" were not run: the job takes job.State, which the sample runner does not provide (add Benchmark"+j.Function+" with a State of your own)")
+				continue
+			}
+			withSamples = append(withSamples, i)
 		}
 	}
-	if len(wanted) == 0 {
+	if len(wanted) == 0 && len(withSamples) == 0 {
 		return
 	}
 	tmp, err := os.MkdirTemp("", "blueprint-profile-")
@@ -76,6 +89,10 @@ func (a *ssaAnalyzer) profileJobs(ctx context.Context, dir string, jobs []job.An
 		return
 	}
 	defer os.RemoveAll(tmp)
+	a.profileSamples(ctx, dir, tmp, importPath, jobs, withSamples, memoryFromDirective)
+	if len(wanted) == 0 {
+		return
+	}
 	bin := filepath.Join(tmp, "jobs.test")
 	buildCtx, cancel := context.WithTimeout(ctx, profileBuildTimeout)
 	defer cancel()
@@ -97,9 +114,47 @@ func (a *ssaAnalyzer) profileJobs(ctx context.Context, dir string, jobs []job.An
 			addProfileNote(&jobs[i], fmt.Sprintf("%s did not give a measurement: %v", name, err))
 			continue
 		}
-		m.benchmark, m.position = name, benchmarks[name]
+		m.position = benchmarks[name]
 		applyMeasurement(&jobs[i], m, memoryFromDirective[jobs[i].Name])
 	}
+}
+
+// profileSamples measures the jobs at indexes with their sample inputs.
+func (a *ssaAnalyzer) profileSamples(ctx context.Context, dir, tmp, importPath string, jobs []job.Analysis, indexes []int, memoryFromDirective map[string]bool) {
+	if len(indexes) == 0 {
+		return
+	}
+	functions := make([]string, len(indexes))
+	for k, i := range indexes {
+		functions[k] = jobs[i].Function
+	}
+	bin, err := a.buildSampleRunner(ctx, dir, tmp, importPath, functions)
+	if err != nil {
+		for _, i := range indexes {
+			addProfileNote(&jobs[i], fmt.Sprintf("the samples in testdata/%s were not run: %v", jobs[i].Name, err))
+		}
+		return
+	}
+	for _, i := range indexes {
+		files := sampleFiles(dir, jobs[i].Name)
+		m, err := runSamples(ctx, dir, bin, jobs[i].Function, files, a.cfg.env)
+		if err != nil {
+			addProfileNote(&jobs[i], fmt.Sprintf("the samples in testdata/%s did not give a measurement: %v", jobs[i].Name, err))
+			continue
+		}
+		m.position = files[0]
+		applyMeasurement(&jobs[i], m, memoryFromDirective[jobs[i].Name])
+	}
+}
+
+// takesState reports whether a job takes job.State.
+func takesState(a job.Analysis) bool {
+	for _, f := range a.Findings {
+		if f.Kind == KindStateParam {
+			return true
+		}
+	}
+	return false
 }
 
 // findBenchmarks maps Benchmark<Name> functions in dir's test files to their positions.
@@ -128,29 +183,17 @@ func findBenchmarks(dir string) (map[string]string, error) {
 // runBenchmark runs one benchmark of the compiled test binary and reads its time per
 // operation and the process's peak resident memory.
 func runBenchmark(ctx context.Context, dir, bin, name string, env []string) (measurement, error) {
-	runCtx, cancel := context.WithTimeout(ctx, profileRunTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(runCtx, bin, "-test.run", "^$", "-test.bench", "^"+name+"$",
-		"-test.benchtime", profileIterations, "-test.benchmem", "-test.count", "1")
-	cmd.Dir = dir // tests open testdata/ relative to the package, as under go test
-	if env == nil {
-		env = os.Environ()
-	}
-	cmd.Env = append(append([]string(nil), env...), "GOMEMLIMIT="+profileMemoryLimit)
 	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	if err := cmd.Run(); err != nil {
-		if runCtx.Err() != nil {
-			return measurement{}, fmt.Errorf("stopped after %s", profileRunTimeout)
-		}
-		return measurement{}, fmt.Errorf("%v: %s", err, firstLine(out.String(), err))
+	peakMB, err := runBounded(ctx, dir, []string{bin, "-test.run", "^$", "-test.bench", "^" + name + "$",
+		"-test.benchtime", profileIterations, "-test.benchmem", "-test.count", "1"}, env, &out)
+	if err != nil {
+		return measurement{}, err
 	}
 	ns, err := parseNsPerOp(out.String(), name)
 	if err != nil {
 		return measurement{}, err
 	}
-	return measurement{nsPerOp: ns, maxRSSMB: maxRSSMB(cmd.ProcessState)}, nil
+	return measurement{nsPerOp: ns, maxRSSMB: peakMB, benchmark: name + " (" + profileIterations + " iterations)"}, nil
 }
 
 // parseNsPerOp reads "BenchmarkX-2   5   123456 ns/op ..." from go test's output.
@@ -181,14 +224,15 @@ func applyMeasurement(a *job.Analysis, m measurement, fromDirective bool) {
 	if durationMS < 1 {
 		durationMS = 1
 	}
-	note := fmt.Sprintf("max_duration_ms=%d is %d× the %.3f ms per call measured by %s (%s iterations)", durationMS, ProfileDurationFactor, m.nsPerOp/1e6, m.benchmark, profileIterations)
+	note := fmt.Sprintf("max_duration_ms=%d is %d× the %.3f ms per call measured natively by %s (a job runs several times slower under wasm; the platforms' timeouts stay the directive's)",
+		durationMS, ProfileDurationFactor, m.nsPerOp/1e6, m.benchmark)
 	a.MaxDurationMS = durationMS
 	switch {
 	case fromDirective:
 		note += fmt.Sprintf("; memory_mb=%d comes from the directive", a.MemoryMB)
 	case m.maxRSSMB > 0:
 		a.MemoryMB = roundMemoryMB(m.maxRSSMB * ProfileMemoryFactor)
-		note += fmt.Sprintf("; memory_mb=%d is %.1f× the %.0f MB peak resident memory of the benchmark process, rounded up to %d MB steps",
+		note += fmt.Sprintf("; memory_mb=%d is %.1f× the %.0f MB peak resident memory of the profiled process, rounded up to %d MB steps",
 			a.MemoryMB, ProfileMemoryFactor, m.maxRSSMB, ProfileMemoryStepMB)
 	default:
 		note += fmt.Sprintf("; memory_mb=%d is the default (peak memory is not measured on this system)", a.MemoryMB)

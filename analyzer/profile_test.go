@@ -91,7 +91,7 @@ func TestProfileFromBenchmarks(t *testing.T) {
 		t.Errorf("sum memory_mb = %d, want a %d MB step of at least %d", sum.MemoryMB, ProfileMemoryStepMB, MinMemoryMB)
 	}
 	f, ok := findingOf(sum, KindProfile)
-	if !ok || !strings.Contains(f.Position, "jobs_test.go:") || !strings.Contains(f.Message, "measured by BenchmarkSum") {
+	if !ok || !strings.Contains(f.Position, "jobs_test.go:") || !strings.Contains(f.Message, "measured natively by BenchmarkSum") {
 		t.Errorf("sum profile finding = %+v (ok %v)", f, ok)
 	}
 	if _, ok := findingOf(sum, KindDefaultProfile); ok {
@@ -175,5 +175,117 @@ func TestRoundMemoryMB(t *testing.T) {
 		if got := roundMemoryMB(c.in); got != c.want {
 			t.Errorf("roundMemoryMB(%v) = %d, want %d", c.in, got, c.want)
 		}
+	}
+}
+
+// samplesJobs has jobs measured by sample inputs in testdata/<job name>/*.json.
+const samplesJobs = `package samples
+
+import (
+	"context"
+	"time"
+
+	"github.com/serverless-blueprint/blueprint/job"
+)
+
+type Req struct {
+	Sleep int ` + "`json:\"sleep_ms\"`" + `
+	Grow  int ` + "`json:\"grow_mb\"`" + `
+}
+
+var sink [][]byte
+
+//blueprint:job
+func Slow(ctx context.Context, in Req) (int, error) {
+	time.Sleep(time.Duration(in.Sleep) * time.Millisecond)
+	return in.Sleep, nil
+}
+
+//blueprint:job
+func Hog(ctx context.Context, in Req) (int, error) {
+	for i := 0; i < in.Grow; i++ {
+		b := make([]byte, 1<<20)
+		for j := range b {
+			b[j] = byte(j)
+		}
+		sink = append(sink, b)
+	}
+	return len(sink), nil
+}
+
+//blueprint:job
+func Broken(ctx context.Context, in Req) (int, error) { return 0, nil }
+
+//blueprint:job
+func Keeps(ctx context.Context, st job.State, in Req) (int, error) { return 0, nil }
+`
+
+func writeSamplesModule(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	files := map[string]string{
+		"go.mod":                         "module example.com/samples\n\ngo 1.26\n\nrequire github.com/serverless-blueprint/blueprint v0.0.0\n\nreplace github.com/serverless-blueprint/blueprint => " + root + "\n",
+		"jobs.go":                        samplesJobs,
+		"testdata/slow/short.json":       `{"sleep_ms": 1}`,
+		"testdata/slow/long.json":        `{"sleep_ms": 12}`,
+		"testdata/hog/big.json":          `{"grow_mb": 200}`,
+		"testdata/broken/not-input.json": `{"sleep_ms": "soon"}`,
+		"testdata/keeps/one.json":        `{}`,
+	}
+	for name, text := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestProfileFromSamples runs jobs on their sample inputs through the generated runner: the
+// slowest sample sets the duration, a job passing the memory cap is stopped, an input that
+// does not decode and a stateful job keep the defaults with the reason.
+func TestProfileFromSamples(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	prev := profileMemoryCapMB
+	profileMemoryCapMB = 100
+	t.Cleanup(func() { profileMemoryCapMB = prev })
+	dir := writeSamplesModule(t)
+	pa, err := New(WithoutCache(), WithProfiling(true), WithEnv(append(os.Environ(), "GOFLAGS=-mod=mod"))).Analyze(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	slow, _ := pa.Find("slow")
+	// long.json sleeps 12 ms per call: 3× is at least 36 ms.
+	if slow.MaxDurationMS < 36 || slow.MaxDurationMS >= DefaultMaxDurationMS {
+		t.Errorf("slow max_duration_ms = %d, want at least 36 from the slowest sample", slow.MaxDurationMS)
+	}
+	f, ok := findingOf(slow, KindProfile)
+	if !ok || !strings.Contains(f.Message, "2 sample inputs (slowest: testdata/slow/long.json") || !strings.Contains(f.Position, "testdata/slow/") {
+		t.Errorf("slow profile finding = %+v (ok %v)", f, ok)
+	}
+	if slow.MemoryMB != MinMemoryMB {
+		t.Errorf("slow memory_mb = %d, want %d (a few MB measured)", slow.MemoryMB, MinMemoryMB)
+	}
+
+	hog, _ := pa.Find("hog")
+	if f, ok := findingOf(hog, KindDefaultProfile); !ok || !strings.Contains(f.Message, "past the 100 MB profiling cap") {
+		t.Errorf("hog findings = %+v, want it stopped at the memory cap", hog.Findings)
+	}
+	broken, _ := pa.Find("broken")
+	if f, ok := findingOf(broken, KindDefaultProfile); !ok || !strings.Contains(f.Message, "decoding") || !strings.Contains(f.Message, "not-input.json") {
+		t.Errorf("broken findings = %+v, want the decoding error named", broken.Findings)
+	}
+	keeps, _ := pa.Find("keeps")
+	if f, ok := findingOf(keeps, KindDefaultProfile); !ok || !strings.Contains(f.Message, "takes job.State") {
+		t.Errorf("keeps findings = %+v, want the stateful job explained", keeps.Findings)
 	}
 }
