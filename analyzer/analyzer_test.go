@@ -424,3 +424,20 @@ func TestMapOrderAndStreams(t *testing.T) {
 		t.Error("job tagged found without -tags=blueprint_extra")
 	}
 }
+
+// TestGRPCTargets: gRPC is summarized (its bodies are not loaded); a constant dial target
+// names the host, a unix: target is a socket that only exists on the VM.
+func TestGRPCTargets(t *testing.T) {
+	pa, err := analyzeTestdata(t, "src/grpcjobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders, _ := pa.Find("orders")
+	if orders.Pure || !orders.Eligible || !slices.Equal(orders.NetworkCalls, []string{"orders.internal"}) {
+		t.Errorf("orders = pure %t eligible %t hosts %v; want impure, eligible, [orders.internal]", orders.Pure, orders.Eligible, orders.NetworkCalls)
+	}
+	local, _ := pa.Find("local")
+	if local.Eligible || !slices.ContainsFunc(local.Findings, func(f job.Finding) bool { return f.Kind == KindUnixSocket }) {
+		t.Errorf("local = %+v, want a unix_socket finding and not eligible", local)
+	}
+}
