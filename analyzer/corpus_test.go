@@ -30,6 +30,9 @@ const (
 	corpusMinJobs     = 60   // the gate must not pass on a corpus that shrank
 	corpusMinAccuracy = 0.95 // per property
 	corpusTimeout     = 2 * time.Minute
+	// corpusMaxFindings bounds the findings printed per mismatched job: effects deep in the
+	// standard library can give dozens, and the first ones (nearest the job) explain the label.
+	corpusMaxFindings = 12
 	expectPrefix      = "// expect:"
 	jobDirective      = "//blueprint:job"
 )
@@ -356,6 +359,10 @@ func formatFindings(findings []job.Finding) string {
 	}
 	var b strings.Builder
 	for i, f := range findings {
+		if i == corpusMaxFindings {
+			fmt.Fprintf(&b, "\n    … and %d more findings", len(findings)-i)
+			break
+		}
 		if i > 0 {
 			b.WriteByte('\n')
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // In is the input of every job in this package.
@@ -169,4 +170,19 @@ func GlobalFromGoroutines(ctx context.Context, in In) (Out, error) {
 	seenMu.Lock()
 	defer seenMu.Unlock()
 	return Out{Number: seen}, nil
+}
+
+// Timeout exercises a select between a worker's result and a timer (which wins depends on timing).
+// expect: pure=true deterministic=false state=false eligible=true hosts=
+//
+//blueprint:job
+func Timeout(ctx context.Context, in In) (Out, error) {
+	done := make(chan int, 1)
+	go func() { done <- len(in.Words) }()
+	select {
+	case n := <-done:
+		return Out{Number: n}, nil
+	case <-time.After(time.Second):
+		return Out{Number: -1}, nil
+	}
 }

@@ -202,3 +202,12 @@ func DeferredEffect(ctx context.Context, in In) (Out, error) {
 	defer lib.Hit()
 	return Out{Text: in.Name}, nil
 }
+
+// MethodExpression exercises a method expression of a pure method: f := T.M; f(v, x).
+// expect: pure=true deterministic=true state=false eligible=true hosts=
+//
+//blueprint:job
+func MethodExpression(ctx context.Context, in In) (Out, error) {
+	notify := lib.Echo.Notify
+	return Out{Text: notify(lib.Echo{Prefix: "> "}, in.Name)}, nil
+}

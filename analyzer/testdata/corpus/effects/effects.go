@@ -80,8 +80,9 @@ func EnvReadDeep(ctx context.Context, in In) (Out, error) {
 	return Out{Text: lib.Setting("REGION")}, nil
 }
 
-// EnvWrite exercises writing the environment (an effect; the output does not depend on it).
-// expect: pure=false deterministic=true state=false eligible=true hosts=
+// EnvWrite exercises writing the environment: an effect on process-wide state that outlives
+// the call and is not seen on other machines (implicit global state); the output does not depend on it.
+// expect: pure=false deterministic=true state=false eligible=false hosts=
 //
 //blueprint:job
 func EnvWrite(ctx context.Context, in In) (Out, error) {
@@ -158,4 +159,16 @@ func UnixSocket(ctx context.Context, in In) (Out, error) {
 	defer conn.Close()
 	n, err := conn.Write([]byte(in.Data))
 	return Out{Number: n}, err
+}
+
+// Stat exercises reading file metadata (a local file read).
+// expect: pure=true deterministic=false state=false eligible=false hosts=
+//
+//blueprint:job
+func Stat(ctx context.Context, in In) (Out, error) {
+	fi, err := os.Stat(in.Path)
+	if err != nil {
+		return Out{}, err
+	}
+	return Out{Number: int(fi.Size())}, nil
 }

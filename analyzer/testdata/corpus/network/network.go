@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -166,4 +167,24 @@ const searchURL = "https://search.example.com/q?term="
 //blueprint:job
 func ConstantPrefix(ctx context.Context, in In) (Out, error) {
 	return status(http.Get(searchURL + in.ID))
+}
+
+// GoroutineFetch exercises network calls made from goroutines joined with a WaitGroup.
+// expect: pure=false deterministic=false state=false eligible=true hosts=api.example.com
+//
+//blueprint:job
+func GoroutineFetch(ctx context.Context, in In) (Out, error) {
+	codes := make([]int, 2)
+	var wg sync.WaitGroup
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if out, err := status(http.Get("https://api.example.com/v1/shard/" + in.ID)); err == nil {
+				codes[i] = out.Status
+			}
+		}()
+	}
+	wg.Wait()
+	return Out{Status: max(codes[0], codes[1])}, nil
 }

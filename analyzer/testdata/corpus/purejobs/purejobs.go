@@ -10,9 +10,12 @@ import (
 	"log"
 	"log/slog"
 	"math/rand"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unsafe"
 
 	"github.com/serverless-blueprint/blueprint/analyzer/testdata/corpus/lib"
@@ -32,6 +35,10 @@ type Out struct {
 	Number int      `json:"number"`
 	Words  []string `json:"words"`
 }
+
+// word is a package-level compiled regexp, only used for matching (its internal caches are
+// invisible to callers).
+var word = regexp.MustCompile(`^[a-z]+$`)
 
 // squares is filled once at package init and only read afterwards.
 var squares map[int]int
@@ -212,4 +219,81 @@ func UnsafeString(ctx context.Context, in In) (Out, error) {
 func PointerToLocal(ctx context.Context, in In) (Out, error) {
 	n := in.N
 	return Out{Number: lib.Bump(&n)}, nil
+}
+
+// RegexpMatch exercises matching with a package-level compiled regexp.
+// expect: pure=true deterministic=true state=false eligible=true hosts=
+//
+//blueprint:job
+func RegexpMatch(ctx context.Context, in In) (Out, error) {
+	n := 0
+	for _, w := range in.Words {
+		if word.MatchString(w) {
+			n++
+		}
+	}
+	return Out{Number: n}, nil
+}
+
+// DecodeJSON exercises json.Unmarshal into a local value.
+// expect: pure=true deterministic=true state=false eligible=true hosts=
+//
+//blueprint:job
+func DecodeJSON(ctx context.Context, in In) (Out, error) {
+	var words []string
+	if err := json.Unmarshal([]byte(in.Name), &words); err != nil {
+		return Out{}, fmt.Errorf("name must be a JSON array of strings: %w", err)
+	}
+	return Out{Words: words}, nil
+}
+
+// JoinBuilder exercises strings.Builder.
+// expect: pure=true deterministic=true state=false eligible=true hosts=
+//
+//blueprint:job
+func JoinBuilder(ctx context.Context, in In) (Out, error) {
+	var b strings.Builder
+	for i, w := range in.Words {
+		if i > 0 {
+			b.WriteByte('-')
+		}
+		b.WriteString(w)
+	}
+	return Out{Text: b.String()}, nil
+}
+
+// SortByLength exercises slices.SortStableFunc with a comparison closure.
+// expect: pure=true deterministic=true state=false eligible=true hosts=
+//
+//blueprint:job
+func SortByLength(ctx context.Context, in In) (Out, error) {
+	words := slices.Clone(in.Words)
+	slices.SortStableFunc(words, func(a, b string) int { return len(a) - len(b) })
+	return Out{Words: words}, nil
+}
+
+// DurationMath exercises time.ParseDuration and arithmetic without reading the clock.
+// expect: pure=true deterministic=true state=false eligible=true hosts=
+//
+//blueprint:job
+func DurationMath(ctx context.Context, in In) (Out, error) {
+	d, err := time.ParseDuration(in.Name)
+	if err != nil {
+		return Out{}, err
+	}
+	return Out{Number: int((d * 2).Milliseconds())}, nil
+}
+
+type base struct{ sep string }
+
+func (b base) join(words []string) string { return strings.Join(words, b.sep) }
+
+type csv struct{ base }
+
+// PromotedMethod exercises a method promoted from an embedded struct.
+// expect: pure=true deterministic=true state=false eligible=true hosts=
+//
+//blueprint:job
+func PromotedMethod(ctx context.Context, in In) (Out, error) {
+	return Out{Text: csv{base{sep: ","}}.join(in.Words)}, nil
 }
