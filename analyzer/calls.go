@@ -28,6 +28,9 @@ func (a *funcAnalysis) call(instr ssa.CallInstruction) {
 			a.stateCall(method.Name(), pos)
 			return
 		}
+		if benignInterfaceMethods[method.FullName()] {
+			return // Close releases what was opened; opening was the finding
+		}
 		callees := a.p.callees[instr]
 		if len(callees) == 0 {
 			if isBenignInterfaceCall(method.FullName()) {
@@ -101,9 +104,19 @@ func (a *funcAnalysis) callFunction(fn *ssa.Function, cc *ssa.CallCommon, pos to
 	}
 	args := callArgs(cc)
 	in := make([]*ssa.Global, len(fn.Params)+len(fn.FreeVars))
+	var consts map[int]constText
 	for i, v := range args {
-		if i < len(fn.Params) {
-			in[i] = a.root(v)
+		if i >= len(fn.Params) {
+			break
+		}
+		in[i] = a.root(v)
+		if isString(v.Type()) {
+			if text, complete := a.text.constPrefix(v, 0); text != "" {
+				if consts == nil {
+					consts = map[int]constText{}
+				}
+				consts[i] = constText{text: text, complete: complete}
+			}
 		}
 	}
 	if mc, ok := cc.Value.(*ssa.MakeClosure); ok && mc.Fn == fn {
@@ -111,7 +124,7 @@ func (a *funcAnalysis) callFunction(fn *ssa.Function, cc *ssa.CallCommon, pos to
 			in[len(fn.Params)+j] = a.root(b)
 		}
 	}
-	a.edge(fn, in, false)
+	a.edgeWith(fn, in, consts, false)
 }
 
 // callArgs returns the values passed to the callee's parameters: for an interface call the
@@ -194,6 +207,11 @@ func (a *funcAnalysis) callbacks(v ssa.Value) {
 	}
 }
 
+func isString(t types.Type) bool {
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && b.Info()&types.IsString != 0
+}
+
 func derefType(t types.Type) types.Type {
 	if p, ok := types.Unalias(t).(*types.Pointer); ok {
 		return p.Elem()
@@ -250,21 +268,21 @@ func (a *funcAnalysis) applyEffect(eff stdEffect, full, short string, recv ssa.V
 		}
 		a.add(kind, pos, short, "%s", describe(kind, short))
 	case urlArg:
-		for _, host := range urlHosts(arg(eff.arg)) {
+		for _, host := range a.text.urlHosts(arg(eff.arg)) {
 			network(host, "calls %s to host %s", short, host)
 		}
 	case requestArg:
-		for _, host := range requestHosts(arg(eff.arg)) {
+		for _, host := range a.text.requestHosts(arg(eff.arg)) {
 			network(host, "sends an HTTP request (%s) to host %s", short, host)
 		}
 	case hostArg:
 		host := "*"
-		if s, complete := constPrefix(arg(eff.arg), 0); complete && s != "" {
+		if s, complete := a.text.constPrefix(arg(eff.arg), 0); complete && s != "" {
 			host = hostOfAddress(s)
 		}
 		network(host, "calls %s for host %s", short, host)
 	case addrArg:
-		netw, known := constPrefix(arg(eff.arg-1), 0)
+		netw, known := a.text.constPrefix(arg(eff.arg-1), 0)
 		if known && strings.HasPrefix(netw, "unix") {
 			a.add(KindUnixSocket, pos, short, "%s over a unix socket, which only exists on this machine", short)
 			return
@@ -273,10 +291,10 @@ func (a *funcAnalysis) applyEffect(eff stdEffect, full, short string, recv ssa.V
 			a.add(KindNetworkListen, pos, short, "%s accepts inbound connections, which a serverless function cannot", short)
 			return
 		}
-		host := addressHost(arg(eff.arg))
+		host := a.text.addressHost(arg(eff.arg))
 		network(host, "calls %s to host %s", short, host)
 	case grpcTarget:
-		target, complete := constPrefix(arg(eff.arg), 0)
+		target, complete := a.text.constPrefix(arg(eff.arg), 0)
 		if complete && (strings.HasPrefix(target, "unix:") || strings.HasPrefix(target, "unix-abstract:")) {
 			a.add(KindUnixSocket, pos, short, "%s dials %q, a unix socket that only exists on this machine", short, target)
 			return

@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"go/token"
+	"go/types"
 
 	"golang.org/x/tools/go/ssa"
 )
@@ -51,7 +52,7 @@ func (a *funcAnalysis) goroutine(g *ssa.Go) {
 					}
 				}
 			case *ssa.Send:
-				if base, _ := sharedTarget(in.Chan); base != nil && several(base) {
+				if base, _ := sharedTarget(in.Chan); base != nil && several(base) && !carriesIndex(in.X, fn) {
 					a.add(KindRace, in.Pos(), "", "goroutines send results on one channel: they arrive in completion order, which changes between runs (collect them by index instead)")
 				}
 			}
@@ -152,4 +153,57 @@ func inLoop(b *ssa.BasicBlock) bool {
 		stack = append(stack, x.Succs...)
 	}
 	return false
+}
+
+// carriesIndex reports whether a value sent by a goroutine is a struct that carries the
+// goroutine's own index (ch <- result{i, v}): the receiver can put results back in place, so
+// arrival order need not reach the output. The receiver is trusted to do so.
+func carriesIndex(x ssa.Value, fn *ssa.Function) bool {
+	load, ok := x.(*ssa.UnOp)
+	if !ok || load.Op != token.MUL {
+		return false
+	}
+	alloc, ok := load.X.(*ssa.Alloc)
+	if !ok {
+		return false
+	}
+	for _, r := range *alloc.Referrers() {
+		fa, ok := r.(*ssa.FieldAddr)
+		if !ok {
+			continue
+		}
+		for _, fr := range *fa.Referrers() {
+			st, ok := fr.(*ssa.Store)
+			if ok && st.Addr == fa && isInteger(st.Val.Type()) && goroutinePrivate(st.Val, fn) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// goroutinePrivate reports whether v is a parameter of the goroutine's function or a captured
+// variable it only reads (a per-iteration loop variable).
+func goroutinePrivate(v ssa.Value, fn *ssa.Function) bool {
+	switch x := v.(type) {
+	case *ssa.Parameter:
+		return x.Parent() == fn
+	case *ssa.UnOp:
+		fv, ok := x.X.(*ssa.FreeVar)
+		if !ok || x.Op != token.MUL {
+			return false
+		}
+		for _, r := range *fv.Referrers() {
+			if st, ok := r.(*ssa.Store); ok && st.Addr == fv {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func isInteger(t types.Type) bool {
+	b, ok := t.Underlying().(*types.Basic)
+	return ok && b.Info()&types.IsInteger != 0
 }

@@ -14,10 +14,24 @@ import (
 // maxValueDepth bounds how far host extraction follows values back.
 const maxValueDepth = 12
 
-// constPrefix returns the constant text of a string value, following concatenation, phis of
-// constants are handled by the callers, fmt.Sprintf's format and read-only string globals;
-// complete is false when only a prefix is constant ("https://api.example.com/v1/" + id).
-func constPrefix(v ssa.Value, depth int) (string, bool) {
+// valueText reads constant text out of SSA values in one walk context: the constant strings
+// the caller passed for the function's parameters, so that lib.Get("https://api.example.com")
+// names the host even though http.Get is called with lib.Get's parameter.
+type valueText struct {
+	params map[*ssa.Parameter]constText
+}
+
+// constText is the constant text (or constant prefix) of a string argument.
+type constText struct {
+	text     string
+	complete bool
+}
+
+// constPrefix returns the constant text of a string value, following concatenation,
+// fmt.Sprintf's format, read-only string globals and the caller's constant arguments (phis are
+// handled by the callers); complete is false when only a prefix is constant
+// ("https://api.example.com/v1/" + id).
+func (t valueText) constPrefix(v ssa.Value, depth int) (string, bool) {
 	if v == nil || depth > maxValueDepth {
 		return "", false
 	}
@@ -30,28 +44,32 @@ func constPrefix(v ssa.Value, depth int) (string, bool) {
 		if x.Op != token.ADD {
 			return "", false
 		}
-		left, complete := constPrefix(x.X, depth+1)
+		left, complete := t.constPrefix(x.X, depth+1)
 		if !complete {
 			return left, false
 		}
-		right, complete := constPrefix(x.Y, depth+1)
+		right, complete := t.constPrefix(x.Y, depth+1)
 		return left + right, complete
+	case *ssa.Parameter:
+		if c, ok := t.params[x]; ok {
+			return c.text, c.complete
+		}
 	case *ssa.MakeInterface:
-		return constPrefix(x.X, depth+1)
+		return t.constPrefix(x.X, depth+1)
 	case *ssa.ChangeType:
-		return constPrefix(x.X, depth+1)
+		return t.constPrefix(x.X, depth+1)
 	case *ssa.Convert:
-		return constPrefix(x.X, depth+1)
+		return t.constPrefix(x.X, depth+1)
 	case *ssa.UnOp:
 		if g, ok := x.X.(*ssa.Global); ok && x.Op == token.MUL {
 			if init := onlyInitStore(g); init != nil {
-				return constPrefix(init, depth+1)
+				return t.constPrefix(init, depth+1)
 			}
 		}
 	case *ssa.Call:
 		// fmt.Sprintf("https://api.example.com/users/%d", id): the text before the first verb.
 		if fn := x.Call.StaticCallee(); fn != nil && fullName(fn) == "fmt.Sprintf" && len(x.Call.Args) > 0 {
-			format, complete := constPrefix(x.Call.Args[0], depth+1)
+			format, complete := t.constPrefix(x.Call.Args[0], depth+1)
 			if !complete {
 				return format, false
 			}
@@ -114,10 +132,10 @@ func stringValues(v ssa.Value) []ssa.Value {
 
 // urlHosts returns the hosts a URL value may name, "*" for any that is not constant. It
 // follows url.Parse, (*url.URL).String and JoinPath back to their text.
-func urlHosts(v ssa.Value) []string {
+func (t valueText) urlHosts(v ssa.Value) []string {
 	var hosts []string
 	for _, s := range stringValues(v) {
-		hosts = appendHost(hosts, urlHost(s, 0))
+		hosts = appendHost(hosts, t.urlHost(s, 0))
 	}
 	if len(hosts) == 0 {
 		return []string{"*"}
@@ -132,7 +150,7 @@ func appendHost(hosts []string, h string) []string {
 	return hosts
 }
 
-func urlHost(v ssa.Value, depth int) string {
+func (t valueText) urlHost(v ssa.Value, depth int) string {
 	if depth > maxValueDepth {
 		return "*"
 	}
@@ -140,7 +158,7 @@ func urlHost(v ssa.Value, depth int) string {
 		if fn := call.Call.StaticCallee(); fn != nil {
 			switch fullName(fn) {
 			case "(*net/url.URL).String", "(*net/url.URL).JoinPath", "net/url.JoinPath":
-				return urlHost(call.Call.Args[0], depth+1)
+				return t.urlHost(call.Call.Args[0], depth+1)
 			}
 		}
 	}
@@ -149,12 +167,12 @@ func urlHost(v ssa.Value, depth int) string {
 			if fn := call.Call.StaticCallee(); fn != nil {
 				switch fullName(fn) {
 				case "net/url.Parse", "net/url.ParseRequestURI", "net/url.JoinPath":
-					return urlHost(call.Call.Args[0], depth+1)
+					return t.urlHost(call.Call.Args[0], depth+1)
 				}
 			}
 		}
 	}
-	s, complete := constPrefix(v, 0)
+	s, complete := t.constPrefix(v, 0)
 	if complete {
 		if u, err := url.Parse(s); err == nil && u.Hostname() != "" {
 			return u.Hostname()
@@ -177,18 +195,30 @@ func urlHost(v ssa.Value, depth int) string {
 }
 
 // requestHosts follows an *http.Request back to http.NewRequest(…, url, …).
-func requestHosts(v ssa.Value) []string {
+func (t valueText) requestHosts(v ssa.Value) []string {
 	var hosts []string
 	for _, r := range stringValues(v) {
 		host := "*"
+		// req.WithContext(ctx) and req.Clone(ctx) keep the URL of req.
+		for depth := 0; depth < maxValueDepth; depth++ {
+			call, ok := r.(*ssa.Call)
+			if !ok {
+				break
+			}
+			fn := call.Call.StaticCallee()
+			if fn == nil || (fullName(fn) != "(*net/http.Request).WithContext" && fullName(fn) != "(*net/http.Request).Clone") {
+				break
+			}
+			r = call.Call.Args[0]
+		}
 		if ex, ok := r.(*ssa.Extract); ok && ex.Index == 0 {
 			if call, ok := ex.Tuple.(*ssa.Call); ok {
 				if fn := call.Call.StaticCallee(); fn != nil {
 					switch fullName(fn) {
 					case "net/http.NewRequest":
-						host = urlHost(call.Call.Args[1], 0)
+						host = t.urlHost(call.Call.Args[1], 0)
 					case "net/http.NewRequestWithContext":
-						host = urlHost(call.Call.Args[2], 0)
+						host = t.urlHost(call.Call.Args[2], 0)
 					}
 				}
 			}
@@ -202,8 +232,8 @@ func requestHosts(v ssa.Value) []string {
 }
 
 // addressHost returns the host of a "host:port" address value, "*" when it is computed.
-func addressHost(v ssa.Value) string {
-	s, complete := constPrefix(v, 0)
+func (t valueText) addressHost(v ssa.Value) string {
+	s, complete := t.constPrefix(v, 0)
 	if complete {
 		return hostOfAddress(s)
 	}

@@ -48,14 +48,14 @@ var kindEffects = map[string]kindEffect{
 	KindNetworkListen:  {impure: true, nondeterministic: true, ineligible: true},
 	KindUnixSocket:     {impure: true, nondeterministic: true, ineligible: true},
 	KindEnvRead:        {nondeterministic: true},
-	KindEnvWrite:       {impure: true, ineligible: true},
+	KindEnvWrite:       {impure: true}, // a serverless function has an environment too
 	KindProcess:        {impure: true, ineligible: true},
 	KindClock:          {nondeterministic: true},
 	KindRandom:         {nondeterministic: true},
 	KindGlobalWrite:    {impure: true, ineligible: true, state: true},
 	KindGlobalRead:     {nondeterministic: true, ineligible: true, state: true},
 	KindStateRead:      {nondeterministic: true, state: true},
-	KindStateWrite:     {impure: true, state: true},
+	KindStateWrite:     {impure: true, nondeterministic: true, state: true}, // Put answers with a version or a conflict
 	KindStateParam:     {state: true},
 	KindSelect:         {nondeterministic: true},
 	KindMapOrder:       {nondeterministic: true},

@@ -145,6 +145,8 @@ var benignInterfaces = map[string]bool{
 	"image/color.Model":        true,
 	"sort.Interface":           true,
 	"container/heap.Interface": true,
+	"io/fs.FileInfo":           true, // describes a file; reading it was the finding
+	"io/fs.DirEntry":           true,
 }
 
 // benignInterfaceMethods are single methods taken as effect-free: closing only releases what
@@ -200,6 +202,9 @@ func lookupEffect(fn *ssa.Function, full string) (stdEffect, bool) {
 		name = o.Name()
 	}
 	if kind, ok := stdPackageEffect(pkg.Path(), name, fn.Signature.Recv() != nil); ok {
+		return stdEffect{kind: kind}, true
+	}
+	if kind, ok := libraryPackageEffect(pkg.Path()); ok {
 		return stdEffect{kind: kind}, true
 	}
 	return stdEffect{}, false

@@ -17,7 +17,8 @@ import (
 // parameter is a global write in the first and nothing in the second.
 type node struct {
 	fn       *ssa.Function
-	in       []*ssa.Global // per parameter, then per free variable; nil when not global memory
+	in       []*ssa.Global     // per parameter, then per free variable; nil when not global memory
+	consts   map[int]constText // constant strings the caller passed, by parameter index
 	analyzed bool
 
 	effects []effect
@@ -47,17 +48,28 @@ type edge struct {
 }
 
 func (p *program) node(fn *ssa.Function, in []*ssa.Global) *node {
+	return p.nodeWith(fn, in, nil)
+}
+
+// nodeWith returns the node of fn in a context: globals behind parameters and free
+// variables, and constant strings passed for parameters (they name hosts).
+func (p *program) nodeWith(fn *ssa.Function, in []*ssa.Global, consts map[int]constText) *node {
 	var key strings.Builder
 	for i, g := range in {
 		if g != nil {
 			fmt.Fprintf(&key, "%d=%p;", i, g)
 		}
 	}
+	for i := range len(fn.Params) {
+		if c, ok := consts[i]; ok {
+			fmt.Fprintf(&key, "%d:%t:%q;", i, c.complete, c.text)
+		}
+	}
 	k := nodeKey{fn: fn, taint: key.String()}
 	if n, ok := p.nodes[k]; ok {
 		return n
 	}
-	n := &node{fn: fn, in: in, writes: map[*ssa.Global]token.Pos{}}
+	n := &node{fn: fn, in: in, consts: consts, writes: map[*ssa.Global]token.Pos{}}
 	p.nodes[k] = n
 	return n
 }
@@ -69,6 +81,12 @@ func (p *program) ensure(n *node) {
 	}
 	n.analyzed = true
 	a := &funcAnalysis{p: p, n: n, roots: map[ssa.Value]*ssa.Global{}, seenEdge: map[*node]bool{}}
+	a.text.params = map[*ssa.Parameter]constText{}
+	for i, c := range n.consts {
+		if i < len(n.fn.Params) {
+			a.text.params[n.fn.Params[i]] = c
+		}
+	}
 	for _, b := range n.fn.Blocks {
 		for _, instr := range b.Instrs {
 			a.instr(instr)
@@ -206,6 +224,7 @@ func (p *program) globalName(g *ssa.Global) string {
 type funcAnalysis struct {
 	p        *program
 	n        *node
+	text     valueText
 	roots    map[ssa.Value]*ssa.Global
 	seenEdge map[*node]bool
 }
@@ -215,7 +234,11 @@ func (a *funcAnalysis) add(kind string, pos token.Pos, tail, format string, args
 }
 
 func (a *funcAnalysis) edge(fn *ssa.Function, in []*ssa.Global, callback bool) {
-	to := a.p.node(fn, in)
+	a.edgeWith(fn, in, nil, callback)
+}
+
+func (a *funcAnalysis) edgeWith(fn *ssa.Function, in []*ssa.Global, consts map[int]constText, callback bool) {
+	to := a.p.nodeWith(fn, in, consts)
 	if a.seenEdge[to] {
 		return
 	}
@@ -272,11 +295,36 @@ func (a *funcAnalysis) load(u *ssa.UnOp) {
 		}
 	}
 	g := a.root(u.X)
-	if g == nil {
+	if g == nil || readModifyWrite(u) {
 		return
 	}
 	// The message is written by the walk, once it is known whether and where g changes.
 	a.n.effects = append(a.n.effects, effect{kind: KindGlobalRead, pos: u.Pos(), read: g})
+}
+
+// readModifyWrite reports whether a load only feeds a store back to the same place
+// (counter++, total += n): the value read never reaches the job's result, so the read does
+// not make the job nondeterministic; the store is the (global write) finding.
+func readModifyWrite(u *ssa.UnOp) bool {
+	refs := u.Referrers()
+	if refs == nil || len(*refs) == 0 {
+		return false
+	}
+	for _, r := range *refs {
+		b, ok := r.(*ssa.BinOp)
+		if !ok {
+			return false
+		}
+		brefs := b.Referrers()
+		if brefs == nil || len(*brefs) != 1 {
+			return false
+		}
+		st, ok := (*brefs)[0].(*ssa.Store)
+		if !ok || st.Addr != u.X || st.Val != b {
+			return false
+		}
+	}
+	return true
 }
 
 // root returns the package-level variable whose memory v may point into, or nil. Memory
