@@ -373,3 +373,45 @@ func formatFindings(findings []job.Finding) string {
 	}
 	return b.String()
 }
+
+// TestParseExpectLine keeps the corpus gate honest: a malformed label must be an error, not a
+// silently missing or defaulted property.
+func TestParseExpectLine(t *testing.T) {
+	tests := []struct {
+		line    string
+		want    map[string]string
+		wantErr string
+	}{
+		{
+			line: "// expect: pure=true deterministic=false state=false eligible=true hosts=b.example.com,*,a.example.com",
+			want: map[string]string{"pure": "true", "deterministic": "false", "requires_state": "false", "eligible": "true", "network_calls": "*,a.example.com,b.example.com"},
+		},
+		{
+			line: "// expect: hosts= eligible=false state=true deterministic=true pure=false",
+			want: map[string]string{"pure": "false", "deterministic": "true", "requires_state": "true", "eligible": "false", "network_calls": ""},
+		},
+		{line: "// expect: pure=true deterministic=true state=false eligible=true", wantErr: "hosts= is missing"},
+		{line: "// expect: pure=yes deterministic=true state=false eligible=true hosts=", wantErr: `pure="yes" is not true or false`},
+		{line: "// expect: pure=true deterministic=true state=false eligible=true hosts= network=x", wantErr: `"network=x" is not one of`},
+		{line: "// expect: pure=true pure=false deterministic=true state=false eligible=true hosts=", wantErr: "pure given twice"},
+		{line: "// expect: pure deterministic=true state=false eligible=true hosts=", wantErr: `"pure" is not one of`},
+	}
+	for _, tt := range tests {
+		got, err := parseExpectLine(tt.line)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("parseExpectLine(%q) error = %v, want one containing %q", tt.line, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("parseExpectLine(%q): %v", tt.line, err)
+			continue
+		}
+		for prop, want := range tt.want {
+			if got[prop] != want {
+				t.Errorf("parseExpectLine(%q)[%s] = %q, want %q", tt.line, prop, got[prop], want)
+			}
+		}
+	}
+}

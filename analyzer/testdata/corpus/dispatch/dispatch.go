@@ -4,6 +4,8 @@ package dispatch
 
 import (
 	"context"
+	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/serverless-blueprint/blueprint/analyzer/testdata/corpus/lib"
@@ -210,4 +212,37 @@ func DeferredEffect(ctx context.Context, in In) (Out, error) {
 func MethodExpression(ctx context.Context, in In) (Out, error) {
 	notify := lib.Echo.Notify
 	return Out{Text: notify(lib.Echo{Prefix: "> "}, in.Name)}, nil
+}
+
+// label is a fmt.Stringer whose String method writes the package-level visits map.
+type label struct{ name string }
+
+func (l label) String() string {
+	visits["label:"+l.name]++
+	return fmt.Sprintf("%s#%d", l.name, visits["label:"+l.name])
+}
+
+// StringerEffect exercises a global write reached only through fmt calling String on a %v operand.
+// expect: pure=false deterministic=false state=true eligible=false hosts=
+//
+//blueprint:job
+func StringerEffect(ctx context.Context, in In) (Out, error) {
+	return Out{Text: fmt.Sprintf("%v", label{name: in.Name})}, nil
+}
+
+// byLength is a sort.Interface with pure methods.
+type byLength []string
+
+func (b byLength) Len() int           { return len(b) }
+func (b byLength) Less(i, j int) bool { return len(b[i]) < len(b[j]) }
+func (b byLength) Swap(i, j int)      { b[i], b[j] = b[j], b[i] }
+
+// SortInterface exercises sort.Stable calling a user type's pure methods through sort.Interface.
+// expect: pure=true deterministic=true state=false eligible=true hosts=
+//
+//blueprint:job
+func SortInterface(ctx context.Context, in In) (Out, error) {
+	words := byLength(append([]string(nil), in.Words...))
+	sort.Stable(words)
+	return Out{Words: words}, nil
 }

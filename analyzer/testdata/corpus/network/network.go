@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 
@@ -187,4 +188,12 @@ func GoroutineFetch(ctx context.Context, in In) (Out, error) {
 	}
 	wg.Wait()
 	return Out{Status: max(codes[0], codes[1])}, nil
+}
+
+// EnvURL exercises a URL read from the environment (host not a constant).
+// expect: pure=false deterministic=false state=false eligible=true hosts=*
+//
+//blueprint:job
+func EnvURL(ctx context.Context, in In) (Out, error) {
+	return status(http.Get(os.Getenv("API_URL") + "/v1/" + in.ID))
 }

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"math/rand"
+	"os"
 	"regexp"
 	"slices"
 	"sort"
@@ -296,4 +298,22 @@ type csv struct{ base }
 //blueprint:job
 func PromotedMethod(ctx context.Context, in In) (Out, error) {
 	return Out{Text: csv{base{sep: ","}}.join(in.Words)}, nil
+}
+
+// ReadAllString exercises io.ReadAll over a strings.Reader (an io.Reader whose type is visible).
+// expect: pure=true deterministic=true state=false eligible=true hosts=
+//
+//blueprint:job
+func ReadAllString(ctx context.Context, in In) (Out, error) {
+	b, err := io.ReadAll(strings.NewReader(in.Name))
+	return Out{Number: len(b)}, err
+}
+
+// FprintStderr exercises fmt.Fprintln to os.Stderr (logging to stderr, benign).
+// expect: pure=true deterministic=true state=false eligible=true hosts=
+//
+//blueprint:job
+func FprintStderr(ctx context.Context, in In) (Out, error) {
+	fmt.Fprintln(os.Stderr, "processing", in.Name)
+	return Out{Text: in.Name}, nil
 }
