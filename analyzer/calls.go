@@ -185,6 +185,22 @@ func (a *funcAnalysis) callbacks(v ssa.Value) {
 			in[len(fn.Params)+j] = a.root(b)
 		}
 		a.edge(fn, in, true)
+	case *ssa.Slice:
+		// A variadic call (fmt.Sprint(a, b)) passes a slice of an array whose elements were
+		// stored one by one.
+		alloc, ok := v.X.(*ssa.Alloc)
+		if !ok {
+			return
+		}
+		for _, r := range *alloc.Referrers() {
+			if ia, ok := r.(*ssa.IndexAddr); ok {
+				for _, ir := range *ia.Referrers() {
+					if st, ok := ir.(*ssa.Store); ok && st.Addr == ia {
+						a.callbacks(st.Val)
+					}
+				}
+			}
+		}
 	case *ssa.MakeInterface:
 		t := v.X.Type()
 		named, ok := types.Unalias(derefType(t)).(*types.Named)

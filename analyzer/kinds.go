@@ -48,7 +48,7 @@ var kindEffects = map[string]kindEffect{
 	KindNetworkListen:  {impure: true, nondeterministic: true, ineligible: true},
 	KindUnixSocket:     {impure: true, nondeterministic: true, ineligible: true},
 	KindEnvRead:        {nondeterministic: true},
-	KindEnvWrite:       {impure: true}, // a serverless function has an environment too
+	KindEnvWrite:       {impure: true, ineligible: true}, // process-wide implicit state, like a global
 	KindProcess:        {impure: true, ineligible: true},
 	KindClock:          {nondeterministic: true},
 	KindRandom:         {nondeterministic: true},
