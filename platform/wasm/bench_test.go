@@ -5,10 +5,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sort"
 	"testing"
 	"time"
 
+	"github.com/serverless-blueprint/blueprint/job"
+	"github.com/serverless-blueprint/blueprint/packager"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
 	"github.com/serverless-blueprint/blueprint/platform/wasm/internal/wasmtest"
@@ -193,4 +197,47 @@ func BenchmarkHTTPBaseline(b *testing.B) {
 	}
 	b.StopTimer()
 	lat.report(b)
+}
+
+// BenchmarkQuickstartNativeVsWASM runs the quickstart's jobs on their sample inputs in a
+// resident wasm instance, to compare with their native benchmark and sample profile
+// (examples/terraform/quickstart/jobs): the analyzer profiles natively, so this is the factor
+// between its max_duration_ms and what the wasm platform takes.
+func BenchmarkQuickstartNativeVsWASM(b *testing.B) {
+	ctx := context.Background()
+	dir := filepath.Join("..", "..", "examples", "terraform", "quickstart", "jobs")
+	art, err := packager.BuildWASM(ctx, packager.WASMBuild{Dir: dir, CacheDir: b.TempDir(),
+		Jobs: []job.Analysis{{Name: "resize_image", Function: "ResizeImage"}, {Name: "top_words", Function: "TopWords"}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	code, err := os.ReadFile(art.Path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rt := newRuntime(b)
+	m, err := rt.Load(ctx, code)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct{ entry, sample string }{
+		{"resize_image", "resize_image/256_to_64.json"},
+		{"top_words", "top_words/dickens.json"},
+	} {
+		b.Run(c.entry, func(b *testing.B) {
+			input, err := os.ReadFile(filepath.Join(dir, "testdata", c.sample))
+			if err != nil {
+				b.Fatal(err)
+			}
+			opts := wasm.InvokeOptions{Pure: true, Timeout: 10 * time.Second}
+			if _, err := m.Invoke(ctx, c.entry, input, opts); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, err := m.Invoke(ctx, c.entry, input, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
