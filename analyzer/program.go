@@ -162,7 +162,11 @@ func (p *program) displayName(fn *ssa.Function) string {
 	if parent := fn.Parent(); parent != nil {
 		// SSA names closures F$1, F$1$2…; Go's stack traces say F.func1, F.func1.2.
 		name := fn.Name()
-		suffix := name[strings.IndexByte(name, '$'):]
+		i := strings.IndexByte(name, '$')
+		if i < 0 {
+			return p.displayName(parent) + "." + name
+		}
+		suffix := name[i:]
 		parts := strings.Split(strings.TrimPrefix(suffix, "$"), "$")
 		out := p.displayName(topParent(fn))
 		for i, part := range parts {
