@@ -255,6 +255,7 @@ func TestAnalyzeErrors(t *testing.T) {
 			"broken.go:7:9: does not compile: undefined: undefinedHelper",
 			"broken.go:10:30: does not compile: cannot use",
 		}},
+		{dir: "src/cgojob", want: []string{`cgojob.go:7:8: package github.com/serverless-blueprint/blueprint/analyzer/testdata/src/cgojob uses cgo (import "C")`}},
 		{dir: "src/empty", want: []string{"no Go files in"}},
 		{dir: "src/mainpkg", want: []string{"package main cannot hold jobs"}},
 		{dir: "src/does-not-exist", want: []string{"does-not-exist: directory does not exist"}},

@@ -240,6 +240,9 @@ func (a *ssaAnalyzer) load(ctx context.Context, dir, goroot string, summarized f
 	if err := probs.err(); err != nil {
 		return nil, nil, err
 	}
+	if err := rejectCgo(pkgs, summarized); err != nil {
+		return nil, nil, err
+	}
 	if len(pkg.Syntax) == 0 || pkg.Types == nil {
 		return nil, nil, &Error{Problems: []Problem{{Position: dir, Message: "no Go files in the directory; pass the directory of the package that holds the jobs"}}}
 	}
@@ -247,6 +250,31 @@ func (a *ssaAnalyzer) load(ctx context.Context, dir, goroot string, summarized f
 		return nil, nil, &Error{Problems: []Problem{{Position: dir, Message: "package main cannot hold jobs: the builder imports the job package, so move the jobs into a library package"}}}
 	}
 	return pkgs, pkg, nil
+}
+
+// rejectCgo reports every import "C" in the job package and the code it brings in (other
+// than summarized packages, whose cgo has pure-Go fallbacks): jobs are built with
+// CGO_ENABLED=0 for wasm and Lambda, so C code cannot go with them.
+func rejectCgo(pkgs []*packages.Package, summarized func(string) bool) error {
+	var probs problems
+	packages.Visit(pkgs, nil, func(p *packages.Package) {
+		if summarized(p.PkgPath) {
+			return
+		}
+		fset := token.NewFileSet()
+		for _, name := range p.GoFiles {
+			f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
+			if err != nil {
+				continue
+			}
+			for _, imp := range f.Imports {
+				if imp.Path.Value == `"C"` {
+					probs.add(fset.Position(imp.Pos()).String(), "package %s uses cgo (import \"C\"): jobs are built with CGO_ENABLED=0 for wasm and Lambda, so move the C code out of what the jobs import (or behind a build tag)", p.PkgPath)
+				}
+			}
+		}
+	})
+	return probs.err()
 }
 
 // dropBodies removes the bodies of a summarized package's functions and the contents of its
