@@ -16,6 +16,10 @@ import (
 func (a *funcAnalysis) call(instr ssa.CallInstruction) {
 	cc := instr.Common()
 	pos := a.p.callPos(cc.Pos())
+	var result ssa.Value // the call's value, when the caller uses it (not for go and defer)
+	if call, ok := instr.(*ssa.Call); ok {
+		result = call
+	}
 	if b, ok := cc.Value.(*ssa.Builtin); ok {
 		a.builtin(b, cc.Args, pos)
 		return
@@ -41,12 +45,12 @@ func (a *funcAnalysis) call(instr ssa.CallInstruction) {
 			return
 		}
 		for _, fn := range callees {
-			a.callFunction(fn, cc, pos)
+			a.callFunction(fn, cc, pos, result)
 		}
 		return
 	}
 	if fn := cc.StaticCallee(); fn != nil {
-		a.callFunction(fn, cc, pos)
+		a.callFunction(fn, cc, pos, result)
 		return
 	}
 	callees := a.p.callees[instr]
@@ -64,7 +68,7 @@ func (a *funcAnalysis) call(instr ssa.CallInstruction) {
 		return
 	}
 	for _, fn := range callees {
-		a.callFunction(fn, cc, pos)
+		a.callFunction(fn, cc, pos, result)
 	}
 }
 
@@ -89,12 +93,12 @@ func (a *funcAnalysis) stateCall(method string, pos token.Pos) {
 }
 
 // callFunction handles a call that runs fn.
-func (a *funcAnalysis) callFunction(fn *ssa.Function, cc *ssa.CallCommon, pos token.Pos) {
+func (a *funcAnalysis) callFunction(fn *ssa.Function, cc *ssa.CallCommon, pos token.Pos, result ssa.Value) {
 	if a.p.isSummarized(fn) {
 		if fn.Synthetic == "package initializer" {
 			return // the tables describe calls made at run time, not the package's own setup
 		}
-		a.summarizedCall(fn, cc, pos)
+		a.summarizedCall(fn, cc, pos, result)
 		return
 	}
 	if fn.Blocks == nil {
@@ -139,7 +143,7 @@ func callArgs(cc *ssa.CallCommon) []ssa.Value {
 // summarizedCall applies the tables to a call into the standard library or a summarized
 // library: effects (with hosts), writes through arguments that point into globals, and
 // callbacks (function values and user types handed over, which the callee may call).
-func (a *funcAnalysis) summarizedCall(fn *ssa.Function, cc *ssa.CallCommon, pos token.Pos) {
+func (a *funcAnalysis) summarizedCall(fn *ssa.Function, cc *ssa.CallCommon, pos token.Pos, result ssa.Value) {
 	full := fullName(fn)
 	short := a.p.displayName(fn)
 	all := callArgs(cc)
@@ -150,7 +154,19 @@ func (a *funcAnalysis) summarizedCall(fn *ssa.Function, cc *ssa.CallCommon, pos 
 	}
 
 	if eff, ok := lookupEffect(fn, full); ok {
-		a.applyEffect(eff, full, short, recv, args, pos)
+		if !readOnlyLogged(eff.kind) || !onlyLogged(result) {
+			a.applyEffect(eff, full, short, recv, args, pos)
+		}
+	}
+	// What a summarized call answers may come from the global memory it was handed
+	// (cache.Load(k), hits.Add(1), json.Marshal(&config)): a read of that global, which counts
+	// when the global is mutable and the answer is used.
+	if used(result) && !notAGlobalRead[full] {
+		for _, v := range all {
+			if g := a.root(v); g != nil {
+				a.n.effects = append(a.n.effects, effect{kind: KindGlobalRead, pos: pos, read: g})
+			}
+		}
 	}
 	if writesThrough, ok := mutatingCall(full, fn); ok {
 		for _, i := range writesThrough {
@@ -411,4 +427,116 @@ func describe(kind, full string) string {
 		return "calls " + full + ", which runs code the analyzer cannot see"
 	}
 	return "calls " + full
+}
+
+// notAGlobalRead are calls on global memory whose answer does not carry its state: a
+// sync.Pool hands out an object whose contents the caller must reset.
+var notAGlobalRead = map[string]bool{"(*sync.Pool).Get": true}
+
+// readOnlyLogged says which kinds only matter through their value: a clock reading, random
+// number or environment variable that is only logged cannot change the job's result (a file
+// read still needs the file, so it counts however it is used).
+func readOnlyLogged(kind string) bool {
+	return kind == KindClock || kind == KindRandom || kind == KindEnvRead
+}
+
+// used reports whether a call's value is used at all.
+func used(v ssa.Value) bool {
+	if v == nil {
+		return false
+	}
+	refs := v.Referrers()
+	return refs != nil && len(*refs) > 0
+}
+
+// onlyLogged reports whether a value (a clock reading, an environment variable) only ever
+// reaches logging calls (log.Printf("took %s", time.Since(start))): it cannot reach the
+// job's result, so it does not make the job nondeterministic.
+func onlyLogged(v ssa.Value) bool {
+	if !used(v) {
+		return false // an unused read says nothing; keep the finding
+	}
+	seen := map[ssa.Value]bool{}
+	var logged func(v ssa.Value, depth int) bool
+	logged = func(v ssa.Value, depth int) bool {
+		if seen[v] {
+			return true
+		}
+		seen[v] = true
+		if depth > maxValueDepth {
+			return false
+		}
+		refs := v.Referrers()
+		if refs == nil {
+			return true
+		}
+		for _, r := range *refs {
+			switch r := r.(type) {
+			case *ssa.MakeInterface:
+				if !logged(r, depth+1) {
+					return false
+				}
+			case *ssa.Convert:
+				if !logged(r, depth+1) {
+					return false
+				}
+			case *ssa.ChangeType:
+				if !logged(r, depth+1) {
+					return false
+				}
+			case *ssa.Extract:
+				if !logged(r, depth+1) {
+					return false
+				}
+			case *ssa.Store:
+				// An element of a variadic argument array: fine when the array only goes to
+				// logging calls.
+				ia, ok := r.Addr.(*ssa.IndexAddr)
+				if !ok || r.Val != v {
+					return false
+				}
+				alloc, ok := ia.X.(*ssa.Alloc)
+				if !ok {
+					return false
+				}
+				for _, ar := range *alloc.Referrers() {
+					switch ar := ar.(type) {
+					case *ssa.IndexAddr:
+					case *ssa.Slice:
+						if !logged(ar, depth+1) {
+							return false
+						}
+					default:
+						return false
+					}
+				}
+			case *ssa.Call:
+				fn := r.Call.StaticCallee()
+				if fn == nil {
+					return false
+				}
+				name := fullName(fn)
+				if isLogging(name) {
+					continue
+				}
+				// elapsed.String(), elapsed.Milliseconds(): a standard function of the value
+				// whose answer is used, and only logged. (A call that answers nothing, such
+				// as r.Shuffle, acts on the value in other ways.)
+				if funcPackage(fn) == nil || !isStdPath(funcPackage(fn).Path()) || !used(r) || !logged(r, depth+1) {
+					return false
+				}
+			default:
+				return false
+			}
+		}
+		return true
+	}
+	return logged(v, 0)
+}
+
+// isStdPath reports whether an import path looks like the standard library's (no dot in the
+// first element); used only to follow method calls on logged values.
+func isStdPath(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
 }

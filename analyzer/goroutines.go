@@ -42,7 +42,7 @@ func (a *funcAnalysis) goroutine(g *ssa.Go) {
 		for _, instr := range b.Instrs {
 			switch in := instr.(type) {
 			case *ssa.Store:
-				if base, slotted := sharedTarget(in.Addr); base != nil && !slotted && several(base) {
+				if base, slotted := sharedTarget(in.Addr); base != nil && !slotted && several(base) && !integerAccumulation(in) {
 					a.add(KindRace, in.Pos(), "", "goroutines write the same variable: the result depends on which one finishes last (give each goroutine its own slot, results[i] = …)")
 				}
 			case *ssa.MapUpdate:
@@ -206,4 +206,24 @@ func goroutinePrivate(v ssa.Value, fn *ssa.Function) bool {
 func isInteger(t types.Type) bool {
 	b, ok := t.Underlying().(*types.Basic)
 	return ok && b.Info()&types.IsInteger != 0
+}
+
+// integerAccumulation reports whether a store adds into the integer it read from the same
+// place (sum += x under a mutex): the total does not depend on which goroutine comes first.
+func integerAccumulation(st *ssa.Store) bool {
+	b, ok := st.Val.(*ssa.BinOp)
+	if !ok || !isInteger(b.Type()) {
+		return false
+	}
+	switch b.Op {
+	case token.ADD, token.SUB, token.MUL, token.AND, token.OR, token.XOR:
+	default:
+		return false
+	}
+	for _, operand := range []ssa.Value{b.X, b.Y} {
+		if load, ok := operand.(*ssa.UnOp); ok && load.Op == token.MUL && sameAddress(load.X, st.Addr) {
+			return true
+		}
+	}
+	return false
 }

@@ -66,8 +66,9 @@ func init() {
 		"os/user.Current", "os/user.Lookup", "os/user.LookupId", "os/user.LookupGroup", "os/user.LookupGroupId",
 	)
 	add(KindExec, plain, 0,
-		"os.StartProcess", "os.FindProcess", "(*os.Process).Kill", "(*os.Process).Signal", "(*os.Process).Wait",
-		"os/exec.LookPath")
+		"os.StartProcess", "os.FindProcess", "(*os.Process).Kill", "(*os.Process).Signal", "(*os.Process).Wait")
+	// LookPath only searches $PATH: a read of the machine's files, not a process.
+	add(KindFileRead, plain, 0, "os/exec.LookPath", "(*os/exec.Cmd).Environ")
 	add(KindEnvRead, plain, 0,
 		"os.Getenv", "os.LookupEnv", "os.Environ", "os.ExpandEnv", "os.Hostname", "os.Getwd", "os.Executable",
 		"os.Getpid", "os.Getppid", "os.Getuid", "os.Geteuid", "os.Getgid", "os.Getegid", "os.Getgroups",
@@ -228,6 +229,7 @@ var mutatingFuncs = map[string][]int{
 // the read-only ones listed in readOnlyMethods.
 var mutatingTypes = map[string]bool{
 	"bytes.Buffer": true, "strings.Builder": true, "sync.Map": true, "sync.Once": true, "sync.WaitGroup": true,
+	"sync.Pool": true,
 	"sync/atomic.Int32": true, "sync/atomic.Int64": true, "sync/atomic.Uint32": true, "sync/atomic.Uint64": true,
 	"sync/atomic.Uintptr": true, "sync/atomic.Bool": true, "sync/atomic.Pointer": true, "sync/atomic.Value": true,
 	"math/rand.Rand": true, "math/rand/v2.Rand": true, "container/list.List": true, "container/ring.Ring": true,

@@ -267,8 +267,17 @@ func (a *funcAnalysis) instr(instr ssa.Instruction) {
 		if in.Op == token.MUL {
 			a.load(in)
 		}
+	case *ssa.Lookup:
+		// cache[k] on a map reached through a global: the entry is global state.
+		if g := a.root(in.X); g != nil && used(in) {
+			a.n.effects = append(a.n.effects, effect{kind: KindGlobalRead, pos: in.Pos(), read: g})
+		}
+	case *ssa.Range:
+		if g := a.root(in.X); g != nil {
+			a.n.effects = append(a.n.effects, effect{kind: KindGlobalRead, pos: in.Pos(), read: g})
+		}
 	case *ssa.Select:
-		if !in.Blocking || len(in.States) > 1 {
+		if racySelect(in) {
 			a.add(KindSelect, in.Pos(), "", "select between several channels: which case wins depends on timing")
 		}
 	case *ssa.Convert:
@@ -295,11 +304,73 @@ func (a *funcAnalysis) load(u *ssa.UnOp) {
 		}
 	}
 	g := a.root(u.X)
-	if g == nil || readModifyWrite(u) {
+	if g == nil || readModifyWrite(u) || addressOnly(u, 0) {
 		return
 	}
 	// The message is written by the walk, once it is known whether and where g changes.
 	a.n.effects = append(a.n.effects, effect{kind: KindGlobalRead, pos: u.Pos(), read: g})
+}
+
+// addressOnly reports whether a loaded pointer, map or interface is only used to reach further
+// memory (a field, an element, a map entry to write, a call's argument): those accesses are
+// reads or writes of their own, found where they happen; loading the reference itself does not
+// put the global's state into the result. svc := Service{Store: sessions}; svc.Save(k, v)
+// writes sessions, and reads nothing from it.
+func addressOnly(v ssa.Value, depth int) bool {
+	if !mayAlias(v.Type()) || depth > maxValueDepth {
+		return false
+	}
+	refs := v.Referrers()
+	if refs == nil || len(*refs) == 0 {
+		return false
+	}
+	for _, r := range *refs {
+		switch r := r.(type) {
+		case *ssa.FieldAddr, *ssa.IndexAddr:
+		case *ssa.MapUpdate:
+			if r.Map != v {
+				return false
+			}
+		case *ssa.Store:
+			if r.Addr != v {
+				if _, local := storeBase(r.Addr).(*ssa.Alloc); !local {
+					return false // stored somewhere that is not a local variable
+				}
+			}
+		case *ssa.MakeInterface:
+			if !addressOnly(r, depth+1) {
+				return false
+			}
+		case *ssa.ChangeType:
+			if !addressOnly(r, depth+1) {
+				return false
+			}
+		case ssa.CallInstruction:
+			if b, ok := r.Common().Value.(*ssa.Builtin); ok && b.Name() != "delete" {
+				return false // len, cap, append, copy read it
+			}
+			if r.Common().StaticCallee() != nil && len(r.Common().StaticCallee().Blocks) == 0 {
+				return false // a summarized callee reads what it is given (its answer is the read)
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// storeBase returns the variable an address belongs to.
+func storeBase(addr ssa.Value) ssa.Value {
+	for {
+		switch a := addr.(type) {
+		case *ssa.FieldAddr:
+			addr = a.X
+		case *ssa.IndexAddr:
+			addr = a.X
+		default:
+			return addr
+		}
+	}
 }
 
 // readModifyWrite reports whether a load only feeds a store back to the same place
@@ -311,20 +382,40 @@ func readModifyWrite(u *ssa.UnOp) bool {
 		return false
 	}
 	for _, r := range *refs {
-		b, ok := r.(*ssa.BinOp)
-		if !ok {
+		var result ssa.Value
+		switch r := r.(type) {
+		case *ssa.BinOp:
+			result = r
+		case *ssa.Call:
+			// log = append(log, entry)
+			if b, ok := r.Call.Value.(*ssa.Builtin); !ok || b.Name() != "append" || r.Call.Args[0] != u {
+				return false
+			}
+			result = r
+		default:
 			return false
 		}
-		brefs := b.Referrers()
-		if brefs == nil || len(*brefs) != 1 {
+		rrefs := result.Referrers()
+		if rrefs == nil || len(*rrefs) != 1 {
 			return false
 		}
-		st, ok := (*brefs)[0].(*ssa.Store)
-		if !ok || st.Addr != u.X || st.Val != b {
+		st, ok := (*rrefs)[0].(*ssa.Store)
+		if !ok || !sameAddress(st.Addr, u.X) || st.Val != result {
 			return false
 		}
 	}
 	return true
+}
+
+// sameAddress reports whether two address values name the same variable (the same global,
+// or the same field of the same base).
+func sameAddress(a, b ssa.Value) bool {
+	if a == b {
+		return true
+	}
+	fa, ok1 := a.(*ssa.FieldAddr)
+	fb, ok2 := b.(*ssa.FieldAddr)
+	return ok1 && ok2 && fa.Field == fb.Field && sameAddress(fa.X, fb.X)
 }
 
 // root returns the package-level variable whose memory v may point into, or nil. Memory
@@ -370,7 +461,10 @@ func (a *funcAnalysis) computeRoot(v ssa.Value) *ssa.Global {
 		return a.rootIfAliasing(v, v.X)
 	case *ssa.UnOp:
 		if v.Op == token.MUL || v.Op == token.ARROW {
-			return a.rootIfAliasing(v, v.X)
+			if g := a.rootIfAliasing(v, v.X); g != nil || !mayAlias(v.Type()) {
+				return g
+			}
+			return a.heldGlobal(v.X)
 		}
 	case *ssa.ChangeType:
 		return a.root(v.X)
@@ -394,6 +488,41 @@ func (a *funcAnalysis) computeRoot(v ssa.Value) *ssa.Global {
 		// reflect.ValueOf(&g).Elem() and friends stay pointers into g.
 		if fn := v.Call.StaticCallee(); fn != nil && reflectAliases[fullName(fn)] && len(v.Call.Args) > 0 {
 			return a.root(v.Call.Args[0])
+		}
+	}
+	return nil
+}
+
+// heldGlobal returns a package-level variable whose memory a local variable (or the field of
+// one that addr names) was given: after svc := Service{Store: sessions}, loading svc.Store
+// yields a pointer into sessions.
+func (a *funcAnalysis) heldGlobal(addr ssa.Value) *ssa.Global {
+	base, field := addr, -1
+	if fa, ok := addr.(*ssa.FieldAddr); ok {
+		base, field = fa.X, fa.Field
+	}
+	if _, ok := base.(*ssa.Alloc); !ok {
+		return nil
+	}
+	for _, r := range *base.Referrers() {
+		switch r := r.(type) {
+		case *ssa.Store:
+			if r.Addr == base && field < 0 {
+				if g := a.root(r.Val); g != nil {
+					return g
+				}
+			}
+		case *ssa.FieldAddr:
+			if field >= 0 && r.Field != field {
+				continue
+			}
+			for _, fr := range *r.Referrers() {
+				if st, ok := fr.(*ssa.Store); ok && st.Addr == r {
+					if g := a.root(st.Val); g != nil {
+						return g
+					}
+				}
+			}
 		}
 	}
 	return nil
@@ -439,4 +568,47 @@ func fullName(fn *ssa.Function) string {
 		return obj.FullName()
 	}
 	return fn.String()
+}
+
+// racySelect reports whether which case of a select wins can depend on timing. A case that
+// waits for a context's cancellation does not count (it decides when to stop, and a cancelled
+// job fails rather than answering differently), nor does a channel the function made itself
+// when it starts no goroutine (only it can have filled the channel, so a default case is
+// reached deterministically).
+func racySelect(sel *ssa.Select) bool {
+	fn := sel.Parent()
+	startsGoroutines := false
+	for _, b := range fn.Blocks {
+		for _, instr := range b.Instrs {
+			if _, ok := instr.(*ssa.Go); ok {
+				startsGoroutines = true
+			}
+		}
+	}
+	racing := 0
+	for _, st := range sel.States {
+		if isDoneChannel(st.Chan) {
+			continue
+		}
+		if _, local := st.Chan.(*ssa.MakeChan); local && !startsGoroutines {
+			continue
+		}
+		racing++
+	}
+	if !sel.Blocking {
+		return racing >= 1
+	}
+	return racing >= 2
+}
+
+// isDoneChannel reports whether ch is ctx.Done().
+func isDoneChannel(ch ssa.Value) bool {
+	call, ok := ch.(*ssa.Call)
+	if !ok {
+		return false
+	}
+	if call.Call.IsInvoke() {
+		return call.Call.Method.Name() == "Done" && call.Call.Method.Pkg() != nil && call.Call.Method.Pkg().Path() == "context"
+	}
+	return false
 }
