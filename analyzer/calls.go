@@ -108,24 +108,27 @@ func (a *funcAnalysis) callFunction(fn *ssa.Function, cc *ssa.CallCommon, pos to
 	}
 	args := callArgs(cc)
 	in := make([]*ssa.Global, len(fn.Params)+len(fn.FreeVars))
-	var consts map[int]constText
+	consts := map[int][]constText{}
 	for i, v := range args {
 		if i >= len(fn.Params) {
 			break
 		}
 		in[i] = a.root(v)
 		if isString(v.Type()) {
-			if text, complete := a.text.constPrefix(v, 0); text != "" {
-				if consts == nil {
-					consts = map[int]constText{}
-				}
-				consts[i] = constText{text: text, complete: complete}
+			if texts := a.text.texts(v, 0); informative(texts) {
+				consts[i] = texts
 			}
 		}
 	}
 	if mc, ok := cc.Value.(*ssa.MakeClosure); ok && mc.Fn == fn {
 		for j, b := range mc.Bindings {
 			in[len(fn.Params)+j] = a.root(b)
+			// A captured string variable: what the enclosing function stored in it.
+			if ptr, ok := b.Type().Underlying().(*types.Pointer); ok && isString(ptr.Elem()) {
+				if texts := a.text.storedTexts(b); informative(texts) {
+					consts[len(fn.Params)+j] = texts
+				}
+			}
 		}
 	}
 	a.edgeWith(fn, in, consts, false)
@@ -237,6 +240,16 @@ func (a *funcAnalysis) callbacks(v ssa.Value) {
 			a.edge(fn, in, true)
 		}
 	}
+}
+
+// informative reports whether texts say anything (some constant text).
+func informative(texts []constText) bool {
+	for _, c := range texts {
+		if c.text != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func isString(t types.Type) bool {

@@ -3,6 +3,7 @@ package analyzer
 import (
 	"go/constant"
 	"go/token"
+	"go/types"
 	"net"
 	"net/url"
 	"slices"
@@ -15,16 +16,94 @@ import (
 const maxValueDepth = 12
 
 // valueText reads constant text out of SSA values in one walk context: the constant strings
-// the caller passed for the function's parameters, so that lib.Get("https://api.example.com")
-// names the host even though http.Get is called with lib.Get's parameter.
+// the caller passed for the function's parameters and stored in the variables a closure
+// captured, so that lib.Get("https://api.example.com") names the host even though http.Get is
+// called with lib.Get's parameter; and the constants every store puts in a struct field, so
+// that a client whose constructor sets base: "https://api.example.com" names it too.
 type valueText struct {
-	params map[*ssa.Parameter]constText
+	params map[ssa.Value][]constText // by *ssa.Parameter or *ssa.FreeVar
+	fields map[*types.Var]constText  // fields only ever given one complete constant
 }
 
-// constText is the constant text (or constant prefix) of a string argument.
+// constText is the constant text (or constant prefix) of a string value.
 type constText struct {
 	text     string
 	complete bool
+}
+
+// texts returns every text v may hold: one per phi edge, per value the caller passed, per
+// element of a local array of constants; a single prefix (maybe empty) otherwise.
+func (t valueText) texts(v ssa.Value, depth int) []constText {
+	if v == nil || depth > maxValueDepth {
+		return []constText{{}}
+	}
+	switch x := v.(type) {
+	case *ssa.Phi:
+		var out []constText
+		for _, e := range x.Edges {
+			out = append(out, t.texts(e, depth+1)...)
+		}
+		return out
+	case *ssa.Parameter:
+		if c, ok := t.params[x]; ok {
+			return c
+		}
+	case *ssa.UnOp:
+		if x.Op == token.MUL {
+			if fv, ok := x.X.(*ssa.FreeVar); ok {
+				if c, ok := t.params[fv]; ok {
+					return c
+				}
+			}
+			if ia, ok := x.X.(*ssa.IndexAddr); ok {
+				if elems := t.constElements(ia.X, depth+1); elems != nil {
+					return elems
+				}
+			}
+		}
+	}
+	text, complete := t.constPrefix(v, depth)
+	return []constText{{text: text, complete: complete}}
+}
+
+// constElements returns the texts stored in the elements of a local array (a slice literal
+// of constants), or nil.
+func (t valueText) constElements(v ssa.Value, depth int) []constText {
+	if sl, ok := v.(*ssa.Slice); ok {
+		v = sl.X
+	}
+	alloc, ok := v.(*ssa.Alloc)
+	if !ok {
+		return nil
+	}
+	var out []constText
+	for _, r := range *alloc.Referrers() {
+		ia, ok := r.(*ssa.IndexAddr)
+		if !ok {
+			continue
+		}
+		for _, ir := range *ia.Referrers() {
+			if st, ok := ir.(*ssa.Store); ok && st.Addr == ia {
+				out = append(out, t.texts(st.Val, depth+1)...)
+			}
+		}
+	}
+	return out
+}
+
+// storedTexts returns the texts stored into a captured variable (the Alloc a closure binds).
+func (t valueText) storedTexts(v ssa.Value) []constText {
+	alloc, ok := v.(*ssa.Alloc)
+	if !ok {
+		return nil
+	}
+	var out []constText
+	for _, r := range *alloc.Referrers() {
+		if st, ok := r.(*ssa.Store); ok && st.Addr == alloc {
+			out = append(out, t.texts(st.Val, 0)...)
+		}
+	}
+	return out
 }
 
 // constPrefix returns the constant text of a string value, following concatenation,
@@ -51,7 +130,11 @@ func (t valueText) constPrefix(v ssa.Value, depth int) (string, bool) {
 		right, complete := t.constPrefix(x.Y, depth+1)
 		return left + right, complete
 	case *ssa.Parameter:
-		if c, ok := t.params[x]; ok {
+		if c, ok := t.params[x]; ok && len(c) == 1 {
+			return c[0].text, c[0].complete
+		}
+	case *ssa.Field:
+		if c, ok := t.fields[fieldOf(x.X.Type(), x.Field)]; ok {
 			return c.text, c.complete
 		}
 	case *ssa.MakeInterface:
@@ -61,9 +144,21 @@ func (t valueText) constPrefix(v ssa.Value, depth int) (string, bool) {
 	case *ssa.Convert:
 		return t.constPrefix(x.X, depth+1)
 	case *ssa.UnOp:
-		if g, ok := x.X.(*ssa.Global); ok && x.Op == token.MUL {
-			if init := onlyInitStore(g); init != nil {
+		if x.Op != token.MUL {
+			return "", false
+		}
+		switch addr := x.X.(type) {
+		case *ssa.Global:
+			if init := onlyInitStore(addr); init != nil {
 				return t.constPrefix(init, depth+1)
+			}
+		case *ssa.FreeVar:
+			if c, ok := t.params[addr]; ok && len(c) == 1 {
+				return c[0].text, c[0].complete
+			}
+		case *ssa.FieldAddr:
+			if c, ok := t.fields[fieldOf(addr.X.Type(), addr.Field)]; ok {
+				return c.text, c.complete
 			}
 		}
 	case *ssa.Call:
@@ -134,8 +229,8 @@ func stringValues(v ssa.Value) []ssa.Value {
 // follows url.Parse, (*url.URL).String and JoinPath back to their text.
 func (t valueText) urlHosts(v ssa.Value) []string {
 	var hosts []string
-	for _, s := range stringValues(v) {
-		hosts = appendHost(hosts, t.urlHost(s, 0))
+	for _, h := range t.urlHost(v, 0) {
+		hosts = appendHost(hosts, h)
 	}
 	if len(hosts) == 0 {
 		return []string{"*"}
@@ -150,9 +245,9 @@ func appendHost(hosts []string, h string) []string {
 	return hosts
 }
 
-func (t valueText) urlHost(v ssa.Value, depth int) string {
-	if depth > maxValueDepth {
-		return "*"
+func (t valueText) urlHost(v ssa.Value, depth int) []string {
+	if v == nil || depth > maxValueDepth {
+		return []string{"*"}
 	}
 	if call, ok := v.(*ssa.Call); ok {
 		if fn := call.Call.StaticCallee(); fn != nil {
@@ -172,7 +267,15 @@ func (t valueText) urlHost(v ssa.Value, depth int) string {
 			}
 		}
 	}
-	s, complete := t.constPrefix(v, 0)
+	var hosts []string
+	for _, c := range t.texts(v, 0) {
+		hosts = appendHost(hosts, hostOfURLText(c.text, c.complete))
+	}
+	return hosts
+}
+
+// hostOfURLText returns the host a URL's text names, "*" when it does not say.
+func hostOfURLText(s string, complete bool) string {
 	if complete {
 		if u, err := url.Parse(s); err == nil && u.Hostname() != "" {
 			return u.Hostname()
@@ -194,11 +297,57 @@ func (t valueText) urlHost(v ssa.Value, depth int) string {
 	return "*"
 }
 
+// fieldOf returns the field of a struct (or pointer to struct) type.
+func fieldOf(t types.Type, index int) *types.Var {
+	if p, ok := types.Unalias(t).Underlying().(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	st, ok := types.Unalias(t).Underlying().(*types.Struct)
+	if !ok || index >= st.NumFields() {
+		return nil
+	}
+	return st.Field(index)
+}
+
+// constantFields finds the string fields that every store in the walked code gives the same
+// complete constant.
+func constantFields(funcs map[*ssa.Function]bool) map[*types.Var]constText {
+	values := map[*types.Var]constText{}
+	varies := map[*types.Var]bool{}
+	for fn := range funcs {
+		for _, b := range fn.Blocks {
+			for _, instr := range b.Instrs {
+				st, ok := instr.(*ssa.Store)
+				if !ok {
+					continue
+				}
+				fa, ok := st.Addr.(*ssa.FieldAddr)
+				if !ok || !isString(st.Val.Type()) {
+					continue
+				}
+				field := fieldOf(fa.X.Type(), fa.Field)
+				if field == nil || varies[field] {
+					continue
+				}
+				text, complete := valueText{}.constPrefix(st.Val, 0)
+				prev, seen := values[field]
+				if !complete || (seen && prev.text != text) {
+					varies[field] = true
+					delete(values, field)
+					continue
+				}
+				values[field] = constText{text: text, complete: true}
+			}
+		}
+	}
+	return values
+}
+
 // requestHosts follows an *http.Request back to http.NewRequest(…, url, …).
 func (t valueText) requestHosts(v ssa.Value) []string {
 	var hosts []string
 	for _, r := range stringValues(v) {
-		host := "*"
+		found := []string{"*"}
 		// req.WithContext(ctx) and req.Clone(ctx) keep the URL of req.
 		for depth := 0; depth < maxValueDepth; depth++ {
 			call, ok := r.(*ssa.Call)
@@ -216,14 +365,16 @@ func (t valueText) requestHosts(v ssa.Value) []string {
 				if fn := call.Call.StaticCallee(); fn != nil {
 					switch fullName(fn) {
 					case "net/http.NewRequest":
-						host = t.urlHost(call.Call.Args[1], 0)
+						found = t.urlHost(call.Call.Args[1], 0)
 					case "net/http.NewRequestWithContext":
-						host = t.urlHost(call.Call.Args[2], 0)
+						found = t.urlHost(call.Call.Args[2], 0)
 					}
 				}
 			}
 		}
-		hosts = appendHost(hosts, host)
+		for _, h := range found {
+			hosts = appendHost(hosts, h)
+		}
 	}
 	if len(hosts) == 0 {
 		return []string{"*"}

@@ -35,6 +35,9 @@ type program struct {
 	// findings point at `os.ReadFile(…)`, not at its `(`.
 	callStarts map[token.Pos]token.Pos
 
+	// fields holds the string fields every store gives one constant (hosts.go).
+	fields map[*types.Var]constText
+
 	nodes map[nodeKey]*node
 	order map[*ssa.Function]*orderSummary
 
@@ -79,6 +82,7 @@ func buildProgram(pkgs []*packages.Package, root *packages.Package, summarized f
 			funcs[fn] = true
 		}
 	}
+	p.fields = constantFields(funcs)
 	cg := vta.CallGraph(funcs, cha.CallGraph(prog))
 	for fn, n := range cg.Nodes {
 		if fn == nil || !funcs[fn] {

@@ -18,7 +18,7 @@ import (
 type node struct {
 	fn       *ssa.Function
 	in       []*ssa.Global     // per parameter, then per free variable; nil when not global memory
-	consts   map[int]constText // constant strings the caller passed, by parameter index
+	consts   map[int][]constText // constant strings the caller passed, by parameter (then free variable) index
 	analyzed bool
 
 	effects []effect
@@ -53,15 +53,15 @@ func (p *program) node(fn *ssa.Function, in []*ssa.Global) *node {
 
 // nodeWith returns the node of fn in a context: globals behind parameters and free
 // variables, and constant strings passed for parameters (they name hosts).
-func (p *program) nodeWith(fn *ssa.Function, in []*ssa.Global, consts map[int]constText) *node {
+func (p *program) nodeWith(fn *ssa.Function, in []*ssa.Global, consts map[int][]constText) *node {
 	var key strings.Builder
 	for i, g := range in {
 		if g != nil {
 			fmt.Fprintf(&key, "%d=%p;", i, g)
 		}
 	}
-	for i := range len(fn.Params) {
-		if c, ok := consts[i]; ok {
+	for i := range len(fn.Params) + len(fn.FreeVars) {
+		for _, c := range consts[i] {
 			fmt.Fprintf(&key, "%d:%t:%q;", i, c.complete, c.text)
 		}
 	}
@@ -81,10 +81,14 @@ func (p *program) ensure(n *node) {
 	}
 	n.analyzed = true
 	a := &funcAnalysis{p: p, n: n, roots: map[ssa.Value]*ssa.Global{}, seenEdge: map[*node]bool{}}
-	a.text.params = map[*ssa.Parameter]constText{}
+	a.text.fields = p.fields
+	a.text.params = map[ssa.Value][]constText{}
 	for i, c := range n.consts {
-		if i < len(n.fn.Params) {
+		switch {
+		case i < len(n.fn.Params):
 			a.text.params[n.fn.Params[i]] = c
+		case i-len(n.fn.Params) < len(n.fn.FreeVars):
+			a.text.params[n.fn.FreeVars[i-len(n.fn.Params)]] = c
 		}
 	}
 	for _, b := range n.fn.Blocks {
@@ -237,7 +241,7 @@ func (a *funcAnalysis) edge(fn *ssa.Function, in []*ssa.Global, callback bool) {
 	a.edgeWith(fn, in, nil, callback)
 }
 
-func (a *funcAnalysis) edgeWith(fn *ssa.Function, in []*ssa.Global, consts map[int]constText, callback bool) {
+func (a *funcAnalysis) edgeWith(fn *ssa.Function, in []*ssa.Global, consts map[int][]constText, callback bool) {
 	to := a.p.nodeWith(fn, in, consts)
 	if a.seenEdge[to] {
 		return
