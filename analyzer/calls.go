@@ -131,7 +131,7 @@ func (a *funcAnalysis) callFunction(fn *ssa.Function, cc *ssa.CallCommon, pos to
 			}
 		}
 	}
-	a.edgeWith(fn, in, consts, false)
+	a.edgeWith(fn, in, consts, false, !used(result))
 }
 
 // callArgs returns the values passed to the callee's parameters: for an interface call the

@@ -39,12 +39,16 @@ type effect struct {
 	tail    string      // the summarized function called, appended to the chain
 	host    string      // network host; "" when the effect names none
 	read    *ssa.Global // a global read: it only counts when the variable is mutable
+	// returnedOnly marks a read whose value only leaves through the function's results: it
+	// does not count when the caller drops them (defer counter.Hit()).
+	returnedOnly bool
 }
 
 // edge is a call (or a callback handed to summarized code) from one node to another.
 type edge struct {
-	to       *node
-	callback bool // a function value passed to summarized code, which may call it
+	to         *node
+	callback   bool // a function value passed to summarized code, which may call it
+	dropResult bool // the caller ignores what the call returns (go, defer, unused results)
 }
 
 func (p *program) node(fn *ssa.Function, in []*ssa.Global) *node {
@@ -80,7 +84,7 @@ func (p *program) ensure(n *node) {
 		return
 	}
 	n.analyzed = true
-	a := &funcAnalysis{p: p, n: n, roots: map[ssa.Value]*ssa.Global{}, seenEdge: map[*node]bool{}}
+	a := &funcAnalysis{p: p, n: n, roots: map[ssa.Value]*ssa.Global{}, seenEdge: map[edgeKey]bool{}}
 	a.text.fields = p.fields
 	a.text.params = map[ssa.Value][]constText{}
 	for i, c := range n.consts {
@@ -140,8 +144,13 @@ type walkResult struct {
 // only stores the handlers and callbacks it is given.
 func (p *program) walk(root *ssa.Function, isJob, followCallbacks bool) walkResult {
 	type item struct {
-		n     *node
-		chain []string
+		n          *node
+		chain      []string
+		dropResult bool
+	}
+	type visit struct {
+		n          *node
+		dropResult bool
 	}
 	var res walkResult
 	seenFinding := map[string]bool{}
@@ -157,7 +166,7 @@ func (p *program) walk(root *ssa.Function, isJob, followCallbacks bool) walkResu
 
 	start := p.node(root, nil)
 	queue := []item{{n: start, chain: []string{p.displayName(root)}}}
-	seen := map[*node]bool{start: true}
+	seen := map[visit]bool{{start, false}: true}
 	for len(queue) > 0 {
 		it := queue[0]
 		queue = queue[1:]
@@ -166,7 +175,7 @@ func (p *program) walk(root *ssa.Function, isJob, followCallbacks bool) walkResu
 			message := e.message
 			if e.read != nil {
 				changed, mutable := p.mutable[e.read]
-				if !mutable {
+				if !mutable || (e.returnedOnly && it.dropResult) {
 					continue
 				}
 				message = fmt.Sprintf("reads package variable %s, which is changed at %s: the result depends on earlier calls on this machine",
@@ -192,15 +201,16 @@ func (p *program) walk(root *ssa.Function, isJob, followCallbacks bool) walkResu
 			}
 		}
 		for _, e := range it.n.edges {
-			if seen[e.to] || (e.callback && !followCallbacks) {
+			v := visit{e.to, e.dropResult}
+			if seen[v] || (e.callback && !followCallbacks) {
 				continue
 			}
-			seen[e.to] = true
+			seen[v] = true
 			chain := it.chain
 			if !isWrapper(e.to.fn) {
 				chain = append(chain[:len(chain):len(chain)], p.displayName(e.to.fn))
 			}
-			queue = append(queue, item{n: e.to, chain: chain})
+			queue = append(queue, item{n: e.to, chain: chain, dropResult: e.dropResult})
 		}
 	}
 	return res
@@ -230,7 +240,7 @@ type funcAnalysis struct {
 	n        *node
 	text     valueText
 	roots    map[ssa.Value]*ssa.Global
-	seenEdge map[*node]bool
+	seenEdge map[edgeKey]bool
 }
 
 func (a *funcAnalysis) add(kind string, pos token.Pos, tail, format string, args ...any) {
@@ -238,16 +248,50 @@ func (a *funcAnalysis) add(kind string, pos token.Pos, tail, format string, args
 }
 
 func (a *funcAnalysis) edge(fn *ssa.Function, in []*ssa.Global, callback bool) {
-	a.edgeWith(fn, in, nil, callback)
+	a.edgeWith(fn, in, nil, callback, false)
 }
 
-func (a *funcAnalysis) edgeWith(fn *ssa.Function, in []*ssa.Global, consts map[int][]constText, callback bool) {
+func (a *funcAnalysis) edgeWith(fn *ssa.Function, in []*ssa.Global, consts map[int][]constText, callback, dropResult bool) {
 	to := a.p.nodeWith(fn, in, consts)
-	if a.seenEdge[to] {
+	key := edgeKey{to, dropResult}
+	if a.seenEdge[key] {
 		return
 	}
-	a.seenEdge[to] = true
-	a.n.edges = append(a.n.edges, edge{to: to, callback: callback})
+	a.seenEdge[key] = true
+	a.n.edges = append(a.n.edges, edge{to: to, callback: callback, dropResult: dropResult})
+}
+
+type edgeKey struct {
+	to         *node
+	dropResult bool
+}
+
+// onlyReturned reports whether a loaded value only leaves the function as a result.
+func onlyReturned(v ssa.Value) bool {
+	refs := v.Referrers()
+	if refs == nil || len(*refs) == 0 {
+		return false
+	}
+	for _, r := range *refs {
+		switch r := r.(type) {
+		case *ssa.Return:
+		case *ssa.MakeInterface:
+			if !onlyReturned(r) {
+				return false
+			}
+		case *ssa.Convert:
+			if !onlyReturned(r) {
+				return false
+			}
+		case *ssa.ChangeType:
+			if !onlyReturned(r) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func (a *funcAnalysis) write(g *ssa.Global, pos token.Pos, how string) {
@@ -312,7 +356,7 @@ func (a *funcAnalysis) load(u *ssa.UnOp) {
 		return
 	}
 	// The message is written by the walk, once it is known whether and where g changes.
-	a.n.effects = append(a.n.effects, effect{kind: KindGlobalRead, pos: u.Pos(), read: g})
+	a.n.effects = append(a.n.effects, effect{kind: KindGlobalRead, pos: u.Pos(), read: g, returnedOnly: onlyReturned(u)})
 }
 
 // addressOnly reports whether a loaded pointer, map or interface is only used to reach further
