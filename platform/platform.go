@@ -72,6 +72,21 @@ type Invoker interface {
 	Invoke(ctx context.Context, d Deployment, input []byte) ([]byte, error)
 }
 
+// BatchInvoker is implemented by invokers whose platform can run several inputs of one pure
+// function in one call, saving a round trip per execution. The error is for the batch as a
+// whole (transport, throttling, a function the platform refuses to batch): then no result is
+// known, and callers may retry the items one by one. Otherwise there is one result per input,
+// in order, and an item's failure is its own (a job error is a *FunctionError).
+type BatchInvoker interface {
+	InvokeBatch(ctx context.Context, d Deployment, inputs [][]byte) ([]BatchItemResult, error)
+}
+
+// BatchItemResult is one input's outcome in a batch.
+type BatchItemResult struct {
+	Output []byte
+	Err    error
+}
+
 // FunctionError is a job that ran and returned an error (as opposed to a transport or
 // platform failure). It must not be retried on another region unless the job is idempotent.
 type FunctionError struct {

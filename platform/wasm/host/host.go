@@ -158,6 +158,7 @@ func (h *Host) Handler() http.Handler {
 	mux.Handle("GET /v1/functions/{name}", h.auth(h.getFunction))
 	mux.Handle("DELETE /v1/functions/{name}", h.auth(h.deleteFunction))
 	mux.Handle("POST /v1/functions/{name}/invoke", h.auth(h.invoke))
+	mux.Handle("POST /v1/functions/{name}/invoke-batch", h.auth(h.invokeBatch))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path))
 	})
