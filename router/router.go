@@ -15,13 +15,24 @@ const MaxRegions = 8
 type Target uint8
 
 const (
-	Local Target = iota
-	Serverless
+	Local      Target = iota
+	Serverless        // offload, trying Decision.Regions in order
+	// Speculative runs the job here and in Decision.Regions[0] at once and takes the first
+	// answer: only for pure jobs whose caller's latency budget is below the local p95.
+	Speculative
+	// Batched offloads through the job's batcher (several small executions, one invocation):
+	// only for pure jobs with small inputs when the caller says it can batch.
+	Batched
 )
 
 func (t Target) String() string {
-	if t == Serverless {
+	switch t {
+	case Serverless:
 		return "serverless"
+	case Speculative:
+		return "speculative"
+	case Batched:
+		return "batched"
 	}
 	return "local"
 }
@@ -48,6 +59,9 @@ const (
 	// ReasonHedged is set by the agent: the local run was slower than its p95, a speculative
 	// remote run was started and answered first.
 	ReasonHedged
+	// ReasonLatencyBudget: the caller's latency budget is below the local p95, so a pure job
+	// runs here and remotely at once (Speculative).
+	ReasonLatencyBudget
 	numReasons
 )
 
@@ -64,6 +78,7 @@ var reasonNames = [numReasons]string{
 	ReasonRegionsBusy:       "regions_busy",
 	ReasonMemoized:          "memoized",
 	ReasonHedged:            "hedged",
+	ReasonLatencyBudget:     "latency_budget",
 }
 
 func (r Reason) String() string {
@@ -94,6 +109,9 @@ type Policy struct {
 	// the VM when the VM is busy or the platform is cheaper than the VM's marginal cost.
 	// nil = route on capacity and input size only.
 	Prices *Prices
+	// MaxBatchInputBytes: offloaded executions of pure jobs with inputs up to this size go
+	// through the batcher when Input.CanBatch. 0 = 64 KiB; negative = never batch.
+	MaxBatchInputBytes int64
 }
 
 // Defaults used for zero Policy fields.
@@ -103,6 +121,7 @@ const (
 	DefaultFailureCooldown    = 10 * time.Second
 	DefaultColdAfter          = 10 * time.Minute
 	DefaultColdPenalty        = 250 * time.Millisecond
+	DefaultMaxBatchInputBytes = 64 << 10
 )
 
 // defaultLocalCapacity is read once: runtime.GOMAXPROCS takes the scheduler lock, which the
@@ -126,6 +145,11 @@ type Input struct {
 	Utilization float64
 	Expected    time.Duration
 	MemoryMB    int64
+	// For speculation: the local path's p95 and what the caller can wait (0 = no budget).
+	LocalP95      time.Duration
+	LatencyBudget time.Duration
+	// CanBatch says the caller has a batcher for this job's regions (Batched may be returned).
+	CanBatch bool
 }
 
 // Decision is where to run. It holds no slices so that deciding allocates nothing.
@@ -141,10 +165,15 @@ type Decision struct {
 // the clock when in.NowNanos is 0), safe to call concurrently while stats are updated.
 //
 // Rules: local mode or an ineligible job → local. Serverless mode → serverless. Auto → offload
-// when every local slot is busy or the input is large, else local. Regions: not-yet-measured
-// first (so they get measured), then by latency EWMA; regions with FailureThreshold consecutive
-// failures within FailureCooldown (an open circuit) and regions inside a Retry-After they sent
-// are skipped. Nothing to offload to → local.
+// when every local slot is busy, the input is large, or (with prices) the VM is busy or the
+// platform cheaper; else local, or speculative when the job is pure and the caller's latency
+// budget is below the local p95. An offload of a pure job with a small input is batched when
+// the caller can batch. Regions: not-yet-measured first (so they get measured), then by
+// expected latency: the p90 (the EWMA until there are enough samples) grown by the failure
+// rate (a failed call costs a retry elsewhere) and by the cold-start penalty for a region idle
+// past ColdAfter; regions with FailureThreshold consecutive failures within FailureCooldown
+// (an open circuit) and regions inside a Retry-After they sent are skipped. Nothing to
+// offload to → local.
 func Decide(p *Policy, in *Input) Decision {
 	var d Decision
 	switch {
@@ -175,6 +204,15 @@ func Decide(p *Policy, in *Input) Decision {
 		case p.Prices != nil && in.Expected > 0 &&
 			p.Prices.ServerlessCost(in.MemoryMB, in.Expected) < p.Prices.LocalCost(in.Expected, in.Utilization):
 			d.Reason = ReasonCheaperServerless
+		case in.Pure && in.LatencyBudget > 0 && in.LocalP95 > in.LatencyBudget:
+			d.Reason = ReasonLatencyBudget
+			orderRegions(p, in, &d)
+			if d.NumRegions > 0 {
+				d.Target = Speculative
+			} else {
+				d.Reason = ReasonLocalHasCapacity
+			}
+			return d
 		default:
 			d.Reason = ReasonLocalHasCapacity
 			return d
@@ -193,6 +231,13 @@ func Decide(p *Policy, in *Input) Decision {
 		}
 	}
 	d.Target = Serverless
+	maxBatch := p.MaxBatchInputBytes
+	if maxBatch == 0 {
+		maxBatch = DefaultMaxBatchInputBytes
+	}
+	if in.CanBatch && in.Pure && maxBatch > 0 && in.InputBytes <= maxBatch {
+		d.Target = Batched
+	}
 	return d
 }
 
@@ -228,6 +273,12 @@ func orderRegions(p *Policy, in *Input, d *Decision) {
 			continue // honour the region's Retry-After
 		}
 		l := s.ewmaNanos.Load()
+		if tail := s.tailNanos.Load(); tail > 0 {
+			l = tail // rank by the tail: a region with a fast mean and slow stragglers loses
+		}
+		if e := int64(s.errorRateMilli.Load()); l != 0 && e > 0 {
+			l += l * e / 1000 // a failed call is paid again in the next region
+		}
 		if last := s.lastSuccessNanos.Load(); l != 0 && coldAfter > 0 && last != 0 && now-last > coldAfter {
 			l += coldPenalty // likely a cold start: a warm region that is a little slower wins
 		}

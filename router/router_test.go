@@ -230,3 +230,95 @@ func TestDecideRanksLikelyColdRegionsLater(t *testing.T) {
 		t.Fatalf("order %v with cold-start ranking off: want latency order", got)
 	}
 }
+
+// TestDecideRanksByTailAndErrorRate: a region with a fast mean but slow stragglers ranks
+// behind a steady one, and a region that fails often ranks behind an equally fast healthy one.
+func TestDecideRanksByTailAndErrorRate(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	spiky, steady := &RegionStats{}, &RegionStats{}
+	for i := range 100 {
+		lat := 10 * time.Millisecond
+		if i%5 == 0 {
+			lat = 400 * time.Millisecond // one call in five is a straggler
+		}
+		spiky.ObserveSuccessAt(now, lat)
+		steady.ObserveSuccessAt(now, 60*time.Millisecond)
+	}
+	if spiky.Tail() < 100*time.Millisecond || steady.Tail() > 80*time.Millisecond {
+		t.Fatalf("tails: spiky %v, steady %v", spiky.Tail(), steady.Tail())
+	}
+	in := Input{Eligible: true, Mode: job.ModeServerless, NowNanos: now.UnixNano(), Regions: []*RegionStats{spiky, steady}}
+	if d := Decide(&Policy{}, &in); d.Regions[0] != 1 {
+		t.Errorf("order = %v, want the steady region first (p90 %v vs %v)", d.Regions[:d.NumRegions], steady.Tail(), spiky.Tail())
+	}
+
+	flaky, healthy := &RegionStats{}, &RegionStats{}
+	for i := range 60 {
+		flaky.ObserveSuccessAt(now, 50*time.Millisecond)
+		healthy.ObserveSuccessAt(now, 55*time.Millisecond)
+		if i%2 == 0 {
+			flaky.ObserveFailure(now.Add(-time.Hour)) // half its calls fail, never three in a row
+		}
+	}
+	if flaky.ErrorRate() < 0.2 || healthy.ErrorRate() != 0 {
+		t.Fatalf("error rates: flaky %.2f, healthy %.2f", flaky.ErrorRate(), healthy.ErrorRate())
+	}
+	in.Regions = []*RegionStats{flaky, healthy}
+	if d := Decide(&Policy{}, &in); d.Regions[0] != 1 {
+		t.Errorf("order = %v, want the healthy region before the one failing %.0f%% of calls", d.Regions[:d.NumRegions], 100*flaky.ErrorRate())
+	}
+}
+
+func TestDecideSpeculative(t *testing.T) {
+	base := Input{Eligible: true, Pure: true, Mode: job.ModeAuto, Regions: stats(30, 20), LocalP95: 40 * time.Millisecond, LatencyBudget: 25 * time.Millisecond}
+	p := Policy{LocalCapacity: 4}
+	tests := []struct {
+		name   string
+		change func(*Input)
+		want   Target
+		reason Reason
+	}{
+		{"budget below the local p95", func(*Input) {}, Speculative, ReasonLatencyBudget},
+		{"budget above the local p95", func(in *Input) { in.LatencyBudget = time.Second }, Local, ReasonLocalHasCapacity},
+		{"no budget", func(in *Input) { in.LatencyBudget = 0 }, Local, ReasonLocalHasCapacity},
+		{"not pure", func(in *Input) { in.Pure = false }, Local, ReasonLocalHasCapacity},
+		{"no region", func(in *Input) { in.Regions = nil }, Local, ReasonLocalHasCapacity},
+		{"local full: plain offload", func(in *Input) { in.LocalInFlight = 4 }, Serverless, ReasonLocalCapacity},
+	}
+	for _, tc := range tests {
+		in := base
+		tc.change(&in)
+		d := Decide(&p, &in)
+		if d.Target != tc.want || d.Reason != tc.reason {
+			t.Errorf("%s: %v/%v, want %v/%v", tc.name, d.Target, d.Reason, tc.want, tc.reason)
+		}
+		if d.Target == Speculative && d.Regions[0] != 1 {
+			t.Errorf("%s: regions %v, want the faster region first", tc.name, d.Regions[:d.NumRegions])
+		}
+	}
+}
+
+func TestDecideBatched(t *testing.T) {
+	p := Policy{LocalCapacity: 1}
+	base := Input{Eligible: true, Pure: true, Mode: job.ModeAuto, LocalInFlight: 1, InputBytes: 200, CanBatch: true, Regions: stats(30)}
+	tests := []struct {
+		name   string
+		change func(*Input)
+		policy Policy
+		want   Target
+	}{
+		{"small input, pure, can batch", func(*Input) {}, p, Batched},
+		{"cannot batch", func(in *Input) { in.CanBatch = false }, p, Serverless},
+		{"not pure", func(in *Input) { in.Pure = false }, p, Serverless},
+		{"input above the batch limit", func(in *Input) { in.InputBytes = DefaultMaxBatchInputBytes + 1 }, p, Serverless},
+		{"batching off", func(*Input) {}, Policy{LocalCapacity: 1, MaxBatchInputBytes: -1}, Serverless},
+		{"room locally", func(in *Input) { in.LocalInFlight = 0 }, p, Local},
+	}
+	for _, tc := range tests {
+		in := base
+		tc.change(&in)
+		if d := Decide(&tc.policy, &in); d.Target != tc.want {
+			t.Errorf("%s: target %v (%v), want %v", tc.name, d.Target, d.Reason, tc.want)
+		}
+	}
+}

@@ -6,9 +6,13 @@ import (
 )
 
 // RegionStats is what the agent observed of one deployment (one job in one region): a latency
-// EWMA and its recent failures. Safe for concurrent use; Decide reads it without locks.
+// EWMA, a tail (p90) estimate, a failure-rate EWMA and its recent failures. Safe for concurrent
+// use; Decide reads it without locks.
 type RegionStats struct {
 	ewmaNanos           atomic.Int64 // 0 = no sample yet
+	tailNanos           atomic.Int64 // p90 of recent latencies; 0 until tailMinSamples were seen
+	errorRateMilli      atomic.Int32 // EWMA of failures per 1000 calls
+	hist                LatencyHistogram
 	consecutiveFailures atomic.Int32
 	lastFailureNanos    atomic.Int64
 	successes           atomic.Uint64
@@ -20,6 +24,16 @@ type RegionStats struct {
 // ewmaWeight is 1/alpha: each new sample moves the average by a fifth of the difference, so a
 // region that slows down is noticed within a handful of calls without one outlier dominating.
 const ewmaWeight = 5
+
+// The tail (p90) is recomputed from the histogram every tailEvery successes, off the decision
+// path, once tailMinSamples were seen; Decide reads one atomic. errorWeight is 1/alpha of the
+// failure-rate EWMA: a region failing one call in ten shows about 100‰ after a few dozen calls.
+const (
+	tailQuantile   = 0.9
+	tailMinSamples = 20
+	tailEvery      = 8
+	errorWeight    = 10
+)
 
 // ObserveSuccess records a call that reached the region (including calls where the job itself
 // returned an error: the region worked), now.
@@ -48,7 +62,32 @@ func (s *RegionStats) ObserveSuccessAt(at time.Time, latency time.Duration) {
 		}
 	}
 	s.consecutiveFailures.Store(0)
-	s.successes.Add(1)
+	n := s.successes.Add(1)
+	s.hist.Observe(latency)
+	if n >= tailMinSamples && (n%tailEvery == 0 || s.tailNanos.Load() == 0) {
+		if q, ok := s.hist.Quantile(tailQuantile, tailMinSamples); ok {
+			s.tailNanos.Store(int64(q))
+		}
+	}
+	s.moveErrorRate(0)
+}
+
+// moveErrorRate moves the failure-rate EWMA towards target (0 or 1000 per mille).
+func (s *RegionStats) moveErrorRate(target int32) {
+	for {
+		old := s.errorRateMilli.Load()
+		next := old + (target-old)/errorWeight
+		if next == old && old != target {
+			if target > old {
+				next++
+			} else {
+				next--
+			}
+		}
+		if s.errorRateMilli.CompareAndSwap(old, next) {
+			return
+		}
+	}
 }
 
 // ObserveFailure records a transport or platform failure (not a job error).
@@ -56,7 +95,14 @@ func (s *RegionStats) ObserveFailure(at time.Time) {
 	s.lastFailureNanos.Store(at.UnixNano())
 	s.consecutiveFailures.Add(1)
 	s.failures.Add(1)
+	s.moveErrorRate(1000)
 }
+
+// Tail is the region's p90 latency estimate (within 25%), 0 until enough calls were seen.
+func (s *RegionStats) Tail() time.Duration { return time.Duration(s.tailNanos.Load()) }
+
+// ErrorRate is the recent share of calls that failed (0..1), smoothed.
+func (s *RegionStats) ErrorRate() float64 { return float64(s.errorRateMilli.Load()) / 1000 }
 
 // Latency is the latency EWMA; 0 when nothing was observed yet.
 func (s *RegionStats) Latency() time.Duration { return time.Duration(s.ewmaNanos.Load()) }
