@@ -24,8 +24,9 @@ type WASMRemote struct {
 }
 
 var (
-	_ platform.Invoker = (*WASMRemote)(nil)
-	_ ModuleFetcher    = (*WASMRemote)(nil)
+	_ platform.Invoker      = (*WASMRemote)(nil)
+	_ platform.BatchInvoker = (*WASMRemote)(nil)
+	_ ModuleFetcher         = (*WASMRemote)(nil)
 )
 
 // NewWASMRemote creates an invoker for `blueprint host` endpoints using the hosts' bearer token.
@@ -72,6 +73,24 @@ func (w *WASMRemote) Invoke(ctx context.Context, d platform.Deployment, input []
 		return nil, fmt.Errorf("%w: %w", ErrNotRun, err)
 	}
 	return out, err
+}
+
+// InvokeBatch runs several inputs of a pure deployment in one request to its host. A batch the
+// host refused for lack of slots wraps ErrNotRun, and one it refused because the function is
+// not configured pure wraps ErrBatchUnsupported (the items are then sent one by one).
+func (w *WASMRemote) InvokeBatch(ctx context.Context, d platform.Deployment, inputs [][]byte) ([]platform.BatchItemResult, error) {
+	c, err := w.client(d.Region, d.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.InvokeBatch(ctx, d, inputs)
+	switch {
+	case errors.Is(err, wasm.ErrThrottled):
+		return nil, fmt.Errorf("%w: %w", ErrNotRun, err)
+	case errors.Is(err, wasm.ErrNotPure):
+		return nil, fmt.Errorf("%w: %w", ErrBatchUnsupported, err)
+	}
+	return res, err
 }
 
 // FetchModule downloads a module by hash from the host at endpoint.
