@@ -13,6 +13,7 @@ type draws struct {
 	coldStart       time.Duration
 	straggler       bool // the first serverless call of this request straggles
 	backupStraggler bool // a second one (hedge or failover) does
+	localStraggler  bool // a local run of this request straggles (a noisy neighbour on the VM)
 }
 
 // instance is one serverless instance of a function in a region.
@@ -67,6 +68,7 @@ func drawAll(m *Model, t *Trace) []draws {
 			coldStart:       time.Duration(float64(m.ColdStart) * math.Exp(0.5*rng.NormFloat64())),
 			straggler:       rng.Float64() < m.StragglerShare,
 			backupStraggler: rng.Float64() < m.StragglerShare,
+			localStraggler:  rng.Float64() < m.LocalStragglerShare,
 		}
 	}
 	return d
@@ -100,6 +102,16 @@ func (w *world) sampledUtilization(at time.Duration) float64 {
 		}
 	}
 	return float64(min(running, w.m.Cores)) / float64(w.m.Cores)
+}
+
+// localDuration is how long request i runs on the VM: its duration, or LocalStragglerFactor
+// times that when it straggles.
+func (w *world) localDuration(i int) time.Duration {
+	d := w.t.Requests[i].Duration
+	if w.draws[i].localStraggler {
+		d = time.Duration(float64(d) * w.m.LocalStragglerFactor)
+	}
+	return d
 }
 
 // localPeek is the latency of running req locally now, without doing it.

@@ -18,7 +18,11 @@ type Model struct {
 	// StragglerShare of serverless calls run StragglerFactor× slower (noisy neighbours, GC).
 	StragglerShare  float64
 	StragglerFactor float64
-	Prices          router.Prices
+	// LocalStragglerShare of local runs run LocalStragglerFactor× slower (noisy neighbours on
+	// the VM, GC pauses, a burst of the application itself).
+	LocalStragglerShare  float64
+	LocalStragglerFactor float64
+	Prices               router.Prices
 	// A request meets its SLO when latency ≤ SLOFactor × its duration + SLOSlack.
 	SLOFactor float64
 	SLOSlack  time.Duration
@@ -55,15 +59,17 @@ func DefaultModel(traceLength time.Duration) Model {
 			{Name: "near", RTT: 20 * time.Millisecond, Faults: []Fault{{From: traceLength * 4 / 10, To: traceLength / 2}}},
 			{Name: "far", RTT: 70 * time.Millisecond},
 		},
-		Overhead:          5 * time.Millisecond,
-		KeepAlive:         10 * time.Minute,
-		ColdStart:         250 * time.Millisecond,
-		StragglerShare:    0.01,
-		StragglerFactor:   10,
-		Prices:            vmPrices(),
-		SLOFactor:         2,
-		SLOSlack:          250 * time.Millisecond,
-		UtilizationSample: time.Second,
+		Overhead:             5 * time.Millisecond,
+		KeepAlive:            10 * time.Minute,
+		ColdStart:            250 * time.Millisecond,
+		StragglerShare:       0.01,
+		StragglerFactor:      10,
+		LocalStragglerShare:  0.01,
+		LocalStragglerFactor: 10,
+		Prices:               vmPrices(),
+		SLOFactor:            2,
+		SLOSlack:             250 * time.Millisecond,
+		UtilizationSample:    time.Second,
 	}
 }
 

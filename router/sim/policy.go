@@ -60,7 +60,7 @@ func offloadOrFallBack(w *world, i int, order []int, observe func(int, call, tim
 		w.record(i, lat, true)
 		return
 	}
-	w.record(i, lat+w.runLocal(req.Arrival+lat, req.Duration), false)
+	w.record(i, lat+w.runLocal(req.Arrival+lat, w.localDuration(i)), false)
 }
 
 type alwaysLocal struct{}
@@ -68,7 +68,7 @@ type alwaysLocal struct{}
 func (alwaysLocal) Name() string { return "always-local" }
 func (alwaysLocal) route(w *world, i int) {
 	req := w.t.Requests[i]
-	w.record(i, w.runLocal(req.Arrival, req.Duration), false)
+	w.record(i, w.runLocal(req.Arrival, w.localDuration(i)), false)
 }
 
 type alwaysServerless struct{}
@@ -89,7 +89,7 @@ func (seedRule) route(w *world, i int) {
 		offloadOrFallBack(w, i, byRTT(w.m), nil)
 		return
 	}
-	w.record(i, w.runLocal(req.Arrival, req.Duration), false)
+	w.record(i, w.runLocal(req.Arrival, w.localDuration(i)), false)
 }
 
 // ourRouter drives the real router package: Decide with live in-flight counts, cost-aware
@@ -156,11 +156,11 @@ func (o *ourRouter) route(w *world, i int) {
 		return
 	}
 
-	localLat := w.localPeek(req.Arrival, req.Duration)
+	localLat := w.localPeek(req.Arrival, w.localDuration(i))
 	delay, known := hist.Quantile(0.95, 20)
 	delay = max(delay, time.Millisecond)
 	if !fn.Pure || !known || localLat <= delay || !o.budget.TryHedge() {
-		hist.Observe(w.runLocal(req.Arrival, req.Duration))
+		hist.Observe(w.runLocal(req.Arrival, w.localDuration(i)))
 		w.record(i, localLat, false)
 		return
 	}
@@ -169,7 +169,7 @@ func (o *ourRouter) route(w *world, i int) {
 	in.LocalInFlight = w.m.Cores
 	remote := router.Decide(&o.policy, &in)
 	if remote.Target != router.Serverless {
-		hist.Observe(w.runLocal(req.Arrival, req.Duration))
+		hist.Observe(w.runLocal(req.Arrival, w.localDuration(i)))
 		w.record(i, localLat, false)
 		return
 	}
@@ -179,7 +179,7 @@ func (o *ourRouter) route(w *world, i int) {
 	if !peek.failed && delay+peek.latency < localLat {
 		c := w.serverless(start, i, r, w.draws[i].backupStraggler, 0)
 		o.observe(r, c, start)
-		w.runLocalUntil(req.Arrival, req.Duration, start+c.latency) // cancelled when the twin answers
+		w.runLocalUntil(req.Arrival, w.localDuration(i), start+c.latency) // cancelled when the twin answers
 		w.record(i, delay+c.latency, true)
 		return
 	}
@@ -187,7 +187,7 @@ func (o *ourRouter) route(w *world, i int) {
 	if c.failed {
 		o.observe(r, c, start)
 	}
-	hist.Observe(w.runLocal(req.Arrival, req.Duration))
+	hist.Observe(w.runLocal(req.Arrival, w.localDuration(i)))
 	w.record(i, localLat, false)
 }
 
@@ -211,9 +211,9 @@ func (oracle) Name() string { return "oracle" }
 func (oracle) route(w *world, i int) {
 	req := w.t.Requests[i]
 	slo := w.m.slo(req.Duration)
-	localLat := w.localPeek(req.Arrival, req.Duration)
+	localLat := w.localPeek(req.Arrival, w.localDuration(i))
 	if localLat <= slo {
-		w.record(i, w.runLocal(req.Arrival, req.Duration), false)
+		w.record(i, w.runLocal(req.Arrival, w.localDuration(i)), false)
 		return
 	}
 	best, bestLat := -1, time.Duration(0)
@@ -224,7 +224,7 @@ func (oracle) route(w *world, i int) {
 		}
 	}
 	if best < 0 || (bestLat > slo && localLat <= bestLat) {
-		w.record(i, w.runLocal(req.Arrival, req.Duration), false)
+		w.record(i, w.runLocal(req.Arrival, w.localDuration(i)), false)
 		return
 	}
 	c := w.serverless(req.Arrival, i, best, w.draws[i].straggler, 0)
