@@ -98,7 +98,8 @@ func (seedRule) route(w *world, i int) {
 type ourRouter struct {
 	policy router.Policy
 	stats  []*router.RegionStats
-	local  map[int]*router.LatencyHistogram
+	local  map[int]*router.LatencyHistogram // per function: local latencies
+	remote map[int]*router.LatencyHistogram // per function: latencies of answered offloads
 	budget *router.HedgeBudget
 }
 
@@ -111,6 +112,7 @@ func newOurRouter(m *Model) *ourRouter {
 	r := &ourRouter{
 		policy: router.Policy{LocalCapacity: m.Cores, Prices: &prices},
 		local:  map[int]*router.LatencyHistogram{},
+		remote: map[int]*router.LatencyHistogram{},
 		budget: &router.HedgeBudget{Ratio: 0.05},
 	}
 	for range m.Regions {
@@ -152,6 +154,9 @@ func (o *ourRouter) route(w *world, i int) {
 	o.budget.OnRequest()
 	d := router.Decide(&o.policy, &in)
 	if d.Target == router.Serverless {
+		if fn.Pure && d.NumRegions > 1 && o.hedgeRemote(w, i, d) {
+			return
+		}
 		offloadOrFallBack(w, i, order(d), o.observe)
 		return
 	}
@@ -189,6 +194,64 @@ func (o *ourRouter) route(w *world, i int) {
 	}
 	hist.Observe(w.runLocal(req.Arrival, w.localDuration(i)))
 	w.record(i, localLat, false)
+}
+
+// hedgeRemote offloads a pure job to the first region and, when that call is still running at
+// the function's remote p95, starts a twin in the second region within the hedge budget; the
+// first answer wins and the other call is cancelled (billed until then). It returns false,
+// having done nothing, when the first region refuses or there is no p95 yet: the caller then
+// offloads in order as usual.
+func (o *ourRouter) hedgeRemote(w *world, i int, d router.Decision) bool {
+	req := w.t.Requests[i]
+	hist := o.remote[req.Function]
+	if hist == nil {
+		hist = &router.LatencyHistogram{}
+		o.remote[req.Function] = hist
+	}
+	r0, r1 := int(d.Regions[0]), int(d.Regions[1])
+	first := w.serverlessPeek(req.Arrival, i, r0, w.draws[i].straggler)
+	if first.failed {
+		return false
+	}
+	delay, known := hist.Quantile(0.95, 20)
+	delay = max(delay, time.Millisecond)
+	if !known || first.latency <= delay {
+		c := w.serverless(req.Arrival, i, r0, w.draws[i].straggler, 0)
+		o.observe(r0, c, req.Arrival)
+		hist.Observe(c.latency)
+		w.record(i, c.latency, true)
+		return true
+	}
+	if !o.budget.TryHedge() {
+		c := w.serverless(req.Arrival, i, r0, w.draws[i].straggler, 0)
+		o.observe(r0, c, req.Arrival)
+		hist.Observe(c.latency)
+		w.record(i, c.latency, true)
+		return true
+	}
+	// Still running at the p95: a twin starts in the next region; the first answer wins and
+	// the other call is cancelled, billed until then.
+	w.results.Hedges++
+	start := req.Arrival + delay
+	twin := w.serverlessPeek(start, i, r1, w.draws[i].backupStraggler)
+	if !twin.failed && delay+twin.latency < first.latency {
+		c1 := w.serverless(start, i, r1, w.draws[i].backupStraggler, 0)
+		o.observe(r1, c1, start)
+		won := delay + c1.latency
+		w.serverless(req.Arrival, i, r0, w.draws[i].straggler, req.Arrival+won)
+		hist.Observe(won)
+		w.record(i, won, true)
+		return true
+	}
+	c0 := w.serverless(req.Arrival, i, r0, w.draws[i].straggler, 0)
+	o.observe(r0, c0, req.Arrival)
+	c1 := w.serverless(start, i, r1, w.draws[i].backupStraggler, req.Arrival+c0.latency)
+	if c1.failed {
+		o.observe(r1, c1, start)
+	}
+	hist.Observe(c0.latency)
+	w.record(i, c0.latency, true)
+	return true
 }
 
 func order(d router.Decision) []int {
