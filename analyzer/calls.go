@@ -485,20 +485,8 @@ func onlyLogged(v ssa.Value) bool {
 		}
 		for _, r := range *refs {
 			switch r := r.(type) {
-			case *ssa.MakeInterface:
-				if !logged(r, depth+1) {
-					return false
-				}
-			case *ssa.Convert:
-				if !logged(r, depth+1) {
-					return false
-				}
-			case *ssa.ChangeType:
-				if !logged(r, depth+1) {
-					return false
-				}
-			case *ssa.Extract:
-				if !logged(r, depth+1) {
+			case *ssa.MakeInterface, *ssa.Convert, *ssa.ChangeType, *ssa.Extract:
+				if !logged(r.(ssa.Value), depth+1) {
 					return false
 				}
 			case *ssa.Store:

@@ -275,16 +275,8 @@ func onlyReturned(v ssa.Value) bool {
 	for _, r := range *refs {
 		switch r := r.(type) {
 		case *ssa.Return:
-		case *ssa.MakeInterface:
-			if !onlyReturned(r) {
-				return false
-			}
-		case *ssa.Convert:
-			if !onlyReturned(r) {
-				return false
-			}
-		case *ssa.ChangeType:
-			if !onlyReturned(r) {
+		case *ssa.MakeInterface, *ssa.Convert, *ssa.ChangeType:
+			if !onlyReturned(r.(ssa.Value)) {
 				return false
 			}
 		default:
@@ -385,12 +377,8 @@ func addressOnly(v ssa.Value, depth int) bool {
 					return false // stored somewhere that is not a local variable
 				}
 			}
-		case *ssa.MakeInterface:
-			if !addressOnly(r, depth+1) {
-				return false
-			}
-		case *ssa.ChangeType:
-			if !addressOnly(r, depth+1) {
+		case *ssa.MakeInterface, *ssa.ChangeType:
+			if !addressOnly(r.(ssa.Value), depth+1) {
 				return false
 			}
 		case ssa.CallInstruction:

@@ -57,6 +57,13 @@ type Config struct {
 	// 0 = 0.2 and 3.
 	RetryPercent       float64
 	RetryMinConcurrent int
+	// BatchMaxItems is the most executions of a pure job sent to one region in one batch
+	// invocation (when the platform's invoker implements platform.BatchInvoker); 0 =
+	// DefaultBatchMaxItems, 1 or negative = no batching, at most MaxRemoteBatchItems.
+	BatchMaxItems int
+	// BatchMaxWait is the longest an execution waits for others to share its batch; the wait
+	// adapts below it to the arrival rate and the caller's latency budget. 0 = DefaultBatchMaxWait.
+	BatchMaxWait time.Duration
 	// Token, when set, is required as "Authorization: Bearer <token>" on /v1/ endpoints
 	// (running jobs, listing them); /healthz and /metrics stay open for probes and scrapers.
 	Token string
@@ -104,6 +111,10 @@ type Agent struct {
 	statsMu      sync.Mutex
 	stats        map[statsKey]*router.RegionStats    // survives manifest reloads
 	localLatency map[string]*router.LatencyHistogram // by job; survives reloads
+
+	batchPolicy router.BatchPolicy // MaxItems ≤ 1 = batching off
+	batchMu     sync.Mutex
+	batchers    map[batchKey]*remoteBatcher
 
 	memo        *router.MemoCache   // nil = memoization off
 	hedgeBudget *router.HedgeBudget // nil = hedging off
@@ -157,6 +168,12 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
+	if cfg.BatchMaxItems > MaxRemoteBatchItems {
+		return nil, fmt.Errorf("runtime agent: a batch may hold at most %d executions (a host's limit), got %d", MaxRemoteBatchItems, cfg.BatchMaxItems)
+	}
+	if cfg.BatchMaxWait < 0 {
+		return nil, fmt.Errorf("runtime agent: the batch wait must not be negative, got %v", cfg.BatchMaxWait)
+	}
 	capacity := cfg.Policy.LocalCapacity
 	if capacity == 0 {
 		capacity = defaultCapacity()
@@ -181,6 +198,14 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 
 		localLatency: map[string]*router.LatencyHistogram{},
 		retryBudget:  &router.RetryBudget{Percent: cfg.RetryPercent, MinConcurrent: cfg.RetryMinConcurrent},
+		batchers:     map[batchKey]*remoteBatcher{},
+		batchPolicy: router.BatchPolicy{
+			MaxItems: cmp.Or(cfg.BatchMaxItems, DefaultBatchMaxItems),
+			MaxWait:  cmp.Or(cfg.BatchMaxWait, DefaultBatchMaxWait),
+			// Batches are for small executions; the payload bound also keeps a batch far
+			// below a host's body limit (6 MiB by default).
+			MaxBytes: maxBatchBytes,
+		},
 	}
 	if cfg.Load != nil {
 		a.metrics.load = cfg.Load
@@ -355,6 +380,7 @@ func (a *Agent) reload(ctx context.Context) error {
 	a.stats = kept
 	a.localLatency = keptLatency
 	a.statsMu.Unlock()
+	a.pruneBatchers(m)
 	prev := a.current.Swap(snap)
 	a.metrics.manifestSerial.Store(m.Serial)
 	a.metrics.manifestJobs.Store(int64(len(m.Jobs)))

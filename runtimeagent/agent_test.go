@@ -215,7 +215,10 @@ func newFixtureConfig(t *testing.T, cfg Config, jobs ...stateJob) *fixture {
 	f := &fixture{state: filepath.Join(t.TempDir(), "terraform.tfstate"), local: &fakeLocal{}, remote: newFakeRemote()}
 	writeState(t, f.state, 1, jobs...)
 	cfg.StatePath, cfg.MaxBodyBytes, cfg.PollInterval = f.state, 1024, 20*time.Millisecond
-	cfg.Local, cfg.Invokers = f.local, map[string]platform.Invoker{"fake": f.remote}
+	cfg.Local = f.local
+	if cfg.Invokers == nil {
+		cfg.Invokers = map[string]platform.Invoker{"fake": f.remote}
+	}
 	cfg.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard})
 	a, err := New(context.Background(), cfg)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,6 +57,14 @@ type e2eHost struct {
 	region string
 	srv    *httptest.Server
 	host   *host.Host
+	// Requests the host received, by kind.
+	invokes, batches atomic.Int64
+}
+
+// e2eOptions adjust the hosts and the agent of an end-to-end environment.
+type e2eOptions struct {
+	hostMaxConcurrency int           // 0 = the host's default
+	agent              func(*Config) // changes the agent's configuration before it starts
 }
 
 // e2eEnv is two hosts with the fixture deployed to both, and an agent reading a state file
@@ -76,6 +85,11 @@ type e2eEnv struct {
 // newE2E sets everything up; beforeAgent (optional) runs after deploying, before the agent starts.
 func newE2E(t testing.TB, policy router.Policy, beforeAgent ...func(*e2eEnv)) *e2eEnv {
 	t.Helper()
+	return newE2EWith(t, e2eOptions{}, policy, beforeAgent...)
+}
+
+func newE2EWith(t testing.TB, opts e2eOptions, policy router.Policy, beforeAgent ...func(*e2eEnv)) *e2eEnv {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end: builds a wasm module and starts hosts")
 	}
@@ -92,13 +106,24 @@ func newE2E(t testing.TB, policy router.Policy, beforeAgent ...func(*e2eEnv)) *e
 
 	hostsByRegion := map[string]string{}
 	for _, region := range []string{"local-a", "local-b"} {
-		h, err := host.New(ctx, host.Config{Region: region, DataDir: t.TempDir(), Token: e2eToken, Runtime: rt, Logger: logger.Named(region)})
+		h, err := host.New(ctx, host.Config{Region: region, DataDir: t.TempDir(), Token: e2eToken, Runtime: rt, Logger: logger.Named(region), MaxConcurrency: opts.hostMaxConcurrency})
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := httptest.NewServer(h.Handler())
+		eh := &e2eHost{region: region, host: h}
+		api := h.Handler()
+		eh.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case strings.HasSuffix(r.URL.Path, "/invoke"):
+				eh.invokes.Add(1)
+			case strings.HasSuffix(r.URL.Path, "/invoke-batch"):
+				eh.batches.Add(1)
+			}
+			api.ServeHTTP(w, r)
+		}))
+		srv := eh.srv
 		t.Cleanup(func() { srv.Close(); h.Close(context.Background()) })
-		env.hosts = append(env.hosts, &e2eHost{region: region, srv: srv, host: h})
+		env.hosts = append(env.hosts, eh)
 		hostsByRegion[region] = srv.URL
 	}
 	client, err := wasm.NewClient(wasm.Config{Hosts: hostsByRegion, Token: e2eToken})
@@ -133,11 +158,15 @@ func newE2E(t testing.TB, policy router.Policy, beforeAgent ...func(*e2eEnv)) *e
 		t.Fatal(err)
 	}
 	env.local = local
-	env.agent, err = New(ctx, Config{
+	cfg := Config{
 		StatePath: env.state, Policy: policy, PollInterval: 20 * time.Millisecond,
 		MemoBytes: -1, HedgeRatio: -1, // these tests watch routing: every call must run
 		Local: local, Invokers: map[string]platform.Invoker{wasm.PlatformName: remote}, Logger: logger,
-	})
+	}
+	if opts.agent != nil {
+		opts.agent(&cfg)
+	}
+	env.agent, err = New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,8 @@ type metrics struct {
 	reloadsBy map[string]*atomic.Uint64    // result
 	hedges    map[[2]string]*atomic.Uint64 // job, outcome
 	costPico  map[[2]string]*atomic.Uint64 // job, target: estimated cost in 1e-12 USD
+	batches   map[string]*histogram        // job: batch sizes (as counts, in batchBuckets)
+	batched   map[string]*atomic.Uint64    // job: executions sent in batches
 	memo      func() router.MemoStats      // nil = memoization off
 	load      *LoadSampler                 // nil = not sampled
 
@@ -52,6 +54,8 @@ func newMetrics() *metrics {
 		reloadsBy: map[string]*atomic.Uint64{},
 		hedges:    map[[2]string]*atomic.Uint64{},
 		costPico:  map[[2]string]*atomic.Uint64{},
+		batches:   map[string]*histogram{},
+		batched:   map[string]*atomic.Uint64{},
 	}
 }
 
@@ -91,6 +95,28 @@ func (m *metrics) observeRun(job, target, outcome string, d time.Duration) {
 	h.counts[i].Add(1)
 	h.count.Add(1)
 	h.sumNanos.Add(int64(d))
+}
+
+// batchBuckets are batch sizes, up to a host's limit of 256 items.
+var batchBuckets = []float64{1, 2, 4, 8, 16, 32, 64, 128, 256}
+
+// observeBatch records one batch invocation of n executions.
+func (m *metrics) observeBatch(job string, n int) {
+	counter(&m.mu, m.batched, job).Add(uint64(n))
+	m.mu.RLock()
+	h := m.batches[job]
+	m.mu.RUnlock()
+	if h == nil {
+		m.mu.Lock()
+		if h = m.batches[job]; h == nil {
+			h = &histogram{counts: make([]atomic.Uint64, len(batchBuckets)+1)}
+			m.batches[job] = h
+		}
+		m.mu.Unlock()
+	}
+	h.counts[sort.SearchFloat64s(batchBuckets, float64(n))].Add(1)
+	h.count.Add(1)
+	h.sumNanos.Add(int64(n)) // the sum of sizes, not of durations
 }
 
 func (m *metrics) observeAttempt(job, platform, region, outcome string) {
@@ -188,6 +214,25 @@ func (m *metrics) write(w io.Writer, latencies []regionLatency) {
 	header(w, "blueprint_agent_cost_usd_total", "counter", "Estimated cost of executions by job and target: the VM's marginal cost locally, the platform's price remotely.")
 	for _, k := range sortedKeys(m.costPico, func(k [2]string) string { return strings.Join(k[:], "\x00") }) {
 		fmt.Fprintf(w, "blueprint_agent_cost_usd_total{job=%s,target=%s} %s\n", q(k[0]), q(k[1]), formatFloat(float64(m.costPico[k].Load())/1e12))
+	}
+
+	header(w, "blueprint_agent_batch_size", "histogram", "Executions per batch invocation of a pure job sent to a region, by job.")
+	for _, job := range sortedKeys(m.batches, func(k string) string { return k }) {
+		h := m.batches[job]
+		var cum uint64
+		for i, bound := range batchBuckets {
+			cum += h.counts[i].Load()
+			fmt.Fprintf(w, "blueprint_agent_batch_size_bucket{job=%s,le=%q} %d\n", q(job), formatFloat(bound), cum)
+		}
+		cum += h.counts[len(batchBuckets)].Load()
+		fmt.Fprintf(w, "blueprint_agent_batch_size_bucket{job=%s,le=\"+Inf\"} %d\n", q(job), cum)
+		fmt.Fprintf(w, "blueprint_agent_batch_size_sum{job=%s} %d\n", q(job), h.sumNanos.Load())
+		fmt.Fprintf(w, "blueprint_agent_batch_size_count{job=%s} %d\n", q(job), cum)
+	}
+
+	header(w, "blueprint_agent_batched_executions_total", "counter", "Executions sent to a region inside a batch invocation, by job.")
+	for _, job := range sortedKeys(m.batched, func(k string) string { return k }) {
+		fmt.Fprintf(w, "blueprint_agent_batched_executions_total{job=%s} %d\n", q(job), m.batched[job].Load())
 	}
 
 	if m.memo != nil {

@@ -327,7 +327,7 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 		}
 		callCtx, cancel := context.WithTimeout(ctx, timeout)
 		t0 := time.Now()
-		out, err := inv.Invoke(callCtx, dep, input)
+		out, err := a.invokeRemote(callCtx, e, dep, inv, input)
 		latency := time.Since(t0)
 		hung := callCtx.Err() != nil // our own guard fired: the host did not answer in time
 		cancel()
