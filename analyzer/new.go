@@ -32,6 +32,20 @@ type config struct {
 	cacheSet   bool   // WithCacheDir or WithoutCache was given
 	profile    bool   // run the package's benchmarks for duration and memory
 	profileSet bool   // WithProfiling was given
+	progress   func(step string)
+}
+
+// WithProgress has the analyzer report its long steps (loading the program, building and
+// running each profile) as short sentences, for a CLI or a plan to show.
+func WithProgress(report func(step string)) Option {
+	return func(c *config) { c.progress = report }
+}
+
+// step reports one long step, when someone listens.
+func (c *config) step(format string, args ...any) {
+	if c.progress != nil {
+		c.progress(fmt.Sprintf(format, args...))
+	}
 }
 
 // WithLogger sends the analyzer's debug logs (load times, jobs found) to logger.
@@ -114,6 +128,7 @@ func (a *ssaAnalyzer) Analyze(ctx context.Context, dir string) (*job.PackageAnal
 			// The load below reports the same problem with positions; only speed is lost.
 			a.cfg.logger.Debug("analysis cache not used", "dir", absDir, "error", err)
 		} else if cached := a.readCache(a.cfg.cacheDir, key); cached != nil {
+			a.cfg.step("unchanged since the last analysis: answered from the cache")
 			a.cfg.logger.Debug("analysis cache hit", "dir", absDir, "key", key,
 				"total_ms", time.Since(start).Milliseconds())
 			return cached, nil
@@ -127,6 +142,7 @@ func (a *ssaAnalyzer) Analyze(ctx context.Context, dir string) (*job.PackageAnal
 		return nil, err
 	}
 	summarized := func(path string) bool { return isStd(path) || isSummarizedModule(path) }
+	a.cfg.step("loading %s and what it imports", absDir)
 	all, pkg, err := a.load(ctx, absDir, goroot, summarized)
 	if err != nil {
 		return nil, err
@@ -141,6 +157,7 @@ func (a *ssaAnalyzer) Analyze(ctx context.Context, dir string) (*job.PackageAnal
 		return nil, err
 	}
 
+	a.cfg.step("building SSA and the call graph of %s", pkg.PkgPath)
 	prog := buildProgram(all, pkg, summarized)
 	built := time.Now()
 	jobFuncs := make([]*ssa.Function, len(jobs))

@@ -93,6 +93,7 @@ func (a *ssaAnalyzer) profileJobs(ctx context.Context, dir, importPath string, j
 	if len(wanted) == 0 {
 		return
 	}
+	a.cfg.step("building the tests of %s to run %d benchmark(s)", importPath, len(wanted))
 	bin := filepath.Join(tmp, "jobs.test")
 	buildCtx, cancel := context.WithTimeout(ctx, profileBuildTimeout)
 	defer cancel()
@@ -109,6 +110,7 @@ func (a *ssaAnalyzer) profileJobs(ctx context.Context, dir, importPath string, j
 	}
 	for _, i := range wanted {
 		name := "Benchmark" + jobs[i].Function
+		a.cfg.step("profiling %s with %s", jobs[i].Name, name)
 		m, err := runBenchmark(ctx, dir, bin, name, a.cfg.env)
 		if err != nil {
 			addProfileNote(&jobs[i], fmt.Sprintf("%s did not give a measurement: %v", name, err))
@@ -128,6 +130,7 @@ func (a *ssaAnalyzer) profileSamples(ctx context.Context, dir, tmp, importPath s
 	for k, i := range indexes {
 		functions[k] = jobs[i].Function
 	}
+	a.cfg.step("building the sample runner for %d job(s)", len(indexes))
 	bin, err := a.buildSampleRunner(ctx, dir, tmp, importPath, functions)
 	if err != nil {
 		for _, i := range indexes {
@@ -137,6 +140,7 @@ func (a *ssaAnalyzer) profileSamples(ctx context.Context, dir, tmp, importPath s
 	}
 	for _, i := range indexes {
 		files := sampleFiles(dir, jobs[i].Name)
+		a.cfg.step("profiling %s on %d sample input(s)", jobs[i].Name, len(files))
 		m, err := runSamples(ctx, dir, bin, jobs[i].Function, files, a.cfg.env)
 		if err != nil {
 			addProfileNote(&jobs[i], fmt.Sprintf("the samples in testdata/%s did not give a measurement: %v", jobs[i].Name, err))

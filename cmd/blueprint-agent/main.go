@@ -43,6 +43,8 @@ type options struct {
 	retryPercent float64
 	costAware    bool
 	prices       router.Prices
+	batchItems   int
+	batchWait    time.Duration
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -63,6 +65,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.Int64Var(&o.memoBytes, "memo-bytes", 64<<20, "result cache for pure and deterministic jobs, in bytes; -1 = off")
 	fs.Float64Var(&o.hedgeRatio, "hedge-ratio", 0.05, "share of requests that may start a speculative remote run of a slow pure job; -1 = off")
 	fs.Float64Var(&o.retryPercent, "retry-percent", 0.2, "failover retries in flight allowed, as a share of requests in flight (at least 3)")
+	fs.IntVar(&o.batchItems, "batch-max-items", runtimeagent.DefaultBatchMaxItems, fmt.Sprintf("most executions of a pure job sent to a region in one batch request (at most %d); 1 = no batching", runtimeagent.MaxRemoteBatchItems))
+	fs.DurationVar(&o.batchWait, "batch-max-wait", runtimeagent.DefaultBatchMaxWait, "longest an offloaded execution of a pure job waits for others to share its batch (the wait adapts below it to the arrival rate and the caller's latency budget)")
 	defaults := router.DefaultPrices()
 	fs.BoolVar(&o.costAware, "cost-aware", true, "also offload when the VM is busy or the platform is cheaper than the VM's marginal cost")
 	fs.Float64Var(&o.prices.VMHourly, "vm-hourly-usd", defaults.VMHourly, "what this VM costs per hour")
@@ -89,6 +93,12 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.maxBody <= 0 {
 		return o, errors.New("--max-body-bytes must be positive")
+	}
+	if o.batchItems < 1 || o.batchItems > runtimeagent.MaxRemoteBatchItems {
+		return o, fmt.Errorf("--batch-max-items must be 1 (no batching) to %d (a host's limit), got %d", runtimeagent.MaxRemoteBatchItems, o.batchItems)
+	}
+	if o.batchWait <= 0 {
+		return o, fmt.Errorf("--batch-max-wait must be positive, got %v (turn batching off with --batch-max-items 1)", o.batchWait)
 	}
 	if hclog.LevelFromString(o.logLevel) == hclog.NoLevel {
 		return o, fmt.Errorf("--log-level %q: use trace, debug, info, warn or error", o.logLevel)
@@ -177,18 +187,20 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 		policy.Prices = &o.prices
 	}
 	agent, err := runtimeagent.New(ctx, runtimeagent.Config{
-		StatePath:    o.state,
-		Policy:       policy,
-		MaxBodyBytes: o.maxBody,
-		PollInterval: o.poll,
-		Local:        local,
-		Invokers:     map[string]platform.Invoker{wasm.PlatformName: remote},
-		Logger:       log,
-		Token:        o.token,
-		MemoBytes:    o.memoBytes,
-		Load:         load,
-		HedgeRatio:   o.hedgeRatio,
-		RetryPercent: o.retryPercent,
+		StatePath:     o.state,
+		Policy:        policy,
+		MaxBodyBytes:  o.maxBody,
+		PollInterval:  o.poll,
+		Local:         local,
+		Invokers:      map[string]platform.Invoker{wasm.PlatformName: remote},
+		Logger:        log,
+		Token:         o.token,
+		MemoBytes:     o.memoBytes,
+		Load:          load,
+		HedgeRatio:    o.hedgeRatio,
+		RetryPercent:  o.retryPercent,
+		BatchMaxItems: o.batchItems,
+		BatchMaxWait:  o.batchWait,
 	})
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseOptions(t *testing.T) {
@@ -11,7 +12,7 @@ func TestParseOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.capacity != 0 || o.hostToken != "t" || o.cache != "/tmp/c" {
+	if o.capacity != 0 || o.hostToken != "t" || o.cache != "/tmp/c" || o.batchItems != 16 || o.batchWait != 2*time.Millisecond {
 		t.Errorf("parsed %+v", o)
 	}
 	t.Setenv("BLUEPRINT_HOST_TOKEN", "from-env")
@@ -28,6 +29,9 @@ func TestParseOptions(t *testing.T) {
 		"--state s --max-local-input-bytes 0": "--max-local-input-bytes",
 		"--state s --log-level loud":          "--log-level",
 		"--state s extra":                     "unexpected argument",
+		"--state s --batch-max-items 0":       "--batch-max-items",
+		"--state s --batch-max-items 257":     "--batch-max-items",
+		"--state s --batch-max-wait 0s":       "--batch-max-wait",
 	} {
 		if _, err := parseOptions(strings.Fields(args), io.Discard); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error = %v, want %q", args, err, want)

@@ -49,7 +49,9 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		level = hclog.Warn
 	}
 	logger := hclog.New(&hclog.LoggerOptions{Name: "blueprint", Level: level, Output: stderr})
-	result, err := analyzer.New(analyzer.WithLogger(logger.Named("analyzer"))).Analyze(ctx, dir)
+	// Progress goes to stderr, so `-o json > file` stays clean.
+	progress := analyzer.WithProgress(func(step string) { fmt.Fprintf(stderr, "blueprint analyze: %s\n", step) })
+	result, err := analyzer.New(analyzer.WithLogger(logger.Named("analyzer")), progress).Analyze(ctx, dir)
 	if err != nil {
 		var aerr *analyzer.Error
 		if errors.As(err, &aerr) {
