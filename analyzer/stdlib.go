@@ -229,7 +229,7 @@ var mutatingFuncs = map[string][]int{
 // the read-only ones listed in readOnlyMethods.
 var mutatingTypes = map[string]bool{
 	"bytes.Buffer": true, "strings.Builder": true, "sync.Map": true, "sync.Once": true, "sync.WaitGroup": true,
-	"sync.Pool": true,
+	"sync.Pool":         true,
 	"sync/atomic.Int32": true, "sync/atomic.Int64": true, "sync/atomic.Uint32": true, "sync/atomic.Uint64": true,
 	"sync/atomic.Uintptr": true, "sync/atomic.Bool": true, "sync/atomic.Pointer": true, "sync/atomic.Value": true,
 	"math/rand.Rand": true, "math/rand/v2.Rand": true, "container/list.List": true, "container/ring.Ring": true,

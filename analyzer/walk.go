@@ -17,7 +17,7 @@ import (
 // parameter is a global write in the first and nothing in the second.
 type node struct {
 	fn       *ssa.Function
-	in       []*ssa.Global     // per parameter, then per free variable; nil when not global memory
+	in       []*ssa.Global       // per parameter, then per free variable; nil when not global memory
 	consts   map[int][]constText // constant strings the caller passed, by parameter (then free variable) index
 	analyzed bool
 
