@@ -1,0 +1,166 @@
+package runtimeagent
+
+import (
+	"context"
+	"errors"
+	"math/bits"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/serverless-blueprint/blueprint/manifest"
+	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/router"
+)
+
+// Remote batching defaults, as the agent's flags give them.
+const (
+	DefaultBatchMaxItems = 16
+	DefaultBatchMaxWait  = 2 * time.Millisecond
+	// MaxRemoteBatchItems is the most inputs a wasm host takes in one batch (host.MaxBatchItems).
+	MaxRemoteBatchItems = 256
+	// maxBatchBytes bounds the inputs of one batch; a larger input is sent on its own.
+	maxBatchBytes = 256 << 10
+)
+
+// ErrBatchUnsupported marks a batch the platform would not run as a batch (the function is not
+// configured pure there, say): nothing ran, and the inputs may be sent one at a time.
+var ErrBatchUnsupported = errors.New("the platform does not batch this function")
+
+// remoteBatcher gathers concurrent executions of one pure job for one deployment into
+// batch invocations.
+type remoteBatcher struct {
+	b *router.Batcher
+	// unsupported is set once the platform refused to batch this deployment: later executions
+	// go one by one without paying for a refused batch first.
+	unsupported atomic.Bool
+}
+
+// batchKey names a batcher: one per job and deployment (a redeploy gets a new one), and per
+// latency-budget class, since how long a batch may wait is part of its policy.
+type batchKey struct {
+	stats      statsKey
+	functionID string
+	version    string
+	timeout    time.Duration
+	budget     time.Duration
+}
+
+// batchingOn reports whether remote executions of pure jobs are batched at all.
+func (a *Agent) batchingOn() bool { return a.batchPolicy.MaxItems > 1 }
+
+// invokeRemote calls one deployment. A pure job's execution joins a batch when the invoker can
+// batch and the input is small enough to share a request; anything else is a single call.
+// Batching keeps runRemote's semantics: every execution gets its own result or error, and a
+// batch that failed as a whole fails each of its executions with that error, so each fails
+// over (pure jobs only reach this path) as a single call would.
+func (a *Agent) invokeRemote(ctx context.Context, e *jobEntry, dep platform.Deployment, inv platform.Invoker, input []byte) ([]byte, error) {
+	if !a.batchingOn() || !e.job.Analysis.Pure || len(input) > a.batchPolicy.MaxBytes {
+		return inv.Invoke(ctx, dep, input)
+	}
+	binv, ok := inv.(platform.BatchInvoker)
+	if !ok {
+		return inv.Invoke(ctx, dep, input)
+	}
+	rb := a.batcherFor(ctx, e, dep, inv, binv)
+	if rb.unsupported.Load() {
+		return inv.Invoke(ctx, dep, input)
+	}
+	return rb.b.Do(ctx, input)
+}
+
+// budgetClass rounds a caller's latency budget down to a power of two microseconds, so that a
+// handful of batchers serve every budget and none waits longer than a quarter of what its
+// callers can afford. Budgets that allow the full MaxWait need no class of their own (0).
+func (a *Agent) budgetClass(ctx context.Context) time.Duration {
+	budget, ok := latencyBudget(ctx)
+	if !ok || budget >= 4*a.batchPolicy.MaxWait {
+		return 0
+	}
+	us := budget.Microseconds()
+	if us < 1 {
+		return time.Nanosecond // no time to wait at all: the batcher sends at once
+	}
+	return time.Duration(uint64(1)<<(bits.Len64(uint64(us))-1)) * time.Microsecond
+}
+
+func (a *Agent) batcherFor(ctx context.Context, e *jobEntry, dep platform.Deployment, inv platform.Invoker, binv platform.BatchInvoker) *remoteBatcher {
+	timeout := e.job.EffectiveTimeout() + remoteGrace
+	key := batchKey{
+		stats:      statsKey{e.job.Name, dep.Platform, dep.Region, dep.Endpoint},
+		functionID: dep.FunctionID, version: dep.Version, timeout: timeout,
+		budget: a.budgetClass(ctx),
+	}
+	a.batchMu.Lock()
+	defer a.batchMu.Unlock()
+	if rb := a.batchers[key]; rb != nil {
+		return rb
+	}
+	policy := a.batchPolicy
+	policy.LatencyBudget = key.budget
+	rb := &remoteBatcher{}
+	rb.b = router.NewBatcher(policy, a.runBatch(rb, e.job.Name, dep, timeout, inv, binv))
+	a.batchers[key] = rb
+	return rb
+}
+
+// runBatch returns the function a batcher calls with the inputs it gathered.
+func (a *Agent) runBatch(rb *remoteBatcher, jobName string, dep platform.Deployment, timeout time.Duration, inv platform.Invoker, binv platform.BatchInvoker) router.RunBatch {
+	return func(ctx context.Context, inputs [][]byte) []router.BatchResult {
+		// The batch outlives no caller by more than a single call would: each caller's own
+		// guard is the same job timeout plus grace, started before the batch was sent.
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		out := make([]router.BatchResult, len(inputs))
+		res, err := binv.InvokeBatch(ctx, dep, inputs)
+		if errors.Is(err, ErrBatchUnsupported) {
+			// Nothing ran: send these inputs one by one, and the next ones directly.
+			if !rb.unsupported.Swap(true) {
+				a.routerLog.Warn("the platform does not batch this deployment; invoking it one input at a time", "job", jobName, "platform", dep.Platform, "region", dep.Region, "error", err)
+			}
+			var wg sync.WaitGroup
+			for i := range inputs {
+				wg.Go(func() {
+					o, err := inv.Invoke(ctx, dep, inputs[i])
+					out[i] = router.BatchResult{Output: o, Err: err}
+				})
+			}
+			wg.Wait()
+			return out
+		}
+		a.metrics.observeBatch(jobName, len(inputs))
+		if err == nil && len(res) != len(inputs) {
+			err = errors.New("the platform returned a different number of results than inputs")
+		}
+		for i := range out {
+			if err != nil {
+				out[i].Err = err
+			} else {
+				out[i] = router.BatchResult{Output: res[i].Output, Err: res[i].Err}
+			}
+		}
+		return out
+	}
+}
+
+// pruneBatchers drops the batchers of deployments a reload removed or replaced (their pending
+// executions are still sent: a batcher flushes on its own timer).
+func (a *Agent) pruneBatchers(m *manifest.Manifest) {
+	type live struct {
+		stats               statsKey
+		functionID, version string
+	}
+	keep := map[live]bool{}
+	for _, j := range m.Jobs {
+		for _, d := range j.Deployments {
+			keep[live{statsKey{j.Name, d.Platform, d.Region, d.Endpoint}, d.FunctionID, d.Version}] = true
+		}
+	}
+	a.batchMu.Lock()
+	defer a.batchMu.Unlock()
+	for k := range a.batchers {
+		if !keep[live{k.stats, k.functionID, k.version}] {
+			delete(a.batchers, k)
+		}
+	}
+}
