@@ -37,7 +37,9 @@ func (a *funcAnalysis) call(instr ssa.CallInstruction) {
 		}
 		callees := a.p.callees[instr]
 		if len(callees) == 0 {
-			if isBenignInterfaceCall(method.FullName()) {
+			// Benign by the method's interface, or by the value's: hash.Hash64's Write is
+			// io.Writer's method.
+			if isBenignInterfaceCall(method.FullName()) || benignInterfaces[types.TypeString(cc.Value.Type(), nil)] {
 				return
 			}
 			name := "(" + types.TypeString(cc.Value.Type(), types.RelativeTo(a.p.rootPkg)) + ")." + method.Name()
@@ -55,6 +57,14 @@ func (a *funcAnalysis) call(instr ssa.CallInstruction) {
 	}
 	callees := a.p.callees[instr]
 	if len(callees) == 0 {
+		if isNamed(cc.Value.Type(), "context", "CancelFunc") || isNamed(cc.Value.Type(), "context", "CancelCauseFunc") {
+			return // cancelling a context only releases what it holds
+		}
+		if userFuncType(cc.Value.Type(), a.p.summarized) {
+			// No function of this user-defined type reaches the call anywhere in the program
+			// (the standard library cannot make one): it can only be nil, never run code.
+			return
+		}
 		if a.p.fromSummarized(cc.Value) {
 			// An iterator or function the standard library made (maps.Keys, strings.SplitSeq):
 			// its effects are the summarized call's; what it calls back is the loop body.
@@ -171,6 +181,23 @@ func (a *funcAnalysis) summarizedCall(fn *ssa.Function, cc *ssa.CallCommon, pos 
 			}
 		}
 	}
+	// fmt.Fprintf(&report, …) with a package-level bytes.Buffer: the callee writes it through
+	// the io.Writer it was handed.
+	for _, v := range args {
+		if mi, ok := v.(*ssa.MakeInterface); ok && isMutatingStdPointer(mi.X.Type()) {
+			if g := a.root(mi.X); g != nil {
+				a.write(g, pos, "changes (through "+short+")")
+			}
+		}
+	}
+	// A *log.Logger built over a package-level buffer writes that buffer, not stdout.
+	if recv != nil && strings.HasPrefix(full, "(*log.Logger).") {
+		if g := a.root(recv); g != nil {
+			if target := a.p.loggerTarget(g); target != nil {
+				a.write(target, pos, "changes (through "+short+")")
+			}
+		}
+	}
 	if writesThrough, ok := mutatingCall(full, fn); ok {
 		for _, i := range writesThrough {
 			if i < len(all) {
@@ -240,6 +267,16 @@ func (a *funcAnalysis) callbacks(v ssa.Value) {
 			a.edge(fn, in, true)
 		}
 	}
+}
+
+// userFuncType reports whether t is a function type named in a package that is walked.
+func userFuncType(t types.Type, summarized func(string) bool) bool {
+	named, ok := types.Unalias(t).(*types.Named)
+	if !ok || named.Obj().Pkg() == nil || summarized(named.Obj().Pkg().Path()) {
+		return false
+	}
+	_, isFunc := named.Underlying().(*types.Signature)
+	return isFunc
 }
 
 // informative reports whether texts say anything (some constant text).
@@ -540,4 +577,43 @@ func onlyLogged(v ssa.Value) bool {
 func isStdPath(path string) bool {
 	first, _, _ := strings.Cut(path, "/")
 	return !strings.Contains(first, ".")
+}
+
+// isMutatingStdPointer reports whether t is a pointer to a standard type whose methods change
+// it (bytes.Buffer, strings.Builder, bufio.Writer…).
+func isMutatingStdPointer(t types.Type) bool {
+	ptr, ok := types.Unalias(t).(*types.Pointer)
+	if !ok {
+		return false
+	}
+	named, ok := types.Unalias(ptr.Elem()).(*types.Named)
+	return ok && named.Obj().Pkg() != nil && mutatingTypes[named.Obj().Pkg().Path()+"."+named.Obj().Name()]
+}
+
+// loggerTarget returns the package-level variable a package-level logger writes into, when
+// its only initialization is log.New(&buffer, …) over such a variable; nil for a logger over
+// stdout or stderr (benign), or one the analyzer cannot trace.
+func (p *program) loggerTarget(logger *ssa.Global) *ssa.Global {
+	init, ok := p.inits[logger].(*ssa.Call)
+	if !ok {
+		return nil
+	}
+	fn := init.Call.StaticCallee()
+	if fn == nil || fullName(fn) != "log.New" || len(init.Call.Args) == 0 {
+		return nil
+	}
+	w := init.Call.Args[0]
+	if mi, ok := w.(*ssa.MakeInterface); ok {
+		w = mi.X
+	}
+	for {
+		switch x := w.(type) {
+		case *ssa.Global:
+			return x
+		case *ssa.FieldAddr:
+			w = x.X
+			continue
+		}
+		return nil
+	}
 }

@@ -23,6 +23,7 @@ const maxValueDepth = 12
 type valueText struct {
 	params map[ssa.Value][]constText // by *ssa.Parameter or *ssa.FreeVar
 	fields map[*types.Var]constText  // fields only ever given one complete constant
+	inits  map[*ssa.Global]ssa.Value // read-only globals and the value initialization gives them
 }
 
 // constText is the constant text (or constant prefix) of a string value.
@@ -149,7 +150,7 @@ func (t valueText) constPrefix(v ssa.Value, depth int) (string, bool) {
 		}
 		switch addr := x.X.(type) {
 		case *ssa.Global:
-			if init := onlyInitStore(addr); init != nil {
+			if init := t.inits[addr]; init != nil {
 				return t.constPrefix(init, depth+1)
 			}
 		case *ssa.FreeVar:
@@ -177,27 +178,47 @@ func (t valueText) constPrefix(v ssa.Value, depth int) (string, bool) {
 	return "", false
 }
 
-// onlyInitStore returns the value a package-level variable is given when the only stores to
-// it are in package initialization and there is exactly one (var base = "https://…").
-func onlyInitStore(g *ssa.Global) ssa.Value {
-	var value ssa.Value
-	refs := g.Referrers()
-	if refs == nil {
-		return nil
-	}
-	for _, r := range *refs {
-		switch r := r.(type) {
-		case *ssa.Store:
-			if value != nil || !inInit(r.Parent()) {
-				return nil
+// initValues maps each package-level variable that is given a value exactly once, during
+// package initialization, and whose address is otherwise only loaded from, to that value
+// (var base = "https://…", var logger = log.New(&trail, …)). ssa.Global keeps no referrers,
+// so the walked code is scanned once for every use.
+func initValues(funcs map[*ssa.Function]bool) map[*ssa.Global]ssa.Value {
+	stores := map[*ssa.Global][]*ssa.Store{}
+	escapes := map[*ssa.Global]bool{}
+	for fn := range funcs {
+		for _, b := range fn.Blocks {
+			for _, instr := range b.Instrs {
+				var ops [8]*ssa.Value
+				for _, op := range instr.Operands(ops[:0]) {
+					g, ok := (*op).(*ssa.Global)
+					if !ok {
+						continue
+					}
+					switch in := instr.(type) {
+					case *ssa.Store:
+						if in.Addr == g {
+							stores[g] = append(stores[g], in)
+						} else {
+							escapes[g] = true
+						}
+					case *ssa.UnOp:
+						if in.Op != token.MUL {
+							escapes[g] = true
+						}
+					default:
+						escapes[g] = true
+					}
+				}
 			}
-			value = r.Val
-		case *ssa.UnOp:
-		default:
-			return nil // its address escapes
 		}
 	}
-	return value
+	out := map[*ssa.Global]ssa.Value{}
+	for g, st := range stores {
+		if len(st) == 1 && !escapes[g] && inInit(st[0].Parent()) {
+			out[g] = st[0].Val
+		}
+	}
+	return out
 }
 
 // stringValues returns the possible string values of v when they fan out through phis

@@ -37,6 +37,8 @@ type program struct {
 
 	// fields holds the string fields every store gives one constant (hosts.go).
 	fields map[*types.Var]constText
+	// inits holds the globals given one value at initialization and never written again.
+	inits map[*ssa.Global]ssa.Value
 
 	nodes map[nodeKey]*node
 	order map[*ssa.Function]*orderSummary
@@ -83,6 +85,7 @@ func buildProgram(pkgs []*packages.Package, root *packages.Package, summarized f
 		}
 	}
 	p.fields = constantFields(funcs)
+	p.inits = initValues(funcs)
 	cg := vta.CallGraph(funcs, cha.CallGraph(prog))
 	for fn, n := range cg.Nodes {
 		if fn == nil || !funcs[fn] {

@@ -64,6 +64,12 @@ func init() {
 		"(*os.Root).Open", "(*os.Root).ReadFile", "(*os.Root).Stat", "(*os.Root).Lstat", "(*os.Root).Readlink", "(*os.Root).OpenRoot",
 		"(*os.File).ReadDir", "(*os.File).Readdir", "(*os.File).Readdirnames", "(*os.File).Stat", "(*os.File).Seek",
 		"os/user.Current", "os/user.Lookup", "os/user.LookupId", "os/user.LookupGroup", "os/user.LookupGroupId",
+		// Functions that read files on the caller's behalf.
+		"text/template.ParseFiles", "text/template.ParseGlob", "(*text/template.Template).ParseFiles",
+		"(*text/template.Template).ParseGlob", "html/template.ParseFiles", "html/template.ParseGlob",
+		"(*html/template.Template).ParseFiles", "(*html/template.Template).ParseGlob",
+		"crypto/x509.SystemCertPool", "crypto/tls.LoadX509KeyPair", "net/http.ServeFile",
+		"mime.TypeByExtension",
 	)
 	add(KindExec, plain, 0,
 		"os.StartProcess", "os.FindProcess", "(*os.Process).Kill", "(*os.Process).Signal", "(*os.Process).Wait")

@@ -86,6 +86,7 @@ func (p *program) ensure(n *node) {
 	n.analyzed = true
 	a := &funcAnalysis{p: p, n: n, roots: map[ssa.Value]*ssa.Global{}, seenEdge: map[edgeKey]bool{}}
 	a.text.fields = p.fields
+	a.text.inits = p.inits
 	a.text.params = map[ssa.Value][]constText{}
 	for i, c := range n.consts {
 		switch {
@@ -308,8 +309,9 @@ func (a *funcAnalysis) instr(instr ssa.Instruction) {
 			a.load(in)
 		}
 	case *ssa.Lookup:
-		// cache[k] on a map reached through a global: the entry is global state.
-		if g := a.root(in.X); g != nil && used(in) {
+		// cache[k] on a map reached through a global: the entry is global state (but not
+		// counts[k]++, which only writes it back).
+		if g := a.root(in.X); g != nil && used(in) && !mapReadModifyWrite(in) {
 			a.n.effects = append(a.n.effects, effect{kind: KindGlobalRead, pos: in.Pos(), read: g})
 		}
 	case *ssa.Range:
@@ -366,7 +368,8 @@ func addressOnly(v ssa.Value, depth int) bool {
 	}
 	for _, r := range *refs {
 		switch r := r.(type) {
-		case *ssa.FieldAddr, *ssa.IndexAddr:
+		case *ssa.FieldAddr, *ssa.IndexAddr, *ssa.Lookup, *ssa.Range:
+			// Reaching into the memory; a lookup or a range is judged as a read itself.
 		case *ssa.MapUpdate:
 			if r.Map != v {
 				return false
@@ -437,6 +440,26 @@ func readModifyWrite(u *ssa.UnOp) bool {
 		}
 		st, ok := (*rrefs)[0].(*ssa.Store)
 		if !ok || !sameAddress(st.Addr, u.X) || st.Val != result {
+			return false
+		}
+	}
+	return true
+}
+
+// mapReadModifyWrite reports whether a map lookup only feeds an update of the same entry
+// (counts[k]++, totals[k] += n).
+func mapReadModifyWrite(l *ssa.Lookup) bool {
+	for _, r := range *l.Referrers() {
+		b, ok := r.(*ssa.BinOp)
+		if !ok {
+			return false
+		}
+		brefs := b.Referrers()
+		if brefs == nil || len(*brefs) != 1 {
+			return false
+		}
+		up, ok := (*brefs)[0].(*ssa.MapUpdate)
+		if !ok || up.Value != b || up.Key != l.Index || storeBase(stripLoad(up.Map)) != storeBase(stripLoad(l.X)) {
 			return false
 		}
 	}
