@@ -3,7 +3,6 @@ package runtimeagent
 import (
 	"context"
 	"errors"
-	"math/bits"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,20 +29,18 @@ var ErrBatchUnsupported = errors.New("the platform does not batch this function"
 // remoteBatcher gathers concurrent executions of one pure job for one deployment into
 // batch invocations.
 type remoteBatcher struct {
-	b *router.Batcher
+	b *groupBatcher
 	// unsupported is set once the platform refused to batch this deployment: later executions
 	// go one by one without paying for a refused batch first.
 	unsupported atomic.Bool
 }
 
-// batchKey names a batcher: one per job and deployment (a redeploy gets a new one), and per
-// latency-budget class, since how long a batch may wait is part of its policy.
+// batchKey names a batcher: one per job and deployment (a redeploy gets a new one).
 type batchKey struct {
 	stats      statsKey
 	functionID string
 	version    string
 	timeout    time.Duration
-	budget     time.Duration
 }
 
 // batchingOn reports whether remote executions of pure jobs are batched at all.
@@ -62,44 +59,26 @@ func (a *Agent) invokeRemote(ctx context.Context, e *jobEntry, dep platform.Depl
 	if !ok {
 		return inv.Invoke(ctx, dep, input)
 	}
-	rb := a.batcherFor(ctx, e, dep, inv, binv)
+	rb := a.batcherFor(e, dep, inv, binv)
 	if rb.unsupported.Load() {
 		return inv.Invoke(ctx, dep, input)
 	}
 	return rb.b.Do(ctx, input)
 }
 
-// budgetClass rounds a caller's latency budget down to a power of two microseconds, so that a
-// handful of batchers serve every budget and none waits longer than a quarter of what its
-// callers can afford. Budgets that allow the full MaxWait need no class of their own (0).
-func (a *Agent) budgetClass(ctx context.Context) time.Duration {
-	budget, ok := latencyBudget(ctx)
-	if !ok || budget >= 4*a.batchPolicy.MaxWait {
-		return 0
-	}
-	us := budget.Microseconds()
-	if us < 1 {
-		return time.Nanosecond // no time to wait at all: the batcher sends at once
-	}
-	return time.Duration(uint64(1)<<(bits.Len64(uint64(us))-1)) * time.Microsecond
-}
-
-func (a *Agent) batcherFor(ctx context.Context, e *jobEntry, dep platform.Deployment, inv platform.Invoker, binv platform.BatchInvoker) *remoteBatcher {
+func (a *Agent) batcherFor(e *jobEntry, dep platform.Deployment, inv platform.Invoker, binv platform.BatchInvoker) *remoteBatcher {
 	timeout := e.job.EffectiveTimeout() + remoteGrace
 	key := batchKey{
 		stats:      statsKey{e.job.Name, dep.Platform, dep.Region, dep.Endpoint},
 		functionID: dep.FunctionID, version: dep.Version, timeout: timeout,
-		budget: a.budgetClass(ctx),
 	}
 	a.batchMu.Lock()
 	defer a.batchMu.Unlock()
 	if rb := a.batchers[key]; rb != nil {
 		return rb
 	}
-	policy := a.batchPolicy
-	policy.LatencyBudget = key.budget
 	rb := &remoteBatcher{}
-	rb.b = router.NewBatcher(policy, a.runBatch(rb, e.job.Name, dep, timeout, inv, binv))
+	rb.b = newGroupBatcher(a.batchPolicy, a.runBatch(rb, e.job.Name, dep, timeout, inv, binv))
 	a.batchers[key] = rb
 	return rb
 }
@@ -112,6 +91,11 @@ func (a *Agent) runBatch(rb *remoteBatcher, jobName string, dep platform.Deploym
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		out := make([]router.BatchResult, len(inputs))
+		if len(inputs) == 1 {
+			// A lone execution needs no batch envelope.
+			out[0].Output, out[0].Err = inv.Invoke(ctx, dep, inputs[0])
+			return out
+		}
 		res, err := binv.InvokeBatch(ctx, dep, inputs)
 		if errors.Is(err, ErrBatchUnsupported) {
 			// Nothing ran: send these inputs one by one, and the next ones directly.

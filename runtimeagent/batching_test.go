@@ -12,9 +12,9 @@ import (
 	"github.com/serverless-blueprint/blueprint/router"
 )
 
-// batchingRemote is fakeRemote that also takes batches. Items of a batch answer like single
-// calls; a region in failBatches fails every batch as a whole with a transport error (after
-// the request may have reached the host), one in unsupported refuses batches.
+// batchingRemote is a remote that also takes batches. Single calls and items of a batch answer
+// alike; a region in failBatches fails every request (a batch as a whole) with a transport
+// error after it may have reached the host, one in unsupported refuses batches.
 type batchingRemote struct {
 	*fakeRemote
 	mu          sync.Mutex
@@ -51,6 +51,24 @@ func (b *batchingRemote) InvokeBatch(ctx context.Context, d platform.Deployment,
 		out[i].Output = []byte(fmt.Sprintf(`{"ran":%q,"input":%s}`, d.Region, in))
 	}
 	return out, nil
+}
+
+// Invoke answers a single call as an item of a batch would be answered.
+func (b *batchingRemote) Invoke(ctx context.Context, d platform.Deployment, input []byte) ([]byte, error) {
+	b.fakeRemote.mu.Lock()
+	b.fakeRemote.calls[d.Region]++
+	b.fakeRemote.mu.Unlock()
+	b.mu.Lock()
+	fail := b.failBatches[d.Region]
+	b.mu.Unlock()
+	time.Sleep(b.delay)
+	if fail {
+		return nil, fmt.Errorf("region %s: connection reset by peer", d.Region)
+	}
+	if strings.Contains(string(input), `"fail"`) {
+		return nil, &platform.FunctionError{Type: "BadInput", Message: "remote says no to " + string(input)}
+	}
+	return []byte(fmt.Sprintf(`{"ran":%q,"input":%s}`, d.Region, input)), nil
 }
 
 func (b *batchingRemote) sizes(region string) []int {
@@ -99,23 +117,25 @@ func TestBatching_concurrentRunsShareInvocations(t *testing.T) {
 			}
 			continue
 		}
-		if want := fmt.Sprintf(`{"ran":"a","input":{"i":%d}}`, i); r.status != 200 || string(r.run.Output) != want || r.run.Ran.Region != "a" {
+		if want := fmt.Sprintf(`{"ran":%q,"input":{"i":%d}}`, r.run.Ran.Region, i); r.status != 200 || string(r.run.Output) != want || r.run.Ran.Target != "serverless" {
 			t.Errorf("run %d: %d %s, want output %s", i, r.status, r.raw, want)
 		}
 	}
-	sizes := remote.sizes("a")
-	total := 0
+	sizes := append(remote.sizes("a"), remote.sizes("b")...)
+	single := remote.count("a") + remote.count("b")
+	batched := 0
 	for _, s := range sizes {
-		total += s
+		batched += s
 	}
-	if total != n || len(sizes) >= n || remote.count("a") != 0 {
-		t.Fatalf("%d executions reached region a in %d batches %v and %d single calls; want all %d in fewer than %d batches", total, len(sizes), sizes, remote.count("a"), n, n)
+	if batched+single != n || len(sizes)+single >= n || len(sizes) == 0 {
+		t.Fatalf("%d executions reached the regions in %d batches %v and %d single calls; want all %d in fewer than %d requests", batched+single, len(sizes), sizes, single, n, n)
 	}
+	t.Logf("%d executions: batches %v and %d single calls", n, sizes, single)
 	m := get(t, f.srv.URL+"/metrics")
 	for _, want := range []string{
-		fmt.Sprintf(`blueprint_agent_batched_executions_total{job="resize"} %d`, n),
+		fmt.Sprintf(`blueprint_agent_batched_executions_total{job="resize"} %d`, batched),
 		fmt.Sprintf(`blueprint_agent_batch_size_count{job="resize"} %d`, len(sizes)),
-		fmt.Sprintf(`blueprint_agent_batch_size_sum{job="resize"} %d`, n),
+		fmt.Sprintf(`blueprint_agent_batch_size_sum{job="resize"} %d`, batched),
 		`blueprint_agent_batch_size_bucket{job="resize",le="+Inf"}`,
 	} {
 		if !strings.Contains(m, want) {
@@ -124,14 +144,14 @@ func TestBatching_concurrentRunsShareInvocations(t *testing.T) {
 	}
 
 	// A job that is not pure is never batched: a batch that fails may be retried item by item.
-	before := len(remote.sizes("a")) + len(remote.sizes("b"))
+	before, singleBefore := len(remote.sizes("a"))+len(remote.sizes("b")), single
 	res = runConcurrently(t, f, "charge", 8, func(int) bool { return false })
 	for i, r := range res {
 		if r.status != 200 {
 			t.Errorf("charge %d: %d %s", i, r.status, r.raw)
 		}
 	}
-	if got, single := len(remote.sizes("a"))+len(remote.sizes("b")), remote.count("a")+remote.count("b"); got != before || single != 8 {
+	if got, single := len(remote.sizes("a"))+len(remote.sizes("b")), remote.count("a")+remote.count("b")-singleBefore; got != before || single != 8 {
 		t.Fatalf("non-pure job: %d new batches and %d single calls, want 0 and 8", got-before, single)
 	}
 }
@@ -222,27 +242,113 @@ func TestBatching_unsupportedAndOff(t *testing.T) {
 	}
 }
 
-func TestBatching_budgetClass(t *testing.T) {
-	a := &Agent{batchPolicy: router.BatchPolicy{MaxItems: 16, MaxWait: 2 * time.Millisecond}}
-	for _, c := range []struct {
-		budget time.Duration
-		set    bool
-		want   time.Duration
-	}{
-		{0, false, 0},
-		{time.Second, true, 0},
-		{8 * time.Millisecond, true, 0},
-		{7 * time.Millisecond, true, 4096 * time.Microsecond},
-		{time.Millisecond, true, 512 * time.Microsecond},
-		{300 * time.Microsecond, true, 256 * time.Microsecond},
-	} {
-		ctx := context.Background()
-		if c.set {
-			ctx = withLatencyBudget(ctx, c.budget)
+// blockingRun is a RunBatch whose calls wait until released, recording the batches.
+type blockingRun struct {
+	mu      sync.Mutex
+	batches [][]string
+	release chan struct{} // closed or sent to let a call return; nil = return at once
+}
+
+func (b *blockingRun) run(ctx context.Context, inputs [][]byte) []router.BatchResult {
+	b.mu.Lock()
+	batch := make([]string, len(inputs))
+	for i, in := range inputs {
+		batch[i] = string(in)
+	}
+	b.batches = append(b.batches, batch)
+	release := b.release
+	b.mu.Unlock()
+	if release != nil {
+		<-release
+	}
+	out := make([]router.BatchResult, len(inputs))
+	for i, in := range inputs {
+		out[i].Output = append([]byte("out:"), in...)
+	}
+	return out
+}
+
+func (b *blockingRun) seen() [][]string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([][]string(nil), b.batches...)
+}
+
+// do runs g.Do in a goroutine and returns a channel with its output (or error text).
+func do(ctx context.Context, g *groupBatcher, input string) <-chan string {
+	ch := make(chan string, 1)
+	go func() {
+		out, err := g.Do(ctx, []byte(input))
+		if err != nil {
+			ch <- "error: " + err.Error()
+			return
 		}
-		got := a.budgetClass(ctx)
-		if got != c.want || got > c.budget && c.set {
-			t.Errorf("budget %v: class %v, want %v", c.budget, got, c.want)
+		ch <- string(out)
+	}()
+	return ch
+}
+
+func TestGroupBatcher(t *testing.T) {
+	ctx := context.Background()
+	forever := time.Hour
+
+	// A lone execution is sent at once: it never waits for company that is not coming.
+	r := &blockingRun{}
+	g := newGroupBatcher(router.BatchPolicy{MaxItems: 16, MaxBytes: 1 << 20, MaxWait: forever}, r.run)
+	for i := range 3 {
+		if out := <-do(ctx, g, fmt.Sprint(i)); out != fmt.Sprintf("out:%d", i) {
+			t.Fatalf("lone execution %d: %s", i, out)
 		}
 	}
+	if got := r.seen(); len(got) != 3 {
+		t.Fatalf("batches %v, want three of one", got)
+	}
+
+	// While two requests are out, executions wait and leave together when one comes back.
+	r = &blockingRun{release: make(chan struct{})}
+	g = newGroupBatcher(router.BatchPolicy{MaxItems: 16, MaxBytes: 1 << 20, MaxWait: forever}, r.run)
+	first, second := do(ctx, g, "a"), do(ctx, g, "b")
+	waitFor(t, "two requests out", func() bool { return len(r.seen()) == 2 })
+	var rest []<-chan string
+	for k, in := range []string{"c", "d", "e"} {
+		rest = append(rest, do(ctx, g, in))
+		waitFor(t, in+" pending", func() bool { g.mu.Lock(); defer g.mu.Unlock(); return len(g.pending) == k+1 })
+	}
+	r.release <- struct{}{} // one request comes back
+	waitFor(t, "the pending executions sent", func() bool { return len(r.seen()) == 3 })
+	if got := r.seen()[2]; strings.Join(got, ",") != "c,d,e" {
+		t.Fatalf("third batch %v, want c,d,e", got)
+	}
+	close(r.release)
+	for i, ch := range append([]<-chan string{first, second}, rest...) {
+		if out := <-ch; out != "out:"+string(rune('a'+i)) {
+			t.Errorf("execution %d: %s", i, out)
+		}
+	}
+
+	// Bounds while the deployment is busy: a full batch goes at once, no execution waits past
+	// MaxWait or a quarter of its latency budget, and callers that left are not run.
+	r = &blockingRun{release: make(chan struct{})}
+	g = newGroupBatcher(router.BatchPolicy{MaxItems: 2, MaxBytes: 1 << 20, MaxWait: forever}, r.run)
+	do(ctx, g, "x1")
+	do(ctx, g, "x2")
+	waitFor(t, "two requests out", func() bool { return len(r.seen()) == 2 })
+	do(ctx, g, "full1")
+	do(ctx, g, "full2")
+	waitFor(t, "a full batch sent while busy", func() bool { return len(r.seen()) == 3 })
+	gone, leave := context.WithCancel(ctx)
+	left := do(gone, g, "left")
+	leave()
+	if out := <-left; !strings.Contains(out, "canceled") {
+		t.Fatalf("caller that left: %s", out)
+	}
+	do(withLatencyBudget(ctx, 40*time.Millisecond), g, "budget")
+	waitFor(t, "the budgeted execution sent by its wait", func() bool { return len(r.seen()) == 4 })
+	if got := r.seen()[3]; strings.Join(got, ",") != "budget" {
+		t.Fatalf("budget batch %v: the caller that left must not run", got)
+	}
+	g.policy.MaxWait = 30 * time.Millisecond
+	do(ctx, g, "maxwait")
+	waitFor(t, "the execution sent by MaxWait", func() bool { return len(r.seen()) == 5 })
+	close(r.release)
 }
