@@ -63,7 +63,8 @@ func TestAnalyzeLabels(t *testing.T) {
 		{job: "fetch_prefixed", want: labels{false, false, false, true}, kinds: []string{KindNetwork}, hosts: []string{"words.example.org"}},
 		{job: "dial_unix", want: labels{false, false, false, false}, kinds: []string{KindUnixSocket}},
 		{job: "dial_tcp", want: labels{false, false, false, true}, kinds: []string{KindNetwork}, hosts: []string{"db.internal"}},
-		{job: "remember", want: labels{false, false, true, false}, kinds: []string{KindGlobalRead, KindGlobalWrite}, chain: []string{"Remember"}},
+		// seen[k]++ only writes the entry back: nothing read reaches the result.
+		{job: "remember", want: labels{false, true, true, false}, kinds: []string{KindGlobalWrite}, chain: []string{"Remember"}},
 		{job: "read_seen", want: labels{true, false, true, false}, kinds: []string{KindGlobalRead}},
 		{job: "read_limit", want: labels{true, true, false, true}},
 		{job: "sorted_tags", want: labels{true, true, false, true}},
