@@ -52,7 +52,11 @@ func (a *funcAnalysis) goroutine(g *ssa.Go) {
 					}
 				}
 			case *ssa.Send:
-				if base, _ := sharedTarget(in.Chan); base != nil && several(base) && !carriesIndex(in.X, fn) {
+				// Results received here are followed by the order analysis (order.go): sorted
+				// or put in place they are fine. Only a channel this function does not read
+				// from is reported here.
+				if base, _ := sharedTarget(in.Chan); base != nil && several(base) && !carriesIndex(in.X, fn) &&
+					!receivesFrom(a.n.fn, outerValue(g, fn, base)) {
 					a.add(KindRace, in.Pos(), "", "goroutines send results on one channel: they arrive in completion order, which changes between runs (collect them by index instead)")
 				}
 			}
@@ -226,4 +230,68 @@ func integerAccumulation(st *ssa.Store) bool {
 		}
 	}
 	return false
+}
+
+// arrivalChannels returns the channels (MakeChan values, or the variables holding them) of fn
+// on which several goroutines fn starts send results without their own index.
+func arrivalChannels(fn *ssa.Function) map[ssa.Value]bool {
+	out := map[ssa.Value]bool{}
+	for _, b := range fn.Blocks {
+		for _, instr := range b.Instrs {
+			g, ok := instr.(*ssa.Go)
+			if !ok {
+				continue
+			}
+			var body *ssa.Function
+			switch v := g.Call.Value.(type) {
+			case *ssa.Function:
+				body = v
+			case *ssa.MakeClosure:
+				body = v.Fn.(*ssa.Function)
+			}
+			if body == nil || body.Blocks == nil {
+				continue
+			}
+			loop := inLoop(g.Block())
+			for _, bb := range body.Blocks {
+				for _, bi := range bb.Instrs {
+					send, ok := bi.(*ssa.Send)
+					if !ok || carriesIndex(send.X, body) {
+						continue
+					}
+					base, _ := sharedTarget(send.Chan)
+					outer := outerValue(g, body, base)
+					if base == nil || outer == nil {
+						continue
+					}
+					if loop || countGoSharing(fn, outer) > 1 {
+						out[outer] = true
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// receivesFrom reports whether fn receives from the channel ch (or the variable holding it).
+func receivesFrom(fn *ssa.Function, ch ssa.Value) bool {
+	if ch == nil || ch.Parent() != fn {
+		return false
+	}
+	var found func(v ssa.Value) bool
+	found = func(v ssa.Value) bool {
+		for _, r := range *v.Referrers() {
+			if u, ok := r.(*ssa.UnOp); ok {
+				if u.Op == token.ARROW {
+					return true
+				}
+				if u.Op == token.MUL && found(u) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return found(ch)
 }

@@ -20,11 +20,39 @@ import (
 // orderSummary is what one function does with map order.
 type orderSummary struct {
 	sinks   []orderSink // order-dependent values leaving other than by return
-	returns []token.Pos // map ranges whose order reaches a returned value
+	returns []token.Pos // map ranges (or receives) whose order reaches a returned value
+	// arrivalReturns are the returns that come from goroutine results arriving on a channel.
+	arrivalReturns []token.Pos
+}
+
+// isArrival reports whether a returned source is a channel receive rather than a map range.
+func (s *orderSummary) isArrival(src token.Pos) bool {
+	for _, a := range s.arrivalReturns {
+		if a == src {
+			return true
+		}
+	}
+	return false
+}
+
+// orderMessage says where an order comes from and where it ends up.
+func (p *program) orderMessage(source token.Pos, arrival bool, where string) string {
+	if arrival {
+		return fmt.Sprintf("goroutine results received at %s arrive in completion order, which reaches %s: put each in its own slot, or sort them", p.shortPosition(source), where)
+	}
+	return fmt.Sprintf("the order of a map iteration (%s) reaches %s: sort the keys first", p.shortPosition(source), where)
+}
+
+func (o *orderFlow) kindOf(source token.Pos) string {
+	if o.arrivals[source] {
+		return KindRace
+	}
+	return KindMapOrder
 }
 
 type orderSink struct {
-	source  token.Pos // the map range (or maps.Keys call) the order comes from
+	source  token.Pos // the map range (or maps.Keys call, or channel receive) the order comes from
+	kind    string    // KindMapOrder, or KindRace for results arriving from goroutines
 	message string
 }
 
@@ -38,7 +66,7 @@ func (p *program) orderOf(fn *ssa.Function) *orderSummary {
 	if fn.Blocks == nil || p.isSummarized(fn) {
 		return s
 	}
-	o := &orderFlow{p: p, fn: fn, s: s, taint: map[ssa.Value]token.Pos{}, key: map[ssa.Value]bool{},
+	o := &orderFlow{p: p, fn: fn, s: s, taint: map[ssa.Value]token.Pos{}, key: map[ssa.Value]bool{}, arrivals: map[token.Pos]bool{},
 		sorted: map[ssa.Value]bool{}, sunk: map[token.Pos]bool{}, returned: map[token.Pos]bool{}}
 	o.run()
 	return s
@@ -48,6 +76,7 @@ type orderFlow struct {
 	p        *program
 	fn       *ssa.Function
 	s        *orderSummary
+	arrivals map[token.Pos]bool      // sources that are channel receives of goroutine results
 	taint    map[ssa.Value]token.Pos // value → the map range its order comes from
 	key      map[ssa.Value]bool      // values that are the range's own key
 	sorted   map[ssa.Value]bool      // values passed to a sort, and memory they were loaded from
@@ -60,6 +89,13 @@ func (o *orderFlow) run() {
 	for _, b := range o.fn.Blocks {
 		for _, instr := range b.Instrs {
 			o.seed(instr)
+		}
+	}
+	// Results several goroutines send on a channel arrive in completion order: a receive from
+	// such a channel here is a source like a map range.
+	for ch := range arrivalChannels(o.fn) {
+		for _, r := range *ch.Referrers() {
+			o.seedReceives(r, ch)
 		}
 	}
 	for len(o.queue) > 0 {
@@ -132,6 +168,8 @@ func (o *orderFlow) markSorted(v ssa.Value) {
 			v = x.X
 		case *ssa.Slice:
 			v = x.X
+		case *ssa.FieldAddr:
+			v = x.X // sort.Strings(out.Lines): the struct holding the field
 		case *ssa.UnOp:
 			if x.Op != token.MUL {
 				return
@@ -139,6 +177,31 @@ func (o *orderFlow) markSorted(v ssa.Value) {
 			v = x.X
 		default:
 			return
+		}
+	}
+}
+
+// seedReceives marks the values received from ch (directly, or loaded from the variable that
+// holds it) as arriving in completion order.
+func (o *orderFlow) seedReceives(r ssa.Instruction, ch ssa.Value) {
+	switch r := r.(type) {
+	case *ssa.UnOp:
+		switch r.Op {
+		case token.ARROW:
+			o.arrivals[r.Pos()] = true
+			if r.CommaOk {
+				for _, er := range *r.Referrers() {
+					if ex, ok := er.(*ssa.Extract); ok && ex.Index == 0 {
+						o.mark(ex, r.Pos())
+					}
+				}
+				return
+			}
+			o.mark(r, r.Pos())
+		case token.MUL: // the channel is in a variable (captured by the goroutines)
+			for _, lr := range *r.Referrers() {
+				o.seedReceives(lr, r)
+			}
 		}
 	}
 }
@@ -167,8 +230,7 @@ func (o *orderFlow) sink(source token.Pos, where string) {
 		return
 	}
 	o.sunk[source] = true
-	o.s.sinks = append(o.s.sinks, orderSink{source: source,
-		message: fmt.Sprintf("the order of a map iteration (%s) reaches %s: sort the keys first", o.p.shortPosition(source), where)})
+	o.s.sinks = append(o.s.sinks, orderSink{source: source, kind: o.kindOf(source), message: o.p.orderMessage(source, o.arrivals[source], where)})
 }
 
 // flow moves the order of v (tainted) through one instruction that uses it.
@@ -219,6 +281,9 @@ func (o *orderFlow) flow(v ssa.Value, instr ssa.Instruction) {
 		if !o.returned[src] {
 			o.returned[src] = true
 			o.s.returns = append(o.s.returns, src)
+			if o.arrivals[src] {
+				o.s.arrivalReturns = append(o.s.arrivalReturns, src)
+			}
 		}
 	case *ssa.Call:
 		o.call(v, r, src)

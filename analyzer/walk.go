@@ -194,11 +194,15 @@ func (p *program) walk(root *ssa.Function, isJob, followCallbacks bool) walkResu
 		}
 		summary := p.orderOf(it.n.fn)
 		for _, s := range summary.sinks {
-			add(KindMapOrder, s.message, s.source, it.chain)
+			add(s.kind, s.message, s.source, it.chain)
 		}
 		if isJob && it.n == start {
 			for _, s := range summary.returns {
-				add(KindMapOrder, fmt.Sprintf("the order of a map iteration (%s) reaches the job's result: sort the keys first", p.shortPosition(s)), s, it.chain)
+				kind := KindMapOrder
+				if summary.isArrival(s) {
+					kind = KindRace
+				}
+				add(kind, p.orderMessage(s, kind == KindRace, "the job's result"), s, it.chain)
 			}
 		}
 		for _, e := range it.n.edges {
