@@ -57,6 +57,20 @@ func (g *groupBatcher) Do(ctx context.Context, input []byte) ([]byte, error) {
 		wait = min(wait, budget/4)
 	}
 	g.mu.Lock()
+	if len(g.pending) == 0 && g.inFlight < g.maxInFlight {
+		// Nothing to wait for and nobody to wait with: the caller sends its own request, with
+		// no hand-off to another goroutine (that costs a lone caller ~20 µs per execution).
+		g.inFlight++
+		g.mu.Unlock()
+		r := g.run(ctx, [][]byte{input})[0]
+		g.mu.Lock()
+		g.inFlight--
+		if len(g.pending) > 0 && g.inFlight < g.maxInFlight {
+			g.flushLocked()
+		}
+		g.mu.Unlock()
+		return r.Output, r.Err
+	}
 	if len(g.pending) > 0 && g.bytes+len(input) > g.policy.MaxBytes {
 		g.flushLocked() // this input would overflow the payload: it starts the next batch
 	}
