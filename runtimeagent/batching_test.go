@@ -307,6 +307,7 @@ func TestGroupBatcher(t *testing.T) {
 	// While two requests are out, executions wait and leave together when one comes back.
 	r = &blockingRun{release: make(chan struct{})}
 	g = newGroupBatcher(router.BatchPolicy{MaxItems: 16, MaxBytes: 1 << 20, MaxWait: forever}, r.run)
+	g.maxInFlight = 2
 	first, second := do(ctx, g, "a"), do(ctx, g, "b")
 	waitFor(t, "two requests out", func() bool { return len(r.seen()) == 2 })
 	var rest []<-chan string
@@ -330,6 +331,7 @@ func TestGroupBatcher(t *testing.T) {
 	// MaxWait or a quarter of its latency budget, and callers that left are not run.
 	r = &blockingRun{release: make(chan struct{})}
 	g = newGroupBatcher(router.BatchPolicy{MaxItems: 2, MaxBytes: 1 << 20, MaxWait: forever}, r.run)
+	g.maxInFlight = 2
 	do(ctx, g, "x1")
 	do(ctx, g, "x2")
 	waitFor(t, "two requests out", func() bool { return len(r.seen()) == 2 })

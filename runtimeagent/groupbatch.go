@@ -41,9 +41,12 @@ type pendingExec struct {
 }
 
 // batchesInFlight is how many partial batches one deployment has on their way before new
-// executions wait for company: two let the agent gather the next batch while the host runs
-// one, without a queue of small requests.
-const batchesInFlight = 2
+// executions wait for company. Below that many concurrent executions nothing waits, and every
+// execution goes alone as it would without batching: on two cores, waiting bought nothing
+// there and a slow request held up everything that had gathered behind it (4 callers, 2 in
+// flight: p99 4.4 ms against 0.9 ms without batching; with 4 in flight the same as without).
+// Above it, batches form and grow with the load.
+const batchesInFlight = 4
 
 func newGroupBatcher(p router.BatchPolicy, run router.RunBatch) *groupBatcher {
 	return &groupBatcher{policy: p, maxInFlight: batchesInFlight, run: run}
