@@ -60,6 +60,9 @@ func (a *funcAnalysis) call(instr ssa.CallInstruction) {
 		if isNamed(cc.Value.Type(), "context", "CancelFunc") || isNamed(cc.Value.Type(), "context", "CancelCauseFunc") {
 			return // cancelling a context only releases what it holds
 		}
+		if origin := a.text.dialOrigin(cc.Value); origin != nil && a.onceCall(origin, cc, pos, result) {
+			return
+		}
 		if userFuncType(cc.Value.Type(), a.p.summarized) {
 			// No function of this user-defined type reaches the call anywhere in the program
 			// (the standard library cannot make one): it can only be nil, never run code.
@@ -375,6 +378,28 @@ func (a *funcAnalysis) applyEffect(eff stdEffect, full, short string, recv ssa.V
 		}
 		host := a.text.addressHost(arg(eff.arg))
 		network(host, "calls %s to host %s", short, host)
+	case connOrigin:
+		host := ""
+		if origin := a.text.dialOrigin(recv); origin != nil {
+			if fn := origin.Call.StaticCallee(); fn != nil {
+				args := origin.Call.Args
+				switch fullName(fn) {
+				case "database/sql.Open":
+					host = "*"
+					if dsn, complete := a.text.constPrefix(args[1], 0); complete {
+						host = dsnHost(dsn)
+					}
+				case "google.golang.org/grpc.NewClient", "google.golang.org/grpc.Dial":
+					host = grpcHostOf(a.text, args[0])
+				case "google.golang.org/grpc.DialContext":
+					host = grpcHostOf(a.text, args[1])
+				}
+			}
+		} else if strings.HasPrefix(full, "(*database/sql.") {
+			host = "*" // a database whose DSN the analyzer cannot trace
+		}
+		// A gRPC call on a connection made elsewhere names no host here: its dial does.
+		network(host, "%s", describe(eff.kind, short))
 	case grpcTarget:
 		target, complete := a.text.constPrefix(arg(eff.arg), 0)
 		if complete && (strings.HasPrefix(target, "unix:") || strings.HasPrefix(target, "unix-abstract:")) {
@@ -387,6 +412,41 @@ func (a *funcAnalysis) applyEffect(eff stdEffect, full, short string, recv ssa.V
 		}
 		network(host, "calls %s to dial the gRPC target %s", short, host)
 	}
+}
+
+// onceCall handles calling a function made by sync.OnceFunc, OnceValue or OnceValues: the
+// first call runs the function given to them (walked as a callback) and keeps its result in
+// the variable holding the made function, which later calls read back: a write and a read of
+// that variable, as with sync.Once (the state changes after package initialization).
+func (a *funcAnalysis) onceCall(origin *ssa.Call, cc *ssa.CallCommon, pos token.Pos, result ssa.Value) bool {
+	fn := origin.Call.StaticCallee()
+	if fn == nil {
+		return false
+	}
+	switch fullName(fn) {
+	case "sync.OnceFunc", "sync.OnceValue", "sync.OnceValues":
+	default:
+		return false
+	}
+	for _, v := range origin.Call.Args {
+		a.callbacks(v)
+	}
+	if g := a.root(cc.Value); g != nil {
+		a.write(g, pos, "initializes on first use (through "+a.p.displayName(fn)+")")
+		if used(result) {
+			a.n.effects = append(a.n.effects, effect{kind: KindGlobalRead, pos: pos, read: g})
+		}
+	}
+	return true
+}
+
+// grpcHostOf returns the host of a gRPC target value, "*" when it is not constant.
+func grpcHostOf(t valueText, target ssa.Value) string {
+	text, complete := t.constPrefix(target, 0)
+	if !complete {
+		return "*"
+	}
+	return grpcTargetHost(text)
 }
 
 // isStdStream reports whether v is os.Stdout or os.Stderr (possibly wrapped in an interface).

@@ -12,9 +12,8 @@ import (
 // write the same variable (results = append(results, r) under a mutex, sum += x) or send
 // results on a shared channel produce them in completion order, which changes between runs.
 
-// goroutine checks the code a go statement starts (its own body, not what it calls) for
-// writes to memory other goroutines share.
-func (a *funcAnalysis) goroutine(g *ssa.Go) {
+// goroutineBody returns the function a go statement starts, when it is one the analyzer walks.
+func (p *program) goroutineBody(g *ssa.Go) *ssa.Function {
 	var fn *ssa.Function
 	switch v := g.Call.Value.(type) {
 	case *ssa.Function:
@@ -22,21 +21,49 @@ func (a *funcAnalysis) goroutine(g *ssa.Go) {
 	case *ssa.MakeClosure:
 		fn = v.Fn.(*ssa.Function)
 	}
-	if fn == nil || fn.Blocks == nil || a.p.isSummarized(fn) {
+	if fn == nil || fn.Blocks == nil || p.isSummarized(fn) {
+		return nil
+	}
+	return fn
+}
+
+// sendSite is a channel send in a goroutine's body: a send statement or a select case.
+type sendSite struct {
+	ch, value ssa.Value
+	pos       token.Pos
+}
+
+func sends(body *ssa.Function) []sendSite {
+	var out []sendSite
+	for _, b := range body.Blocks {
+		for _, instr := range b.Instrs {
+			switch in := instr.(type) {
+			case *ssa.Send:
+				out = append(out, sendSite{in.Chan, in.X, in.Pos()})
+			case *ssa.Select:
+				for _, st := range in.States {
+					if st.Dir == types.SendOnly {
+						out = append(out, sendSite{st.Chan, st.Send, st.Pos})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// goroutine checks the code a go statement starts (its own body, not what it calls) for
+// writes to memory other goroutines share.
+func (a *funcAnalysis) goroutine(g *ssa.Go) {
+	fn := a.p.goroutineBody(g)
+	if fn == nil {
 		return
 	}
-	loop := inLoop(g.Block())
-	// several reports whether more than one goroutine reaches the memory at base: the go
-	// statement is in a loop, or another go statement in the same function is handed it too.
+	// several reports whether more than one goroutine writes the memory at base: this go
+	// statement is in a loop, or another go statement of the function writes it too.
 	several := func(base ssa.Value) bool {
-		if loop {
-			return true
-		}
 		outer := outerValue(g, fn, base)
-		if outer == nil {
-			return false
-		}
-		return countGoSharing(a.n.fn, outer) > 1
+		return outer != nil && a.p.writers(a.n.fn, outer) > 1
 	}
 	for _, b := range fn.Blocks {
 		for _, instr := range b.Instrs {
@@ -51,17 +78,69 @@ func (a *funcAnalysis) goroutine(g *ssa.Go) {
 						a.add(KindRace, in.Pos(), "", "goroutines write the same map key: the result depends on which one finishes last")
 					}
 				}
-			case *ssa.Send:
-				// Results received here are followed by the order analysis (order.go): sorted
-				// or put in place they are fine. Only a channel this function does not read
-				// from is reported here.
-				if base, _ := sharedTarget(in.Chan); base != nil && several(base) && !carriesIndex(in.X, fn) &&
-					!receivesFrom(a.n.fn, outerValue(g, fn, base)) {
-					a.add(KindRace, in.Pos(), "", "goroutines send results on one channel: they arrive in completion order, which changes between runs (collect them by index instead)")
+			}
+		}
+	}
+	// Results received by the launching function are followed by the order analysis
+	// (order.go): sorted, summed or put in place they are fine. Only a channel the launcher
+	// does not read from is reported here.
+	for _, sd := range sends(fn) {
+		base, _ := sharedTarget(sd.ch)
+		if base != nil && several(base) && !carriesIndex(sd.value, fn) && !receivesFrom(a.n.fn, outerValue(g, fn, base)) {
+			a.add(KindRace, sd.pos, "", "goroutines send results on one channel: they arrive in completion order, which changes between runs (collect them by index instead)")
+		}
+	}
+}
+
+// writers counts the goroutines fn starts that write (store to, update or send on) the
+// launcher's value outer; a go statement in a loop counts as two.
+func (p *program) writers(fn *ssa.Function, outer ssa.Value) int {
+	n := 0
+	for _, b := range fn.Blocks {
+		for _, instr := range b.Instrs {
+			g, ok := instr.(*ssa.Go)
+			if !ok {
+				continue
+			}
+			body := p.goroutineBody(g)
+			if body == nil || !writesTo(g, body, outer) {
+				continue
+			}
+			n++
+			if inLoop(g.Block()) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// writesTo reports whether a goroutine's body writes or sends to the launcher's value outer.
+func writesTo(g *ssa.Go, body *ssa.Function, outer ssa.Value) bool {
+	hits := func(addr ssa.Value) bool {
+		base, _ := sharedTarget(addr)
+		return base != nil && outerValue(g, body, base) == outer
+	}
+	for _, sd := range sends(body) {
+		if hits(sd.ch) {
+			return true
+		}
+	}
+	for _, b := range body.Blocks {
+		for _, instr := range b.Instrs {
+			switch in := instr.(type) {
+			case *ssa.Store:
+				if hits(in.Addr) {
+					return true
+				}
+			case *ssa.MapUpdate:
+				if hits(in.Map) {
+					return true
 				}
 			}
 		}
 	}
+	return false
 }
 
 // sharedTarget returns the captured variable or parameter that addr points into (nil for the
@@ -114,30 +193,6 @@ func stripLoad(v ssa.Value) ssa.Value {
 		return u.X
 	}
 	return v
-}
-
-// countGoSharing counts the go statements in fn that hand v to their goroutine.
-func countGoSharing(fn *ssa.Function, v ssa.Value) int {
-	n := 0
-	for _, b := range fn.Blocks {
-		for _, instr := range b.Instrs {
-			g, ok := instr.(*ssa.Go)
-			if !ok {
-				continue
-			}
-			values := g.Call.Args
-			if mc, ok := g.Call.Value.(*ssa.MakeClosure); ok {
-				values = append(append([]ssa.Value(nil), values...), mc.Bindings...)
-			}
-			for _, x := range values {
-				if stripLoad(x) == v {
-					n++
-					break
-				}
-			}
-		}
-	}
-	return n
 }
 
 // inLoop reports whether block b is inside a loop (it can reach itself).
@@ -234,7 +289,7 @@ func integerAccumulation(st *ssa.Store) bool {
 
 // arrivalChannels returns the channels (MakeChan values, or the variables holding them) of fn
 // on which several goroutines fn starts send results without their own index.
-func arrivalChannels(fn *ssa.Function) map[ssa.Value]bool {
+func (p *program) arrivalChannels(fn *ssa.Function) map[ssa.Value]bool {
 	out := map[ssa.Value]bool{}
 	for _, b := range fn.Blocks {
 		for _, instr := range b.Instrs {
@@ -242,31 +297,17 @@ func arrivalChannels(fn *ssa.Function) map[ssa.Value]bool {
 			if !ok {
 				continue
 			}
-			var body *ssa.Function
-			switch v := g.Call.Value.(type) {
-			case *ssa.Function:
-				body = v
-			case *ssa.MakeClosure:
-				body = v.Fn.(*ssa.Function)
-			}
-			if body == nil || body.Blocks == nil {
+			body := p.goroutineBody(g)
+			if body == nil {
 				continue
 			}
-			loop := inLoop(g.Block())
-			for _, bb := range body.Blocks {
-				for _, bi := range bb.Instrs {
-					send, ok := bi.(*ssa.Send)
-					if !ok || carriesIndex(send.X, body) {
-						continue
-					}
-					base, _ := sharedTarget(send.Chan)
-					outer := outerValue(g, body, base)
-					if base == nil || outer == nil {
-						continue
-					}
-					if loop || countGoSharing(fn, outer) > 1 {
-						out[outer] = true
-					}
+			for _, sd := range sends(body) {
+				if carriesIndex(sd.value, body) {
+					continue
+				}
+				base, _ := sharedTarget(sd.ch)
+				if outer := outerValue(g, body, base); base != nil && outer != nil && p.writers(fn, outer) > 1 {
+					out[outer] = true
 				}
 			}
 		}

@@ -24,6 +24,8 @@ type valueText struct {
 	params map[ssa.Value][]constText // by *ssa.Parameter or *ssa.FreeVar
 	fields map[*types.Var]constText  // fields only ever given one complete constant
 	inits  map[*ssa.Global]ssa.Value // read-only globals and the value initialization gives them
+	// summarized says which functions have no walked body (returned does not enter them).
+	summarized func(*ssa.Function) bool
 }
 
 // constText is the constant text (or constant prefix) of a string value.
@@ -63,8 +65,49 @@ func (t valueText) texts(v ssa.Value, depth int) []constText {
 			}
 		}
 	}
+	if callee, results, ok := t.returned(v, depth); ok {
+		var out []constText
+		for _, r := range results {
+			out = append(out, callee.texts(r, depth+1)...)
+		}
+		return out
+	}
 	text, complete := t.constPrefix(v, depth)
 	return []constText{{text: text, complete: complete}}
+}
+
+// returned follows a value a walked helper returns (buildURL(id), NewRequest(ctx, url, …)):
+// it answers the helper's matching return operands and a valueText for the helper's body,
+// in which its string parameters hold what this call passed.
+func (t valueText) returned(v ssa.Value, depth int) (valueText, []ssa.Value, bool) {
+	index := 0
+	if ex, ok := v.(*ssa.Extract); ok {
+		v, index = ex.Tuple, ex.Index
+	}
+	call, ok := v.(*ssa.Call)
+	if !ok || depth > 4 {
+		return valueText{}, nil, false
+	}
+	fn := call.Call.StaticCallee()
+	if fn == nil || fn.Blocks == nil || t.summarized == nil || t.summarized(fn) {
+		return valueText{}, nil, false
+	}
+	inner := valueText{params: map[ssa.Value][]constText{}, fields: t.fields, inits: t.inits, summarized: t.summarized}
+	for i, arg := range call.Call.Args {
+		if i < len(fn.Params) && isString(arg.Type()) {
+			inner.params[fn.Params[i]] = t.texts(arg, depth+1)
+		}
+	}
+	var results []ssa.Value
+	for _, b := range fn.Blocks {
+		if ret, ok := b.Instrs[len(b.Instrs)-1].(*ssa.Return); ok && index < len(ret.Results) {
+			if c, isConst := ret.Results[index].(*ssa.Const); isConst && c.IsNil() {
+				continue // the error path's nil request names no host
+			}
+			results = append(results, ret.Results[index])
+		}
+	}
+	return inner, results, len(results) > 0
 }
 
 // constElements returns the texts stored in the elements of a local array (a slice literal
@@ -389,6 +432,14 @@ func (t valueText) requestHosts(v ssa.Value) []string {
 						found = t.urlHost(call.Call.Args[1], 0)
 					case "net/http.NewRequestWithContext":
 						found = t.urlHost(call.Call.Args[2], 0)
+					default:
+						// A helper that builds the request: follow what it returns.
+						if inner, results, ok := t.returned(r, 0); ok {
+							found = nil
+							for _, res := range results {
+								found = append(found, inner.requestHosts(res)...)
+							}
+						}
 					}
 				}
 			}
@@ -441,4 +492,57 @@ func hostOfAddress(addr string) string {
 		return "*"
 	}
 	return addr
+}
+
+// dialOrigin follows a connection-like value (a *sql.DB, a *grpc.ClientConn) back to the call
+// that made it: a local sql.Open(…), or the one a read-only package variable was given.
+func (t valueText) dialOrigin(v ssa.Value) *ssa.Call {
+	for depth := 0; depth < maxValueDepth; depth++ {
+		switch x := v.(type) {
+		case *ssa.Extract:
+			v = x.Tuple
+		case *ssa.UnOp:
+			g, ok := x.X.(*ssa.Global)
+			if !ok || x.Op != token.MUL || t.inits[g] == nil {
+				return nil
+			}
+			v = t.inits[g]
+		case *ssa.MakeInterface:
+			v = x.X
+		case *ssa.Call:
+			if inner, results, ok := t.returned(x, depth); ok && len(results) == 1 {
+				origin := inner.dialOrigin(results[0])
+				if origin == nil {
+					return nil
+				}
+				return origin
+			}
+			return x
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+// dsnHost returns the host a database DSN names: URL form (postgres://u:p@host:5432/db),
+// MySQL form (u:p@tcp(host:3306)/db) or key/value form (host=… port=…); "*" otherwise.
+func dsnHost(dsn string) string {
+	if strings.Contains(dsn, "://") {
+		if u, err := url.Parse(dsn); err == nil && u.Hostname() != "" {
+			return u.Hostname()
+		}
+		return "*"
+	}
+	if _, rest, ok := strings.Cut(dsn, "@tcp("); ok {
+		if addr, _, ok := strings.Cut(rest, ")"); ok {
+			return hostOfAddress(addr)
+		}
+	}
+	for _, field := range strings.Fields(dsn) {
+		if host, ok := strings.CutPrefix(field, "host="); ok && host != "" {
+			return host
+		}
+	}
+	return "*"
 }

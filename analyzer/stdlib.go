@@ -20,6 +20,7 @@ const (
 	openFileArg         // os.OpenFile; args[1] is the flag: read-only is a read, anything else a write
 	stdStreams          // a *os.File method: writes to os.Stdout/os.Stderr are logging, others are file effects
 	grpcTarget          // gRPC dial; args[arg] is the target ("dns:///host:443", "host:443", "unix:/path")
+	connOrigin          // a call on a connection (database, gRPC): the host comes from what made the receiver
 )
 
 // stdEffect is what one standard-library function does, as far as the labels care.
@@ -79,7 +80,9 @@ func init() {
 		"os.Getenv", "os.LookupEnv", "os.Environ", "os.ExpandEnv", "os.Hostname", "os.Getwd", "os.Executable",
 		"os.Getpid", "os.Getppid", "os.Getuid", "os.Geteuid", "os.Getgid", "os.Getegid", "os.Getgroups",
 		"os.UserHomeDir", "os.UserCacheDir", "os.UserConfigDir", "os.TempDir", "os.Getpagesize",
-		"runtime.NumCPU", "runtime.GOMAXPROCS", "runtime.NumGoroutine", "runtime.ReadMemStats")
+		"runtime.NumGoroutine", "runtime.ReadMemStats")
+	// runtime.NumCPU and GOMAXPROCS are not here: jobs use them to size worker pools, and a job
+	// whose result depended on the core count would be wrong on any machine.
 	// Reflection and plugins run code that no table can name.
 	add(KindUnknown, plain, 0, "(reflect.Value).Call", "(reflect.Value).CallSlice", "plugin.Open", "(*plugin.Plugin).Lookup")
 	add(KindEnvWrite, plain, 0, "os.Setenv", "os.Unsetenv", "os.Clearenv")
@@ -100,8 +103,9 @@ func init() {
 		"net.LookupTXT", "net.LookupNS", "net.LookupPort", "net/smtp.Dial", "net/smtp.SendMail")
 	add(KindNetwork, hostArg, 1, "(*net.Resolver).LookupHost", "(*net.Resolver).LookupIPAddr", "(*net.Resolver).LookupIP",
 		"(*net.Resolver).LookupAddr", "(*net.Resolver).LookupCNAME", "(*net.Resolver).LookupMX", "(*net.Resolver).LookupTXT")
-	add(KindNetwork, plain, 0, "net.DialTCP", "net.DialUDP", "net.DialIP",
-		// database/sql talks to a database server; the DSN's host is driver-specific, so "*".
+	add(KindNetwork, plain, 0, "net.DialTCP", "net.DialUDP", "net.DialIP")
+	// database/sql talks to a database server: the host is the one in the DSN given to sql.Open.
+	add(KindNetwork, connOrigin, 0,
 		"(*database/sql.DB).Query", "(*database/sql.DB).QueryContext", "(*database/sql.DB).QueryRow",
 		"(*database/sql.DB).QueryRowContext", "(*database/sql.DB).Exec", "(*database/sql.DB).ExecContext",
 		"(*database/sql.DB).Begin", "(*database/sql.DB).BeginTx", "(*database/sql.DB).Ping", "(*database/sql.DB).PingContext",

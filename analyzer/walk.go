@@ -87,6 +87,7 @@ func (p *program) ensure(n *node) {
 	a := &funcAnalysis{p: p, n: n, roots: map[ssa.Value]*ssa.Global{}, seenEdge: map[edgeKey]bool{}}
 	a.text.fields = p.fields
 	a.text.inits = p.inits
+	a.text.summarized = p.isSummarized
 	a.text.params = map[ssa.Value][]constText{}
 	for i, c := range n.consts {
 		switch {
