@@ -148,6 +148,9 @@ func (m *Module) callError(ctx context.Context, entry string, opts InvokeOptions
 		}
 		return fmt.Errorf("job %q: %w", entry, ctxErr)
 	}
+	if errors.Is(err, ErrUnloaded) {
+		return fmt.Errorf("job %q: %w", entry, err)
+	}
 	detail := ""
 	if inst != nil {
 		if tail := strings.TrimSpace(inst.output.String()); tail != "" {
@@ -315,7 +318,7 @@ func (m *Module) instantiate(ctx context.Context, opts InvokeOptions) (*instance
 	closed := m.closed
 	m.mu.Unlock()
 	if closed {
-		return nil, fmt.Errorf("module %s was unloaded", m.sha)
+		return nil, fmt.Errorf("module %s: %w", m.sha, ErrUnloaded)
 	}
 	out := &tailBuffer{limit: 4096}
 	// No file system, no network, no arguments: only what WASI gives every module, real clocks

@@ -50,6 +50,11 @@ var ErrUnknownEntry = errors.New("module has no such job")
 // the instance is discarded and the job did not produce a result.
 var ErrInstanceFailed = errors.New("wasm instance failed")
 
+// ErrUnloaded is returned (wrapped) by an invocation of a module that was unloaded before the
+// call got an instance: the job did not run. A host sees it when the function's last user was
+// deleted or redeployed with other code while the invocation started.
+var ErrUnloaded = errors.New("module was unloaded")
+
 // Runtime compiles and runs job modules in-process. It is safe for concurrent use.
 type Runtime struct {
 	wz      wazero.Runtime

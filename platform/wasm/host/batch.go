@@ -122,7 +122,7 @@ func (h *Host) runItem(ctx context.Context, mod *wasm.Module, fn Function, input
 	if ctx.Err() != nil {
 		return itemErr(wasm.BatchCodeCanceled, "Canceled", "the batch request ended before this input ran: "+ctx.Err().Error())
 	}
-	out, err := mod.Invoke(ctx, fn.Entry, input, opts)
+	out, err := h.invokeCurrent(ctx, fn, mod, input, opts)
 	var fe *platform.FunctionError
 	switch {
 	case err == nil:
@@ -136,6 +136,8 @@ func (h *Host) runItem(ctx context.Context, mod *wasm.Module, fn Function, input
 		return itemErr(wasm.BatchCodeTimeout, "Timeout", err.Error())
 	case ctx.Err() != nil:
 		return itemErr(wasm.BatchCodeCanceled, "Canceled", err.Error())
+	case errors.Is(err, platform.ErrNotFound):
+		return itemErr(wasm.BatchCodeFunctionFailed, "NotFound", err.Error())
 	case errors.Is(err, wasm.ErrUnknownEntry):
 		return itemErr(wasm.BatchCodeFunctionFailed, "UnknownEntry", err.Error()+": the function's entry does not name a job in its module")
 	default:

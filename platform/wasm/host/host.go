@@ -280,16 +280,50 @@ func (h *Host) listFunctions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"functions": out})
 }
 
+// function returns a copy of the named function.
+func (h *Host) function(name string) (Function, bool) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	f, ok := h.functions[name]
+	if !ok {
+		return Function{}, false
+	}
+	return *f, true
+}
+
+// invokeCurrent runs fn's entry. When the module was unloaded before the call got an
+// instance (the function was deleted, or redeployed with other code, meanwhile; the job did
+// not run), it runs the function as it is now, a few times at most; a function deleted
+// meanwhile gives an error wrapping platform.ErrNotFound.
+func (h *Host) invokeCurrent(ctx context.Context, fn Function, mod *wasm.Module, input []byte, opts wasm.InvokeOptions) ([]byte, error) {
+	out, err := mod.Invoke(ctx, fn.Entry, input, opts)
+	sha := fn.CodeSHA256
+	for try := 0; try < 3 && errors.Is(err, wasm.ErrUnloaded); try++ {
+		// A load that raced the unload may have remembered the closed module: forget it.
+		h.mu.Lock()
+		if h.modules[sha] == mod {
+			delete(h.modules, sha)
+		}
+		h.mu.Unlock()
+		now, ok := h.function(fn.Name)
+		if !ok {
+			return nil, fmt.Errorf("function %q was deleted while the invocation started: %w", fn.Name, platform.ErrNotFound)
+		}
+		sha = now.CodeSHA256
+		if mod, err = h.module(ctx, sha); err != nil {
+			return nil, err
+		}
+		opts.MemoryMB, opts.Timeout, opts.Environment = now.MemoryMB, time.Duration(now.TimeoutMS)*time.Millisecond, now.Environment
+		opts.Pure = opts.Pure && now.Pure
+		out, err = mod.Invoke(ctx, now.Entry, input, opts)
+	}
+	return out, err
+}
+
 // lookup returns a copy of the function the request names, or answers 404 and returns false.
 func (h *Host) lookup(w http.ResponseWriter, r *http.Request) (Function, bool) {
 	name := r.PathValue("name")
-	h.mu.RLock()
-	f, ok := h.functions[name]
-	var fn Function
-	if ok {
-		fn = *f
-	}
-	h.mu.RUnlock()
+	fn, ok := h.function(name)
 	if !ok {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no function %q in region %s", name, h.region))
 	}
@@ -444,8 +478,11 @@ func (h *Host) module(ctx context.Context, sha string) (*wasm.Module, error) {
 		return nil, err
 	}
 	h.mu.Lock()
-	// Remember it only while the blob exists: a delete may have collected it meanwhile.
-	if h.store.hasBlob(sha) {
+	// Remember it only while the blob exists: a delete may have collected it meanwhile. One
+	// remembered meanwhile (an upload's) is newer than this load: keep it.
+	if cur, ok := h.modules[sha]; ok {
+		m = cur
+	} else if h.store.hasBlob(sha) {
 		h.modules[sha] = m
 	}
 	h.mu.Unlock()
@@ -491,7 +528,7 @@ func (h *Host) invoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "module_unavailable", err.Error())
 		return
 	}
-	out, err := mod.Invoke(r.Context(), fn.Entry, input, wasm.InvokeOptions{
+	out, err := h.invokeCurrent(r.Context(), fn, mod, input, wasm.InvokeOptions{
 		Pure:        fn.Pure,
 		MemoryMB:    fn.MemoryMB,
 		Timeout:     time.Duration(fn.TimeoutMS) * time.Millisecond,
@@ -509,6 +546,8 @@ func (h *Host) invoke(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, fe)
 	case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil:
 		writeError(w, http.StatusGatewayTimeout, "timeout", err.Error())
+	case errors.Is(err, platform.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", err.Error())
 	case errors.Is(err, wasm.ErrUnknownEntry):
 		writeError(w, http.StatusInternalServerError, "unknown_entry", err.Error()+": the function's entry does not name a job in its module")
 	default:
