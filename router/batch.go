@@ -11,10 +11,13 @@ import (
 type BatchPolicy struct {
 	MaxItems int           // flush at this many items; 0 = 16
 	MaxBytes int           // flush before the inputs exceed this payload; 0 = 256 KiB
-	MaxWait  time.Duration // never hold the first item longer; 0 = 5 ms
-	// LatencyBudget is what a caller can afford to wait in all; the batcher spends at most a
-	// quarter of it waiting. 0 = no budget beyond MaxWait.
-	LatencyBudget time.Duration
+	MaxWait  time.Duration // never hold an execution longer; 0 = 5 ms
+	// MaxInFlight is how many requests may be on their way before new executions wait for
+	// company; 0 = 4. Below it nothing waits and every execution goes alone, as it would
+	// without batching: on two cores, waiting bought nothing there and a slow request held
+	// up everything gathered behind it (4 callers, 2 in flight: p99 4.4 ms against 0.9 ms
+	// without batching; with 4 in flight the same as without; docs/performance.md).
+	MaxInFlight int
 }
 
 func (p BatchPolicy) withDefaults() BatchPolicy {
@@ -26,6 +29,9 @@ func (p BatchPolicy) withDefaults() BatchPolicy {
 	}
 	if p.MaxWait <= 0 {
 		p.MaxWait = 5 * time.Millisecond
+	}
+	if p.MaxInFlight <= 0 {
+		p.MaxInFlight = 4
 	}
 	return p
 }
@@ -39,21 +45,51 @@ type BatchResult struct {
 // RunBatch executes a batch and returns one result per input, in order.
 type RunBatch func(ctx context.Context, inputs [][]byte) []BatchResult
 
-// Batcher gathers small executions of one job into batches. The wait adapts to the arrival
-// rate: when executions arrive far apart, waiting buys no company and only adds latency, so a
-// lone execution is sent at once; when they arrive close together, the batcher waits about as
-// long as it takes the batch to fill, never beyond MaxWait or a quarter of the latency budget.
+// ErrBatchResultMissing reports a RunBatch that returned fewer results than inputs.
+var ErrBatchResultMissing = errors.New("the batch returned no result for this item")
+
+// Batcher gathers small executions of one job for one destination the way databases group
+// commits: an execution that arrives while fewer than MaxInFlight requests are on their way is
+// sent at once (with whatever waits beside it); one that arrives while the destination is busy
+// waits for the next request to come back, and everything that arrived meanwhile goes out
+// together. So a lone or lightly loaded caller pays no wait at all, and under load the batch
+// size follows the load by itself. MaxItems and MaxBytes flush at once, and no execution waits
+// longer than MaxWait, or a quarter of its caller's latency budget (WithLatencyBudget).
 // Only pure jobs may be batched: a failed batch may be retried item by item.
+//
+// An earlier Batcher waited for company by the arrival rate alone; callers that wait for
+// their result before sending the next arrive at the rate the batcher itself allows, so few
+// concurrent callers paid the full MaxWait on nearly every execution (one caller: 2.6 ms
+// instead of 0.15 ms per execution; docs/performance.md, "Batching").
 type Batcher struct {
 	policy BatchPolicy
 	run    RunBatch
 
-	mu          sync.Mutex
-	pending     []pendingItem
-	bytes       int
-	timer       *time.Timer
-	lastArrival time.Time
-	gapEWMA     time.Duration // smoothed time between arrivals
+	mu       sync.Mutex
+	pending  []pendingItem
+	bytes    int
+	inFlight int
+	timer    *time.Timer
+	due      time.Time // when the pending executions' shortest wait ends (timer's time)
+}
+
+// NewBatcher returns a batcher that calls run for every batch.
+func NewBatcher(p BatchPolicy, run RunBatch) *Batcher {
+	return &Batcher{policy: p.withDefaults(), run: run}
+}
+
+// latencyBudgetKey carries a caller's latency budget through a context.
+type latencyBudgetKey struct{}
+
+// WithLatencyBudget says how long the caller of this context can wait in all.
+func WithLatencyBudget(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, latencyBudgetKey{}, d)
+}
+
+// LatencyBudget is the budget WithLatencyBudget put in ctx.
+func LatencyBudget(ctx context.Context) (time.Duration, bool) {
+	d, ok := ctx.Value(latencyBudgetKey{}).(time.Duration)
+	return d, ok
 }
 
 type pendingItem struct {
@@ -62,18 +98,43 @@ type pendingItem struct {
 	result chan BatchResult
 }
 
-// NewBatcher returns a batcher that calls run for every batch.
-func NewBatcher(p BatchPolicy, run RunBatch) *Batcher {
-	return &Batcher{policy: p.withDefaults(), run: run}
-}
-
-// ErrBatchResultMissing reports a RunBatch that returned fewer results than inputs.
-var ErrBatchResultMissing = errors.New("the batch returned no result for this item")
-
-// Do adds one execution and waits for its result.
+// Do adds one execution and waits for its result (or for ctx to end).
 func (b *Batcher) Do(ctx context.Context, input []byte) ([]byte, error) {
 	item := pendingItem{ctx: ctx, input: input, result: make(chan BatchResult, 1)}
-	b.add(item)
+	wait := b.policy.MaxWait
+	if budget, ok := LatencyBudget(ctx); ok {
+		wait = min(wait, budget/4)
+	}
+	b.mu.Lock()
+	if len(b.pending) == 0 && b.inFlight < b.policy.MaxInFlight {
+		// Nothing to wait for and nobody to wait with: the caller sends its own request, with
+		// no hand-off to another goroutine (that costs a lone caller ~20 µs per execution).
+		b.inFlight++
+		b.mu.Unlock()
+		r := BatchResult{Err: ErrBatchResultMissing}
+		if results := b.run(ctx, [][]byte{input}); len(results) > 0 {
+			r = results[0]
+		}
+		b.mu.Lock()
+		b.inFlight--
+		if len(b.pending) > 0 && b.inFlight < b.policy.MaxInFlight {
+			b.flushLocked()
+		}
+		b.mu.Unlock()
+		return r.Output, r.Err
+	}
+	if len(b.pending) > 0 && b.bytes+len(input) > b.policy.MaxBytes {
+		b.flushLocked() // this input would overflow the payload: it starts the next batch
+	}
+	b.pending = append(b.pending, item)
+	b.bytes += len(input)
+	switch {
+	case b.inFlight < b.policy.MaxInFlight, len(b.pending) >= b.policy.MaxItems, b.bytes >= b.policy.MaxBytes, wait <= 0:
+		b.flushLocked()
+	default:
+		b.armLocked(time.Now().Add(wait))
+	}
+	b.mu.Unlock()
 	select {
 	case r := <-item.result:
 		return r.Output, r.Err
@@ -82,69 +143,27 @@ func (b *Batcher) Do(ctx context.Context, input []byte) ([]byte, error) {
 	}
 }
 
-func (b *Batcher) add(item pendingItem) {
-	b.mu.Lock()
-	now := time.Now()
-	if !b.lastArrival.IsZero() {
-		gap := now.Sub(b.lastArrival)
-		if b.gapEWMA == 0 {
-			b.gapEWMA = gap
-		} else {
-			b.gapEWMA += (gap - b.gapEWMA) / 8
-		}
-	}
-	b.lastArrival = now
-
-	// An item that would push the payload over the limit goes into the next batch.
-	if len(b.pending) > 0 && b.bytes+len(item.input) > b.policy.MaxBytes {
-		b.flushLocked()
-	}
-	b.pending = append(b.pending, item)
-	b.bytes += len(item.input)
-	if len(b.pending) >= b.policy.MaxItems || b.bytes >= b.policy.MaxBytes {
-		b.flushLocked()
-		b.mu.Unlock()
+// armLocked makes sure the pending executions are sent by due at the latest.
+func (b *Batcher) armLocked(due time.Time) {
+	if b.timer != nil && !due.Before(b.due) {
 		return
 	}
-	if len(b.pending) == 1 {
-		wait := b.waitLocked()
-		if wait <= 0 {
+	if b.timer != nil {
+		b.timer.Stop()
+	}
+	b.due = due
+	b.timer = time.AfterFunc(time.Until(due), func() {
+		b.mu.Lock()
+		// A flush since this timer was armed took the executions it was for.
+		if len(b.pending) > 0 && !time.Now().Before(b.due) {
 			b.flushLocked()
-			b.mu.Unlock()
-			return
 		}
-		b.timer = time.AfterFunc(wait, b.flushOnTimer)
-	}
-	b.mu.Unlock()
+		b.mu.Unlock()
+	})
 }
 
-// waitLocked is how long the first item of a batch waits for company.
-func (b *Batcher) waitLocked() time.Duration {
-	limit := b.policy.MaxWait
-	if b.policy.LatencyBudget > 0 {
-		limit = min(limit, b.policy.LatencyBudget/4)
-	}
-	if b.gapEWMA == 0 || b.gapEWMA >= limit {
-		return 0 // arrivals too sparse (or unknown): company will not come in time
-	}
-	return min(limit, b.gapEWMA*time.Duration(b.policy.MaxItems-1))
-}
-
-// Wait reports the current adaptive wait, for metrics and tests.
-func (b *Batcher) Wait() time.Duration {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.waitLocked()
-}
-
-func (b *Batcher) flushOnTimer() {
-	b.mu.Lock()
-	b.flushLocked()
-	b.mu.Unlock()
-}
-
-// flushLocked sends the pending items as one batch (in its own goroutine, so arrivals are
-// never blocked behind an invocation).
+// flushLocked sends the pending executions as one request, in its own goroutine so that
+// arrivals never wait behind an invocation.
 func (b *Batcher) flushLocked() {
 	if b.timer != nil {
 		b.timer.Stop()
@@ -155,11 +174,21 @@ func (b *Batcher) flushLocked() {
 	}
 	items := b.pending
 	b.pending, b.bytes = nil, 0
+	b.inFlight++
 	go b.execute(items)
 }
 
 func (b *Batcher) execute(items []pendingItem) {
-	// Items whose callers already gave up are left out rather than run for nobody.
+	defer func() {
+		b.mu.Lock()
+		b.inFlight--
+		// What gathered while this request was out goes now.
+		if len(b.pending) > 0 && b.inFlight < b.policy.MaxInFlight {
+			b.flushLocked()
+		}
+		b.mu.Unlock()
+	}()
+	// Executions whose callers already left are not run for nobody.
 	live := items[:0:0]
 	inputs := make([][]byte, 0, len(items))
 	for _, it := range items {

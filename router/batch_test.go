@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -37,11 +38,11 @@ func (e *echoRun) batches() []int {
 	return append([]int(nil), e.sizes...)
 }
 
-// dense gives the batcher a history of arrivals 100 ms apart, so that it waits for company
-// (a fresh batcher has no evidence that company comes and sends at once).
-func dense(b *Batcher) *Batcher {
+// busy makes the batcher gather: every request slot counts as taken, so executions wait for
+// company (or for MaxWait) instead of going alone.
+func busy(b *Batcher) *Batcher {
 	b.mu.Lock()
-	b.gapEWMA = 100 * time.Millisecond
+	b.inFlight = b.policy.MaxInFlight
 	b.mu.Unlock()
 	return b
 }
@@ -63,7 +64,7 @@ func doAll(b *Batcher, inputs ...string) ([]string, []error) {
 
 func TestBatcherResultsOneToOneWithErrorsPerItem(t *testing.T) {
 	e := &echoRun{}
-	b := dense(NewBatcher(BatchPolicy{MaxItems: 4, MaxWait: time.Second}, e.run))
+	b := busy(NewBatcher(BatchPolicy{MaxItems: 4, MaxWait: time.Second}, e.run))
 	outs, errs := doAll(b, "a", "bad", "c", "d")
 	for i, want := range []string{"echo:a", "", "echo:c", "echo:d"} {
 		if outs[i] != want {
@@ -80,49 +81,145 @@ func TestBatcherResultsOneToOneWithErrorsPerItem(t *testing.T) {
 
 func TestBatcherFlushesOnPayloadLimit(t *testing.T) {
 	e := &echoRun{}
-	b := NewBatcher(BatchPolicy{MaxItems: 10, MaxBytes: 10, MaxWait: time.Second}, e.run)
-	for _, in := range []string{"123456", "abcdef"} {
-		if _, err := b.Do(context.Background(), []byte(in)); err != nil {
+	b := busy(NewBatcher(BatchPolicy{MaxItems: 10, MaxBytes: 10, MaxWait: 20 * time.Millisecond}, e.run))
+	_, errs := doAll(b, "123456", "abcdef")
+	for _, err := range errs {
+		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got := e.batches(); len(got) != 2 {
+	if got := e.batches(); len(got) != 2 || got[0] != 1 || got[1] != 1 {
 		t.Fatalf("batches %v: two 6-byte inputs must not share a 10-byte batch", got)
 	}
 }
 
-func TestBatcherWaitAdapts(t *testing.T) {
-	b := NewBatcher(BatchPolicy{MaxItems: 8, MaxWait: 5 * time.Millisecond}, (&echoRun{}).run)
-	if w := b.Wait(); w != 0 {
-		t.Fatalf("wait %v before any arrival; want 0 (no evidence that company comes)", w)
-	}
+// blockingRun is a RunBatch whose calls wait until released, recording the batches.
+type blockingRun struct {
+	mu      sync.Mutex
+	batches [][]string
+	release chan struct{} // closed or sent to let a call return; nil = return at once
+}
+
+func (b *blockingRun) run(ctx context.Context, inputs [][]byte) []BatchResult {
 	b.mu.Lock()
-	b.gapEWMA = 20 * time.Millisecond // sparse: one arrival every 20 ms
-	b.mu.Unlock()
-	if w := b.Wait(); w != 0 {
-		t.Fatalf("wait %v for arrivals 20 ms apart; want 0: waiting 5 ms buys no company", w)
+	batch := make([]string, len(inputs))
+	for i, in := range inputs {
+		batch[i] = string(in)
 	}
+	b.batches = append(b.batches, batch)
+	release := b.release
+	b.mu.Unlock()
+	if release != nil {
+		<-release
+	}
+	out := make([]BatchResult, len(inputs))
+	for i, in := range inputs {
+		out[i].Output = append([]byte("out:"), in...)
+	}
+	return out
+}
+
+func (b *blockingRun) seen() [][]string {
 	b.mu.Lock()
-	b.gapEWMA = 100 * time.Microsecond // dense
-	b.mu.Unlock()
-	if w := b.Wait(); w != 700*time.Microsecond {
-		t.Fatalf("wait %v for arrivals 100 µs apart and 8 items; want the 700 µs it takes to fill", w)
+	defer b.mu.Unlock()
+	return append([][]string(nil), b.batches...)
+}
+
+// do runs g.Do in a goroutine and returns a channel with its output (or error text).
+func do(ctx context.Context, b *Batcher, input string) <-chan string {
+	ch := make(chan string, 1)
+	go func() {
+		out, err := b.Do(ctx, []byte(input))
+		if err != nil {
+			ch <- "error: " + err.Error()
+			return
+		}
+		ch <- string(out)
+	}()
+	return ch
+}
+
+// TestBatcherGroupCommit: a lone execution goes at once; while MaxInFlight requests are out,
+// executions gather and leave together when one comes back; MaxItems, MaxWait, a quarter of
+// the latency budget and callers that left are honoured.
+func TestBatcherGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	forever := time.Hour
+
+	// A lone execution is sent at once: it never waits for company that is not coming.
+	r := &blockingRun{}
+	g := NewBatcher(BatchPolicy{MaxItems: 16, MaxBytes: 1 << 20, MaxWait: forever}, r.run)
+	for i := range 3 {
+		if out := <-do(ctx, g, fmt.Sprint(i)); out != fmt.Sprintf("out:%d", i) {
+			t.Fatalf("lone execution %d: %s", i, out)
+		}
 	}
-	b.mu.Lock()
-	b.gapEWMA = time.Millisecond
-	b.mu.Unlock()
-	if w := b.Wait(); w != 5*time.Millisecond {
-		t.Fatalf("wait %v; want MaxWait 5 ms as the cap", w)
+	if got := r.seen(); len(got) != 3 {
+		t.Fatalf("batches %v, want three of one", got)
 	}
-	budgeted := NewBatcher(BatchPolicy{MaxItems: 8, MaxWait: 5 * time.Millisecond, LatencyBudget: 8 * time.Millisecond}, (&echoRun{}).run)
-	budgeted.gapEWMA = time.Millisecond
-	if w := budgeted.Wait(); w != 2*time.Millisecond {
-		t.Fatalf("wait %v with an 8 ms latency budget; want a quarter of it", w)
+
+	// While two requests are out, executions wait and leave together when one comes back.
+	r = &blockingRun{release: make(chan struct{})}
+	g = NewBatcher(BatchPolicy{MaxItems: 16, MaxBytes: 1 << 20, MaxWait: forever, MaxInFlight: 2}, r.run)
+	first, second := do(ctx, g, "a"), do(ctx, g, "b")
+	waitFor(t, "two requests out", func() bool { return len(r.seen()) == 2 })
+	var rest []<-chan string
+	for k, in := range []string{"c", "d", "e"} {
+		rest = append(rest, do(ctx, g, in))
+		waitFor(t, in+" pending", func() bool { g.mu.Lock(); defer g.mu.Unlock(); return len(g.pending) == k+1 })
+	}
+	r.release <- struct{}{} // one request comes back
+	waitFor(t, "the pending executions sent", func() bool { return len(r.seen()) == 3 })
+	if got := r.seen()[2]; strings.Join(got, ",") != "c,d,e" {
+		t.Fatalf("third batch %v, want c,d,e", got)
+	}
+	close(r.release)
+	for i, ch := range append([]<-chan string{first, second}, rest...) {
+		if out := <-ch; out != "out:"+string(rune('a'+i)) {
+			t.Errorf("execution %d: %s", i, out)
+		}
+	}
+
+	// Bounds while the deployment is busy: a full batch goes at once, no execution waits past
+	// MaxWait or a quarter of its latency budget, and callers that left are not run.
+	r = &blockingRun{release: make(chan struct{})}
+	g = NewBatcher(BatchPolicy{MaxItems: 2, MaxBytes: 1 << 20, MaxWait: forever, MaxInFlight: 2}, r.run)
+	do(ctx, g, "x1")
+	do(ctx, g, "x2")
+	waitFor(t, "two requests out", func() bool { return len(r.seen()) == 2 })
+	do(ctx, g, "full1")
+	do(ctx, g, "full2")
+	waitFor(t, "a full batch sent while busy", func() bool { return len(r.seen()) == 3 })
+	gone, leave := context.WithCancel(ctx)
+	left := do(gone, g, "left")
+	leave()
+	if out := <-left; !strings.Contains(out, "canceled") {
+		t.Fatalf("caller that left: %s", out)
+	}
+	do(WithLatencyBudget(ctx, 40*time.Millisecond), g, "budget")
+	waitFor(t, "the budgeted execution sent by its wait", func() bool { return len(r.seen()) == 4 })
+	if got := r.seen()[3]; strings.Join(got, ",") != "budget" {
+		t.Fatalf("budget batch %v: the caller that left must not run", got)
+	}
+	g.policy.MaxWait = 30 * time.Millisecond
+	do(ctx, g, "maxwait")
+	waitFor(t, "the execution sent by MaxWait", func() bool { return len(r.seen()) == 5 })
+	close(r.release)
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
 func TestBatcherMissingResult(t *testing.T) {
-	b := dense(NewBatcher(BatchPolicy{MaxItems: 2, MaxWait: time.Second}, func(context.Context, [][]byte) []BatchResult {
+	b := busy(NewBatcher(BatchPolicy{MaxItems: 2, MaxWait: time.Second}, func(context.Context, [][]byte) []BatchResult {
 		return []BatchResult{{Output: []byte("only one")}}
 	}))
 	_, errs := doAll(b, "x", "y")

@@ -29,7 +29,7 @@ var ErrBatchUnsupported = errors.New("the platform does not batch this function"
 // remoteBatcher gathers concurrent executions of one pure job for one deployment into
 // batch invocations.
 type remoteBatcher struct {
-	b *groupBatcher
+	b *router.Batcher
 	// unsupported is set once the platform refused to batch this deployment: later executions
 	// go one by one without paying for a refused batch first.
 	unsupported atomic.Bool
@@ -78,7 +78,7 @@ func (a *Agent) batcherFor(e *jobEntry, dep platform.Deployment, inv platform.In
 		return rb
 	}
 	rb := &remoteBatcher{}
-	rb.b = newGroupBatcher(a.batchPolicy, a.runBatch(rb, e.job.Name, dep, timeout, inv, binv))
+	rb.b = router.NewBatcher(a.batchPolicy, a.runBatch(rb, e.job.Name, dep, timeout, inv, binv))
 	a.batchers[key] = rb
 	return rb
 }

@@ -210,16 +210,12 @@ func (a *Agent) runLocalMaybeHedged(ctx context.Context, snap *snapshot, e *jobE
 // less than a pure job's local p95, the local run and a remote twin start together.
 const LatencyBudgetHeader = "X-Blueprint-Latency-Budget-Ms"
 
-type latencyBudgetKey struct{}
-
+// The budget travels in the context (router.WithLatencyBudget), where the batcher reads it too.
 func withLatencyBudget(ctx context.Context, d time.Duration) context.Context {
-	return context.WithValue(ctx, latencyBudgetKey{}, d)
+	return router.WithLatencyBudget(ctx, d)
 }
 
-func latencyBudget(ctx context.Context) (time.Duration, bool) {
-	d, ok := ctx.Value(latencyBudgetKey{}).(time.Duration)
-	return d, ok
-}
+func latencyBudget(ctx context.Context) (time.Duration, bool) { return router.LatencyBudget(ctx) }
 
 const (
 	// minHedgeSamples local runs are needed before their p95 is trusted as a hedge delay.
