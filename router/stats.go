@@ -98,6 +98,12 @@ func (s *RegionStats) ObserveFailure(at time.Time) {
 	s.moveErrorRate(1000)
 }
 
+// Quantile is the region's latency at quantile q (within 25%), once enough calls were seen:
+// the agent hedges an offloaded call still running at the p95.
+func (s *RegionStats) Quantile(q float64) (time.Duration, bool) {
+	return s.hist.Quantile(q, tailMinSamples)
+}
+
 // Tail is the region's p90 latency estimate (within 25%), 0 until enough calls were seen.
 func (s *RegionStats) Tail() time.Duration { return time.Duration(s.tailNanos.Load()) }
 

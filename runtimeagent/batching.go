@@ -46,13 +46,13 @@ type batchKey struct {
 // batchingOn reports whether remote executions of pure jobs are batched at all.
 func (a *Agent) batchingOn() bool { return a.batchPolicy.MaxItems > 1 }
 
-// invokeRemote calls one deployment. A pure job's execution joins a batch when the invoker can
-// batch and the input is small enough to share a request; anything else is a single call.
-// Batching keeps runRemote's semantics: every execution gets its own result or error, and a
-// batch that failed as a whole fails each of its executions with that error, so each fails
-// over (pure jobs only reach this path) as a single call would.
-func (a *Agent) invokeRemote(ctx context.Context, e *jobEntry, dep platform.Deployment, inv platform.Invoker, input []byte) ([]byte, error) {
-	if !a.batchingOn() || !e.job.Analysis.Pure || len(input) > a.batchPolicy.MaxBytes {
+// invokeRemote calls one deployment. An execution the router decided to batch (a pure job,
+// a small input: router.Batched) joins a batch when the invoker can batch; anything else is a
+// single call. Batching keeps runRemote's semantics: every execution gets its own result or
+// error, and a batch that failed as a whole fails each of its executions with that error, so
+// each fails over (pure jobs only reach this path) as a single call would.
+func (a *Agent) invokeRemote(ctx context.Context, e *jobEntry, dep platform.Deployment, inv platform.Invoker, input []byte, batched bool) ([]byte, error) {
+	if !batched || !a.batchingOn() || !e.job.Analysis.Pure || len(input) > a.batchPolicy.MaxBytes {
 		return inv.Invoke(ctx, dep, input)
 	}
 	binv, ok := inv.(platform.BatchInvoker)

@@ -206,7 +206,7 @@ func (m *metrics) write(w io.Writer, latencies []regionLatency) {
 		fmt.Fprintf(w, "blueprint_agent_region_latency_ewma_seconds{job=%s,platform=%s,region=%s} %s\n", q(l.job), q(l.platform), q(l.region), formatFloat(l.seconds))
 	}
 
-	header(w, "blueprint_agent_hedges_total", "counter", "Local runs of pure jobs that reached their p95, by job and outcome (no_budget, primary_won, backup_won).")
+	header(w, "blueprint_agent_hedges_total", "counter", "Runs of pure jobs (local, or offloaded to a region) that reached their p95, by job and outcome (no_budget, primary_won, backup_won).")
 	for _, k := range sortedKeys(m.hedges, func(k [2]string) string { return strings.Join(k[:], "\x00") }) {
 		fmt.Fprintf(w, "blueprint_agent_hedges_total{job=%s,outcome=%s} %d\n", q(k[0]), q(k[1]), m.hedges[k].Load())
 	}
