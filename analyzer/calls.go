@@ -169,6 +169,12 @@ func (a *funcAnalysis) summarizedCall(fn *ssa.Function, cc *ssa.CallCommon, pos 
 		recv, args = all[0], all[1:]
 	}
 
+	if full == "runtime.GOMAXPROCS" && len(args) == 1 {
+		// GOMAXPROCS(0) only reads the setting; any other argument changes it for the process.
+		if c, ok := args[0].(*ssa.Const); !ok || c.Value == nil || c.Value.String() != "0" {
+			a.add(KindProcess, pos, short, "%s", describe(KindProcess, short))
+		}
+	}
 	if eff, ok := lookupEffect(fn, full); ok {
 		if !readOnlyLogged(eff.kind) || !onlyLogged(result) {
 			a.applyEffect(eff, full, short, recv, args, pos)
@@ -203,8 +209,12 @@ func (a *funcAnalysis) summarizedCall(fn *ssa.Function, cc *ssa.CallCommon, pos 
 	}
 	if writesThrough, ok := mutatingCall(full, fn); ok {
 		for _, i := range writesThrough {
-			if i < len(all) {
-				if g := a.root(all[i]); g != nil {
+			if i >= len(all) {
+				continue
+			}
+			// fmt.Sscan(s, &a, &b): the destinations are elements of the variadic slice.
+			for _, v := range variadicElements(all[i]) {
+				if g := a.root(v); g != nil {
 					a.write(g, pos, "changes (through "+short+")")
 				}
 			}
@@ -368,7 +378,10 @@ func (a *funcAnalysis) applyEffect(eff stdEffect, full, short string, recv ssa.V
 		network(host, "calls %s for host %s", short, host)
 	case addrArg:
 		netw, known := a.text.constPrefix(arg(eff.arg-1), 0)
-		if known && strings.HasPrefix(netw, "unix") {
+		addr, addrKnown := a.text.constPrefix(arg(eff.arg), 0)
+		// A computed network with a path-like address is taken as a unix socket too.
+		pathLike := !known && addrKnown && (strings.HasPrefix(addr, "/") || strings.HasPrefix(addr, "@"))
+		if (known && strings.HasPrefix(netw, "unix")) || pathLike {
 			a.add(KindUnixSocket, pos, short, "%s over a unix socket, which only exists on this machine", short)
 			return
 		}
@@ -535,6 +548,8 @@ func describe(kind, full string) string {
 		return "calls " + full + " over the network"
 	case KindUnknown:
 		return "calls " + full + ", which runs code the analyzer cannot see"
+	case KindGlobalWrite:
+		return "calls " + full + ", which changes process-wide state kept by the standard library"
 	}
 	return "calls " + full
 }
@@ -637,6 +652,36 @@ func onlyLogged(v ssa.Value) bool {
 func isStdPath(path string) bool {
 	first, _, _ := strings.Cut(path, "/")
 	return !strings.Contains(first, ".")
+}
+
+// variadicElements returns the values packed into a variadic argument (the stores into the
+// array behind the slice, unwrapped from their interfaces), or v itself.
+func variadicElements(v ssa.Value) []ssa.Value {
+	sl, ok := v.(*ssa.Slice)
+	if !ok {
+		return []ssa.Value{v}
+	}
+	alloc, ok := sl.X.(*ssa.Alloc)
+	if !ok {
+		return []ssa.Value{v}
+	}
+	var out []ssa.Value
+	for _, r := range *alloc.Referrers() {
+		ia, ok := r.(*ssa.IndexAddr)
+		if !ok {
+			continue
+		}
+		for _, ir := range *ia.Referrers() {
+			if st, ok := ir.(*ssa.Store); ok && st.Addr == ia {
+				val := st.Val
+				if mi, ok := val.(*ssa.MakeInterface); ok {
+					val = mi.X
+				}
+				out = append(out, val)
+			}
+		}
+	}
+	return out
 }
 
 // isMutatingStdPointer reports whether t is a pointer to a standard type whose methods change

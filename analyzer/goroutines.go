@@ -8,23 +8,97 @@ import (
 )
 
 // Goroutines. Goroutines that each write their own slot of a shared slice or map (indexed by
-// a value of their own) and are joined produce the same result every time; goroutines that
-// write the same variable (results = append(results, r) under a mutex, sum += x) or send
-// results on a shared channel produce them in completion order, which changes between runs.
+// a value of their own: a parameter or a per-iteration loop variable) and are joined
+// (WaitGroup.Wait, errgroup's Wait, or receiving their results) produce the same result every
+// time; goroutines that write the same variable (results = append(results, r) under a mutex,
+// last = x) or the same slot, or that are not joined before their results are read, produce
+// them in completion order, which changes between runs. Results sent on a shared channel are
+// followed by the order analysis (order.go) where the launching function receives them.
 
-// goroutineBody returns the function a go statement starts, when it is one the analyzer walks.
-func (p *program) goroutineBody(g *ssa.Go) *ssa.Function {
-	var fn *ssa.Function
-	switch v := g.Call.Value.(type) {
+// launch is one goroutine start: a go statement, or a call of (*sync.WaitGroup).Go or
+// errgroup's Go/TryGo with a function value.
+type launch struct {
+	body     *ssa.Function
+	bindings []ssa.Value // what the closure captured (MakeClosure), by free variable
+	args     []ssa.Value // the arguments of a go statement's call, by parameter
+	block    *ssa.BasicBlock
+}
+
+// goFuncs are the library calls that start their function argument as a goroutine.
+var goFuncs = map[string]bool{
+	"(*sync.WaitGroup).Go":                      true,
+	"(*golang.org/x/sync/errgroup.Group).Go":    true,
+	"(*golang.org/x/sync/errgroup.Group).TryGo": true,
+}
+
+// joinFuncs wait for the goroutines a function started.
+var joinFuncs = map[string]bool{
+	"(*sync.WaitGroup).Wait":                   true,
+	"(*golang.org/x/sync/errgroup.Group).Wait": true,
+}
+
+// launchOf returns the goroutine an instruction starts, if it starts one whose body is walked.
+func launchOf(instr ssa.Instruction) (launch, bool) {
+	var value ssa.Value
+	var args []ssa.Value
+	switch in := instr.(type) {
+	case *ssa.Go:
+		value, args = in.Call.Value, in.Call.Args
+	case *ssa.Call:
+		fn := in.Call.StaticCallee()
+		if fn == nil || !goFuncs[fullName(fn)] || len(in.Call.Args) < 2 {
+			return launch{}, false
+		}
+		value = in.Call.Args[1]
+	default:
+		return launch{}, false
+	}
+	l := launch{args: args, block: instr.Block()}
+	switch v := value.(type) {
 	case *ssa.Function:
-		fn = v
+		l.body = v
 	case *ssa.MakeClosure:
-		fn = v.Fn.(*ssa.Function)
+		l.body, l.bindings = v.Fn.(*ssa.Function), v.Bindings
 	}
-	if fn == nil || fn.Blocks == nil || p.isSummarized(fn) {
-		return nil
+	if l.body == nil || l.body.Blocks == nil {
+		return launch{}, false
 	}
-	return fn
+	return l, true
+}
+
+// launches lists the goroutines fn starts.
+func launches(fn *ssa.Function) []launch {
+	var out []launch
+	for _, b := range fn.Blocks {
+		for _, instr := range b.Instrs {
+			if l, ok := launchOf(instr); ok {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+// joins reports whether fn waits for its goroutines (WaitGroup.Wait, errgroup's Wait) or
+// receives from a channel, which is how results are usually collected.
+func joins(fn *ssa.Function) bool {
+	for _, b := range fn.Blocks {
+		for _, instr := range b.Instrs {
+			switch in := instr.(type) {
+			case *ssa.Call:
+				if callee := in.Call.StaticCallee(); callee != nil && joinFuncs[fullName(callee)] {
+					return true
+				}
+			case *ssa.UnOp:
+				if in.Op == token.ARROW {
+					return true
+				}
+			case *ssa.Select:
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sendSite is a channel send in a goroutine's body: a send statement or a select case.
@@ -52,31 +126,35 @@ func sends(body *ssa.Function) []sendSite {
 	return out
 }
 
-// goroutine checks the code a go statement starts (its own body, not what it calls) for
+// goroutine checks the code a goroutine starts with (its own body, not what it calls) for
 // writes to memory other goroutines share.
-func (a *funcAnalysis) goroutine(g *ssa.Go) {
-	fn := a.p.goroutineBody(g)
-	if fn == nil {
+func (a *funcAnalysis) goroutine(l launch) {
+	if a.p.isSummarized(l.body) {
 		return
 	}
-	// several reports whether more than one goroutine writes the memory at base: this go
-	// statement is in a loop, or another go statement of the function writes it too.
+	// several reports whether more than one goroutine writes the memory at base: this start is
+	// in a loop, or another goroutine of the function writes it too.
 	several := func(base ssa.Value) bool {
-		outer := outerValue(g, fn, base)
-		return outer != nil && a.p.writers(a.n.fn, outer) > 1
+		outer := l.outer(base)
+		return outer != nil && writers(a.n.fn, outer) > 1
 	}
-	for _, b := range fn.Blocks {
+	joined := joins(a.n.fn)
+	for _, b := range l.body.Blocks {
 		for _, instr := range b.Instrs {
 			switch in := instr.(type) {
 			case *ssa.Store:
-				if base, slotted := sharedTarget(in.Addr); base != nil && !slotted && several(base) && !integerAccumulation(in) {
+				base, own := sharedTarget(in.Addr, l.body)
+				switch {
+				case base == nil:
+				case !joined:
+					a.add(KindRace, in.Pos(), "", "goroutines write results that the function does not wait for (no WaitGroup.Wait or receive): what it reads depends on timing")
+				case !own && several(base) && !integerAccumulation(in):
 					a.add(KindRace, in.Pos(), "", "goroutines write the same variable: the result depends on which one finishes last (give each goroutine its own slot, results[i] = …)")
 				}
 			case *ssa.MapUpdate:
-				if base, _ := sharedTarget(in.Map); base != nil && several(base) {
-					if _, constKey := in.Key.(*ssa.Const); constKey {
-						a.add(KindRace, in.Pos(), "", "goroutines write the same map key: the result depends on which one finishes last")
-					}
+				base, _ := sharedTarget(in.Map, l.body)
+				if base != nil && several(base) && !goroutinePrivate(stripConvert(in.Key), l.body) {
+					a.add(KindRace, in.Pos(), "", "goroutines write map keys that are not their own: the result depends on which one finishes last")
 				}
 			}
 		}
@@ -84,49 +162,42 @@ func (a *funcAnalysis) goroutine(g *ssa.Go) {
 	// Results received by the launching function are followed by the order analysis
 	// (order.go): sorted, summed or put in place they are fine. Only a channel the launcher
 	// does not read from is reported here.
-	for _, sd := range sends(fn) {
-		base, _ := sharedTarget(sd.ch)
-		if base != nil && several(base) && !carriesIndex(sd.value, fn) && !receivesFrom(a.n.fn, outerValue(g, fn, base)) {
+	for _, sd := range sends(l.body) {
+		base, _ := sharedTarget(sd.ch, l.body)
+		if base != nil && several(base) && !carriesIndex(sd.value, l.body) && !receivesFrom(a.n.fn, l.outer(base)) {
 			a.add(KindRace, sd.pos, "", "goroutines send results on one channel: they arrive in completion order, which changes between runs (collect them by index instead)")
 		}
 	}
 }
 
 // writers counts the goroutines fn starts that write (store to, update or send on) the
-// launcher's value outer; a go statement in a loop counts as two.
-func (p *program) writers(fn *ssa.Function, outer ssa.Value) int {
+// launcher's value outer; one started in a loop counts as two.
+func writers(fn *ssa.Function, outer ssa.Value) int {
 	n := 0
-	for _, b := range fn.Blocks {
-		for _, instr := range b.Instrs {
-			g, ok := instr.(*ssa.Go)
-			if !ok {
-				continue
-			}
-			body := p.goroutineBody(g)
-			if body == nil || !writesTo(g, body, outer) {
-				continue
-			}
+	for _, l := range launches(fn) {
+		if !l.writesTo(outer) {
+			continue
+		}
+		n++
+		if inLoop(l.block) {
 			n++
-			if inLoop(g.Block()) {
-				n++
-			}
 		}
 	}
 	return n
 }
 
 // writesTo reports whether a goroutine's body writes or sends to the launcher's value outer.
-func writesTo(g *ssa.Go, body *ssa.Function, outer ssa.Value) bool {
+func (l launch) writesTo(outer ssa.Value) bool {
 	hits := func(addr ssa.Value) bool {
-		base, _ := sharedTarget(addr)
-		return base != nil && outerValue(g, body, base) == outer
+		base, _ := sharedTarget(addr, l.body)
+		return base != nil && l.outer(base) == outer
 	}
-	for _, sd := range sends(body) {
+	for _, sd := range sends(l.body) {
 		if hits(sd.ch) {
 			return true
 		}
 	}
-	for _, b := range body.Blocks {
+	for _, b := range l.body.Blocks {
 		for _, instr := range b.Instrs {
 			switch in := instr.(type) {
 			case *ssa.Store:
@@ -144,13 +215,15 @@ func writesTo(g *ssa.Go, body *ssa.Function, outer ssa.Value) bool {
 }
 
 // sharedTarget returns the captured variable or parameter that addr points into (nil for the
-// goroutine's own memory), and whether the write goes to an indexed slot.
-func sharedTarget(addr ssa.Value) (base ssa.Value, slotted bool) {
+// goroutine's own memory), and whether the write goes to the goroutine's own slot: an element
+// indexed by a value private to the goroutine (a parameter, a per-iteration loop variable).
+// out[i%2] is not one: two goroutines share each slot.
+func sharedTarget(addr ssa.Value, body *ssa.Function) (base ssa.Value, own bool) {
 	for {
 		switch x := addr.(type) {
 		case *ssa.IndexAddr:
-			if _, constIndex := x.Index.(*ssa.Const); !constIndex {
-				slotted = true
+			if goroutinePrivate(stripConvert(x.Index), body) {
+				own = true
 			}
 			addr = x.X
 		case *ssa.FieldAddr:
@@ -160,28 +233,40 @@ func sharedTarget(addr ssa.Value) (base ssa.Value, slotted bool) {
 		case *ssa.Slice:
 			addr = x.X
 		case *ssa.FreeVar, *ssa.Parameter:
-			return x, slotted
+			return x, own
 		default:
-			return nil, slotted
+			return nil, own
 		}
 	}
 }
 
-// outerValue returns the launcher's value behind a goroutine's free variable or parameter.
-func outerValue(g *ssa.Go, fn *ssa.Function, base ssa.Value) ssa.Value {
+// stripConvert removes integer conversions around an index.
+func stripConvert(v ssa.Value) ssa.Value {
+	for {
+		switch x := v.(type) {
+		case *ssa.Convert:
+			v = x.X
+		case *ssa.ChangeType:
+			v = x.X
+		default:
+			return v
+		}
+	}
+}
+
+// outer returns the launcher's value behind a goroutine's free variable or parameter.
+func (l launch) outer(base ssa.Value) ssa.Value {
 	switch b := base.(type) {
 	case *ssa.FreeVar:
-		if mc, ok := g.Call.Value.(*ssa.MakeClosure); ok {
-			for i, fv := range fn.FreeVars {
-				if fv == b && i < len(mc.Bindings) {
-					return stripLoad(mc.Bindings[i])
-				}
+		for i, fv := range l.body.FreeVars {
+			if fv == b && i < len(l.bindings) {
+				return stripLoad(l.bindings[i])
 			}
 		}
 	case *ssa.Parameter:
-		for i, p := range fn.Params {
-			if p == b && i < len(g.Call.Args) {
-				return stripLoad(g.Call.Args[i])
+		for i, p := range l.body.Params {
+			if p == b && i < len(l.args) {
+				return stripLoad(l.args[i])
 			}
 		}
 	}
@@ -193,6 +278,24 @@ func stripLoad(v ssa.Value) ssa.Value {
 		return u.X
 	}
 	return v
+}
+
+// arrivalChannels returns the channels (MakeChan values, or the variables holding them) of fn
+// on which several goroutines fn starts send results without their own index.
+func arrivalChannels(fn *ssa.Function) map[ssa.Value]bool {
+	out := map[ssa.Value]bool{}
+	for _, l := range launches(fn) {
+		for _, sd := range sends(l.body) {
+			if carriesIndex(sd.value, l.body) {
+				continue
+			}
+			base, _ := sharedTarget(sd.ch, l.body)
+			if outer := l.outer(base); base != nil && outer != nil && writers(fn, outer) > 1 {
+				out[outer] = true
+			}
+		}
+	}
+	return out
 }
 
 // inLoop reports whether block b is inside a loop (it can reach itself).
@@ -285,34 +388,6 @@ func integerAccumulation(st *ssa.Store) bool {
 		}
 	}
 	return false
-}
-
-// arrivalChannels returns the channels (MakeChan values, or the variables holding them) of fn
-// on which several goroutines fn starts send results without their own index.
-func (p *program) arrivalChannels(fn *ssa.Function) map[ssa.Value]bool {
-	out := map[ssa.Value]bool{}
-	for _, b := range fn.Blocks {
-		for _, instr := range b.Instrs {
-			g, ok := instr.(*ssa.Go)
-			if !ok {
-				continue
-			}
-			body := p.goroutineBody(g)
-			if body == nil {
-				continue
-			}
-			for _, sd := range sends(body) {
-				if carriesIndex(sd.value, body) {
-					continue
-				}
-				base, _ := sharedTarget(sd.ch)
-				if outer := outerValue(g, body, base); base != nil && outer != nil && p.writers(fn, outer) > 1 {
-					out[outer] = true
-				}
-			}
-		}
-	}
-	return out
 }
 
 // receivesFrom reports whether fn receives from the channel ch (or the variable holding it).

@@ -6,9 +6,11 @@ import "strings"
 // loaded (loading gRPC and protobuf from source would triple the analysis time, and walking
 // their internals yields findings about the library, not the job: HTTP/2's transport, lazily
 // built tables, timers), and the calls below carry their effects. Any other call into them is
-// taken as effect-free (options, status codes, message types, text tables). The golang.org/x
-// repositories are the Go team's extended standard library and are treated like it. A library
-// not listed here is walked from source like the user's own code.
+// taken as effect-free (options, status codes, message types, text tables) — the accepted risk,
+// as for the standard library, is an effect of theirs missing from the table below. The
+// golang.org/x repositories are the Go team's extended standard library and are treated like
+// it (x/exp is walked from source: its generic helpers carry map order and callbacks). A
+// library not listed here is walked from source like the user's own code.
 var summarizedModules = []string{
 	"google.golang.org/grpc",
 	"google.golang.org/protobuf",
@@ -18,7 +20,6 @@ var summarizedModules = []string{
 	"golang.org/x/text",
 	"golang.org/x/crypto",
 	"golang.org/x/sync",
-	"golang.org/x/exp",
 }
 
 // libraryEffects are the effects of calls into summarized libraries, keyed like stdEffects.
@@ -31,13 +32,21 @@ var libraryEffects = map[string]stdEffect{
 	"(google.golang.org/grpc.ClientConnInterface).Invoke":    {kind: KindNetwork, rule: plain},
 	"(google.golang.org/grpc.ClientConnInterface).NewStream": {kind: KindNetwork, rule: plain},
 
-	"(*golang.org/x/net/http2.Transport).RoundTrip":      {kind: KindNetwork, rule: requestArg, arg: 0},
-	"(*golang.org/x/net/http2.ClientConn).RoundTrip":     {kind: KindNetwork, rule: requestArg, arg: 0},
-	"golang.org/x/net/websocket.Dial":                    {kind: KindNetwork, rule: urlArg, arg: 0},
-	"golang.org/x/net/websocket.DialConfig":              {kind: KindNetwork, rule: plain},
-	"(golang.org/x/net/proxy.Dialer).Dial":               {kind: KindNetwork, rule: addrArg, arg: 1},
-	"(golang.org/x/net/proxy.ContextDialer).DialContext": {kind: KindNetwork, rule: addrArg, arg: 2},
-	"golang.org/x/crypto/ssh.Dial":                       {kind: KindNetwork, rule: addrArg, arg: 1},
+	"(*golang.org/x/net/http2.Transport).RoundTrip":       {kind: KindNetwork, rule: requestArg, arg: 0},
+	"(*golang.org/x/net/http2.ClientConn).RoundTrip":      {kind: KindNetwork, rule: requestArg, arg: 0},
+	"golang.org/x/net/websocket.Dial":                     {kind: KindNetwork, rule: urlArg, arg: 0},
+	"golang.org/x/net/websocket.DialConfig":               {kind: KindNetwork, rule: plain},
+	"(golang.org/x/net/proxy.Dialer).Dial":                {kind: KindNetwork, rule: addrArg, arg: 1},
+	"(golang.org/x/net/proxy.ContextDialer).DialContext":  {kind: KindNetwork, rule: addrArg, arg: 2},
+	"golang.org/x/crypto/ssh.Dial":                        {kind: KindNetwork, rule: addrArg, arg: 1},
+	"golang.org/x/net/context/ctxhttp.Do":                 {kind: KindNetwork, rule: requestArg, arg: 2},
+	"golang.org/x/net/context/ctxhttp.Get":                {kind: KindNetwork, rule: urlArg, arg: 2},
+	"golang.org/x/net/context/ctxhttp.Head":               {kind: KindNetwork, rule: urlArg, arg: 2},
+	"golang.org/x/net/context/ctxhttp.Post":               {kind: KindNetwork, rule: urlArg, arg: 2},
+	"golang.org/x/net/context/ctxhttp.PostForm":           {kind: KindNetwork, rule: urlArg, arg: 2},
+	"(golang.org/x/crypto/acme/autocert.DirCache).Get":    {kind: KindFileRead, rule: plain},
+	"(golang.org/x/crypto/acme/autocert.DirCache).Put":    {kind: KindFileWrite, rule: plain},
+	"(golang.org/x/crypto/acme/autocert.DirCache).Delete": {kind: KindFileWrite, rule: plain},
 }
 
 // libraryPackageEffect covers whole summarized packages with one effect, like

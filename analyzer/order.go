@@ -93,7 +93,7 @@ func (o *orderFlow) run() {
 	}
 	// Results several goroutines send on a channel arrive in completion order: a receive from
 	// such a channel here is a source like a map range.
-	for ch := range o.p.arrivalChannels(o.fn) {
+	for ch := range arrivalChannels(o.fn) {
 		for _, r := range *ch.Referrers() {
 			o.seedReceives(r, ch)
 		}

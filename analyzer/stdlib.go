@@ -86,6 +86,12 @@ func init() {
 	// Reflection and plugins run code that no table can name.
 	add(KindUnknown, plain, 0, "(reflect.Value).Call", "(reflect.Value).CallSlice", "plugin.Open", "(*plugin.Plugin).Lookup")
 	add(KindEnvWrite, plain, 0, "os.Setenv", "os.Unsetenv", "os.Clearenv")
+	// Process-wide registries and settings: what one call sets, every later call sees. They
+	// are global state the standard library keeps (so during initialization they are setup,
+	// not an init effect).
+	add(KindGlobalWrite, plain, 0, "net/http.Handle", "net/http.HandleFunc", "expvar.Publish", "expvar.NewInt",
+		"expvar.NewFloat", "expvar.NewMap", "expvar.NewString", "flag.Set", "flag.Parse", "log.SetOutput",
+		"log.SetFlags", "log.SetPrefix", "log/slog.SetDefault", "log/slog.SetLogLoggerLevel")
 	add(KindProcess, plain, 0, "os.Exit", "os.Chdir", "(*os.File).Chdir", "os/signal.Notify", "os/signal.NotifyContext",
 		"os/signal.Ignore", "os/signal.Reset", "runtime/debug.SetGCPercent", "runtime/debug.SetMemoryLimit",
 		"runtime/debug.SetMaxThreads", "runtime.LockOSThread", "runtime.GC")
@@ -225,7 +231,24 @@ func lookupEffect(fn *ssa.Function, full string) (stdEffect, bool) {
 // (indexes count the receiver first for methods). Passing them memory of a package-level
 // variable writes that variable.
 var mutatingFuncs = map[string][]int{
-	"sort.Ints": {0}, "sort.Strings": {0}, "sort.Float64s": {0}, "sort.Sort": {0}, "sort.Stable": {0},
+	// Scanners write every destination after the source (or the format).
+	"fmt.Scan": {0, 1, 2, 3, 4, 5, 6, 7}, "fmt.Scanln": {0, 1, 2, 3, 4, 5, 6, 7}, "fmt.Scanf": {1, 2, 3, 4, 5, 6, 7, 8},
+	"fmt.Sscan": {1, 2, 3, 4, 5, 6, 7, 8}, "fmt.Sscanln": {1, 2, 3, 4, 5, 6, 7, 8}, "fmt.Sscanf": {2, 3, 4, 5, 6, 7, 8, 9},
+	"fmt.Fscan": {1, 2, 3, 4, 5, 6, 7, 8}, "fmt.Fscanln": {1, 2, 3, 4, 5, 6, 7, 8}, "fmt.Fscanf": {2, 3, 4, 5, 6, 7, 8, 9},
+	"(*encoding/gob.Decoder).Decode": {1}, "(*encoding/gob.Decoder).DecodeValue": {1},
+	"(*encoding/base64.Encoding).Decode": {1}, "(*encoding/base64.Encoding).Encode": {1},
+	"(*encoding/base32.Encoding).Decode": {1}, "(*encoding/base32.Encoding).Encode": {1},
+	"encoding/hex.Decode": {0}, "encoding/hex.Encode": {0},
+	"(*bytes.Reader).Read": {1}, "(*strings.Reader).Read": {1}, "(*bufio.Reader).Read": {1},
+	"(*math/rand.Rand).Read": {1}, "math/rand.Read": {0}, "crypto/rand.Read": {0},
+	"(*os.File).Read": {1}, "(*os.File).ReadAt": {1},
+	"(encoding/binary.ByteOrder).PutUint16": {1}, "(encoding/binary.ByteOrder).PutUint32": {1},
+	"(encoding/binary.ByteOrder).PutUint64": {1}, "(encoding/binary.bigEndian).PutUint16": {1},
+	"(encoding/binary.bigEndian).PutUint32": {1}, "(encoding/binary.bigEndian).PutUint64": {1},
+	"(encoding/binary.littleEndian).PutUint16": {1}, "(encoding/binary.littleEndian).PutUint32": {1},
+	"(encoding/binary.littleEndian).PutUint64": {1}, "encoding/binary.PutUvarint": {0}, "encoding/binary.PutVarint": {0},
+	"(io.Reader).Read": {1},
+	"sort.Ints":        {0}, "sort.Strings": {0}, "sort.Float64s": {0}, "sort.Sort": {0}, "sort.Stable": {0},
 	"sort.Slice": {0}, "sort.SliceStable": {0},
 	"slices.Sort": {0}, "slices.SortFunc": {0}, "slices.SortStableFunc": {0}, "slices.Reverse": {0},
 	"encoding/json.Unmarshal": {1}, "encoding/xml.Unmarshal": {1}, "encoding/binary.Read": {2},
@@ -239,7 +262,7 @@ var mutatingFuncs = map[string][]int{
 // the read-only ones listed in readOnlyMethods.
 var mutatingTypes = map[string]bool{
 	"bytes.Buffer": true, "strings.Builder": true, "sync.Map": true, "sync.Once": true, "sync.WaitGroup": true,
-	"sync.Pool":         true,
+	"sync.Pool": true, "net/http.ServeMux": true,
 	"sync/atomic.Int32": true, "sync/atomic.Int64": true, "sync/atomic.Uint32": true, "sync/atomic.Uint64": true,
 	"sync/atomic.Uintptr": true, "sync/atomic.Bool": true, "sync/atomic.Pointer": true, "sync/atomic.Value": true,
 	"math/rand.Rand": true, "math/rand/v2.Rand": true, "container/list.List": true, "container/ring.Ring": true,

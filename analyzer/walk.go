@@ -166,6 +166,10 @@ func (p *program) walk(root *ssa.Function, isJob, followCallbacks bool) walkResu
 		res.findings = append(res.findings, job.Finding{Kind: kind, Message: message, Position: p.position(pos), Chain: chain})
 	}
 
+	if isJob && root.Blocks == nil {
+		add(KindUnknown, "the job has no Go body (assembly or go:linkname): the analyzer cannot see what it does", root.Pos(), []string{p.displayName(root)})
+		return res
+	}
 	start := p.node(root, nil)
 	queue := []item{{n: start, chain: []string{p.displayName(root)}}}
 	seen := map[visit]bool{{start, false}: true}
@@ -323,7 +327,16 @@ func (a *funcAnalysis) instr(instr ssa.Instruction) {
 		if g := a.root(in.X); g != nil {
 			a.n.effects = append(a.n.effects, effect{kind: KindGlobalRead, pos: in.Pos(), read: g})
 		}
+	case *ssa.Send:
+		if g := a.root(in.Chan); g != nil {
+			a.write(g, in.Pos(), "sends on a channel in")
+		}
 	case *ssa.Select:
+		for _, st := range in.States {
+			if g := a.root(st.Chan); g != nil && st.Dir == types.SendOnly {
+				a.write(g, st.Pos, "sends on a channel in")
+			}
+		}
 		if racySelect(in) {
 			a.add(KindSelect, in.Pos(), "", "select between several channels: which case wins depends on timing")
 		}
@@ -332,9 +345,14 @@ func (a *funcAnalysis) instr(instr ssa.Instruction) {
 			a.add(KindUnsafe, in.Pos(), "", "converts through unsafe.Pointer: the analyzer cannot follow what the pointer reaches")
 		}
 	case *ssa.Go:
-		a.goroutine(in)
+		if l, ok := launchOf(in); ok {
+			a.goroutine(l)
+		}
 		a.call(in)
 	case *ssa.Call:
+		if l, ok := launchOf(in); ok {
+			a.goroutine(l) // wg.Go(f), errgroup's Go(f)
+		}
 		a.call(in)
 	case *ssa.Defer:
 		a.call(in)
@@ -571,7 +589,9 @@ func (a *funcAnalysis) heldGlobal(addr ssa.Value) *ssa.Global {
 	for _, r := range *base.Referrers() {
 		switch r := r.(type) {
 		case *ssa.Store:
-			if r.Addr == base && field < 0 {
+			// A whole value stored (s := gs, a value receiver spilled to memory) carries
+			// every field of it.
+			if r.Addr == base {
 				if g := a.root(r.Val); g != nil {
 					return g
 				}
@@ -640,15 +660,7 @@ func fullName(fn *ssa.Function) string {
 // when it starts no goroutine (only it can have filled the channel, so a default case is
 // reached deterministically).
 func racySelect(sel *ssa.Select) bool {
-	fn := sel.Parent()
-	startsGoroutines := false
-	for _, b := range fn.Blocks {
-		for _, instr := range b.Instrs {
-			if _, ok := instr.(*ssa.Go); ok {
-				startsGoroutines = true
-			}
-		}
-	}
+	startsGoroutines := len(launches(sel.Parent())) > 0
 	racing := 0
 	for _, st := range sel.States {
 		if isDoneChannel(st.Chan) {
