@@ -344,13 +344,21 @@ func carriesIndex(x ssa.Value, fn *ssa.Function) bool {
 	return false
 }
 
-// goroutinePrivate reports whether v is a parameter of the goroutine's function or a captured
-// variable it only reads (a per-iteration loop variable).
+// goroutinePrivate reports whether v is a parameter of the goroutine's function, a captured
+// variable it only reads (a per-iteration loop variable), or a work item it received.
 func goroutinePrivate(v ssa.Value, fn *ssa.Function) bool {
+	if ex, ok := v.(*ssa.Extract); ok && ex.Index == 0 {
+		v = ex.Tuple // for i := range work: the comma-ok receive
+	}
 	switch x := v.(type) {
 	case *ssa.Parameter:
 		return x.Parent() == fn
 	case *ssa.UnOp:
+		if x.Op == token.ARROW {
+			// A work item received from a queue: a worker pool hands each index to one worker
+			// (the feeder is trusted to send each once).
+			return x.Parent() == fn
+		}
 		fv, ok := x.X.(*ssa.FreeVar)
 		if !ok || x.Op != token.MUL {
 			return false

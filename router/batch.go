@@ -111,16 +111,18 @@ func (b *Batcher) Do(ctx context.Context, input []byte) ([]byte, error) {
 		// no hand-off to another goroutine (that costs a lone caller ~20 µs per execution).
 		b.inFlight++
 		b.mu.Unlock()
+		defer func() { // deferred: a panicking run must not keep its slot for good
+			b.mu.Lock()
+			b.inFlight--
+			if len(b.pending) > 0 && b.inFlight < b.policy.MaxInFlight {
+				b.flushLocked()
+			}
+			b.mu.Unlock()
+		}()
 		r := BatchResult{Err: ErrBatchResultMissing}
 		if results := b.run(ctx, [][]byte{input}); len(results) > 0 {
 			r = results[0]
 		}
-		b.mu.Lock()
-		b.inFlight--
-		if len(b.pending) > 0 && b.inFlight < b.policy.MaxInFlight {
-			b.flushLocked()
-		}
-		b.mu.Unlock()
 		return r.Output, r.Err
 	}
 	if len(b.pending) > 0 && b.bytes+len(input) > b.policy.MaxBytes {
