@@ -90,6 +90,12 @@ func (w *WASMRemote) InvokeBatch(ctx context.Context, d platform.Deployment, inp
 	case errors.Is(err, wasm.ErrNotPure):
 		return nil, fmt.Errorf("%w: %w", ErrBatchUnsupported, err)
 	}
+	// Items the host could not start in time ran nowhere: like a 429, they may go elsewhere.
+	for i := range res {
+		if res[i].Err != nil && errors.Is(res[i].Err, wasm.ErrThrottled) {
+			res[i].Err = fmt.Errorf("%w: %w", ErrNotRun, res[i].Err)
+		}
+	}
 	return res, err
 }
 

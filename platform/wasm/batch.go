@@ -43,6 +43,9 @@ const (
 	BatchCodeTimeout        = "timeout"         // the item ran past the function's timeout (invoke: 504)
 	BatchCodeFunctionFailed = "function_failed" // the instance trapped or ran out of memory (invoke: 502)
 	BatchCodeCanceled       = "canceled"        // the request ended before or while the item ran
+	// BatchCodeNotRun: the host could not start the item soon enough (its slots were taken by
+	// the batch's earlier items past the start window): nothing ran, send it again.
+	BatchCodeNotRun = "not_run"
 )
 
 // BatchItemResult is one input's outcome of Client.InvokeBatch.
@@ -147,6 +150,8 @@ func (r BatchResultWire) result(d platform.Deployment) BatchItemResult {
 		err = fmt.Errorf("%w (%w)", err, context.DeadlineExceeded)
 	case BatchCodeCanceled:
 		err = fmt.Errorf("%w (%w)", err, context.Canceled)
+	case BatchCodeNotRun:
+		err = fmt.Errorf("%w (%w)", err, ErrThrottled)
 	}
 	return BatchItemResult{Err: err}
 }

@@ -93,6 +93,14 @@ func TestClientInvokeBatchBadAnswers(t *testing.T) {
 	if err != nil || string(res[0].Output) != "1" || res[1].Err == nil {
 		t.Fatalf("an item with neither output nor error: %v, %v", res, err)
 	}
+	// An item the host could not start in time ran nowhere: it wraps ErrThrottled, like a 429.
+	answer = func(w http.ResponseWriter) {
+		w.Write([]byte(`{"results":[{"output":1},{"error":{"code":"not_run","errorType":"NotRun","errorMessage":"late"}}]}`))
+	}
+	res, err = c.InvokeBatch(context.Background(), d, two)
+	if err != nil || res[0].Err != nil || !errors.Is(res[1].Err, wasm.ErrThrottled) {
+		t.Fatalf("not_run item: %v, %v", res, err)
+	}
 	answer = func(w http.ResponseWriter) {
 		w.Header().Set("Retry-After", "3")
 		w.WriteHeader(http.StatusTooManyRequests)

@@ -88,6 +88,15 @@ acquire:
 		Timeout:     time.Duration(fn.TimeoutMS) * time.Millisecond,
 		Environment: fn.Environment,
 	}
+	// Items run on the slots held, so a long batch on few slots runs late: an item that cannot
+	// start within a quarter of the function's timeout is answered not_run (nothing ran), so
+	// that no item finishes long after its caller's own guard (the timeout plus a grace) and
+	// is counted as a failure of this healthy region.
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = defaultTimeoutMS * time.Millisecond
+	}
+	startBy := time.Now().Add(timeout / 4)
 	results := make([]wasm.BatchResultWire, len(req.Inputs))
 	var next sync.Mutex
 	i := 0
@@ -103,6 +112,11 @@ acquire:
 				next.Unlock()
 				if k >= len(req.Inputs) {
 					return
+				}
+				if k >= held && time.Now().After(startBy) {
+					results[k] = wasm.BatchResultWire{Error: &wasm.BatchItemError{Code: wasm.BatchCodeNotRun, Type: "NotRun",
+						Message: "the host could not start this input within a quarter of the function's timeout (the batch's earlier inputs held its slots): nothing ran; send it again"}}
+					continue
 				}
 				results[k] = h.runItem(r.Context(), mod, fn, req.Inputs[k], opts)
 			}
