@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 
@@ -99,12 +98,9 @@ func (c *Client) InvokeBatch(ctx context.Context, d platform.Deployment, inputs 
 		return nil, fmt.Errorf("wasm host for region %s at %s is unreachable (check that `blueprint host` runs there and the URL is right): %w", d.Region, base, err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBatchAnswerBytes+1))
+	raw, err := readAnswer(resp.Body, maxBatchAnswerBytes)
 	if err != nil {
 		return nil, wrap(fmt.Errorf("reading the answer: %w", err))
-	}
-	if len(raw) > maxBatchAnswerBytes {
-		return nil, wrap(fmt.Errorf("the host's answer is larger than %d bytes", maxBatchAnswerBytes))
 	}
 	if resp.StatusCode != http.StatusOK {
 		ae := newAPIError(resp.StatusCode, raw)

@@ -121,3 +121,35 @@ func TestClientInvokeBatchBadAnswers(t *testing.T) {
 		t.Fatalf("oversized answer: %v", err)
 	}
 }
+
+// TestClientBoundsAnswers: an invocation's output or an admin answer larger than the client
+// reads is an error, not unbounded memory.
+func TestClientBoundsAnswers(t *testing.T) {
+	huge := func(w http.ResponseWriter, r *http.Request) {
+		chunk := []byte(strings.Repeat("x", 1<<20))
+		if strings.HasSuffix(r.URL.Path, "/invoke") {
+			w.Write([]byte(`"`))
+			for range 65 {
+				w.Write(chunk)
+			}
+			return
+		}
+		w.Write([]byte(`{"name":"`))
+		for range 17 {
+			w.Write(chunk)
+		}
+	}
+	srv := httptest.NewServer(http.HandlerFunc(huge))
+	t.Cleanup(srv.Close)
+	c, err := wasm.NewClient(wasm.Config{Hosts: map[string]string{"x": srv.URL}, Token: "tok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := platform.Deployment{Platform: "wasm", Region: "x", FunctionID: "f", Endpoint: srv.URL}
+	if _, err := c.Invoke(context.Background(), d, []byte(`{}`)); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("oversized output: %v", err)
+	}
+	if _, err := c.Get(context.Background(), "x", "f"); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("oversized admin answer: %v", err)
+	}
+}

@@ -173,7 +173,7 @@ func (c *Client) do(ctx context.Context, region, method, url string, body io.Rea
 		return nil, fmt.Errorf("wasm host for region %s at %s is unreachable (check that `blueprint host` runs there and the URL is right): %w", region, url, err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
+	raw, err := readAnswer(resp.Body, maxAdminAnswerBytes)
 	if err != nil {
 		return resp, fmt.Errorf("reading answer of wasm host for region %s at %s: %w", region, url, err)
 	}
@@ -360,7 +360,7 @@ func (c *Client) Invoke(ctx context.Context, d platform.Deployment, input []byte
 		return nil, fmt.Errorf("wasm host for region %s at %s is unreachable (check that `blueprint host` runs there and the URL is right): %w", d.Region, base, err)
 	}
 	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
+	out, err := readAnswer(resp.Body, maxInvokeAnswerBytes)
 	if err != nil {
 		return nil, fmt.Errorf("reading result of %q in wasm region %s: %w", d.FunctionID, d.Region, err)
 	}
@@ -433,4 +433,24 @@ func (c *Client) regionOf(base string) string {
 		}
 	}
 	return "(unknown)"
+}
+
+// Bounds on what the client reads from a host, so that a broken or hostile host cannot make
+// the agent or the provider hold unbounded memory: an admin answer (a function, a list of
+// functions) is small; an invocation's output is at most what a host returns for one job.
+const (
+	maxAdminAnswerBytes  = 16 << 20
+	maxInvokeAnswerBytes = 64 << 20
+)
+
+// readAnswer reads a host's answer, refusing one larger than limit.
+func readAnswer(body io.Reader, limit int64) ([]byte, error) {
+	raw, err := io.ReadAll(io.LimitReader(body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(raw)) > limit {
+		return nil, fmt.Errorf("the host's answer is larger than %d bytes", limit)
+	}
+	return raw, nil
 }

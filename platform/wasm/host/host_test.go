@@ -342,6 +342,30 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	}
 }
 
+// TestFunctionFileNamesItsFunction: a stored function file whose content names another
+// function is refused at start, with the file to fix, rather than shadowing that function.
+func TestFunctionFileNamesItsFunction(t *testing.T) {
+	fx := wasmtest.Fixtures(t)
+	data := t.TempDir()
+	th := startHost(t, host.Config{DataDir: data})
+	sha := th.upload(fx.Plain)
+	th.deploy("greet", map[string]any{"code_sha256": sha, "entry": "greet"})
+	th.srv.Close()
+	th.h.Close(context.Background())
+	files, _ := filepath.Glob(filepath.Join(data, "*", "greet.json"))
+	if len(files) != 1 {
+		t.Fatalf("function files: %v", files)
+	}
+	raw, _ := os.ReadFile(files[0])
+	if err := os.WriteFile(filepath.Join(filepath.Dir(files[0]), "other.json"), raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := host.New(context.Background(), host.Config{Region: "r", DataDir: data, Token: token, Runtime: runtimeFor(t)})
+	if err == nil || !strings.Contains(err.Error(), `holds function "greet", not "other"`) {
+		t.Fatalf("start with a misnamed function file: %v", err)
+	}
+}
+
 func mustRuntime(t *testing.T, dir string) *wasm.Runtime {
 	r, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: dir})
 	if err != nil {

@@ -129,6 +129,11 @@ func (s *store) loadFunctions() (map[string]*Function, error) {
 		if err := json.Unmarshal(raw, &f); err != nil {
 			return nil, fmt.Errorf("function file %s is corrupt (remove it to drop the function): %w", path, err)
 		}
+		// The file's name is the function's: a file whose content names another function
+		// (copied by hand, or tampered with) would shadow or duplicate it.
+		if want := strings.TrimSuffix(e.Name(), ".json"); f.Name != want || validName(f.Name) != nil {
+			return nil, fmt.Errorf("function file %s holds function %q, not %q (rename or remove it)", path, f.Name, want)
+		}
 		fns[f.Name] = &f
 	}
 	return fns, nil
