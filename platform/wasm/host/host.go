@@ -408,6 +408,7 @@ func (h *Host) putFunction(w http.ResponseWriter, r *http.Request) {
 	if exists && old.CodeSHA256 != f.CodeSHA256 {
 		h.collectBlobLocked(r.Context(), old.CodeSHA256)
 	}
+	h.sweepOrphansLocked(r.Context())
 	h.log.Info("function deployed", "function", name, "version", f.Version, "code_sha256", f.CodeSHA256)
 	writeJSON(w, http.StatusOK, *f)
 }
@@ -427,6 +428,7 @@ func (h *Host) deleteFunction(w http.ResponseWriter, r *http.Request) {
 	}
 	delete(h.functions, name)
 	h.collectBlobLocked(r.Context(), f.CodeSHA256)
+	h.sweepOrphansLocked(r.Context())
 	h.log.Info("function deleted", "function", name)
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -441,6 +443,21 @@ func (h *Host) releaseIfUnused(ctx context.Context, sha string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.collectBlobLocked(ctx, sha)
+}
+
+// orphanGrace is how long an uploaded module may wait for the deploy that uses it. A client
+// uploads, then deploys; one killed in between leaves a module no function will ever use.
+const orphanGrace = 10 * time.Minute
+
+// sweepOrphansLocked removes modules no function uses that were uploaded more than orphanGrace
+// ago. It runs after each deploy and delete (and every module no function uses goes when the
+// host starts), so an abandoned upload does not stay until the next restart.
+func (h *Host) sweepOrphansLocked(ctx context.Context) {
+	for sha := range h.modules {
+		if age, ok := h.store.blobAge(sha); ok && age > orphanGrace {
+			h.collectBlobLocked(ctx, sha)
+		}
+	}
 }
 
 // collectBlobLocked removes a module no function uses any more, from disk and from the runtime:

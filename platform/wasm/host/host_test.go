@@ -366,6 +366,27 @@ func TestFunctionFileNamesItsFunction(t *testing.T) {
 	}
 }
 
+// TestAbandonedUploadIsSwept: a module uploaded but never deployed (the client died between the
+// two calls) is removed by a later deploy once it is older than the grace period; a fresh
+// upload waiting for its deploy stays.
+func TestAbandonedUploadIsSwept(t *testing.T) {
+	fx := wasmtest.Fixtures(t)
+	th := startHost(t, host.Config{})
+	abandoned := th.upload(fx.State)
+	files, _ := filepath.Glob(filepath.Join(th.data, "*", abandoned+".wasm"))
+	if len(files) != 1 {
+		t.Fatalf("blob files: %v", files)
+	}
+	old := time.Now().Add(-11 * time.Minute)
+	if err := os.Chtimes(files[0], old, old); err != nil {
+		t.Fatal(err)
+	}
+	fresh := th.upload(fx.Plain)
+	th.deploy("greet", map[string]any{"code_sha256": fresh, "entry": "greet"})
+	th.mustStatus(th.do("HEAD", "/v1/blobs/"+abandoned, nil), http.StatusNotFound)
+	th.mustStatus(th.do("HEAD", "/v1/blobs/"+fresh, nil), http.StatusOK)
+}
+
 func mustRuntime(t *testing.T, dir string) *wasm.Runtime {
 	r, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: dir})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/serverless-blueprint/blueprint/internal/atomicfile"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
@@ -184,6 +185,15 @@ func (s *store) removeUnreferenced(fns map[string]*Function) ([]string, error) {
 }
 
 func (s *store) blobPath(sha string) string { return filepath.Join(s.blobsDir, sha+".wasm") }
+
+// blobAge is how long ago a module was uploaded (its file's modification time).
+func (s *store) blobAge(sha string) (time.Duration, bool) {
+	st, err := os.Stat(s.blobPath(sha))
+	if err != nil {
+		return 0, false
+	}
+	return time.Since(st.ModTime()), true
+}
 
 func (s *store) hasBlob(sha string) bool {
 	_, err := os.Stat(s.blobPath(sha))
