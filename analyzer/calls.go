@@ -657,13 +657,27 @@ func isStdPath(path string) bool {
 // variadicElements returns the values packed into a variadic argument (the stores into the
 // array behind the slice, unwrapped from their interfaces), or v itself.
 func variadicElements(v ssa.Value) []ssa.Value {
-	sl, ok := v.(*ssa.Slice)
+	stored, ok := arrayStores(v)
 	if !ok {
 		return []ssa.Value{v}
 	}
-	alloc, ok := sl.X.(*ssa.Alloc)
+	for i, val := range stored {
+		if mi, ok := val.(*ssa.MakeInterface); ok {
+			stored[i] = mi.X
+		}
+	}
+	return stored
+}
+
+// arrayStores returns the values stored into the elements of a local array (or of the slice
+// made from one: a slice literal, a variadic argument).
+func arrayStores(v ssa.Value) ([]ssa.Value, bool) {
+	if sl, ok := v.(*ssa.Slice); ok {
+		v = sl.X
+	}
+	alloc, ok := v.(*ssa.Alloc)
 	if !ok {
-		return []ssa.Value{v}
+		return nil, false
 	}
 	var out []ssa.Value
 	for _, r := range *alloc.Referrers() {
@@ -673,15 +687,11 @@ func variadicElements(v ssa.Value) []ssa.Value {
 		}
 		for _, ir := range *ia.Referrers() {
 			if st, ok := ir.(*ssa.Store); ok && st.Addr == ia {
-				val := st.Val
-				if mi, ok := val.(*ssa.MakeInterface); ok {
-					val = mi.X
-				}
-				out = append(out, val)
+				out = append(out, st.Val)
 			}
 		}
 	}
-	return out
+	return out, true
 }
 
 // isMutatingStdPointer reports whether t is a pointer to a standard type whose methods change

@@ -113,24 +113,13 @@ func (t valueText) returned(v ssa.Value, depth int) (valueText, []ssa.Value, boo
 // constElements returns the texts stored in the elements of a local array (a slice literal
 // of constants), or nil.
 func (t valueText) constElements(v ssa.Value, depth int) []constText {
-	if sl, ok := v.(*ssa.Slice); ok {
-		v = sl.X
-	}
-	alloc, ok := v.(*ssa.Alloc)
+	stored, ok := arrayStores(v)
 	if !ok {
 		return nil
 	}
 	var out []constText
-	for _, r := range *alloc.Referrers() {
-		ia, ok := r.(*ssa.IndexAddr)
-		if !ok {
-			continue
-		}
-		for _, ir := range *ia.Referrers() {
-			if st, ok := ir.(*ssa.Store); ok && st.Addr == ia {
-				out = append(out, t.texts(st.Val, depth+1)...)
-			}
-		}
+	for _, val := range stored {
+		out = append(out, t.texts(val, depth+1)...)
 	}
 	return out
 }

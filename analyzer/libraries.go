@@ -27,8 +27,8 @@ var libraryEffects = map[string]stdEffect{
 	"google.golang.org/grpc.NewClient":                       {kind: KindNetwork, rule: grpcTarget, arg: 0},
 	"google.golang.org/grpc.Dial":                            {kind: KindNetwork, rule: grpcTarget, arg: 0},
 	"google.golang.org/grpc.DialContext":                     {kind: KindNetwork, rule: grpcTarget, arg: 1},
-	"(*google.golang.org/grpc.ClientConn).Invoke":            {kind: KindNetwork, rule: plain},
-	"(*google.golang.org/grpc.ClientConn).NewStream":         {kind: KindNetwork, rule: plain},
+	"(*google.golang.org/grpc.ClientConn).Invoke":            {kind: KindNetwork, rule: connOrigin},
+	"(*google.golang.org/grpc.ClientConn).NewStream":         {kind: KindNetwork, rule: connOrigin},
 	"(google.golang.org/grpc.ClientConnInterface).Invoke":    {kind: KindNetwork, rule: plain},
 	"(google.golang.org/grpc.ClientConnInterface).NewStream": {kind: KindNetwork, rule: plain},
 
