@@ -35,6 +35,12 @@ type Job struct {
 	MemoryMB        int64             `json:"memory_mb,omitempty"`
 	TimeoutS        int64             `json:"timeout_s,omitempty"`
 	Environment     map[string]string `json:"environment,omitempty"` // sensitive: never echo it to callers
+
+	// Routing settings of the provider block, when set: offload when the platform's cost over
+	// the VM's is below CostThreshold, or when it is expected to answer LatencyThresholdMS
+	// sooner than this machine.
+	CostThreshold      *float64 `json:"cost_threshold,omitempty"`
+	LatencyThresholdMS int64    `json:"latency_threshold_ms,omitempty"`
 }
 
 // Job returns the job with the given name.

@@ -139,6 +139,25 @@ func TestReadTerraformState_idFallbackAndWholeFloat(t *testing.T) {
 	}
 }
 
+// TestReadTerraformState_routingSettings: the provider's routing settings copied into a job
+// reach the manifest; absent ones stay unset.
+func TestReadTerraformState_routingSettings(t *testing.T) {
+	state := `{"version":4,"serial":1,"resources":[{"mode":"managed","type":"blueprint_job","name":"x","instances":[
+	  {"attributes":{"id":"tuned","cost_threshold":0.5,"latency_threshold_ms":40}},
+	  {"attributes":{"id":"plain","cost_threshold":null,"latency_threshold_ms":null}}]}]}`
+	m, err := ReadTerraformState(strings.NewReader(state))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tuned, plain := m.Jobs[0], m.Jobs[1]
+	if tuned.CostThreshold == nil || *tuned.CostThreshold != 0.5 || tuned.LatencyThresholdMS != 40 {
+		t.Fatalf("tuned: %+v", tuned)
+	}
+	if plain.CostThreshold != nil || plain.LatencyThresholdMS != 0 {
+		t.Fatalf("plain: %+v", plain)
+	}
+}
+
 func TestLoad(t *testing.T) {
 	ctx := context.Background()
 	m, err := Load(ctx, filepath.Join("testdata", "basic.tfstate"))

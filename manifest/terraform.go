@@ -57,6 +57,9 @@ type jobAttributes struct {
 	SourceHash      *string               `json:"source_hash"`
 	ArtifactSHA256  *string               `json:"artifact_sha256"`
 	Deployments     []platform.Deployment `json:"deployments"`
+	// The provider's routing settings, copied into each job for the agent.
+	CostThreshold      *float64     `json:"cost_threshold"`
+	LatencyThresholdMS *json.Number `json:"latency_threshold_ms"`
 }
 
 // ReadTerraformState reads a terraform.tfstate (format version 4) and returns the manifest of its
@@ -137,6 +140,10 @@ func jobFromAttributes(addr string, raw json.RawMessage) (Job, error) {
 	}
 	if j.TimeoutS, err = wholeNumber(a.TimeoutS); err != nil {
 		return Job{}, fmt.Errorf("reading Terraform state: timeout_s of %s: %v", addr, err)
+	}
+	j.CostThreshold = a.CostThreshold
+	if j.LatencyThresholdMS, err = wholeNumber(a.LatencyThresholdMS); err != nil {
+		return Job{}, fmt.Errorf("reading Terraform state: latency_threshold_ms of %s: %v", addr, err)
 	}
 	if j.Deployments == nil {
 		j.Deployments = []platform.Deployment{}

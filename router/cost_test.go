@@ -51,6 +51,13 @@ func TestDecideCostAware(t *testing.T) {
 		{"unknown duration: no cost case", Input{Eligible: true, Utilization: 0.6, MemoryMB: 128}, Local, ReasonLocalHasCapacity},
 		{"ineligible never leaves, however busy", Input{Eligible: false, Utilization: 1}, Local, ReasonNotEligible},
 		{"local mode never leaves, however cheap", Input{Eligible: true, Mode: job.ModeLocal, Utilization: 0.6, Expected: time.Minute, MemoryMB: 128}, Local, ReasonModeLocal},
+		// cost_threshold: offload only when the platform costs less than that share of the VM.
+		{"cheaper, but not below a 0.1 cost threshold", Input{Eligible: true, Utilization: 0.6, Expected: 2 * time.Second, MemoryMB: 128, CostThreshold: 0.1}, Local, ReasonLocalHasCapacity},
+		{"cheaper and below a 0.9 cost threshold", Input{Eligible: true, Utilization: 0.6, Expected: 2 * time.Second, MemoryMB: 128, CostThreshold: 0.9}, Serverless, ReasonCheaperServerless},
+		// latency_threshold_ms: a region measured at 10 ms beats a 2 s local run by far more
+		// than 100 ms, but not a 50 ms one.
+		{"a region far faster than the threshold", Input{Eligible: true, Utilization: 0, Expected: 2 * time.Second, MemoryMB: 4096, LatencyThreshold: 100 * time.Millisecond}, Serverless, ReasonFasterServerless},
+		{"a region faster, but not by the threshold", Input{Eligible: true, Utilization: 0, Expected: 50 * time.Millisecond, MemoryMB: 4096, LatencyThreshold: 100 * time.Millisecond}, Local, ReasonLocalHasCapacity},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

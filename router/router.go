@@ -62,6 +62,9 @@ const (
 	// ReasonLatencyBudget: the caller's latency budget is below the local p95, so a pure job
 	// runs here and remotely at once (Speculative).
 	ReasonLatencyBudget
+	// ReasonFasterServerless: a region is expected to answer sooner than this machine by more
+	// than the configured latency threshold.
+	ReasonFasterServerless
 	numReasons
 )
 
@@ -79,6 +82,7 @@ var reasonNames = [numReasons]string{
 	ReasonMemoized:          "memoized",
 	ReasonHedged:            "hedged",
 	ReasonLatencyBudget:     "latency_budget",
+	ReasonFasterServerless:  "faster_serverless",
 }
 
 func (r Reason) String() string {
@@ -150,6 +154,12 @@ type Input struct {
 	LatencyBudget time.Duration
 	// CanBatch says the caller has a batcher for this job's regions (Batched may be returned).
 	CanBatch bool
+	// The provider's routing settings for this job (cost_threshold, latency_threshold_ms):
+	// offload when the platform's cost over the VM's is below CostThreshold (0 = 1: when it is
+	// cheaper), and, when LatencyThreshold > 0, when the best region's expected latency beats
+	// Expected by more than it.
+	CostThreshold    float64
+	LatencyThreshold time.Duration
 }
 
 // Decision is where to run. It holds no slices so that deciding allocates nothing.
@@ -201,9 +211,10 @@ func Decide(p *Policy, in *Input) Decision {
 			d.Reason = ReasonLargeInput
 		case p.Prices != nil && in.Utilization >= p.Prices.busyUtilization():
 			d.Reason = ReasonVMBusy
-		case p.Prices != nil && in.Expected > 0 &&
-			p.Prices.ServerlessCost(in.MemoryMB, in.Expected) < p.Prices.LocalCost(in.Expected, in.Utilization):
+		case p.Prices != nil && in.Expected > 0 && cheaperServerless(p.Prices, in):
 			d.Reason = ReasonCheaperServerless
+		case in.LatencyThreshold > 0 && in.Expected > 0 && fasterServerless(p, in):
+			d.Reason = ReasonFasterServerless
 		case in.Pure && in.LatencyBudget > 0 && in.LocalP95 > in.LatencyBudget:
 			d.Reason = ReasonLatencyBudget
 			orderRegions(p, in, &d)
@@ -241,7 +252,27 @@ func Decide(p *Policy, in *Input) Decision {
 	return d
 }
 
-func orderRegions(p *Policy, in *Input, d *Decision) {
+// cheaperServerless applies the cost rule: the platform's cost over the VM's marginal cost is
+// below the threshold (1 by default: strictly cheaper).
+func cheaperServerless(prices *Prices, in *Input) bool {
+	threshold := in.CostThreshold
+	if threshold <= 0 {
+		threshold = 1
+	}
+	return prices.ServerlessCost(in.MemoryMB, in.Expected) < threshold*prices.LocalCost(in.Expected, in.Utilization)
+}
+
+// fasterServerless reports whether the best region (as orderRegions ranks them) is expected to
+// answer sooner than a local run by more than the latency threshold. A region's expectation is
+// its observed latency (tail, or EWMA; it includes the job's run there and the round trip); a
+// region not measured yet promises nothing.
+func fasterServerless(p *Policy, in *Input) bool {
+	var probe Decision
+	best := orderRegions(p, in, &probe)
+	return probe.NumRegions > 0 && best > 0 && int64(in.Expected)-best > int64(in.LatencyThreshold)
+}
+
+func orderRegions(p *Policy, in *Input, d *Decision) (best int64) {
 	threshold := int32(p.FailureThreshold)
 	if threshold <= 0 {
 		threshold = DefaultFailureThreshold
@@ -284,6 +315,10 @@ func orderRegions(p *Policy, in *Input, d *Decision) {
 		}
 		insert(d, &latency, uint8(i), l)
 	}
+	if d.NumRegions > 0 {
+		best = latency[0]
+	}
+	return best
 }
 
 func orderAll(in *Input, d *Decision) {

@@ -126,6 +126,11 @@ func (a *Agent) route(ctx context.Context, snap *snapshot, e *jobEntry, input []
 		in.LatencyBudget = budget
 	}
 	in.CanBatch = a.batchingOn()
+	// The provider block's routing settings travel in the state with each job.
+	if t := e.job.CostThreshold; t != nil {
+		in.CostThreshold = *t
+	}
+	in.LatencyThreshold = time.Duration(e.job.LatencyThresholdMS) * time.Millisecond
 	d := router.Decide(&a.cfg.Policy, &in)
 
 	if d.Target == router.Local || d.Target == router.Speculative {

@@ -51,6 +51,8 @@ type accEnv struct {
 	// failDeploys makes a region's host refuse PUT /v1/functions (500) while set, as a host
 	// with a full disk would; reads, uploads and deletes keep working.
 	failDeploys map[string]*atomic.Bool
+	// providerExtra are more provider attribute lines, as HCL (routing settings).
+	providerExtra string
 }
 
 func newAccEnv(t *testing.T) *accEnv {
@@ -139,14 +141,14 @@ func (e *accEnv) providerConfig(regions []string) string {
 	}
 	return fmt.Sprintf(`provider "blueprint" {
   platforms = ["wasm"]
-%s  wasm {
+%s%s  wasm {
     token = %q
     hosts = {
 %s
     }
   }
 }
-`, regionLine, e.token, strings.Join(hosts, "\n"))
+`, regionLine, e.providerExtra, e.token, strings.Join(hosts, "\n"))
 }
 
 // jobBlock is one blueprint_job in a test config.

@@ -50,6 +50,9 @@ type jobResourceModel struct {
 	SourceHash      types.String `tfsdk:"source_hash"`
 	ArtifactSHA256  types.String `tfsdk:"artifact_sha256"`
 	Deployments     types.List   `tfsdk:"deployments"`
+	// The provider's routing settings, copied here for the runtime agent.
+	CostThreshold      types.Float64 `tfsdk:"cost_threshold"`
+	LatencyThresholdMS types.Int64   `tfsdk:"latency_threshold_ms"`
 }
 
 func (r *jobResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -128,6 +131,14 @@ func (r *jobResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *
 				Computed:            true,
 				MarkdownDescription: "Hex SHA-256 of the built artifact (of the first platform, alphabetically). Null when the job is deployed nowhere.",
 			},
+			"cost_threshold": schema.Float64Attribute{
+				Computed:            true,
+				MarkdownDescription: "The provider's `cost_threshold`, copied here so that the runtime agent, which reads the state, routes by it. Null when the provider sets none.",
+			},
+			"latency_threshold_ms": schema.Int64Attribute{
+				Computed:            true,
+				MarkdownDescription: "The provider's `latency_threshold_ms`, copied here for the runtime agent. Null when the provider sets none.",
+			},
 			"deployments": schema.ListNestedAttribute{
 				Computed:            true,
 				MarkdownDescription: "One entry per platform and region the job is deployed to.",
@@ -200,6 +211,7 @@ func (r *jobResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 	plan.Analysis = analysis
 	plan.Eligible = types.BoolValue(p.Eligible)
 	plan.SourceHash = types.StringValue(p.SourceHash)
+	plan.CostThreshold, plan.LatencyThresholdMS = r.data.costThreshold, r.data.latencyThresholdMS
 	for _, f := range p.Analysis.Findings {
 		if f.Kind == resources.FindingForcedServerless {
 			resp.Diagnostics.AddAttributeWarning(path.Root("force_serverless"), "Job deployed although not eligible", f.Message)
@@ -374,6 +386,11 @@ func (r *jobResource) ImportState(ctx context.Context, req resource.ImportStateR
 		Platforms:       types.ListNull(types.StringType),
 		Regions:         types.ListNull(types.StringType),
 		Environment:     types.MapNull(types.StringType),
+	}
+	if r.data != nil {
+		model.CostThreshold, model.LatencyThresholdMS = r.data.costThreshold, r.data.latencyThresholdMS
+	} else {
+		model.CostThreshold, model.LatencyThresholdMS = types.Float64Null(), types.Int64Null()
 	}
 	resp.Diagnostics.Append(setComputed(ctx, &model, st)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &model)...)

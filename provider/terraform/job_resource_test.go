@@ -67,6 +67,71 @@ func TestAccJob_basic(t *testing.T) {
 	})
 }
 
+// TestAccJob_routingSettings: the provider's routing settings are copied into each job's state
+// (where the agent reads them); changing them is an in-place update that redeploys nothing.
+func TestAccJob_routingSettings(t *testing.T) {
+	e := newAccEnv(t)
+	dir := e.writeModule("greet", greetSource("hello "))
+	greet := jobBlock{Resource: "greet", Package: dir, Function: "Greet"}
+	const addr = "blueprint_job.greet"
+	plain := e.config(nil, greet)
+	e.providerExtra = "  cost_threshold = 0.5\n  latency_threshold_ms = 40\n"
+	tuned := e.config(nil, greet)
+	e.providerExtra = ""
+
+	var versions []string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: plain,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("cost_threshold"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("latency_threshold_ms"), knownvalue.Null()),
+				},
+				Check: func(s *tfterraform.State) error {
+					versions = deploymentVersions(s, addr)
+					return nil
+				},
+			},
+			{
+				Config: tuned,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("cost_threshold"), knownvalue.Float64Exact(0.5)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("latency_threshold_ms"), knownvalue.Int64Exact(40)),
+				},
+				Check: func(s *tfterraform.State) error {
+					if got := deploymentVersions(s, addr); strings.Join(got, ",") != strings.Join(versions, ",") {
+						return fmt.Errorf("deployment versions %v after a routing change, want %v: nothing should be redeployed", got, versions)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+// deploymentVersions lists the versions of a job's deployments in a state.
+func deploymentVersions(s *tfterraform.State, addr string) []string {
+	rs := s.RootModule().Resources[addr]
+	if rs == nil {
+		return nil
+	}
+	var out []string
+	for i := 0; ; i++ {
+		v, ok := rs.Primary.Attributes[fmt.Sprintf("deployments.%d.version", i)]
+		if !ok {
+			return out
+		}
+		out = append(out, v)
+	}
+}
+
 func TestAccJob_codeChange(t *testing.T) {
 	e := newAccEnv(t)
 	greetDir := e.writeModule("greet", greetSource("hello "))

@@ -60,6 +60,10 @@ type wasmModel struct {
 // providerData is what Configure hands to resources and data sources.
 type providerData struct {
 	settings resources.Settings
+	// Routing settings of the provider block, copied into every blueprint_job so that the
+	// runtime agent, which reads only the state, gets them. Null when unset.
+	costThreshold      types.Float64
+	latencyThresholdMS types.Int64
 }
 
 // manager builds a lifecycle manager whose progress lines go to tflog with this request's context.
@@ -90,11 +94,11 @@ func (p *blueprintProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 			},
 			"cost_threshold": schema.Float64Attribute{
 				Optional:            true,
-				MarkdownDescription: "Routing policy for the runtime agent: the cost ratio (serverless over VM, from 0 to 1) under which an execution is offloaded. Checked here so a typo fails at plan time.",
+				MarkdownDescription: "Routing policy for the runtime agent: the cost ratio (serverless over VM, from 0 to 1) under which an execution is offloaded (unset: when serverless is cheaper at all). Copied into every `blueprint_job` so the agent reads it from the state; checked here so a typo fails at plan time.",
 			},
 			"latency_threshold_ms": schema.Int64Attribute{
 				Optional:            true,
-				MarkdownDescription: "Routing policy for the runtime agent: the expected latency gain, in milliseconds, above which an execution is offloaded. Checked here so a typo fails at plan time.",
+				MarkdownDescription: "Routing policy for the runtime agent: the expected latency gain, in milliseconds, above which an execution is offloaded (unset or 0: latency alone never offloads). Copied into every `blueprint_job` so the agent reads it from the state; checked here so a typo fails at plan time.",
 			},
 		},
 		Blocks: map[string]schema.Block{
@@ -200,7 +204,13 @@ func (p *blueprintProvider) Configure(ctx context.Context, req provider.Configur
 		Regions:   regions,
 		Deployers: deployers,
 		Analyzer:  analyzer.New(),
-	}}
+	}, costThreshold: types.Float64Null(), latencyThresholdMS: types.Int64Null()}
+	if !cfg.CostThreshold.IsNull() && !cfg.CostThreshold.IsUnknown() {
+		data.costThreshold = cfg.CostThreshold
+	}
+	if !cfg.LatencyThresholdMS.IsNull() && !cfg.LatencyThresholdMS.IsUnknown() {
+		data.latencyThresholdMS = cfg.LatencyThresholdMS
+	}
 	if _, err := data.manager(ctx); err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("regions"), "Invalid provider configuration", err.Error())
 		return
