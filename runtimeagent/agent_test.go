@@ -37,6 +37,16 @@ type stateJob struct {
 	mode        string // analysis mode; "auto" when empty
 	// nondeterministic marks a pure job the analysis did not prove deterministic.
 	nondeterministic bool
+	// latencyThresholdMS is the provider's latency_threshold_ms copied into the job (0 = unset).
+	latencyThresholdMS int64
+}
+
+// latencyThreshold is the state's value of latency_threshold_ms: null when unset.
+func latencyThreshold(ms int64) any {
+	if ms == 0 {
+		return nil
+	}
+	return ms
 }
 
 // writeState writes a terraform.tfstate v4 the way Terraform does (same keys, nulls for unset
@@ -84,6 +94,7 @@ func writeState(t testing.TB, path string, serial int, jobs ...stateJob) {
 						"requires_state": false, "network_calls": []string{}, "max_duration_ms": 100, "memory_mb": memory, "timeout_ms": 2000,
 						"mode": mode, "eligible": j.eligible, "input_type": "", "output_type": "", "findings": []any{}},
 					"eligible": j.eligible, "source_hash": "sha256:00", "artifact_sha256": artifact, "deployments": deps,
+					"cost_threshold": nil, "latency_threshold_ms": latencyThreshold(j.latencyThresholdMS),
 				},
 				"sensitive_attributes": []any{},
 			}},
