@@ -206,8 +206,9 @@ func (m *Manager) current(ctx context.Context, t Target, functionID string, p Pl
 	return d, upToDate, nil
 }
 
-// Read refreshes every deployment from its platform and drops the ones that vanished (drift):
-// the engine then plans to redeploy them.
+// Read refreshes every deployment from its platform and drops the ones that vanished or were
+// changed outside Blueprint (drift: the platform's version is not the one recorded): the
+// engine then plans to redeploy them.
 func (m *Manager) Read(ctx context.Context, st JobState) (JobState, error) {
 	type result struct {
 		d     platform.Deployment
@@ -237,6 +238,12 @@ func (m *Manager) Read(ctx context.Context, st JobState) (JobState, error) {
 				m.logger.Warn("deployment vanished; it will be redeployed", "job", st.Name, "platform", d.Platform, "region", d.Region)
 			case err != nil:
 				results[i].err = fmt.Errorf("reading job %q in %s region %s: %w", st.Name, d.Platform, d.Region, err)
+			case d.Version != "" && cur.Version != d.Version:
+				// Every deploy records the version it made; another version means someone
+				// changed the function outside Blueprint (its code, memory, environment…).
+				// Treated like a vanished deployment, so the plan puts the recorded one back.
+				m.logger.Warn("deployment changed outside Blueprint; it will be redeployed", "job", st.Name,
+					"platform", d.Platform, "region", d.Region, "recorded_version", d.Version, "found_version", cur.Version)
 			default:
 				results[i] = result{d: cur, found: true}
 			}

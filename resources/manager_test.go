@@ -166,6 +166,26 @@ func TestCreateReadDelete(t *testing.T) {
 		t.Fatalf("changes = %v", why)
 	}
 
+	// Drift: the other function's settings were changed out of band (a new version on the
+	// platform): it is planned again too, and an update puts the recorded settings back.
+	changed := f.dep.functions["local-a/resize_image"]
+	changed.fn.MemoryMB, changed.version = 4096, changed.version+1
+	f.dep.functions["local-a/resize_image"] = changed
+	read, err = f.m.Read(ctx, st)
+	if err != nil || len(read.Deployments) != 0 {
+		t.Fatalf("read after an out-of-band change = %+v, %v", read, err)
+	}
+	updated, err := f.m.Update(ctx, JobSpec{Package: "./jobs", Function: "ResizeImage", Environment: map[string]string{"K": "v"}}, read)
+	if err != nil || len(updated.Deployments) != 2 {
+		t.Fatalf("update after drift = %+v, %v", updated, err)
+	}
+	if got := f.dep.functions["local-a/resize_image"].fn.MemoryMB; got == 4096 {
+		t.Fatalf("memory_mb still %d after the update: the recorded settings were not put back", got)
+	}
+	if again, err := f.m.Read(ctx, updated); err != nil || len(again.Deployments) != 2 {
+		t.Fatalf("read after the update = %+v, %v", again, err)
+	}
+
 	if err := f.m.Delete(ctx, st); err != nil {
 		t.Fatal(err)
 	}

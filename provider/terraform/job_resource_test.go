@@ -1,8 +1,11 @@
 package terraform
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -241,6 +244,82 @@ func TestAccJob_disappears(t *testing.T) {
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("deployments"), knownvalue.ListSizeExact(2)),
 				},
 				Check: e.checkHostsServe("greet", testRegions...),
+			},
+		},
+	})
+}
+
+// TestAccJob_settingsChangedOutOfBand: a function whose settings someone changed directly on a
+// host (a new version there) is planned as drift and put back by the apply.
+func TestAccJob_settingsChangedOutOfBand(t *testing.T) {
+	e := newAccEnv(t)
+	dir := e.writeModule("greet", greetSource("hello "))
+	cfg := e.config(nil, jobBlock{Resource: "greet", Package: dir, Function: "Greet"})
+	const addr = "blueprint_job.greet"
+	memoryOnB := func() (int64, error) {
+		code, body, err := e.hostRequest(http.MethodGet, "local-b", "/v1/functions/greet")
+		if err != nil || code != http.StatusOK {
+			return 0, fmt.Errorf("GET greet on local-b: %d %s %v", code, body, err)
+		}
+		var f struct {
+			MemoryMB int64 `json:"memory_mb"`
+		}
+		return f.MemoryMB, json.Unmarshal(body, &f)
+	}
+	var deployed int64
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				Check: func(*tfterraform.State) (err error) {
+					deployed, err = memoryOnB()
+					return err
+				},
+			},
+			{
+				PreConfig: func() {
+					// Someone raises the memory on one host by hand.
+					code, body, err := e.hostRequest(http.MethodGet, "local-b", "/v1/functions/greet")
+					if err != nil || code != http.StatusOK {
+						t.Fatalf("GET greet: %d %s %v", code, body, err)
+					}
+					var f map[string]any
+					if err := json.Unmarshal(body, &f); err != nil {
+						t.Fatal(err)
+					}
+					put := map[string]any{"memory_mb": deployed + 512}
+					for _, k := range []string{"code_sha256", "entry", "timeout_ms", "pure", "environment", "tags"} {
+						if v, ok := f[k]; ok {
+							put[k] = v
+						}
+					}
+					raw, _ := json.Marshal(put)
+					req, _ := http.NewRequest(http.MethodPut, e.urls["local-b"]+"/v1/functions/greet", bytes.NewReader(raw))
+					req.Header.Set("Authorization", "Bearer "+e.token)
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil || resp.StatusCode != http.StatusOK {
+						t.Fatalf("changing greet by hand: %v %v", resp, err)
+					}
+					resp.Body.Close()
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectNonEmptyPlan(),
+						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: func(*tfterraform.State) error {
+					got, err := memoryOnB()
+					if err == nil && got != deployed {
+						err = fmt.Errorf("memory_mb on local-b is %d after the apply, want the deployed %d", got, deployed)
+					}
+					return err
+				},
 			},
 		},
 	})
