@@ -175,7 +175,7 @@ func (a *funcAnalysis) summarizedCall(fn *ssa.Function, cc *ssa.CallCommon, pos 
 			a.add(KindProcess, pos, short, "%s", describe(KindProcess, short))
 		}
 	}
-	if eff, ok := lookupEffect(fn, full); ok {
+	if eff, ok := lookupEffect(fn, full); ok && !(full == "time.LoadLocation" && a.p.embedsTZData()) {
 		if !readOnlyLogged(eff.kind) || !onlyLogged(result) {
 			a.applyEffect(eff, full, short, recv, args, pos)
 		}
@@ -451,6 +451,12 @@ func (a *funcAnalysis) onceCall(origin *ssa.Call, cc *ssa.CallCommon, pos token.
 		}
 	}
 	return true
+}
+
+// embedsTZData reports whether the program imports time/tzdata, which puts the time-zone
+// database in the binary: time.LoadLocation then reads nothing from the machine.
+func (p *program) embedsTZData() bool {
+	return p.prog.ImportedPackage("time/tzdata") != nil
 }
 
 // grpcHostOf returns the host of a gRPC target value, "*" when it is not constant.

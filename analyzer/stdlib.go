@@ -71,6 +71,9 @@ func init() {
 		"(*html/template.Template).ParseFiles", "(*html/template.Template).ParseGlob",
 		"crypto/x509.SystemCertPool", "crypto/tls.LoadX509KeyPair", "net/http.ServeFile",
 		"mime.TypeByExtension",
+		// The machine's time-zone database (unless the program embeds time/tzdata, see calls.go):
+		// wasm has none to read, so the job fails there.
+		"time.LoadLocation",
 	)
 	add(KindExec, plain, 0,
 		"os.StartProcess", "os.FindProcess", "(*os.Process).Kill", "(*os.Process).Signal", "(*os.Process).Wait")
