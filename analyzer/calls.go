@@ -122,6 +122,7 @@ func (a *funcAnalysis) callFunction(fn *ssa.Function, cc *ssa.CallCommon, pos to
 	args := callArgs(cc)
 	in := make([]*ssa.Global, len(fn.Params)+len(fn.FreeVars))
 	consts := map[int][]constText{}
+	var fields map[[2]int]constText
 	for i, v := range args {
 		if i >= len(fn.Params) {
 			break
@@ -132,19 +133,56 @@ func (a *funcAnalysis) callFunction(fn *ssa.Function, cc *ssa.CallCommon, pos to
 				consts[i] = texts
 			}
 		}
+		// A client struct built with a constant base URL: its methods name the host.
+		if _, isPtr := v.Type().Underlying().(*types.Pointer); isPtr {
+			for f, c := range a.text.structFields(v, 0) {
+				if fields == nil {
+					fields = map[[2]int]constText{}
+				}
+				fields[[2]int{i, f}] = c
+			}
+		}
 	}
 	if mc, ok := cc.Value.(*ssa.MakeClosure); ok && mc.Fn == fn {
-		for j, b := range mc.Bindings {
-			in[len(fn.Params)+j] = a.root(b)
-			// A captured string variable: what the enclosing function stored in it.
-			if ptr, ok := b.Type().Underlying().(*types.Pointer); ok && isString(ptr.Elem()) {
-				if texts := a.text.storedTexts(b); informative(texts) {
-					consts[len(fn.Params)+j] = texts
+		fields = a.captured(mc, fn, in, consts, fields)
+	}
+	a.edgeWith(fn, in, consts, fields, false, !used(result))
+}
+
+// captured fills a closure's context from what it captured: the globals its free variables
+// point into, the constant strings stored in captured string variables, and the constant
+// string fields of structs a captured pointer variable holds (a client built outside a
+// goroutine and used inside it). It returns fields, allocated when needed.
+func (a *funcAnalysis) captured(mc *ssa.MakeClosure, fn *ssa.Function, in []*ssa.Global, consts map[int][]constText, fields map[[2]int]constText) map[[2]int]constText {
+	for j, b := range mc.Bindings {
+		k := len(fn.Params) + j
+		in[k] = a.root(b)
+		ptr, ok := b.Type().Underlying().(*types.Pointer)
+		if !ok {
+			continue
+		}
+		if isString(ptr.Elem()) {
+			if texts := a.text.storedTexts(b); informative(texts) {
+				consts[k] = texts
+			}
+			continue
+		}
+		if _, holdsPtr := ptr.Elem().Underlying().(*types.Pointer); holdsPtr {
+			if alloc, ok := b.(*ssa.Alloc); ok {
+				for _, r := range *alloc.Referrers() {
+					if st, ok := r.(*ssa.Store); ok && st.Addr == alloc {
+						for f, c := range a.text.structFields(st.Val, 0) {
+							if fields == nil {
+								fields = map[[2]int]constText{}
+							}
+							fields[[2]int{k, f}] = c
+						}
+					}
 				}
 			}
 		}
 	}
-	a.edgeWith(fn, in, consts, false, !used(result))
+	return fields
 }
 
 // callArgs returns the values passed to the callee's parameters: for an interface call the
@@ -240,10 +278,9 @@ func (a *funcAnalysis) callbacks(v ssa.Value) {
 			return
 		}
 		in := make([]*ssa.Global, len(fn.Params)+len(fn.FreeVars))
-		for j, b := range v.Bindings {
-			in[len(fn.Params)+j] = a.root(b)
-		}
-		a.edge(fn, in, true)
+		consts := map[int][]constText{}
+		fields := a.captured(v, fn, in, consts, nil)
+		a.edgeWith(fn, in, consts, fields, true, false)
 	case *ssa.Slice:
 		// A variadic call (fmt.Sprint(a, b)) passes a slice of an array whose elements were
 		// stored one by one.

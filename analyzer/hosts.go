@@ -22,8 +22,11 @@ const maxValueDepth = 12
 // that a client whose constructor sets base: "https://api.example.com" names it too.
 type valueText struct {
 	params map[ssa.Value][]constText // by *ssa.Parameter or *ssa.FreeVar
-	fields map[*types.Var]constText  // fields only ever given one complete constant
-	inits  map[*ssa.Global]ssa.Value // read-only globals and the value initialization gives them
+	// objFields are the constant string fields of the struct a pointer parameter points to, as
+	// the caller built it (c := svc.New("https://api.example.com"); c.Get(…)).
+	objFields map[objField]constText
+	fields    map[*types.Var]constText  // fields only ever given one complete constant
+	inits     map[*ssa.Global]ssa.Value // read-only globals and the value initialization gives them
 	// summarized says which functions have no walked body (returned does not enter them).
 	summarized func(*ssa.Function) bool
 }
@@ -92,10 +95,16 @@ func (t valueText) returned(v ssa.Value, depth int) (valueText, []ssa.Value, boo
 	if fn == nil || fn.Blocks == nil || t.summarized == nil || t.summarized(fn) {
 		return valueText{}, nil, false
 	}
-	inner := valueText{params: map[ssa.Value][]constText{}, fields: t.fields, inits: t.inits, summarized: t.summarized}
+	inner := valueText{params: map[ssa.Value][]constText{}, objFields: map[objField]constText{}, fields: t.fields, inits: t.inits, summarized: t.summarized}
 	for i, arg := range call.Call.Args {
-		if i < len(fn.Params) && isString(arg.Type()) {
+		if i >= len(fn.Params) {
+			break
+		}
+		if isString(arg.Type()) {
 			inner.params[fn.Params[i]] = t.texts(arg, depth+1)
+		}
+		for f, c := range t.structFields(arg, depth+1) {
+			inner.objFields[objField{fn.Params[i], f}] = c
 		}
 	}
 	var results []ssa.Value
@@ -190,6 +199,9 @@ func (t valueText) constPrefix(v ssa.Value, depth int) (string, bool) {
 				return c[0].text, c[0].complete
 			}
 		case *ssa.FieldAddr:
+			if c, ok := t.objFields[objField{addr.X, addr.Field}]; ok {
+				return c.text, c.complete
+			}
 			if c, ok := t.fields[fieldOf(addr.X.Type(), addr.Field)]; ok {
 				return c.text, c.complete
 			}
@@ -534,4 +546,73 @@ func dsnHost(dsn string) string {
 		}
 	}
 	return "*"
+}
+
+// objField names a field of the struct a parameter points to.
+type objField struct {
+	param ssa.Value
+	field int
+}
+
+// structFields returns the string fields of the struct v points to that hold one complete
+// constant: built here (&Client{base: "https://…"}), by a walked constructor (svc.New(url) with
+// a constant url), or known of a parameter from the caller.
+func (t valueText) structFields(v ssa.Value, depth int) map[int]constText {
+	if depth > 4 {
+		return nil
+	}
+	switch x := v.(type) {
+	case *ssa.Alloc:
+		out := map[int]constText{}
+		varies := map[int]bool{}
+		for _, r := range *x.Referrers() {
+			fa, ok := r.(*ssa.FieldAddr)
+			if !ok {
+				continue
+			}
+			for _, fr := range *fa.Referrers() {
+				st, ok := fr.(*ssa.Store)
+				if !ok || st.Addr != fa || !isString(st.Val.Type()) {
+					continue
+				}
+				texts := t.texts(st.Val, depth+1)
+				prev, seen := out[fa.Field]
+				if len(texts) != 1 || !texts[0].complete || (seen && prev != texts[0]) {
+					varies[fa.Field] = true
+					continue
+				}
+				out[fa.Field] = texts[0]
+			}
+		}
+		for f := range varies {
+			delete(out, f)
+		}
+		return out
+	case *ssa.Parameter:
+		return t.fieldsOf(x)
+	case *ssa.UnOp:
+		// A captured pointer variable: *fv holds the struct pointer.
+		if fv, ok := x.X.(*ssa.FreeVar); ok && x.Op == token.MUL {
+			return t.fieldsOf(fv)
+		}
+	case *ssa.Call, *ssa.Extract:
+		inner, results, ok := t.returned(v, depth)
+		if !ok || len(results) != 1 {
+			return nil
+		}
+		return inner.structFields(results[0], depth+1)
+	}
+	return nil
+}
+
+// fieldsOf returns the known constant fields of the struct a parameter (or a captured
+// variable) points to.
+func (t valueText) fieldsOf(v ssa.Value) map[int]constText {
+	out := map[int]constText{}
+	for k, c := range t.objFields {
+		if k.param == v {
+			out[k.field] = c
+		}
+	}
+	return out
 }

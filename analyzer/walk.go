@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"go/token"
 	"go/types"
+	"slices"
 	"strings"
 
 	"golang.org/x/tools/go/ssa"
@@ -16,9 +17,12 @@ import (
 // pointer to a global and with a local pointer is two nodes, because a write through the
 // parameter is a global write in the first and nothing in the second.
 type node struct {
-	fn       *ssa.Function
-	in       []*ssa.Global       // per parameter, then per free variable; nil when not global memory
-	consts   map[int][]constText // constant strings the caller passed, by parameter (then free variable) index
+	fn     *ssa.Function
+	in     []*ssa.Global       // per parameter, then per free variable; nil when not global memory
+	consts map[int][]constText // constant strings the caller passed, by parameter (then free variable) index
+	// fields are the constant string fields of structs pointer parameters point to, by
+	// [parameter index, field index].
+	fields   map[[2]int]constText
 	analyzed bool
 
 	effects []effect
@@ -52,12 +56,26 @@ type edge struct {
 }
 
 func (p *program) node(fn *ssa.Function, in []*ssa.Global) *node {
-	return p.nodeWith(fn, in, nil)
+	return p.nodeWith(fn, in, nil, nil)
+}
+
+func sortedFieldKeys(m map[[2]int]constText) [][2]int {
+	keys := make([][2]int, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b [2]int) int {
+		if a[0] != b[0] {
+			return a[0] - b[0]
+		}
+		return a[1] - b[1]
+	})
+	return keys
 }
 
 // nodeWith returns the node of fn in a context: globals behind parameters and free
 // variables, and constant strings passed for parameters (they name hosts).
-func (p *program) nodeWith(fn *ssa.Function, in []*ssa.Global, consts map[int][]constText) *node {
+func (p *program) nodeWith(fn *ssa.Function, in []*ssa.Global, consts map[int][]constText, fields map[[2]int]constText) *node {
 	var key strings.Builder
 	for i, g := range in {
 		if g != nil {
@@ -69,11 +87,14 @@ func (p *program) nodeWith(fn *ssa.Function, in []*ssa.Global, consts map[int][]
 			fmt.Fprintf(&key, "%d:%t:%q;", i, c.complete, c.text)
 		}
 	}
+	for _, k := range sortedFieldKeys(fields) {
+		fmt.Fprintf(&key, "%d.%d=%q;", k[0], k[1], fields[k].text)
+	}
 	k := nodeKey{fn: fn, taint: key.String()}
 	if n, ok := p.nodes[k]; ok {
 		return n
 	}
-	n := &node{fn: fn, in: in, consts: consts, writes: map[*ssa.Global]token.Pos{}}
+	n := &node{fn: fn, in: in, consts: consts, fields: fields, writes: map[*ssa.Global]token.Pos{}}
 	p.nodes[k] = n
 	return n
 }
@@ -89,6 +110,15 @@ func (p *program) ensure(n *node) {
 	a.text.inits = p.inits
 	a.text.summarized = p.isSummarized
 	a.text.params = map[ssa.Value][]constText{}
+	a.text.objFields = map[objField]constText{}
+	for k, c := range n.fields {
+		switch {
+		case k[0] < len(n.fn.Params):
+			a.text.objFields[objField{n.fn.Params[k[0]], k[1]}] = c
+		case k[0]-len(n.fn.Params) < len(n.fn.FreeVars):
+			a.text.objFields[objField{n.fn.FreeVars[k[0]-len(n.fn.Params)], k[1]}] = c
+		}
+	}
 	for i, c := range n.consts {
 		switch {
 		case i < len(n.fn.Params):
@@ -258,11 +288,11 @@ func (a *funcAnalysis) add(kind string, pos token.Pos, tail, format string, args
 }
 
 func (a *funcAnalysis) edge(fn *ssa.Function, in []*ssa.Global, callback bool) {
-	a.edgeWith(fn, in, nil, callback, false)
+	a.edgeWith(fn, in, nil, nil, callback, false)
 }
 
-func (a *funcAnalysis) edgeWith(fn *ssa.Function, in []*ssa.Global, consts map[int][]constText, callback, dropResult bool) {
-	to := a.p.nodeWith(fn, in, consts)
+func (a *funcAnalysis) edgeWith(fn *ssa.Function, in []*ssa.Global, consts map[int][]constText, fields map[[2]int]constText, callback, dropResult bool) {
+	to := a.p.nodeWith(fn, in, consts, fields)
 	key := edgeKey{to, dropResult}
 	if a.seenEdge[key] {
 		return
