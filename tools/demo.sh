@@ -128,7 +128,7 @@ echo
 say "stepped load on resize_image: watch executions move from local to the hosts"
 "$bin/blueprint" bench --agent "$agent" --job resize_image \
   --input @"$root/examples/terraform/quickstart/jobs/testdata/resize_image/256_to_64.json" \
-  --rates 5,15,25,35 --step 4s --svg "$out/bench.svg" --json "$out/bench.json"
+  --rates 5,15,25,30 --step 4s --svg "$out/bench.svg" --json "$out/bench.json"
 
 say "summary"
 echo "  analysed and deployed: $(cd "$work/tf" && "$TF" state list | grep -c '^blueprint_job') jobs to 2 regions"
