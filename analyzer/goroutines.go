@@ -382,12 +382,7 @@ func isInteger(t types.Type) bool {
 // place (sum += x under a mutex): the total does not depend on which goroutine comes first.
 func integerAccumulation(st *ssa.Store) bool {
 	b, ok := st.Val.(*ssa.BinOp)
-	if !ok || !isInteger(b.Type()) {
-		return false
-	}
-	switch b.Op {
-	case token.ADD, token.SUB, token.MUL, token.AND, token.OR, token.XOR:
-	default:
+	if !ok || !orderFreeIntegerOp(b.Op, b.Type()) {
 		return false
 	}
 	for _, operand := range []ssa.Value{b.X, b.Y} {

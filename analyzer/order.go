@@ -290,16 +290,20 @@ func (o *orderFlow) flow(v ssa.Value, instr ssa.Instruction) {
 	}
 }
 
+// orderFreeIntegerOp reports whether folding values with op gives the same result in any
+// order: integer +, -, *, &, |, ^ (floating-point sums round differently by order).
+func orderFreeIntegerOp(op token.Token, t types.Type) bool {
+	switch op {
+	case token.ADD, token.SUB, token.MUL, token.AND, token.OR, token.XOR:
+		return isInteger(t)
+	}
+	return false
+}
+
 // isAccumulation reports whether b folds a value into a loop-carried integer (sum += v,
 // n |= v): the result does not depend on the order the values come in.
 func (o *orderFlow) isAccumulation(b ssa.Value, op token.Token) bool {
-	switch op {
-	case token.ADD, token.SUB, token.MUL, token.AND, token.OR, token.XOR:
-	default:
-		return false
-	}
-	basic, ok := b.Type().Underlying().(*types.Basic)
-	if !ok || basic.Info()&types.IsInteger == 0 {
+	if !orderFreeIntegerOp(op, b.Type()) {
 		return false
 	}
 	refs := b.Referrers()

@@ -51,12 +51,8 @@ func runAnalyze(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	logger := hclog.New(&hclog.LoggerOptions{Name: "blueprint", Level: level, Output: stderr})
 	// Progress goes to stderr, so `-o json > file` stays clean.
 	progress := analyzer.WithProgress(func(step string) { fmt.Fprintf(stderr, "blueprint analyze: %s\n", step) })
-	result, err := analyzer.New(analyzer.WithLogger(logger.Named("analyzer")), progress).Analyze(ctx, dir)
+	result, err := analyzePackage(ctx, dir, analyzer.WithLogger(logger.Named("analyzer")), progress)
 	if err != nil {
-		var aerr *analyzer.Error
-		if errors.As(err, &aerr) {
-			return fmt.Errorf("%d problem(s) to fix in %s:\n%w", len(aerr.Problems), dir, err)
-		}
 		return err
 	}
 	if *format == "json" {

@@ -43,12 +43,8 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		logger.SetLevel(hclog.LevelFromString(lvl))
 	}
 
-	result, err := analyzer.New(analyzer.WithLogger(logger.Named("analyzer"))).Analyze(ctx, dir)
+	result, err := analyzePackage(ctx, dir, analyzer.WithLogger(logger.Named("analyzer")))
 	if err != nil {
-		var aerr *analyzer.Error
-		if errors.As(err, &aerr) {
-			return fmt.Errorf("%d problem(s) to fix in %s:\n%w", len(aerr.Problems), dir, err)
-		}
 		return err
 	}
 	if len(result.Jobs) == 0 {

@@ -11,6 +11,9 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/serverless-blueprint/blueprint/analyzer"
+	"github.com/serverless-blueprint/blueprint/job"
 )
 
 // subcommand is one `blueprint <name>` verb. Each lives in its own file and registers itself.
@@ -58,6 +61,17 @@ func main() {
 
 // errUsageShown reports that -h printed the usage: the command has nothing else to do.
 var errUsageShown = errors.New("usage shown")
+
+// analyzePackage analyzes the package in dir; problems to fix come back as one error that
+// counts them, each on its own line with its position.
+func analyzePackage(ctx context.Context, dir string, opts ...analyzer.Option) (*job.PackageAnalysis, error) {
+	result, err := analyzer.New(opts...).Analyze(ctx, dir)
+	var aerr *analyzer.Error
+	if errors.As(err, &aerr) {
+		return nil, fmt.Errorf("%d problem(s) to fix in %s:\n%w", len(aerr.Problems), dir, err)
+	}
+	return result, err
+}
 
 // parsePackageDir parses flags that may come before or after the one package directory
 // (`blueprint analyze ./jobs -o json` reads naturally too) and returns the directory.
