@@ -20,14 +20,16 @@ type Manifest struct {
 
 // Job is one deployed (or deliberately local) job.
 type Job struct {
-	Name           string                `json:"name"`
-	Package        string                `json:"package"`
-	Function       string                `json:"function"`
-	SourceHash     string                `json:"source_hash"`
-	ArtifactSHA256 string                `json:"artifact_sha256"`
-	Eligible       bool                  `json:"eligible"` // after force_serverless/force_local overrides
-	Analysis       job.Analysis          `json:"analysis"`
-	Deployments    []platform.Deployment `json:"deployments"`
+	Name       string `json:"name"`
+	Package    string `json:"package"`
+	Function   string `json:"function"`
+	SourceHash string `json:"source_hash"`
+	// Artifacts holds the hex SHA-256 of each artifact built for the job, by kind; a
+	// deployment runs the one of its platform's kind, a local run the one of its executor's.
+	Artifacts   map[platform.ArtifactKind]string `json:"artifacts"`
+	Eligible    bool                             `json:"eligible"` // after force_serverless/force_local overrides
+	Analysis    job.Analysis                     `json:"analysis"`
+	Deployments []platform.Deployment            `json:"deployments"`
 
 	// User overrides from the resource; zero means "not set, use the analysis".
 	ForceServerless bool              `json:"force_serverless,omitempty"`
@@ -42,6 +44,9 @@ type Job struct {
 	CostThreshold      *float64 `json:"cost_threshold,omitempty"`
 	LatencyThresholdMS int64    `json:"latency_threshold_ms,omitempty"`
 }
+
+// Artifact returns the hash of the job's artifact of the given kind, "" when it has none.
+func (j *Job) Artifact(kind platform.ArtifactKind) string { return j.Artifacts[kind] }
 
 // Job returns the job with the given name.
 func (m *Manifest) Job(name string) (*Job, bool) {

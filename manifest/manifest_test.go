@@ -55,8 +55,8 @@ func TestReadTerraformState_basic(t *testing.T) {
 	if !resize.Eligible || !resize.Analysis.Pure || resize.Analysis.TimeoutMS != 3000 || resize.Package != "./jobs" || resize.Function != "Resize" {
 		t.Errorf("resize parsed wrong: %+v", resize)
 	}
-	if resize.SourceHash != "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae" || resize.ArtifactSHA256 == "" {
-		t.Errorf("hashes parsed wrong: %q %q", resize.SourceHash, resize.ArtifactSHA256)
+	if resize.SourceHash != "sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae" || resize.Artifact(platform.ArtifactWASM) == "" {
+		t.Errorf("hashes parsed wrong: %q %q", resize.SourceHash, resize.Artifacts)
 	}
 	if len(resize.Analysis.Findings) != 1 || resize.Analysis.Findings[0].Kind != "default_profile" {
 		t.Errorf("findings = %+v", resize.Analysis.Findings)

@@ -55,7 +55,8 @@ type jobAttributes struct {
 	Analysis        *job.Analysis         `json:"analysis"`
 	Eligible        *bool                 `json:"eligible"`
 	SourceHash      *string               `json:"source_hash"`
-	ArtifactSHA256  *string               `json:"artifact_sha256"`
+	ArtifactSHA256  *string               `json:"artifact_sha256"` // the only hash states before artifacts had
+	Artifacts       map[string]string     `json:"artifacts"`
 	Deployments     []platform.Deployment `json:"deployments"`
 	// The provider's routing settings, copied into each job for the agent.
 	CostThreshold      *float64     `json:"cost_threshold"`
@@ -118,7 +119,7 @@ func jobFromAttributes(addr string, raw json.RawMessage) (Job, error) {
 		Package:         str(a.Package),
 		Function:        str(a.Function),
 		SourceHash:      str(a.SourceHash),
-		ArtifactSHA256:  str(a.ArtifactSHA256),
+		Artifacts:       artifactsByKind(a.Artifacts, str(a.ArtifactSHA256)),
 		Eligible:        a.Eligible != nil && *a.Eligible,
 		ForceServerless: a.ForceServerless != nil && *a.ForceServerless,
 		ForceLocal:      a.ForceLocal != nil && *a.ForceLocal,
@@ -199,4 +200,19 @@ func readAllBounded(r io.Reader) ([]byte, error) {
 		return nil, fmt.Errorf("reading manifest source: larger than %d MiB; is this really a state file?", maxStateBytes>>20)
 	}
 	return data, nil
+}
+
+// artifactsByKind reads the artifacts attribute; a state written before it existed has only
+// artifact_sha256, which was then always the legacy kind's (the only kind those releases built).
+func artifactsByKind(byKind map[string]string, legacy string) map[platform.ArtifactKind]string {
+	out := map[platform.ArtifactKind]string{}
+	for k, v := range byKind {
+		if v != "" {
+			out[platform.ArtifactKind(k)] = v
+		}
+	}
+	if byKind == nil && legacy != "" {
+		out[platform.LegacyArtifactKind] = legacy
+	}
+	return out
 }

@@ -1,16 +1,17 @@
-package packager
+package packager_test
 
 import (
 	"strings"
 	"testing"
 
+	"github.com/serverless-blueprint/blueprint/packager"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
 )
 
 // The wrapper template is the guest half of the ABI in platform/wasm/abi.go; keep them in step.
 func TestWrapperMatchesRuntimeABI(t *testing.T) {
-	if abiVersion != wasm.ABIVersion {
-		t.Fatalf("packager ABI %d, runtime ABI %d", abiVersion, wasm.ABIVersion)
+	if packager.ABIVersionForTest != wasm.ABIVersion {
+		t.Fatalf("packager ABI %d, runtime ABI %d", packager.ABIVersionForTest, wasm.ABIVersion)
 	}
 	for _, want := range []string{
 		"//go:wasmexport " + wasm.ExportAlloc,
@@ -23,7 +24,7 @@ func TestWrapperMatchesRuntimeABI(t *testing.T) {
 		`"` + wasm.ErrorTypeInvalidInput + `"`,
 		`"` + wasm.ErrorTypeOutput + `"`,
 	} {
-		if !strings.Contains(wrapperTemplateText, want) {
+		if !strings.Contains(packager.WrapperTemplateForTest, want) {
 			t.Errorf("wrapper template lacks %s", want)
 		}
 	}

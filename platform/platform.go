@@ -107,3 +107,23 @@ type ThrottledError struct {
 
 func (e *ThrottledError) Error() string { return e.Err.Error() }
 func (e *ThrottledError) Unwrap() error { return e.Err }
+
+// Is makes every throttled call an ErrNotRun: the platform refused it before the job started.
+func (e *ThrottledError) Is(target error) bool { return target == ErrNotRun }
+
+// ErrNotRun marks invocation failures where the job provably did not run (the platform
+// refused the call, e.g. all its slots were busy). Invokers wrap it; callers may send such a
+// call to another region whatever the job's analysis, and it does not count against the
+// region's health.
+var ErrNotRun = errors.New("the platform did not run the job")
+
+// ErrBatchUnsupported marks a batch the platform would not run as a batch (the function is
+// not configured pure there, say): nothing ran, and the inputs may be sent one at a time.
+var ErrBatchUnsupported = errors.New("the platform does not batch this function")
+
+// ArtifactFetcher is implemented by invokers whose platform hands out the code a deployment
+// runs, by its SHA-256 (wasm hosts store modules by hash). The agent fetches what it runs
+// locally this way; implementations verify the hash.
+type ArtifactFetcher interface {
+	FetchArtifact(ctx context.Context, d Deployment, sha256 string) ([]byte, error)
+}

@@ -17,6 +17,7 @@ func BenchmarkPlanReal(b *testing.B) {
 	m, err := NewManager(Settings{
 		Deployers: map[string]platform.Deployer{"wasm": newFakeDeployer("wasm", "local-a", "local-b")},
 		Analyzer:  analyzer.New(),
+		Registry:  fakeRegistry(b, (&fakeSource{}).build, wideLimits, "wasm"),
 	})
 	if err != nil {
 		b.Fatal(err)

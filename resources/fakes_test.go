@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
+	"testing"
+	"time"
 
 	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/platform"
@@ -40,7 +43,7 @@ func (f *fakeDeployer) Regions() []string { return f.regions }
 func (f *fakeDeployer) Deploy(ctx context.Context, req platform.DeployRequest) (platform.Deployment, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !contains(f.regions, req.Region) {
+	if !slices.Contains(f.regions, req.Region) {
 		return platform.Deployment{}, fmt.Errorf("unknown region %s", req.Region)
 	}
 	if err := f.failRegions[req.Region]; err != nil {
@@ -122,6 +125,8 @@ type fakeSource struct {
 	mu     sync.Mutex
 	hashes map[string]string
 	builds int
+	// buildErr, when set, fails every build (code that does not compile).
+	buildErr error
 }
 
 func (s *fakeSource) hash(ctx context.Context, dir string) (string, error) {
@@ -140,13 +145,37 @@ func (s *fakeSource) set(dir, h string) {
 	s.hashes[dir] = h
 }
 
-func (s *fakeSource) build(ctx context.Context, req BuildRequest) (Artifact, error) {
+func (s *fakeSource) build(ctx context.Context, req platform.BuildRequest) (platform.Artifact, error) {
 	h, err := s.hash(ctx, req.Dir)
 	if err != nil {
-		return Artifact{}, err
+		return platform.Artifact{}, err
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.buildErr != nil {
+		return platform.Artifact{}, s.buildErr
+	}
 	s.builds++
-	s.mu.Unlock()
-	return Artifact{Path: "/artifacts/" + h, SHA256: "art-" + h, Size: 1}, nil
+	return platform.Artifact{Kind: platform.ArtifactWASM, Path: "/artifacts/" + h, SHA256: "art-" + h, Size: 1}, nil
 }
+
+// fakeRegistry describes the fake platforms: each builds with build and has the given limits.
+func fakeRegistry(t testing.TB, build platform.BuildFunc, limits platform.Limits, names ...string) *platform.Registry {
+	t.Helper()
+	var ds []platform.Descriptor
+	for _, name := range names {
+		ds = append(ds, platform.Descriptor{
+			Name: name, Artifact: platform.ArtifactWASM, Build: build, Limits: limits,
+			NewDeployer: func(platform.Settings) (platform.Deployer, error) { return nil, errors.New("fake: built by the test") },
+			NewInvoker:  func(platform.Settings) (platform.Invoker, error) { return nil, errors.New("fake: no invoker") },
+		})
+	}
+	r, err := platform.NewRegistry(ds...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// wideLimits let every test job through.
+var wideLimits = platform.Limits{MaxPayloadBytes: 6 << 20, MinMemoryMB: 1, MaxMemoryMB: 10240, MemoryStepMB: 1, MaxTimeout: 15 * time.Minute}

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -71,9 +73,9 @@ func (m *Manager) Create(ctx context.Context, spec JobSpec) (JobState, error) {
 	if err := m.checkNotDeployed(ctx, p); err != nil {
 		return JobState{}, err
 	}
-	deps, sha, err := m.deploy(ctx, spec, p, p.Targets)
+	deps, built, err := m.deploy(ctx, spec, p, p.Targets)
 	st.Deployments = deps
-	st.ArtifactSHA256 = sha
+	st.Artifacts = m.artifactsInUse(built, deps)
 	return st, err
 }
 
@@ -115,7 +117,6 @@ func (m *Manager) Update(ctx context.Context, spec JobSpec, prior JobState) (Job
 	}
 	defer jobLocks.lock(p.Name)()
 	st := newState(spec, p)
-	st.ArtifactSHA256 = prior.ArtifactSHA256
 	cfg := configHash(spec, p)
 
 	priorByTarget := map[Target]platform.Deployment{}
@@ -132,7 +133,7 @@ func (m *Manager) Update(ctx context.Context, spec JobSpec, prior JobState) (Job
 			toDeploy = append(toDeploy, t)
 			continue
 		}
-		cur, upToDate, err := m.current(ctx, t, d.FunctionID, p, cfg, prior.ArtifactSHA256)
+		cur, upToDate, err := m.current(ctx, t, d.FunctionID, p, cfg, prior.Artifacts[m.artifactKind(t.Platform)])
 		if err != nil {
 			return prior, err
 		}
@@ -145,17 +146,19 @@ func (m *Manager) Update(ctx context.Context, spec JobSpec, prior JobState) (Job
 
 	var deployErr error
 	var deployed []platform.Deployment
+	artifacts := maps.Clone(prior.Artifacts)
 	if len(toDeploy) > 0 {
-		var sha string
-		deployed, sha, deployErr = m.deploy(ctx, spec, p, toDeploy)
+		var built map[platform.ArtifactKind]string
+		deployed, built, deployErr = m.deploy(ctx, spec, p, toDeploy)
 		var partial *PartialError
 		if deployErr != nil && !errors.As(deployErr, &partial) {
 			// Nothing was deployed (the build failed): change nothing else either.
 			return prior, deployErr
 		}
-		if sha != "" {
-			st.ArtifactSHA256 = sha
+		if artifacts == nil {
+			artifacts = map[platform.ArtifactKind]string{}
 		}
+		maps.Copy(artifacts, built)
 	}
 	// A failed redeploy leaves the old function in place: keep recording it so nothing is
 	// orphaned; its code hash differs from artifact_sha256, so the next plan retries it.
@@ -182,8 +185,9 @@ func (m *Manager) Update(ctx context.Context, spec JobSpec, prior JobState) (Job
 
 	st.Deployments = append(append(kept, deployed...), remaining...)
 	sortDeployments(st.Deployments)
+	st.Artifacts = m.artifactsInUse(artifacts, st.Deployments)
 	if len(st.Deployments) == 0 {
-		st.ArtifactSHA256 = prior.ArtifactSHA256
+		st.Artifacts = prior.Artifacts // deployed nowhere now: remember what was built last
 	}
 	return st, errors.Join(deployErr, deleteErr)
 }
@@ -222,7 +226,7 @@ func (m *Manager) Read(ctx context.Context, st JobState) (JobState, error) {
 		if !ok {
 			return st, fmt.Errorf("job %q is deployed on platform %s, which is not configured in the provider: add its block so Blueprint can manage that deployment", st.Name, d.Platform)
 		}
-		if !contains(dep.Regions(), d.Region) {
+		if !slices.Contains(dep.Regions(), d.Region) {
 			// The provider no longer has a host for this region: it cannot be checked, so
 			// keep it as recorded; the plan then tries to delete it and says what to do.
 			m.logger.Warn("deployment in a region that is no longer configured; cannot refresh it", "job", st.Name, "platform", d.Platform, "region", d.Region)
@@ -332,68 +336,70 @@ func (m *Manager) Import(ctx context.Context, name string) (JobState, JobSpec, e
 		return JobState{}, JobSpec{}, fmt.Errorf("importing job %q: %w", name, err)
 	}
 	analysis = applyOverrides(analysis, spec)
+	// Each platform's functions run the artifact of its kind; the first found per kind stands
+	// for it (a deployment running other code shows up in the next plan).
+	artifacts := map[platform.ArtifactKind]string{}
+	for _, d := range deps {
+		if kind := m.artifactKind(d.Platform); artifacts[kind] == "" && d.CodeSHA256 != "" {
+			artifacts[kind] = d.CodeSHA256
+		}
+	}
 	st := JobState{
-		Name:           name,
-		Package:        spec.Package,
-		Function:       spec.Function,
-		SourceHash:     first.Tags[platform.TagSourceHash],
-		ArtifactSHA256: first.CodeSHA256,
-		Analysis:       analysis,
-		Eligible:       analysis.Eligible,
-		Deployments:    deps,
+		Name:        name,
+		Package:     spec.Package,
+		Function:    spec.Function,
+		SourceHash:  first.Tags[platform.TagSourceHash],
+		Artifacts:   artifacts,
+		Analysis:    analysis,
+		Eligible:    analysis.Eligible,
+		Deployments: deps,
 	}
 	return st, spec, nil
 }
 
-// deploy builds one artifact per platform and deploys to the targets in parallel. It returns
-// the deployments that succeeded (and only those) and the first platform's artifact hash.
-func (m *Manager) deploy(ctx context.Context, spec JobSpec, p Planned, targets []Target) ([]platform.Deployment, string, error) {
-	byPlatform := map[string][]Target{}
+// deploy builds one artifact per kind the targets' platforms run (two platforms of one kind
+// share a build) and deploys to the targets in parallel. It returns the deployments that
+// succeeded (and only those) and the hash of every artifact it built, by kind.
+func (m *Manager) deploy(ctx context.Context, spec JobSpec, p Planned, targets []Target) ([]platform.Deployment, map[platform.ArtifactKind]string, error) {
+	byKind := map[platform.ArtifactKind][]Target{}
 	for _, t := range targets {
-		byPlatform[t.Platform] = append(byPlatform[t.Platform], t)
+		kind := m.artifactKind(t.Platform)
+		byKind[kind] = append(byKind[kind], t)
 	}
-	artifacts := map[string]Artifact{}
-	var failed []*TargetError
-	for _, name := range sortedKeys(byPlatform) {
-		b := m.settings.Builders[name]
-		if b == nil {
-			err := fmt.Errorf("no builder for platform %s", name)
-			for _, t := range byPlatform[name] {
-				failed = append(failed, &TargetError{Target: t, Err: err})
-			}
-			continue
-		}
-		m.logger.Info("building job", "job", p.Name, "platform", name, "package", spec.Package)
-		a, err := b.Build(ctx, BuildRequest{Dir: spec.Package, Jobs: []job.Analysis{p.Analysis}, CacheDir: m.settings.ArtifactCacheDir, Logger: m.logger})
+	artifacts := map[platform.ArtifactKind]platform.Artifact{}
+	for _, kind := range slices.Sorted(maps.Keys(byKind)) {
+		build := m.descriptor(byKind[kind][0].Platform).Build
+		m.logger.Info("building job", "job", p.Name, "artifact", kind, "package", spec.Package)
+		a, err := build(ctx, platform.BuildRequest{Dir: spec.Package, Jobs: []job.Analysis{p.Analysis}, CacheDir: m.settings.ArtifactCacheDir, Logger: m.logger})
 		if err != nil {
-			return nil, "", &SpecError{Field: "package", Message: fmt.Sprintf("building job %q for %s", p.Name, name), Err: err}
+			return nil, nil, &SpecError{Field: "package", Message: fmt.Sprintf("building job %q as %s", p.Name, kind), Err: err}
 		}
-		m.logger.Info("built job", "job", p.Name, "platform", name, "sha256", a.SHA256, "bytes", a.Size)
-		artifacts[name] = a
+		m.logger.Info("built job", "job", p.Name, "artifact", kind, "sha256", a.SHA256, "bytes", a.Size)
+		artifacts[kind] = a
 	}
 
-	fn := platform.Function{
-		Name:        p.Name,
-		Entry:       p.Name,
-		MemoryMB:    p.Analysis.MemoryMB,
-		TimeoutMS:   p.Analysis.TimeoutMS,
-		Pure:        p.Analysis.Pure,
-		Environment: spec.Environment,
-		Tags: map[string]string{
-			platform.TagJob:        p.Name,
-			platform.TagPackage:    spec.Package,
-			platform.TagFunction:   spec.Function,
-			platform.TagSourceHash: p.SourceHash,
-			TagConfigHash:          configHash(spec, p),
-		},
+	tags := map[string]string{
+		platform.TagJob:        p.Name,
+		platform.TagPackage:    spec.Package,
+		platform.TagFunction:   spec.Function,
+		platform.TagSourceHash: p.SourceHash,
+		TagConfigHash:          configHash(spec, p),
 	}
 	results := make([]platform.Deployment, len(targets))
 	errs := make([]error, len(targets))
 	var wg sync.WaitGroup
 	for i, t := range targets {
-		a, ok := artifacts[t.Platform]
-		if !ok {
-			continue
+		a := artifacts[m.artifactKind(t.Platform)]
+		// Plan checked the limits, so rounding cannot fail here.
+		memory, _ := m.descriptor(t.Platform).Limits.RoundMemoryMB(p.Analysis.MemoryMB)
+		fn := platform.Function{
+			Name:        p.Name,
+			Entry:       p.Name,
+			MemoryMB:    memory,
+			TimeoutMS:   p.Analysis.TimeoutMS,
+			Pure:        p.Analysis.Pure,
+			Environment: spec.Environment,
+			Tags:        tags,
 		}
 		wg.Add(1)
 		go func() {
@@ -415,10 +421,8 @@ func (m *Manager) deploy(ctx context.Context, spec JobSpec, p Planned, targets [
 	}
 	wg.Wait()
 	var deps []platform.Deployment
+	var failed []*TargetError
 	for i, t := range targets {
-		if _, built := artifacts[t.Platform]; !built {
-			continue
-		}
 		if errs[i] != nil {
 			failed = append(failed, &TargetError{Target: t, Err: errs[i]})
 		} else {
@@ -426,14 +430,27 @@ func (m *Manager) deploy(ctx context.Context, spec JobSpec, p Planned, targets [
 		}
 	}
 	sortDeployments(deps)
-	sha := ""
-	if names := sortedKeys(artifacts); len(names) > 0 {
-		sha = artifacts[names[0]].SHA256
+	built := make(map[platform.ArtifactKind]string, len(artifacts))
+	for kind, a := range artifacts {
+		built[kind] = a.SHA256
 	}
 	if len(failed) > 0 {
-		return deps, sha, &PartialError{Op: "deploying", Job: p.Name, Failed: failed}
+		return deps, built, &PartialError{Op: "deploying", Job: p.Name, Failed: failed}
 	}
-	return deps, sha, nil
+	return deps, built, nil
+}
+
+// artifactsInUse keeps the artifacts some deployment's platform runs: a kind whose last
+// platform was removed from the job is no longer the job's code anywhere.
+func (m *Manager) artifactsInUse(artifacts map[platform.ArtifactKind]string, deps []platform.Deployment) map[platform.ArtifactKind]string {
+	out := map[platform.ArtifactKind]string{}
+	for _, d := range deps {
+		kind := m.artifactKind(d.Platform)
+		if sha, ok := artifacts[kind]; ok {
+			out[kind] = sha
+		}
+	}
+	return out
 }
 
 // deleteAll deletes in parallel and returns the deployments it could not delete.
@@ -446,7 +463,7 @@ func (m *Manager) deleteAll(ctx context.Context, jobName string, deps []platform
 			errs[i] = fmt.Errorf("platform %s is not configured in the provider: add its block back to delete function %q, or delete it by hand", d.Platform, d.FunctionID)
 			continue
 		}
-		if !contains(dep.Regions(), d.Region) {
+		if !slices.Contains(dep.Regions(), d.Region) {
 			errs[i] = fmt.Errorf("the provider has no %s host or endpoint for region %s any more: add it back to delete function %q there, or delete it by hand", d.Platform, d.Region, d.FunctionID)
 			continue
 		}
@@ -476,7 +493,7 @@ func (m *Manager) deleteAll(ctx context.Context, jobName string, deps []platform
 
 // Changes lists why the deployments of prior no longer match the plan (empty: nothing to
 // redeploy as far as state can tell). Engines use it to mark deployments as changing.
-func Changes(prior JobState, p Planned) []string {
+func (m *Manager) Changes(prior JobState, p Planned) []string {
 	var why []string
 	if prior.SourceHash != p.SourceHash {
 		why = append(why, "source changed")
@@ -501,12 +518,9 @@ func Changes(prior JobState, p Planned) []string {
 			why = append(why, "missing deployment: "+t.String())
 		}
 	}
-	primary := ""
-	if len(p.Targets) > 0 {
-		primary = p.Targets[0].Platform
-	}
 	for _, d := range prior.Deployments {
-		if d.Platform == primary && d.CodeSHA256 != "" && prior.ArtifactSHA256 != "" && d.CodeSHA256 != prior.ArtifactSHA256 {
+		built := prior.Artifacts[m.artifactKind(d.Platform)]
+		if d.CodeSHA256 != "" && built != "" && d.CodeSHA256 != built {
 			why = append(why, fmt.Sprintf("%s/%s runs other code than the last build", d.Platform, d.Region))
 		}
 	}
@@ -539,8 +553,7 @@ func notDeployedReason(p Planned) string {
 func configHash(spec JobSpec, p Planned) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "entry=%s\nmemory=%d\ntimeout=%d\npure=%t\n", p.Name, p.Analysis.MemoryMB, p.Analysis.TimeoutMS, p.Analysis.Pure)
-	keys := sortedKeys(spec.Environment)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(spec.Environment)) {
 		fmt.Fprintf(h, "env %q=%q\n", k, spec.Environment[k])
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -23,7 +25,10 @@ type Settings struct {
 	Platforms []string
 	// Regions deploy a job when its spec names none; empty means every region of each deployer.
 	Regions []string
-	// Deployers by platform name ("wasm", ...).
+	// Registry describes the platforms: the artifact each runs, how to build it, its limits.
+	// Every platform in Deployers must be in it; nil = none (NewManager refuses).
+	Registry *platform.Registry
+	// Deployers by platform name, one per platform configured in the provider.
 	Deployers map[string]platform.Deployer
 	// Analyzer labels the jobs of a package.
 	Analyzer analyzer.Analyzer
@@ -31,10 +36,6 @@ type Settings struct {
 	ArtifactCacheDir string
 	// Logger receives progress lines; nil discards them.
 	Logger hclog.Logger
-
-	// Builders build one platform's artifact; nil entries fall back to the packager
-	// (wasm). Tests plug in fakes here.
-	Builders map[string]Builder
 	// SourceHash hashes a package and its in-module dependencies; nil uses the packager.
 	SourceHash func(ctx context.Context, dir string) (string, error)
 }
@@ -71,14 +72,16 @@ type Planned struct {
 
 // JobState is what the engine records after an apply.
 type JobState struct {
-	Name           string
-	Package        string
-	Function       string
-	SourceHash     string
-	ArtifactSHA256 string
-	Analysis       job.Analysis
-	Eligible       bool
-	Deployments    []platform.Deployment
+	Name       string
+	Package    string
+	Function   string
+	SourceHash string
+	// Artifacts holds the hex SHA-256 of every kind of code built for the job's platforms.
+	// A deployment on a platform runs the artifact of that platform's kind.
+	Artifacts   map[platform.ArtifactKind]string
+	Analysis    job.Analysis
+	Eligible    bool
+	Deployments []platform.Deployment
 }
 
 // Targets lists the (platform, region) pairs the state has a deployment for.
@@ -102,12 +105,20 @@ func NewManager(s Settings) (*Manager, error) {
 	if s.Analyzer == nil {
 		return nil, errors.New("resources: settings need an analyzer")
 	}
+	if s.Registry == nil {
+		return nil, errors.New("resources: settings need a platform registry")
+	}
 	if len(s.Deployers) == 0 {
-		return nil, errors.New("no platform is configured: add a platform block (for example wasm) to the provider")
+		return nil, fmt.Errorf("no platform is configured: add a platform block to the provider (this release has %s)", strings.Join(s.Registry.Names(), ", "))
+	}
+	for name := range s.Deployers {
+		if _, ok := s.Registry.Lookup(name); !ok {
+			return nil, s.Registry.UnknownError(name)
+		}
 	}
 	for _, p := range s.Platforms {
 		if _, ok := s.Deployers[p]; !ok {
-			return nil, fmt.Errorf("platform %q is listed but not configured: add its block to the provider (configured: %v)", p, sortedKeys(s.Deployers))
+			return nil, fmt.Errorf("platform %q is listed but not configured: add its block to the provider (configured: %v)", p, slices.Sorted(maps.Keys(s.Deployers)))
 		}
 	}
 	for _, r := range s.Regions {
@@ -121,47 +132,30 @@ func NewManager(s Settings) (*Manager, error) {
 	if s.SourceHash == nil {
 		s.SourceHash = defaultSourceHash
 	}
-	builders := map[string]Builder{}
-	for name, b := range s.Builders {
-		builders[name] = b
-	}
-	for name := range s.Deployers {
-		if builders[name] == nil {
-			if b := defaultBuilder(name); b != nil {
-				builders[name] = b
-			}
-		}
-	}
-	s.Builders = builders
 	return &Manager{settings: s, logger: s.Logger.Named("resources")}, nil
 }
 
 func anyDeployerHas(deployers map[string]platform.Deployer, platforms []string, region string) bool {
 	if len(platforms) == 0 {
-		platforms = sortedKeys(deployers)
+		platforms = slices.Sorted(maps.Keys(deployers))
 	}
 	for _, p := range platforms {
-		if d, ok := deployers[p]; ok && contains(d.Regions(), region) {
+		if d, ok := deployers[p]; ok && slices.Contains(d.Regions(), region) {
 			return true
 		}
 	}
 	return false
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+// descriptor returns the registered description of a configured platform (NewManager checked
+// that there is one).
+func (m *Manager) descriptor(name string) platform.Descriptor {
+	d, _ := m.settings.Registry.Lookup(name)
+	return d
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+// artifactKind is the kind of code a platform runs; "" for a platform this build lacks.
+func (m *Manager) artifactKind(platformName string) platform.ArtifactKind {
+	d, _ := m.settings.Registry.Lookup(platformName)
+	return d.Artifact
 }

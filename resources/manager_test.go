@@ -34,7 +34,7 @@ func newFixture(t *testing.T) *fixture {
 		Deployers:  map[string]platform.Deployer{"wasm": dep},
 		Analyzer:   an,
 		SourceHash: src.hash,
-		Builders:   map[string]Builder{"wasm": BuilderFunc(src.build)},
+		Registry:   fakeRegistry(t, src.build, wideLimits, "wasm"),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +141,7 @@ func TestCreateReadDelete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Deployments) != 2 || st.ArtifactSHA256 != "art-sha256:one" || f.src.builds != 1 {
+	if len(st.Deployments) != 2 || st.Artifacts[platform.ArtifactWASM] != "art-sha256:one" || f.src.builds != 1 {
 		t.Fatalf("state = %+v, builds = %d", st, f.src.builds)
 	}
 	got, _ := f.dep.Get(ctx, "local-a", "resize_image")
@@ -162,7 +162,7 @@ func TestCreateReadDelete(t *testing.T) {
 		t.Fatalf("read after drift = %+v, %v", read, err)
 	}
 	p, _ := f.m.Plan(ctx, resizeSpec)
-	if why := Changes(read, p); len(why) != 1 || !strings.Contains(why[0], "missing deployment: wasm/local-b") {
+	if why := f.m.Changes(read, p); len(why) != 1 || !strings.Contains(why[0], "missing deployment: wasm/local-b") {
 		t.Fatalf("changes = %v", why)
 	}
 
@@ -233,7 +233,7 @@ func TestUpdate(t *testing.T) {
 	// Code change: every target gets the new artifact.
 	f.src.set("./jobs", "sha256:two")
 	st, err = f.m.Update(ctx, resizeSpec, st)
-	if err != nil || f.dep.deploys != deploys+2 || st.ArtifactSHA256 != "art-sha256:two" || st.SourceHash != "sha256:two" {
+	if err != nil || f.dep.deploys != deploys+2 || st.Artifacts[platform.ArtifactWASM] != "art-sha256:two" || st.SourceHash != "sha256:two" {
 		t.Fatalf("code change: %+v, %v", st, err)
 	}
 	for _, d := range st.Deployments {
@@ -285,7 +285,7 @@ func TestUpdateFailedRedeployKeepsOldFunction(t *testing.T) {
 		t.Fatalf("the old function in local-a must stay in state: %+v", st.Deployments)
 	}
 	p, _ := f.m.Plan(ctx, resizeSpec)
-	if why := Changes(st, p); len(why) == 0 {
+	if why := f.m.Changes(st, p); len(why) == 0 {
 		t.Fatal("a stale deployment must show up as a change so the next apply retries it")
 	}
 }
@@ -339,11 +339,14 @@ func TestImport(t *testing.T) {
 func TestNewManagerValidates(t *testing.T) {
 	dep := newFakeDeployer("wasm", "local-a")
 	an := &fakeAnalyzer{}
+	reg := fakeRegistry(t, (&fakeSource{}).build, wideLimits, "wasm")
 	for name, s := range map[string]Settings{
-		"no analyzer":      {Deployers: map[string]platform.Deployer{"wasm": dep}},
-		"no deployers":     {Analyzer: an},
-		"unknown platform": {Analyzer: an, Deployers: map[string]platform.Deployer{"wasm": dep}, Platforms: []string{"gcp_functions"}},
-		"unknown region":   {Analyzer: an, Deployers: map[string]platform.Deployer{"wasm": dep}, Regions: []string{"local-z"}},
+		"no analyzer":           {Registry: reg, Deployers: map[string]platform.Deployer{"wasm": dep}},
+		"no registry":           {Analyzer: an, Deployers: map[string]platform.Deployer{"wasm": dep}},
+		"no deployers":          {Registry: reg, Analyzer: an},
+		"unknown platform":      {Registry: reg, Analyzer: an, Deployers: map[string]platform.Deployer{"wasm": dep}, Platforms: []string{"gcp_functions"}},
+		"unregistered deployer": {Registry: reg, Analyzer: an, Deployers: map[string]platform.Deployer{"wasm": dep, "other": dep}},
+		"unknown region":        {Registry: reg, Analyzer: an, Deployers: map[string]platform.Deployer{"wasm": dep}, Regions: []string{"local-z"}},
 	} {
 		if _, err := NewManager(s); err == nil {
 			t.Errorf("%s: no error", name)
@@ -362,7 +365,7 @@ func TestRegionDroppedFromProvider(t *testing.T) {
 	onlyA := newFakeDeployer("wasm", "local-a")
 	onlyA.functions = f.dep.functions
 	m, err := NewManager(Settings{Deployers: map[string]platform.Deployer{"wasm": onlyA}, Analyzer: f.an,
-		SourceHash: f.src.hash, Builders: map[string]Builder{"wasm": BuilderFunc(f.src.build)}})
+		SourceHash: f.src.hash, Registry: fakeRegistry(t, f.src.build, wideLimits, "wasm")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,9 +430,7 @@ func TestUpdateBuildFailureChangesNothing(t *testing.T) {
 	}
 	// The new code does not build, and the spec drops a region at the same time.
 	f.src.set("./jobs", "sha256:two")
-	f.m.settings.Builders["wasm"] = BuilderFunc(func(ctx context.Context, req BuildRequest) (Artifact, error) {
-		return Artifact{}, errors.New("syntax error")
-	})
+	f.src.buildErr = errors.New("syntax error")
 	oneRegion := resizeSpec
 	oneRegion.Regions = []string{"local-a"}
 	got, err := f.m.Update(ctx, oneRegion, st)
@@ -460,7 +461,7 @@ func TestUpdateRepairsCodeChangedOutOfBand(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, _ := f.m.Plan(ctx, resizeSpec)
-	if why := Changes(read, p); len(why) != 1 || !strings.Contains(why[0], "wasm/local-b runs other code") {
+	if why := f.m.Changes(read, p); len(why) != 1 || !strings.Contains(why[0], "wasm/local-b runs other code") {
 		t.Fatalf("changes = %v", why)
 	}
 	deploys := f.dep.deploys
@@ -469,7 +470,7 @@ func TestUpdateRepairsCodeChangedOutOfBand(t *testing.T) {
 		t.Fatalf("update redeployed %d functions (want 1): %v", f.dep.deploys-deploys, err)
 	}
 	for _, d := range st.Deployments {
-		if d.CodeSHA256 != st.ArtifactSHA256 {
+		if d.CodeSHA256 != st.Artifacts[platform.ArtifactWASM] {
 			t.Fatalf("deployment %+v still runs other code", d)
 		}
 	}

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/serverless-blueprint/blueprint/job"
 )
@@ -63,9 +66,53 @@ func (m *Manager) Plan(ctx context.Context, spec JobSpec) (Planned, error) {
 	analysis = applyOverrides(analysis, spec)
 	p := Planned{Name: analysis.Name, Analysis: analysis, Eligible: analysis.Eligible, SourceHash: hash}
 	if p.Eligible {
-		p.Targets = targets
+		if p.Targets, err = m.withinLimits(spec, &p.Analysis, targets); err != nil {
+			return Planned{}, err
+		}
+		p.Eligible = p.Analysis.Eligible
 	}
 	return p, nil
+}
+
+// FindingBeyondPlatformLimits marks a platform a job was not deployed to because it needs
+// more memory or time than that platform gives one function.
+const FindingBeyondPlatformLimits = "beyond_platform_limits"
+
+// withinLimits drops the targets whose platform cannot give the job the memory or time the
+// analysis asks for, saying so in a finding; a job no platform can take is not eligible. When
+// the user set the memory or timeout, or forced the job onto serverless, a limit it breaks is
+// bad input instead: the plan fails and says what to change.
+func (m *Manager) withinLimits(spec JobSpec, a *job.Analysis, targets []Target) ([]Target, error) {
+	var kept []Target
+	refused := map[string]bool{}
+	for _, t := range targets {
+		if refused[t.Platform] {
+			continue
+		}
+		limits := m.descriptor(t.Platform).Limits
+		memErr := error(nil)
+		if _, err := limits.RoundMemoryMB(a.MemoryMB); err != nil {
+			memErr = err
+		}
+		timeErr := limits.CheckTimeout(time.Duration(a.TimeoutMS) * time.Millisecond)
+		switch {
+		case memErr != nil && (spec.MemoryMB > 0 || spec.ForceServerless):
+			return nil, &SpecError{Field: "memory_mb", Message: fmt.Sprintf("job %q cannot run on platform %s: memory %v; lower memory_mb or leave %s out of platforms", a.Name, t.Platform, memErr, t.Platform)}
+		case timeErr != nil && (spec.TimeoutS > 0 || spec.ForceServerless):
+			return nil, &SpecError{Field: "timeout_s", Message: fmt.Sprintf("job %q cannot run on platform %s: timeout %v; lower timeout_s or leave %s out of platforms", a.Name, t.Platform, timeErr, t.Platform)}
+		case memErr != nil || timeErr != nil:
+			refused[t.Platform] = true
+			a.Findings = append(a.Findings, job.Finding{Kind: FindingBeyondPlatformLimits,
+				Message: fmt.Sprintf("not deployed to %s: the job needs %d MB and %d ms, and %s gives a function at most %d MB and %s",
+					t.Platform, a.MemoryMB, a.TimeoutMS, t.Platform, limits.MaxMemoryMB, limits.MaxTimeout)})
+			continue
+		}
+		kept = append(kept, t)
+	}
+	if len(kept) == 0 && len(targets) > 0 {
+		a.Eligible = false
+	}
+	return kept, nil
 }
 
 func validateSpec(spec JobSpec) error {
@@ -146,7 +193,7 @@ func (m *Manager) targets(spec JobSpec) ([]Target, error) {
 		platforms, field = m.settings.Platforms, ""
 	}
 	if len(platforms) == 0 {
-		platforms = sortedKeys(m.settings.Deployers)
+		platforms = slices.Sorted(maps.Keys(m.settings.Deployers))
 	}
 	regions, regionField := spec.Regions, "regions"
 	if len(regions) == 0 {
@@ -157,7 +204,7 @@ func (m *Manager) targets(spec JobSpec) ([]Target, error) {
 	for _, p := range platforms {
 		d, ok := m.settings.Deployers[p]
 		if !ok {
-			return nil, &SpecError{Field: field, Message: fmt.Sprintf("platform %q is not configured in the provider: add its block or use one of %v", p, sortedKeys(m.settings.Deployers))}
+			return nil, &SpecError{Field: field, Message: fmt.Sprintf("platform %q is not configured in the provider: add its block or use one of %v", p, slices.Sorted(maps.Keys(m.settings.Deployers)))}
 		}
 		known := d.Regions()
 		rs := regions
@@ -165,7 +212,7 @@ func (m *Manager) targets(spec JobSpec) ([]Target, error) {
 			rs = known
 		}
 		for _, r := range rs {
-			if !contains(known, r) {
+			if !slices.Contains(known, r) {
 				return nil, &SpecError{Field: regionField, Message: fmt.Sprintf("region %q is not configured for platform %s: add it to the provider's %s block or use one of %v", r, p, p, known)}
 			}
 			t := Target{Platform: p, Region: r}

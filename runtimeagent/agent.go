@@ -8,9 +8,11 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,8 +41,9 @@ type Config struct {
 	PollInterval time.Duration
 	// Local runs jobs on this machine. Required: cmd/blueprint-agent passes a wasm executor.
 	Local LocalExecutor
-	// Invokers run deployments remotely, by platform name (platform.Deployment.Platform).
-	Invokers map[string]platform.Invoker
+	// Platforms give the invoker and the limits of every platform the state deploys to;
+	// required. A deployment on a platform it lacks fails the load of that state.
+	Platforms *Platforms
 	// Logger; nil = no logs.
 	Logger hclog.Logger
 	// Load, when set, adds the machine's CPU and memory use to what the router sees as
@@ -59,7 +62,8 @@ type Config struct {
 	RetryMinConcurrent int
 	// BatchMaxItems is the most executions of a pure job sent to one region in one batch
 	// invocation (when the platform's invoker implements platform.BatchInvoker); 0 =
-	// DefaultBatchMaxItems, 1 or negative = no batching, at most MaxRemoteBatchItems.
+	// DefaultBatchMaxItems, 1 or negative = no batching. A platform's own MaxBatchItems
+	// lowers it for its deployments.
 	BatchMaxItems int
 	// BatchMaxWait is the longest an execution waits for others to share its batch; the wait
 	// adapts below it to the arrival rate and the caller's latency budget. 0 = DefaultBatchMaxWait.
@@ -75,6 +79,9 @@ type LocalExecutor interface {
 	// executor could not even start the job (no artifact, module fetch failed) the error wraps
 	// ErrLocalUnavailable, so the agent may offload instead: the job has not run.
 	Execute(ctx context.Context, m *manifest.Manifest, j *manifest.Job, input []byte) ([]byte, error)
+	// ArtifactKind is the kind of artifact it runs (manifest.Job.Artifacts): what it ran is
+	// part of a memoized result's key.
+	ArtifactKind() platform.ArtifactKind
 }
 
 // Warmer is implemented by local executors that can prepare a job ahead of its first run
@@ -83,10 +90,8 @@ type Warmer interface {
 	Warm(ctx context.Context, m *manifest.Manifest, j *manifest.Job) error
 }
 
-// ErrNotRun marks remote failures where the job provably did not run (the platform refused the
-// call, e.g. all its slots were busy). Invokers wrap it; such calls may go to the next region
-// whatever the job's analysis, and do not count against the region's health.
-var ErrNotRun = errors.New("the platform did not run the job")
+// ErrNotRun marks remote failures where the job provably did not run (platform.ErrNotRun).
+var ErrNotRun = platform.ErrNotRun
 
 // ErrLocalUnavailable marks local failures that happened before the job started.
 var ErrLocalUnavailable = errors.New("local execution unavailable")
@@ -136,14 +141,24 @@ type snapshot struct {
 }
 
 type jobEntry struct {
-	job   *manifest.Job
-	mode  string
-	stats []*router.RegionStats // one per job.Deployments entry, same order
+	job     *manifest.Job
+	mode    string
+	stats   []*router.RegionStats // one per job.Deployments entry, same order
+	targets []remoteTarget        // one per job.Deployments entry, same order
+	// artifactKinds are the job's artifact kinds, sorted: the memo tries each one's hash.
+	artifactKinds []platform.ArtifactKind
 	// localLatency of successful local runs: its p95 is when a pure job gets hedged.
 	localLatency *router.LatencyHistogram
 }
 
 type statsKey struct{ job, platform, region, endpoint string }
+
+// remoteTarget is how to reach one deployment: its platform's invoker, limits and artifact kind.
+type remoteTarget struct {
+	invoker platform.Invoker
+	limits  platform.Limits
+	kind    platform.ArtifactKind
+}
 
 type fileSignature struct {
 	modTime time.Time
@@ -159,6 +174,9 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	if cfg.Local == nil {
 		return nil, errors.New("runtime agent: no local executor configured")
 	}
+	if cfg.Platforms == nil {
+		return nil, errors.New("runtime agent: no platforms configured")
+	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -167,9 +185,6 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
-	}
-	if cfg.BatchMaxItems > MaxRemoteBatchItems {
-		return nil, fmt.Errorf("runtime agent: a batch may hold at most %d executions (a host's limit), got %d", MaxRemoteBatchItems, cfg.BatchMaxItems)
 	}
 	if cfg.BatchMaxWait < 0 {
 		return nil, fmt.Errorf("runtime agent: the batch wait must not be negative, got %v", cfg.BatchMaxWait)
@@ -309,7 +324,7 @@ func (a *Agent) warm(ctx context.Context, wg *sync.WaitGroup, snap *snapshot) {
 			if ctx.Err() != nil {
 				return
 			}
-			if j.Mode() == job.ModeServerless || j.ArtifactSHA256 == "" {
+			if j.Mode() == job.ModeServerless || j.Artifact(a.cfg.Local.ArtifactKind()) == "" {
 				continue // never runs here, or has nothing to prepare
 			}
 			if err := w.Warm(ctx, snap.manifest, j); err != nil && ctx.Err() == nil {
@@ -344,6 +359,10 @@ func (a *Agent) reload(ctx context.Context) error {
 	if abs, err := filepath.Abs(a.cfg.StatePath); err == nil {
 		m.Source = abs
 	}
+	if err := a.cfg.Platforms.check(m); err != nil {
+		a.lastBadHash = hash
+		return fmt.Errorf("runtime agent: %s: %w", a.cfg.StatePath, err)
+	}
 	after, err := statSignature(a.cfg.StatePath)
 	if err != nil {
 		return fmt.Errorf("runtime agent: reading state: %w", err)
@@ -361,7 +380,8 @@ func (a *Agent) reload(ctx context.Context) error {
 	keptLatency := make(map[string]*router.LatencyHistogram, len(m.Jobs))
 	for i := range m.Jobs {
 		j := &m.Jobs[i]
-		e := &jobEntry{job: j, mode: j.Mode(), stats: make([]*router.RegionStats, len(j.Deployments))}
+		e := &jobEntry{job: j, mode: j.Mode(), stats: make([]*router.RegionStats, len(j.Deployments)), targets: make([]remoteTarget, len(j.Deployments)),
+			artifactKinds: slices.Sorted(maps.Keys(j.Artifacts))}
 		if e.localLatency = a.localLatency[j.Name]; e.localLatency == nil {
 			e.localLatency = &router.LatencyHistogram{}
 		}
@@ -374,6 +394,8 @@ func (a *Agent) reload(ctx context.Context) error {
 			}
 			kept[key] = s
 			e.stats[k] = s
+			inv, desc, _ := a.cfg.Platforms.Invoker(d.Platform) // check above built it
+			e.targets[k] = remoteTarget{invoker: inv, limits: desc.Limits, kind: desc.Artifact}
 		}
 		snap.jobs[j.Name] = e
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -123,6 +124,39 @@ type fakeLocal struct {
 	sleep   atomic.Int64 // nanoseconds every run takes (cancellable)
 }
 
+func (f *fakeLocal) ArtifactKind() platform.ArtifactKind { return platform.ArtifactWASM }
+
+// fakeDescriptor is a platform whose invoker is inv and whose payload limit is maxPayload.
+func fakeDescriptor(name string, inv platform.Invoker, maxPayload int64) platform.Descriptor {
+	return platform.Descriptor{
+		Name: name, Artifact: platform.ArtifactWASM,
+		Build: func(context.Context, platform.BuildRequest) (platform.Artifact, error) {
+			return platform.Artifact{}, errors.New("fake: nothing to build")
+		},
+		Limits:      platform.Limits{MaxPayloadBytes: maxPayload, MaxMemoryMB: 10240, MaxTimeout: 15 * time.Minute, MaxBatchItems: 256},
+		NewDeployer: func(platform.Settings) (platform.Deployer, error) { return nil, errors.New("fake: no deployer") },
+		NewInvoker:  func(platform.Settings) (platform.Invoker, error) { return inv, nil },
+	}
+}
+
+// fakePlatforms registers a platform per invoker, with limits wide enough for every test.
+func fakePlatforms(t testing.TB, invokers map[string]platform.Invoker) *Platforms {
+	t.Helper()
+	var ds []platform.Descriptor
+	for name, inv := range invokers {
+		ds = append(ds, fakeDescriptor(name, inv, 6<<20))
+	}
+	reg, err := platform.NewRegistry(ds...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPlatforms(reg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func (f *fakeLocal) Execute(ctx context.Context, m *manifest.Manifest, j *manifest.Job, input []byte) ([]byte, error) {
 	f.calls.Add(1)
 	if f.started != nil {
@@ -227,8 +261,8 @@ func newFixtureConfig(t *testing.T, cfg Config, jobs ...stateJob) *fixture {
 	writeState(t, f.state, 1, jobs...)
 	cfg.StatePath, cfg.MaxBodyBytes, cfg.PollInterval = f.state, 1024, 20*time.Millisecond
 	cfg.Local = f.local
-	if cfg.Invokers == nil {
-		cfg.Invokers = map[string]platform.Invoker{"fake": f.remote}
+	if cfg.Platforms == nil {
+		cfg.Platforms = fakePlatforms(t, map[string]platform.Invoker{"fake": f.remote})
 	}
 	cfg.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard})
 	a, err := New(context.Background(), cfg)
@@ -451,16 +485,59 @@ func TestRun_failingRegionLeavesRotation(t *testing.T) {
 	}
 }
 
-func TestRun_unknownPlatformIsSkipped(t *testing.T) {
+// A deployment on a platform the agent was built without is an error when the state loads,
+// naming the job and the platform, not a surprise at the first request; a state like that
+// arriving later leaves the loaded one in place.
+func TestLoad_unknownPlatformIsAnError(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "terraform.tfstate")
+	onMars := stateJob{name: "resize", pure: true, eligible: true,
+		deployments: []platform.Deployment{{Platform: "mars_functions", Region: "olympus", FunctionID: "resize", Version: "1", Endpoint: "mars://x", CodeSHA256: "abc"}}}
+	writeState(t, state, 1, onMars)
+	_, err := New(context.Background(), Config{StatePath: state, Local: &fakeLocal{},
+		Platforms: fakePlatforms(t, map[string]platform.Invoker{"fake": newFakeRemote()})})
+	if err == nil || !strings.Contains(err.Error(), `job "resize" is deployed on platform mars_functions`) || !strings.Contains(err.Error(), "the platforms it has are: fake") {
+		t.Fatalf("error = %v", err)
+	}
+
 	f := newFixture(t, router.Policy{LocalCapacity: -1})
-	f.agent.cfg.Invokers = map[string]platform.Invoker{}
-	// Nothing could be sent anywhere, so even the non-pure job runs here.
-	r := f.run(t, "charge", `{}`)
-	if r.status != 200 || r.run.Ran.Target != "local" || r.run.Decision != "no_healthy_region" {
+	writeState(t, f.state, 2, onMars)
+	f.agent.Trigger()
+	time.Sleep(100 * time.Millisecond)
+	if f.agent.Manifest().Serial != 1 {
+		t.Fatalf("a state naming an unknown platform replaced the loaded one (serial %d)", f.agent.Manifest().Serial)
+	}
+	if r := f.run(t, "resize", `{}`); r.status != 200 || r.run.Ran.Platform != "fake" {
 		t.Fatalf("got %d %s", r.status, r.raw)
 	}
-	if m := get(t, f.srv.URL+"/metrics"); !strings.Contains(m, `blueprint_agent_runs_total{job="charge",target="serverless",outcome="failed"} 1`) {
-		t.Errorf("the failed offload is not counted:\n%s", m)
+}
+
+// An input larger than a platform takes is never sent there: the region is skipped as one
+// that ran nothing, so even a job that is not pure may go on to the next.
+func TestRun_inputOverPlatformLimitIsNotSent(t *testing.T) {
+	small := newFakeRemote()
+	big := newFakeRemote()
+	reg, err := platform.NewRegistry(
+		fakeDescriptor("tiny", small, 8),
+		fakeDescriptor("roomy", big, 1<<20),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	platforms, err := NewPlatforms(reg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := stateJob{name: "charge", eligible: true, deployments: []platform.Deployment{
+		{Platform: "tiny", Region: "a", FunctionID: "charge", Version: "1", Endpoint: "fake://a", CodeSHA256: "abc"},
+		{Platform: "roomy", Region: "b", FunctionID: "charge", Version: "1", Endpoint: "fake://b", CodeSHA256: "abc"},
+	}}
+	f := newFixtureConfig(t, Config{Policy: router.Policy{LocalCapacity: -1}, MemoBytes: -1, HedgeRatio: -1, Platforms: platforms}, job)
+	r := f.run(t, "charge", `{"text":"more than eight bytes"}`)
+	if r.status != 200 || r.run.Ran.Platform != "roomy" {
+		t.Fatalf("got %d %s", r.status, r.raw)
+	}
+	if small.count("a") != 0 || big.count("b") != 1 {
+		t.Fatalf("calls: tiny %d, roomy %d", small.count("a"), big.count("b"))
 	}
 }
 
@@ -652,11 +729,15 @@ func TestNew_errors(t *testing.T) {
 	if _, err := New(ctx, Config{Local: &fakeLocal{}}); err == nil || !strings.Contains(err.Error(), "--state") {
 		t.Errorf("no state: %v", err)
 	}
-	if _, err := New(ctx, Config{StatePath: "/nonexistent/terraform.tfstate", Local: &fakeLocal{}}); err == nil || !strings.Contains(err.Error(), "does not exist") {
+	platforms := fakePlatforms(t, map[string]platform.Invoker{"fake": newFakeRemote()})
+	if _, err := New(ctx, Config{StatePath: "/nonexistent/terraform.tfstate", Local: &fakeLocal{}, Platforms: platforms}); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("missing state: %v", err)
 	}
-	if _, err := New(ctx, Config{StatePath: "x"}); err == nil {
+	if _, err := New(ctx, Config{StatePath: "x", Platforms: platforms}); err == nil {
 		t.Error("no local executor accepted")
+	}
+	if _, err := New(ctx, Config{StatePath: "x", Local: &fakeLocal{}}); err == nil || !strings.Contains(err.Error(), "no platforms") {
+		t.Errorf("no platforms: %v", err)
 	}
 }
 
@@ -734,7 +815,8 @@ func TestRun_localQueueIsBounded(t *testing.T) {
 func TestToken(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "terraform.tfstate")
 	writeState(t, state, 1, defaultJobs...)
-	a, err := New(context.Background(), Config{StatePath: state, Policy: router.Policy{LocalCapacity: 2}, Local: &fakeLocal{}, Token: "s3cret"})
+	a, err := New(context.Background(), Config{StatePath: state, Policy: router.Policy{LocalCapacity: 2}, Local: &fakeLocal{}, Token: "s3cret",
+		Platforms: fakePlatforms(t, map[string]platform.Invoker{"fake": newFakeRemote()})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,15 +16,12 @@ import (
 const (
 	DefaultBatchMaxItems = 16
 	DefaultBatchMaxWait  = 2 * time.Millisecond
-	// MaxRemoteBatchItems is the most inputs a wasm host takes in one batch (host.MaxBatchItems).
-	MaxRemoteBatchItems = 256
 	// maxBatchBytes bounds the inputs of one batch; a larger input is sent on its own.
 	maxBatchBytes = 256 << 10
 )
 
-// ErrBatchUnsupported marks a batch the platform would not run as a batch (the function is not
-// configured pure there, say): nothing ran, and the inputs may be sent one at a time.
-var ErrBatchUnsupported = errors.New("the platform does not batch this function")
+// ErrBatchUnsupported marks a batch the platform would not run as a batch (platform.ErrBatchUnsupported).
+var ErrBatchUnsupported = platform.ErrBatchUnsupported
 
 // remoteBatcher gathers concurrent executions of one pure job for one deployment into
 // batch invocations.
@@ -51,22 +48,23 @@ func (a *Agent) batchingOn() bool { return a.batchPolicy.MaxItems > 1 }
 // single call. Batching keeps runRemote's semantics: every execution gets its own result or
 // error, and a batch that failed as a whole fails each of its executions with that error, so
 // each fails over (pure jobs only reach this path) as a single call would.
-func (a *Agent) invokeRemote(ctx context.Context, e *jobEntry, dep platform.Deployment, inv platform.Invoker, input []byte, batched bool) ([]byte, error) {
-	if !batched || !a.batchingOn() || !e.job.Analysis.Pure || len(input) > a.batchPolicy.MaxBytes {
+func (a *Agent) invokeRemote(ctx context.Context, e *jobEntry, dep platform.Deployment, t remoteTarget, input []byte, batched bool) ([]byte, error) {
+	inv := t.invoker
+	if !batched || !a.batchingOn() || t.limits.MaxBatchItems < 2 || !e.job.Analysis.Pure || len(input) > a.batchPolicy.MaxBytes {
 		return inv.Invoke(ctx, dep, input)
 	}
 	binv, ok := inv.(platform.BatchInvoker)
 	if !ok {
 		return inv.Invoke(ctx, dep, input)
 	}
-	rb := a.batcherFor(e, dep, inv, binv)
+	rb := a.batcherFor(e, dep, t, binv)
 	if rb.unsupported.Load() {
 		return inv.Invoke(ctx, dep, input)
 	}
 	return rb.b.Do(ctx, input)
 }
 
-func (a *Agent) batcherFor(e *jobEntry, dep platform.Deployment, inv platform.Invoker, binv platform.BatchInvoker) *remoteBatcher {
+func (a *Agent) batcherFor(e *jobEntry, dep platform.Deployment, t remoteTarget, binv platform.BatchInvoker) *remoteBatcher {
 	timeout := e.job.EffectiveTimeout() + remoteGrace
 	key := batchKey{
 		stats:      statsKey{e.job.Name, dep.Platform, dep.Region, dep.Endpoint},
@@ -78,7 +76,9 @@ func (a *Agent) batcherFor(e *jobEntry, dep platform.Deployment, inv platform.In
 		return rb
 	}
 	rb := &remoteBatcher{}
-	rb.b = router.NewBatcher(a.batchPolicy, a.runBatch(rb, e.job.Name, dep, timeout, inv, binv))
+	policy := a.batchPolicy
+	policy.MaxItems = min(policy.MaxItems, t.limits.MaxBatchItems) // what the platform takes
+	rb.b = router.NewBatcher(policy, a.runBatch(rb, e.job.Name, dep, timeout, t.invoker, binv))
 	a.batchers[key] = rb
 	return rb
 }

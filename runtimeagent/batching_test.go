@@ -106,7 +106,7 @@ func TestBatching_concurrentRunsShareInvocations(t *testing.T) {
 	remote := newBatchingRemote()
 	remote.delay = 3 * time.Millisecond
 	f := newFixtureConfig(t, Config{Policy: router.Policy{LocalCapacity: -1}, MemoBytes: -1, HedgeRatio: -1, BatchMaxWait: 5 * time.Millisecond,
-		Invokers: map[string]platform.Invoker{"fake": remote}})
+		Platforms: fakePlatforms(t, map[string]platform.Invoker{"fake": remote})})
 	const n = 40
 	failing := func(i int) bool { return i%7 == 3 }
 	res := runConcurrently(t, f, "resize", n, failing)
@@ -165,7 +165,7 @@ func TestBatching_wholeBatchFailureFailsOver(t *testing.T) {
 	remote.failBatches["a"] = true
 	f := newFixtureConfig(t, Config{Policy: router.Policy{LocalCapacity: -1}, MemoBytes: -1, HedgeRatio: -1,
 		RetryMinConcurrent: 1000, // this test watches failover, not the budget
-		Invokers:           map[string]platform.Invoker{"fake": remote}})
+		Platforms:          fakePlatforms(t, map[string]platform.Invoker{"fake": remote})})
 	const n = 24
 	res := runConcurrently(t, f, "resize", n, func(int) bool { return false })
 	failedOver := 0
@@ -191,7 +191,7 @@ func TestBatching_wholeBatchFailureFailsOver(t *testing.T) {
 	// pure job then runs here, the last capacity, as after any failed offload (or is refused
 	// as busy when that is full too).
 	g := newFixtureConfig(t, Config{Policy: router.Policy{LocalCapacity: -1}, MemoBytes: -1, HedgeRatio: -1,
-		Invokers: map[string]platform.Invoker{"fake": remote}})
+		Platforms: fakePlatforms(t, map[string]platform.Invoker{"fake": remote})})
 	remote.delay = 20 * time.Millisecond // the retries overlap
 	res = runConcurrently(t, g, "resize", n, func(int) bool { return false })
 	for i, r := range res {
@@ -212,7 +212,7 @@ func TestBatching_unsupportedAndOff(t *testing.T) {
 	remote.unsupported["a"], remote.unsupported["b"] = true, true
 	remote.delay = 2 * time.Millisecond
 	f := newFixtureConfig(t, Config{Policy: router.Policy{LocalCapacity: -1}, MemoBytes: -1, HedgeRatio: -1,
-		Invokers: map[string]platform.Invoker{"fake": remote}})
+		Platforms: fakePlatforms(t, map[string]platform.Invoker{"fake": remote})})
 	for round := range 2 {
 		res := runConcurrently(t, f, "resize", 10, func(i int) bool { return i == 4 })
 		for i, r := range res {
@@ -231,13 +231,30 @@ func TestBatching_unsupportedAndOff(t *testing.T) {
 	remote = newBatchingRemote()
 	remote.delay = 2 * time.Millisecond
 	g := newFixtureConfig(t, Config{Policy: router.Policy{LocalCapacity: -1}, MemoBytes: -1, HedgeRatio: -1, BatchMaxItems: 1,
-		Invokers: map[string]platform.Invoker{"fake": remote}})
+		Platforms: fakePlatforms(t, map[string]platform.Invoker{"fake": remote})})
 	runConcurrently(t, g, "resize", 10, func(int) bool { return false })
 	if len(remote.sizes("a"))+len(remote.sizes("b")) != 0 || remote.count("a")+remote.count("b") != 10 {
 		t.Fatalf("--batch-max-items 1: %v %v batches, %d single calls", remote.sizes("a"), remote.sizes("b"), remote.count("a")+remote.count("b"))
 	}
 
-	if _, err := New(context.Background(), Config{StatePath: g.state, Local: g.local, BatchMaxItems: MaxRemoteBatchItems + 1}); err == nil || !strings.Contains(err.Error(), "at most 256") {
-		t.Fatalf("too large a batch: %v", err)
+	// A platform's own batch limit caps what the agent gathers for its deployments.
+	capped := newBatchingRemote()
+	capped.delay = 2 * time.Millisecond
+	d := fakeDescriptor("fake", capped, 6<<20)
+	d.Limits.MaxBatchItems = 3
+	reg, err := platform.NewRegistry(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	platforms, err := NewPlatforms(reg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newFixtureConfig(t, Config{Policy: router.Policy{LocalCapacity: -1}, MemoBytes: -1, HedgeRatio: -1, BatchMaxItems: 16, Platforms: platforms})
+	runConcurrently(t, h, "resize", 12, func(int) bool { return false })
+	for _, n := range append(capped.sizes("a"), capped.sizes("b")...) {
+		if n > 3 {
+			t.Fatalf("a batch of %d went to a platform that takes 3 (batches %v %v)", n, capped.sizes("a"), capped.sizes("b"))
+		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/packager"
 	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/platform/builtin"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
 	"github.com/serverless-blueprint/blueprint/platform/wasm/host"
 	"github.com/serverless-blueprint/blueprint/router"
@@ -151,9 +152,12 @@ func newE2EWith(t testing.TB, opts e2eOptions, policy router.Policy, beforeAgent
 	for _, f := range beforeAgent {
 		f(env)
 	}
-	remote := NewWASMRemote(e2eToken)
-	t.Cleanup(remote.Close)
-	local, err := NewWASMExecutor(WASMExecutorConfig{Runtime: rt, Fetcher: remote, CacheDir: t.TempDir(), Logger: logger.Named("local")})
+	platforms, err := NewPlatforms(builtin.Registry(), map[string]platform.Settings{wasm.PlatformName: {"token": e2eToken}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(platforms.Close)
+	local, err := NewWASMExecutor(WASMExecutorConfig{Runtime: rt, Fetcher: platforms, CacheDir: t.TempDir(), Logger: logger.Named("local")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +165,7 @@ func newE2EWith(t testing.TB, opts e2eOptions, policy router.Policy, beforeAgent
 	cfg := Config{
 		StatePath: env.state, Policy: policy, PollInterval: 20 * time.Millisecond,
 		MemoBytes: -1, HedgeRatio: -1, // these tests watch routing: every call must run
-		Local: local, Invokers: map[string]platform.Invoker{wasm.PlatformName: remote}, Logger: logger,
+		Local: local, Platforms: platforms, Logger: logger,
 	}
 	if opts.agent != nil {
 		opts.agent(&cfg)
@@ -371,7 +375,7 @@ func TestE2E_localFetchesModuleFromSecondHost(t *testing.T) {
 // BenchmarkHostDirect calls the trivial job straight through the wasm client: the baseline.
 func BenchmarkHostDirect(b *testing.B) {
 	env := newE2E(b, router.Policy{LocalCapacity: -1})
-	remote := NewWASMRemote(e2eToken)
+	remote := wasm.NewRemote(e2eToken)
 	defer remote.Close()
 	d := env.deployed["greet"][0]
 	input := []byte(`{"name":"bench"}`)

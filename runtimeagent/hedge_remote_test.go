@@ -41,7 +41,7 @@ func (s stragglingRemote) Invoke(ctx context.Context, d platform.Deployment, inp
 func TestRun_hedgesStragglingOffloadsOfPureJobsOnly(t *testing.T) {
 	remote := stragglingRemote{newFakeRemote()}
 	f := newFixtureConfig(t, Config{Policy: router.Policy{LocalCapacity: -1}, MemoBytes: -1, HedgeRatio: 0.5,
-		BatchMaxItems: 1, Invokers: map[string]platform.Invoker{"fake": remote}})
+		BatchMaxItems: 1, Platforms: fakePlatforms(t, map[string]platform.Invoker{"fake": remote})})
 	for i := range 40 { // both regions measured; a's p95 is known
 		for _, job := range []string{"resize", "charge"} {
 			if r := f.run(t, job, fmt.Sprintf(`{"i":%d}`, i)); r.status != 200 {

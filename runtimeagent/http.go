@@ -44,20 +44,20 @@ type ErrorBody struct {
 
 // JobInfo is one entry of GET /v1/jobs.
 type JobInfo struct {
-	Name           string                `json:"name"`
-	Package        string                `json:"package"`
-	Function       string                `json:"function"`
-	Mode           string                `json:"mode"`
-	Eligible       bool                  `json:"eligible"`
-	Pure           bool                  `json:"pure"`
-	Deterministic  bool                  `json:"deterministic"`
-	RequiresState  bool                  `json:"requires_state"`
-	MemoryMB       int64                 `json:"memory_mb"`
-	TimeoutMS      int64                 `json:"timeout_ms"`
-	ArtifactSHA256 string                `json:"artifact_sha256"`
-	Findings       []job.Finding         `json:"findings"`
-	Deployments    []platform.Deployment `json:"deployments"`
-	Regions        []RegionInfo          `json:"regions"` // live statistics, same order as deployments
+	Name          string                           `json:"name"`
+	Package       string                           `json:"package"`
+	Function      string                           `json:"function"`
+	Mode          string                           `json:"mode"`
+	Eligible      bool                             `json:"eligible"`
+	Pure          bool                             `json:"pure"`
+	Deterministic bool                             `json:"deterministic"`
+	RequiresState bool                             `json:"requires_state"`
+	MemoryMB      int64                            `json:"memory_mb"`
+	TimeoutMS     int64                            `json:"timeout_ms"`
+	Artifacts     map[platform.ArtifactKind]string `json:"artifacts"` // by kind: what deployments and local runs run
+	Findings      []job.Finding                    `json:"findings"`
+	Deployments   []platform.Deployment            `json:"deployments"`
+	Regions       []RegionInfo                     `json:"regions"` // live statistics, same order as deployments
 }
 
 // RegionInfo is the agent's view of one deployment.
@@ -151,7 +151,7 @@ func (a *Agent) handleList(w http.ResponseWriter, r *http.Request) {
 			Name: j.Name, Package: j.Package, Function: j.Function, Mode: j.Mode(), Eligible: j.Eligible,
 			Pure: j.Analysis.Pure, Deterministic: j.Analysis.Deterministic, RequiresState: j.Analysis.RequiresState,
 			MemoryMB: j.EffectiveMemoryMB(), TimeoutMS: j.EffectiveTimeout().Milliseconds(),
-			ArtifactSHA256: j.ArtifactSHA256, Findings: j.Analysis.Findings, Deployments: j.Deployments,
+			Artifacts: j.Artifacts, Findings: j.Analysis.Findings, Deployments: j.Deployments,
 			Regions: make([]RegionInfo, len(j.Deployments)),
 		}
 		if info.Findings == nil {

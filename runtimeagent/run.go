@@ -1,7 +1,9 @@
 package runtimeagent
 
 import (
+	"cmp"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
@@ -27,6 +29,9 @@ type runResult struct {
 	region   string
 	reason   router.Reason
 	attempts int
+	// code is the SHA-256 of the artifact that ran, when known: a memoized result is keyed
+	// by it, so it never answers for other code.
+	code string
 }
 
 // runError is a failed execution with the HTTP status and code to report.
@@ -52,18 +57,23 @@ func (a *Agent) execute(ctx context.Context, snap *snapshot, e *jobEntry, input 
 	if a.hedgeBudget != nil {
 		a.hedgeBudget.OnRequest() // hedges are a share of all requests, not of slow ones
 	}
-	if a.memo == nil || !router.Memoizable(e.job.Analysis.Pure, e.job.Analysis.Deterministic) || e.job.ArtifactSHA256 == "" {
+	if a.memo == nil || !router.Memoizable(e.job.Analysis.Pure, e.job.Analysis.Deterministic) || len(e.job.Artifacts) == 0 {
 		return a.routeAndAccount(ctx, snap, e, input)
 	}
-	// The artifact hash is part of the key: a redeployed job never answers with old code's result.
-	key := router.NewMemoKey(e.job.Name, e.job.ArtifactSHA256, input)
-	if out, ok := a.memo.Get(key); ok {
-		a.metrics.observeRun(e.job.Name, "memo", "ok", 0)
-		return runResult{output: out, target: router.Local, reason: router.ReasonMemoized}, nil
+	// A result is keyed by the artifact that computed it. Every artifact the state records
+	// for the job was built from the same source, so a result from any of them answers; one
+	// from code the state no longer records (an old deploy, a region left behind) never does.
+	inputHash := sha256.Sum256(input)
+	for _, kind := range e.artifactKinds {
+		key := router.MemoKey{Job: e.job.Name, Artifact: e.job.Artifacts[kind], Input: inputHash}
+		if out, ok := a.memo.Get(key); ok {
+			a.metrics.observeRun(e.job.Name, "memo", "ok", 0)
+			return runResult{output: out, target: router.Local, reason: router.ReasonMemoized, code: key.Artifact}, nil
+		}
 	}
 	res, err := a.routeAndAccount(ctx, snap, e, input)
-	if err == nil {
-		a.memo.Put(key, res.output)
+	if err == nil && res.code != "" {
+		a.memo.Put(router.MemoKey{Job: e.job.Name, Artifact: res.code, Input: inputHash}, res.output)
 	}
 	return res, err
 }
@@ -306,7 +316,7 @@ func (a *Agent) runLocal(ctx context.Context, snap *snapshot, e *jobEntry, input
 	start := time.Now()
 	out, err := a.cfg.Local.Execute(ctx, snap.manifest, e.job, input)
 	elapsed := time.Since(start)
-	res := runResult{output: out, target: router.Local, reason: d.Reason, attempts: 1}
+	res := runResult{output: out, target: router.Local, reason: d.Reason, attempts: 1, code: e.job.Artifact(a.cfg.Local.ArtifactKind())}
 	if err == nil {
 		e.localLatency.Observe(elapsed)
 		a.metrics.observeRun(e.job.Name, "local", "ok", elapsed)
@@ -354,9 +364,9 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 		idx := d.Regions[i]
 		dep := e.job.Deployments[idx]
 		stats := e.stats[idx]
-		inv := a.cfg.Invokers[dep.Platform]
-		if inv == nil {
-			failures = append(failures, fmt.Sprintf("%s/%s: this agent has no invoker for platform %q", dep.Platform, dep.Region, dep.Platform))
+		target := e.targets[idx]
+		if max := target.limits.MaxPayloadBytes; max > 0 && int64(len(input)) > max {
+			failures = append(failures, fmt.Sprintf("%s/%s: the input of %d bytes is over the platform's limit of %d bytes (not sent)", dep.Platform, dep.Region, len(input), max))
 			continue // nothing was sent, so trying the next region is safe for any job
 		}
 		if mayHaveRun {
@@ -370,14 +380,15 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 		}
 		callCtx, cancel := context.WithTimeout(ctx, timeout)
 		t0 := time.Now()
-		out, err := a.invokeRemote(callCtx, e, dep, inv, input, d.Target == router.Batched)
+		out, err := a.invokeRemote(callCtx, e, dep, target, input, d.Target == router.Batched)
 		latency := time.Since(t0)
 		hung := callCtx.Err() != nil // our own guard fired: the host did not answer in time
 		cancel()
 		if mayHaveRun {
 			a.retryBudget.RetryDone()
 		}
-		res := runResult{output: out, target: router.Serverless, platform: dep.Platform, region: dep.Region, reason: d.Reason, attempts: i + 1}
+		res := runResult{output: out, target: router.Serverless, platform: dep.Platform, region: dep.Region, reason: d.Reason, attempts: i + 1,
+			code: cmp.Or(dep.CodeSHA256, e.job.Artifact(target.kind))}
 		if err == nil {
 			stats.ObserveSuccess(latency)
 			a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, "ok")

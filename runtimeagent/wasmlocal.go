@@ -15,26 +15,29 @@ import (
 
 	"github.com/serverless-blueprint/blueprint/internal/atomicfile"
 	"github.com/serverless-blueprint/blueprint/manifest"
+	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
 )
 
-// ModuleFetcher downloads a module by its SHA-256 from a host (wasm.Client does, verifying the hash).
-type ModuleFetcher interface {
-	FetchModule(ctx context.Context, endpoint, sha256 string) ([]byte, error)
+// ArtifactSource finds and fetches a job's code by hash from the deployments that have it
+// (*Platforms is one).
+type ArtifactSource interface {
+	Sources(m *manifest.Manifest, j *manifest.Job, kind platform.ArtifactKind, sha string) []platform.Deployment
+	FetchArtifact(ctx context.Context, d platform.Deployment, sha256 string) ([]byte, error)
 }
 
 // WASMExecutorConfig configures a WASMExecutor.
 type WASMExecutorConfig struct {
-	Runtime *wasm.Runtime // required
-	Fetcher ModuleFetcher // required: where modules come from the first time
+	Runtime *wasm.Runtime  // required
+	Fetcher ArtifactSource // required: where modules come from the first time
 	// CacheDir keeps fetched modules on disk (<CacheDir>/<sha256>.wasm) so that a restarted
 	// agent runs locally without asking a host; required.
 	CacheDir string
 	Logger   hclog.Logger
 }
 
-// WASMExecutor runs jobs in-process from the same wasm module that was deployed, fetched once
-// from one of the job's hosts by its artifact hash.
+// WASMExecutor runs jobs in-process from the job's wasm artifact (the module wasm hosts run),
+// fetched once by its hash from a deployment that has it.
 type WASMExecutor struct {
 	cfg     WASMExecutorConfig
 	log     hclog.Logger
@@ -86,10 +89,13 @@ func (x *WASMExecutor) Execute(ctx context.Context, m *manifest.Manifest, j *man
 		Environment: j.Environment,
 	})
 	if errors.Is(err, wasm.ErrUnknownEntry) {
-		return nil, fmt.Errorf("%w: module %s has no job %q (the state and the artifact disagree; run terraform apply)", ErrLocalUnavailable, j.ArtifactSHA256, j.Name)
+		return nil, fmt.Errorf("%w: module %s has no job %q (the state and the artifact disagree; run terraform apply)", ErrLocalUnavailable, j.Artifact(platform.ArtifactWASM), j.Name)
 	}
 	return out, err
 }
+
+// ArtifactKind is the kind of artifact the executor runs: a job's wasm module.
+func (x *WASMExecutor) ArtifactKind() platform.ArtifactKind { return platform.ArtifactWASM }
 
 // Warm fetches and compiles the job's module so that its first run is fast.
 func (x *WASMExecutor) Warm(ctx context.Context, m *manifest.Manifest, j *manifest.Job) error {
@@ -100,9 +106,9 @@ func (x *WASMExecutor) Warm(ctx context.Context, m *manifest.Manifest, j *manife
 // module returns the loaded module, fetching and compiling it once per artifact even when many
 // requests ask at the same time. Failures are not cached: the next request tries again.
 func (x *WASMExecutor) module(ctx context.Context, m *manifest.Manifest, j *manifest.Job) (*wasm.Module, error) {
-	sha := j.ArtifactSHA256
+	sha := j.Artifact(platform.ArtifactWASM)
 	if !sha256Hex.MatchString(sha) {
-		return nil, fmt.Errorf("%w: job %q has no wasm artifact (artifact_sha256 %q); it was not built, so it can only run where its package is compiled natively", ErrLocalUnavailable, j.Name, sha)
+		return nil, fmt.Errorf("%w: job %q has no wasm artifact (artifacts %v); it was not built, so it can only run where its package is compiled natively", ErrLocalUnavailable, j.Name, j.Artifacts)
 	}
 	x.mu.Lock()
 	l, ok := x.modules[sha]
@@ -129,7 +135,7 @@ func (x *WASMExecutor) module(ctx context.Context, m *manifest.Manifest, j *mani
 }
 
 func (x *WASMExecutor) load(ctx context.Context, m *manifest.Manifest, j *manifest.Job) (*wasm.Module, error) {
-	sha := j.ArtifactSHA256
+	sha := j.Artifact(platform.ArtifactWASM)
 	path := filepath.Join(x.cfg.CacheDir, sha+".wasm")
 	code, err := os.ReadFile(path)
 	if err == nil && hashOf(code) != sha {
@@ -154,38 +160,26 @@ func (x *WASMExecutor) load(ctx context.Context, m *manifest.Manifest, j *manife
 	return mod, nil
 }
 
-// fetch asks the job's own wasm hosts first, then any other wasm host in the manifest: hosts
-// store modules by content hash, so any host that has it serves the same bytes.
+// fetch asks the deployments that run the module first, then any other deployment of a wasm
+// platform: hosts store modules by content hash, so any that has it serves the same bytes.
 func (x *WASMExecutor) fetch(ctx context.Context, m *manifest.Manifest, j *manifest.Job) ([]byte, error) {
-	var endpoints []string
-	seen := map[string]bool{}
-	add := func(jobs ...manifest.Job) {
-		for _, o := range jobs {
-			for _, d := range o.Deployments {
-				if d.Platform == wasm.PlatformName && d.Endpoint != "" && !seen[d.Endpoint] {
-					seen[d.Endpoint] = true
-					endpoints = append(endpoints, d.Endpoint)
-				}
-			}
-		}
-	}
-	add(*j)
-	add(m.Jobs...)
-	if len(endpoints) == 0 {
-		return nil, fmt.Errorf("%w: no wasm host in the manifest to fetch module %s of job %q from", ErrLocalUnavailable, j.ArtifactSHA256, j.Name)
+	sha := j.Artifact(platform.ArtifactWASM)
+	sources := x.cfg.Fetcher.Sources(m, j, platform.ArtifactWASM, sha)
+	if len(sources) == 0 {
+		return nil, fmt.Errorf("%w: no deployment in the manifest to fetch module %s of job %q from", ErrLocalUnavailable, sha, j.Name)
 	}
 	var errs []error
-	for _, ep := range endpoints {
-		code, err := x.cfg.Fetcher.FetchModule(ctx, ep, j.ArtifactSHA256)
+	for _, d := range sources {
+		code, err := x.cfg.Fetcher.FetchArtifact(ctx, d, sha)
 		if err == nil {
 			return code, nil
 		}
-		errs = append(errs, fmt.Errorf("%s: %w", ep, err))
+		errs = append(errs, fmt.Errorf("%s/%s: %w", d.Platform, d.Region, err))
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	return nil, fmt.Errorf("%w: fetching module %s of job %q: %w", ErrLocalUnavailable, j.ArtifactSHA256, j.Name, errors.Join(errs...))
+	return nil, fmt.Errorf("%w: fetching module %s of job %q: %w", ErrLocalUnavailable, sha, j.Name, errors.Join(errs...))
 }
 
 func hashOf(b []byte) string {

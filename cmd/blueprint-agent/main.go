@@ -14,12 +14,14 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/platform/builtin"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
 	"github.com/serverless-blueprint/blueprint/router"
 	"github.com/serverless-blueprint/blueprint/runtimeagent"
@@ -27,24 +29,26 @@ import (
 
 // options is the parsed command line.
 type options struct {
-	state        string
-	listen       string
-	capacity     int
-	maxLocalIn   int64
-	maxBody      int64
-	cache        string
-	hostToken    string
-	token        string
-	logLevel     string
-	drainTimeout time.Duration
-	poll         time.Duration
-	memoBytes    int64
-	hedgeRatio   float64
-	retryPercent float64
-	costAware    bool
-	prices       router.Prices
-	batchItems   int
-	batchWait    time.Duration
+	state      string
+	listen     string
+	capacity   int
+	maxLocalIn int64
+	maxBody    int64
+	cache      string
+	// platformSettings are what the agent needs to call each platform (credentials), by
+	// platform and setting name: --platform-setting NAME.KEY=VALUE.
+	platformSettings map[string]platform.Settings
+	token            string
+	logLevel         string
+	drainTimeout     time.Duration
+	poll             time.Duration
+	memoBytes        int64
+	hedgeRatio       float64
+	retryPercent     float64
+	costAware        bool
+	prices           router.Prices
+	batchItems       int
+	batchWait        time.Duration
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -57,7 +61,14 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.Int64Var(&o.maxLocalIn, "max-local-input-bytes", router.DefaultMaxLocalInputBytes, "inputs larger than this are offloaded; -1 = no limit")
 	fs.Int64Var(&o.maxBody, "max-body-bytes", runtimeagent.DefaultMaxBodyBytes, "largest accepted input (413 beyond)")
 	fs.StringVar(&o.cache, "cache", "", "directory for fetched modules and compiled code (default: the user cache dir)/blueprint/agent")
-	fs.StringVar(&o.hostToken, "host-token", "", "bearer token of the wasm hosts (default: $BLUEPRINT_HOST_TOKEN)")
+	registry := builtin.Registry()
+	o.platformSettings = map[string]platform.Settings{}
+	fs.Func("platform-setting", "NAME.KEY=VALUE: a setting the agent needs to call platform NAME, e.g. wasm.token=T (repeatable; "+invokerSettingsHelp(registry)+")", func(v string) error {
+		return setPlatformSetting(registry, o.platformSettings, v)
+	})
+	fs.Func("host-token", "bearer token of the wasm hosts; short for --platform-setting wasm.token=T (default: $BLUEPRINT_HOST_TOKEN)", func(v string) error {
+		return setPlatformSetting(registry, o.platformSettings, "wasm.token="+v)
+	})
 	fs.StringVar(&o.token, "token", "", "require this bearer token from callers of /v1/ (default: $BLUEPRINT_AGENT_TOKEN; none when both are empty)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "trace, debug, info, warn or error")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "on shutdown, how long to let running executions finish")
@@ -65,7 +76,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.Int64Var(&o.memoBytes, "memo-bytes", 64<<20, "result cache for pure and deterministic jobs, in bytes; -1 = off")
 	fs.Float64Var(&o.hedgeRatio, "hedge-ratio", 0.05, "share of requests that may start a speculative remote run of a slow pure job; -1 = off")
 	fs.Float64Var(&o.retryPercent, "retry-percent", 0.2, "failover retries in flight allowed, as a share of requests in flight (at least 3)")
-	fs.IntVar(&o.batchItems, "batch-max-items", runtimeagent.DefaultBatchMaxItems, fmt.Sprintf("most executions of a pure job sent to a region in one batch request (at most %d); 1 = no batching", runtimeagent.MaxRemoteBatchItems))
+	maxBatch := largestBatch(registry)
+	fs.IntVar(&o.batchItems, "batch-max-items", runtimeagent.DefaultBatchMaxItems, fmt.Sprintf("most executions of a pure job sent to a region in one batch request (at most %d; a platform that takes fewer lowers it for its regions); 1 = no batching", maxBatch))
 	fs.DurationVar(&o.batchWait, "batch-max-wait", runtimeagent.DefaultBatchMaxWait, "longest an offloaded execution of a pure job waits for others to share its batch (the wait adapts below it to the arrival rate and the caller's latency budget)")
 	defaults := router.DefaultPrices()
 	fs.BoolVar(&o.costAware, "cost-aware", true, "also offload when the VM is busy or the platform is cheaper than the VM's marginal cost")
@@ -94,17 +106,14 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	if o.maxBody <= 0 {
 		return o, errors.New("--max-body-bytes must be positive")
 	}
-	if o.batchItems < 1 || o.batchItems > runtimeagent.MaxRemoteBatchItems {
-		return o, fmt.Errorf("--batch-max-items must be 1 (no batching) to %d (a host's limit), got %d", runtimeagent.MaxRemoteBatchItems, o.batchItems)
+	if o.batchItems < 1 || o.batchItems > maxBatch {
+		return o, fmt.Errorf("--batch-max-items must be 1 (no batching) to %d (the most any platform takes), got %d", maxBatch, o.batchItems)
 	}
 	if o.batchWait <= 0 {
 		return o, fmt.Errorf("--batch-max-wait must be positive, got %v (turn batching off with --batch-max-items 1)", o.batchWait)
 	}
 	if hclog.LevelFromString(o.logLevel) == hclog.NoLevel {
 		return o, fmt.Errorf("--log-level %q: use trace, debug, info, warn or error", o.logLevel)
-	}
-	if o.hostToken == "" {
-		o.hostToken = os.Getenv("BLUEPRINT_HOST_TOKEN")
 	}
 	if o.token == "" {
 		o.token = os.Getenv("BLUEPRINT_AGENT_TOKEN")
@@ -117,6 +126,57 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		o.cache = filepath.Join(dir, "blueprint", "agent")
 	}
 	return o, nil
+}
+
+// setPlatformSetting parses NAME.KEY=VALUE into settings, checking that platform NAME exists
+// and takes KEY.
+func setPlatformSetting(registry *platform.Registry, settings map[string]platform.Settings, v string) error {
+	nameKey, value, ok := strings.Cut(v, "=")
+	name, key, dotted := strings.Cut(nameKey, ".")
+	if !ok || !dotted || name == "" || key == "" {
+		return fmt.Errorf("%q: write NAME.KEY=VALUE, e.g. wasm.token=T", v)
+	}
+	d, found := registry.Lookup(name)
+	if !found {
+		return registry.UnknownError(name)
+	}
+	decl, found := platform.FindSetting(d.InvokerSettings, key)
+	if !found {
+		return fmt.Errorf("platform %s has no agent setting %q; it has: %s", name, key, strings.Join(platform.SettingNames(d.InvokerSettings), ", "))
+	}
+	parsed, err := platform.ParseSetting(decl, value)
+	if err != nil {
+		return fmt.Errorf("%s.%s: %v", name, key, err)
+	}
+	if settings[name] == nil {
+		settings[name] = platform.Settings{}
+	}
+	settings[name][key] = parsed
+	return nil
+}
+
+// invokerSettingsHelp lists what each platform lets the agent set, for --help.
+func invokerSettingsHelp(registry *platform.Registry) string {
+	var parts []string
+	for _, d := range registry.Descriptors() {
+		for _, s := range d.InvokerSettings {
+			p := d.Name + "." + s.Name
+			if s.EnvDefault != "" {
+				p += " (default $" + s.EnvDefault + ")"
+			}
+			parts = append(parts, p)
+		}
+	}
+	return "known: " + strings.Join(parts, ", ")
+}
+
+// largestBatch is the most items any built-in platform takes in one batch.
+func largestBatch(registry *platform.Registry) int {
+	n := 1
+	for _, d := range registry.Descriptors() {
+		n = max(n, d.Limits.MaxBatchItems)
+	}
+	return n
 }
 
 // checkLoopback refuses addresses reachable from other machines: the agent does not
@@ -161,10 +221,13 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 		return err
 	}
 	defer rt.Close(context.Background())
-	remote := runtimeagent.NewWASMRemote(o.hostToken)
-	defer remote.Close()
+	platforms, err := runtimeagent.NewPlatforms(builtin.Registry(), o.platformSettings, nil)
+	if err != nil {
+		return err
+	}
+	defer platforms.Close()
 	local, err := runtimeagent.NewWASMExecutor(runtimeagent.WASMExecutorConfig{
-		Runtime: rt, Fetcher: remote, CacheDir: filepath.Join(o.cache, "modules"), Logger: log.Named("local"),
+		Runtime: rt, Fetcher: platforms, CacheDir: filepath.Join(o.cache, "modules"), Logger: log.Named("local"),
 	})
 	if err != nil {
 		return err
@@ -192,7 +255,7 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 		MaxBodyBytes:  o.maxBody,
 		PollInterval:  o.poll,
 		Local:         local,
-		Invokers:      map[string]platform.Invoker{wasm.PlatformName: remote},
+		Platforms:     platforms,
 		Logger:        log,
 		Token:         o.token,
 		MemoBytes:     o.memoBytes,

@@ -7,9 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -132,7 +134,7 @@ func (e *accEnv) providerConfig(regions []string) string {
 		all[r] = u
 	}
 	var hosts []string
-	for _, r := range sortedKeys(all) {
+	for _, r := range slices.Sorted(maps.Keys(all)) {
 		hosts = append(hosts, fmt.Sprintf("    %q = %q", r, all[r]))
 	}
 	regionLine := ""

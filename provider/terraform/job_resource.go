@@ -15,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/resources"
 )
 
@@ -49,6 +50,7 @@ type jobResourceModel struct {
 	Eligible        types.Bool   `tfsdk:"eligible"`
 	SourceHash      types.String `tfsdk:"source_hash"`
 	ArtifactSHA256  types.String `tfsdk:"artifact_sha256"`
+	Artifacts       types.Map    `tfsdk:"artifacts"`
 	Deployments     types.List   `tfsdk:"deployments"`
 	// The provider's routing settings, copied here for the runtime agent.
 	CostThreshold      types.Float64 `tfsdk:"cost_threshold"`
@@ -129,7 +131,13 @@ func (r *jobResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *
 			},
 			"artifact_sha256": schema.StringAttribute{
 				Computed:            true,
-				MarkdownDescription: "Hex SHA-256 of the built artifact (of the first platform, alphabetically). Null when the job is deployed nowhere.",
+				MarkdownDescription: "Hex SHA-256 of the built artifact when the job's platforms all run one kind of artifact; null when they run several kinds or the job is deployed nowhere. Use `artifacts`, which names each kind.",
+				DeprecationMessage:  "Use artifacts[kind] (for example artifacts[\"wasm\"]): a job deployed to platforms that run different kinds of artifacts has one hash per kind.",
+			},
+			"artifacts": schema.MapAttribute{
+				ElementType:         types.StringType,
+				Computed:            true,
+				MarkdownDescription: "Hex SHA-256 of each artifact built for the job, by kind (`wasm`, `native`, `lambda_zip`, `gcf_source`): every deployment runs the artifact of its platform's kind, and the runtime agent runs the one of its local kind. Empty when the job is deployed nowhere.",
 			},
 			"cost_threshold": schema.Float64Attribute{
 				Computed:            true,
@@ -224,7 +232,7 @@ func (r *jobResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 		prior, diags := stateFromModel(ctx, state)
 		resp.Diagnostics.Append(diags...)
-		why := resources.Changes(prior, p)
+		why := m.Changes(prior, p)
 		if !configEqual(plan, state) {
 			why = append(why, "configuration changed")
 		}
@@ -233,6 +241,7 @@ func (r *jobResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 			tflog.Info(ctx, "job will be redeployed", map[string]interface{}{"job": p.Name, "reasons": why})
 		}
 		plan.ArtifactSHA256 = state.ArtifactSHA256
+		plan.Artifacts = state.Artifacts
 		plan.Deployments = state.Deployments
 	}
 	if redeploy {
@@ -241,10 +250,12 @@ func (r *jobResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 			plan.Deployments = types.ListValueMust(deploymentObjectType, []attr.Value{})
 			if req.State.Raw.IsNull() {
 				plan.ArtifactSHA256 = types.StringNull()
+				plan.Artifacts = types.MapValueMust(types.StringType, map[string]attr.Value{})
 			}
 		} else {
 			plan.Deployments = types.ListUnknown(deploymentObjectType)
 			plan.ArtifactSHA256 = types.StringUnknown()
+			plan.Artifacts = types.MapUnknown(types.StringType)
 		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
@@ -295,6 +306,10 @@ func (r *jobResource) Read(ctx context.Context, req resource.ReadRequest, resp *
 	resp.Diagnostics.Append(diags...)
 	state.ID = types.StringValue(st.Name)
 	state.Deployments = deployments
+	if state.Artifacts.IsNull() {
+		// Written by a release that recorded one artifact_sha256: record it by kind.
+		state.ArtifactSHA256, state.Artifacts = artifactsValue(prior.Artifacts)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -447,7 +462,7 @@ func stateFromModel(ctx context.Context, m jobResourceModel) (resources.JobState
 		Package:        m.Package.ValueString(),
 		Function:       m.Function.ValueString(),
 		SourceHash:     m.SourceHash.ValueString(),
-		ArtifactSHA256: m.ArtifactSHA256.ValueString(),
+		Artifacts:      artifactsFromModel(ctx, m, &diags),
 		Analysis:       analysis,
 		Eligible:       m.Eligible.ValueBool(),
 		Deployments:    deployments,
@@ -465,10 +480,7 @@ func setComputed(ctx context.Context, m *jobResourceModel, st resources.JobState
 	m.Analysis = analysis
 	m.Eligible = types.BoolValue(st.Eligible)
 	m.SourceHash = types.StringValue(st.SourceHash)
-	m.ArtifactSHA256 = types.StringNull()
-	if st.ArtifactSHA256 != "" {
-		m.ArtifactSHA256 = types.StringValue(st.ArtifactSHA256)
-	}
+	m.ArtifactSHA256, m.Artifacts = artifactsValue(st.Artifacts)
 	m.Deployments = deployments
 	return diags
 }
@@ -478,4 +490,37 @@ func configEqual(a, b jobResourceModel) bool {
 	return a.ForceServerless.Equal(b.ForceServerless) && a.ForceLocal.Equal(b.ForceLocal) &&
 		a.MemoryMB.Equal(b.MemoryMB) && a.TimeoutS.Equal(b.TimeoutS) &&
 		a.Platforms.Equal(b.Platforms) && a.Regions.Equal(b.Regions) && a.Environment.Equal(b.Environment)
+}
+
+// artifactsFromModel reads the artifacts by kind; a state written before they were recorded
+// by kind has only artifact_sha256, which is then the legacy kind's.
+func artifactsFromModel(ctx context.Context, m jobResourceModel, diags *diag.Diagnostics) map[platform.ArtifactKind]string {
+	out := map[platform.ArtifactKind]string{}
+	if m.Artifacts.IsNull() || m.Artifacts.IsUnknown() {
+		if sha := m.ArtifactSHA256.ValueString(); sha != "" {
+			out[platform.LegacyArtifactKind] = sha
+		}
+		return out
+	}
+	var byKind map[string]string
+	diags.Append(m.Artifacts.ElementsAs(ctx, &byKind, false)...)
+	for k, v := range byKind {
+		out[platform.ArtifactKind(k)] = v
+	}
+	return out
+}
+
+// artifactsValue renders the artifacts by kind, and the deprecated artifact_sha256: the hash
+// when there is exactly one kind, else null.
+func artifactsValue(artifacts map[platform.ArtifactKind]string) (types.String, types.Map) {
+	elems := make(map[string]attr.Value, len(artifacts))
+	single := types.StringNull()
+	for kind, sha := range artifacts {
+		elems[string(kind)] = types.StringValue(sha)
+		single = types.StringValue(sha)
+	}
+	if len(artifacts) != 1 {
+		single = types.StringNull()
+	}
+	return single, types.MapValueMust(types.StringType, elems)
 }

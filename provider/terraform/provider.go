@@ -3,11 +3,9 @@ package terraform
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"os"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -15,46 +13,45 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/serverless-blueprint/blueprint/analyzer"
 	"github.com/serverless-blueprint/blueprint/platform"
-	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/platform/builtin"
 	"github.com/serverless-blueprint/blueprint/resources"
 )
-
-// TokenEnv is read when the wasm block sets no token; `blueprint host` reads the same variable.
-const TokenEnv = "BLUEPRINT_HOST_TOKEN"
 
 var (
 	_ provider.Provider                   = (*blueprintProvider)(nil)
 	_ provider.ProviderWithValidateConfig = (*blueprintProvider)(nil)
 )
 
-// supportedPlatforms are the platform blocks this provider build understands.
-var supportedPlatforms = []string{wasm.PlatformName}
-
-// New returns a constructor for the provider, as providerserver and tests want it.
+// New returns a constructor for the provider with the platforms built into this release, as
+// providerserver and tests want it.
 func New(version string) func() provider.Provider {
-	return func() provider.Provider { return &blueprintProvider{version: version} }
+	return NewWithPlatforms(version, builtin.Registry())
+}
+
+// NewWithPlatforms returns a constructor for a provider with the given platforms: one block
+// each, and the only names `platforms` accepts. Tests plug in platforms of their own.
+func NewWithPlatforms(version string, registry *platform.Registry) func() provider.Provider {
+	return func() provider.Provider { return &blueprintProvider{version: version, registry: registry} }
 }
 
 type blueprintProvider struct {
-	version string
+	version  string
+	registry *platform.Registry
 }
 
-type providerModel struct {
+// providerSettings are the provider's own attributes; each platform's block is read through
+// its descriptor (platform_blocks.go).
+type providerSettings struct {
 	Platforms          types.List    `tfsdk:"platforms"`
 	Regions            types.List    `tfsdk:"regions"`
 	CostThreshold      types.Float64 `tfsdk:"cost_threshold"`
 	LatencyThresholdMS types.Int64   `tfsdk:"latency_threshold_ms"`
-	WASM               *wasmModel    `tfsdk:"wasm"`
-}
-
-type wasmModel struct {
-	Hosts types.Map    `tfsdk:"hosts"`
-	Token types.String `tfsdk:"token"`
 }
 
 // providerData is what Configure hands to resources and data sources.
@@ -79,13 +76,18 @@ func (p *blueprintProvider) Metadata(_ context.Context, _ provider.MetadataReque
 }
 
 func (p *blueprintProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	blocks := map[string]schema.Block{}
+	for _, d := range p.registry.Descriptors() {
+		blocks[d.Name] = platformBlock(d)
+	}
+	names := "`" + strings.Join(p.registry.Names(), "`, `") + "`"
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Blueprint deploys plain Go job functions to serverless platforms. Each `blueprint_job` is analyzed at plan time; eligible jobs are built once per platform and deployed to every configured region, and the runtime agent routes each execution from what is recorded in the state.",
 		Attributes: map[string]schema.Attribute{
 			"platforms": schema.ListAttribute{
 				ElementType:         types.StringType,
 				Optional:            true,
-				MarkdownDescription: "Platforms a job is deployed to when it names none. Defaults to `[\"wasm\"]`. Each needs its block below.",
+				MarkdownDescription: "Platforms a job is deployed to when it names none: any of " + names + ". Each needs its block below, and every block present must be listed. Defaults to the platforms whose blocks are present.",
 			},
 			"regions": schema.ListAttribute{
 				ElementType:         types.StringType,
@@ -101,115 +103,169 @@ func (p *blueprintProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 				MarkdownDescription: "Routing policy for the runtime agent: the expected latency gain, in milliseconds, above which an execution is offloaded (unset or 0: latency alone never offloads). Copied into every `blueprint_job` so the agent reads it from the state; checked here so a typo fails at plan time.",
 			},
 		},
-		Blocks: map[string]schema.Block{
-			"wasm": schema.SingleNestedBlock{
-				MarkdownDescription: "The embedded WebAssembly platform: one `blueprint host` endpoint per region (no cloud account needed).",
-				Attributes: map[string]schema.Attribute{
-					"hosts": schema.MapAttribute{
-						ElementType:         types.StringType,
-						Optional:            true,
-						MarkdownDescription: "Base URL of the `blueprint host` serving each region, keyed by region name, e.g. `{ \"local-a\" = \"http://127.0.0.1:8701\" }`.",
-					},
-					"token": schema.StringAttribute{
-						Optional:            true,
-						Sensitive:           true,
-						MarkdownDescription: "Token the hosts require for their admin API. Defaults to the environment variable `" + TokenEnv + "`.",
-					},
-				},
-			},
-		},
+		Blocks: blocks,
+	}
+}
+
+// platformConfig is the provider configuration as far as platforms go.
+type platformConfig struct {
+	listed       []string // the platforms attribute; nil when unset
+	listedKnown  bool
+	blocks       map[string]platformBlockValue // every registered platform whose block is present
+	regions      []string
+	regionsKnown bool
+}
+
+// used lists the platforms jobs deploy to by default: those listed, else those configured.
+func (c platformConfig) used() []string {
+	if c.listed != nil {
+		return c.listed
+	}
+	return slices.Sorted(maps.Keys(c.blocks))
+}
+
+func (p *blueprintProvider) readPlatformConfig(ctx context.Context, cfg tfsdk.Config, s providerSettings, diags *diag.Diagnostics) platformConfig {
+	c := platformConfig{blocks: map[string]platformBlockValue{}}
+	c.listed, c.listedKnown = stringList(ctx, s.Platforms, diags)
+	c.regions, c.regionsKnown = stringList(ctx, s.Regions, diags)
+	for _, d := range p.registry.Descriptors() {
+		if b := readPlatformBlock(ctx, cfg, d, diags); b.present {
+			c.blocks[d.Name] = b
+		}
+	}
+	return c
+}
+
+// checkPlatforms reports, against the attribute to fix: platforms this build lacks, platforms
+// listed without a block, blocks whose platform is not listed, settings a platform refuses,
+// and regions a used platform has no host or endpoint for.
+func (p *blueprintProvider) checkPlatforms(c platformConfig, diags *diag.Diagnostics) {
+	if c.listedKnown {
+		for i, name := range c.listed {
+			if _, ok := p.registry.Lookup(name); !ok {
+				diags.AddAttributeError(path.Root("platforms").AtListIndex(i), "Unknown platform",
+					fmt.Sprintf("Platform %q is not supported by this provider. Use one of: %s.", name, strings.Join(p.registry.Names(), ", ")))
+			} else if _, ok := c.blocks[name]; !ok {
+				diags.AddAttributeError(path.Root("platforms").AtListIndex(i), "Platform listed but not configured",
+					fmt.Sprintf("Platform %q is listed in platforms but the provider has no %s block. Add a %s { ... } block with its settings, or remove %q from platforms.", name, name, name, name))
+			}
+		}
+		if c.listed != nil {
+			for _, name := range slices.Sorted(maps.Keys(c.blocks)) {
+				if !slices.Contains(c.listed, name) {
+					diags.AddAttributeError(path.Root(name), "Platform configured but not listed",
+						fmt.Sprintf("The provider has a %s block but platforms does not list %q. Add %q to platforms, or remove the %s block.", name, name, name, name))
+				}
+			}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.blocks)) {
+		d, _ := p.registry.Lookup(name)
+		if d.Validate != nil {
+			addSettingErrors(diags, name, d.Validate(c.blocks[name].settings))
+		}
+	}
+	if !c.regionsKnown || !c.listedKnown {
+		return
+	}
+	for _, name := range c.used() {
+		d, ok := p.registry.Lookup(name)
+		b := c.blocks[name]
+		if !ok || !b.present || d.Regions == nil || len(b.unknown) > 0 {
+			continue
+		}
+		have := d.Regions(b.settings)
+		for i, r := range c.regions {
+			if !slices.Contains(have, r) {
+				diags.AddAttributeError(path.Root("regions").AtListIndex(i), "Region has no host",
+					fmt.Sprintf("Region %q is listed in regions but the %s block has no host or endpoint for it. Add it to the %s block, or remove the region. Configured: %s.",
+						r, name, name, strings.Join(have, ", ")))
+			}
+		}
 	}
 }
 
 func (p *blueprintProvider) ValidateConfig(ctx context.Context, req provider.ValidateConfigRequest, resp *provider.ValidateConfigResponse) {
-	var cfg providerModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	var s providerSettings
+	resp.Diagnostics.Append(getProviderSettings(ctx, req.Config, &s)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	platforms, known := stringList(ctx, cfg.Platforms, &resp.Diagnostics)
-	if known {
-		for i, name := range platforms {
-			if !contains(supportedPlatforms, name) {
-				resp.Diagnostics.AddAttributeError(path.Root("platforms").AtListIndex(i), "Unknown platform",
-					fmt.Sprintf("Platform %q is not supported by this provider. Use one of: %s.", name, strings.Join(supportedPlatforms, ", ")))
-			}
-		}
-	}
-	if !cfg.CostThreshold.IsNull() && !cfg.CostThreshold.IsUnknown() {
-		if v := cfg.CostThreshold.ValueFloat64(); v < 0 || v > 1 {
-			resp.Diagnostics.AddAttributeError(path.Root("cost_threshold"), "Cost threshold out of range",
+	c := p.readPlatformConfig(ctx, req.Config, s, &resp.Diagnostics)
+	p.checkPlatforms(c, &resp.Diagnostics)
+	checkRouting(s, &resp.Diagnostics)
+}
+
+// getProviderSettings reads the provider's own attributes (not the platform blocks).
+func getProviderSettings(ctx context.Context, cfg tfsdk.Config, s *providerSettings) diag.Diagnostics {
+	var diags diag.Diagnostics
+	diags.Append(cfg.GetAttribute(ctx, path.Root("platforms"), &s.Platforms)...)
+	diags.Append(cfg.GetAttribute(ctx, path.Root("regions"), &s.Regions)...)
+	diags.Append(cfg.GetAttribute(ctx, path.Root("cost_threshold"), &s.CostThreshold)...)
+	diags.Append(cfg.GetAttribute(ctx, path.Root("latency_threshold_ms"), &s.LatencyThresholdMS)...)
+	return diags
+}
+
+func checkRouting(s providerSettings, diags *diag.Diagnostics) {
+	if !s.CostThreshold.IsNull() && !s.CostThreshold.IsUnknown() {
+		if v := s.CostThreshold.ValueFloat64(); v < 0 || v > 1 {
+			diags.AddAttributeError(path.Root("cost_threshold"), "Cost threshold out of range",
 				fmt.Sprintf("cost_threshold is %g; set a ratio between 0 and 1.", v))
 		}
 	}
-	if !cfg.LatencyThresholdMS.IsNull() && !cfg.LatencyThresholdMS.IsUnknown() && cfg.LatencyThresholdMS.ValueInt64() < 0 {
-		resp.Diagnostics.AddAttributeError(path.Root("latency_threshold_ms"), "Negative latency threshold",
-			fmt.Sprintf("latency_threshold_ms is %d; set zero or a positive number of milliseconds.", cfg.LatencyThresholdMS.ValueInt64()))
-	}
-	if cfg.WASM == nil || cfg.WASM.Hosts.IsUnknown() {
-		return
-	}
-	hosts := map[string]string{}
-	if !cfg.WASM.Hosts.IsNull() {
-		resp.Diagnostics.Append(cfg.WASM.Hosts.ElementsAs(ctx, &hosts, false)...)
-	}
-	for region, url := range hosts {
-		if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
-			resp.Diagnostics.AddAttributeError(path.Root("wasm").AtName("hosts").AtMapKey(region), "Invalid host URL",
-				fmt.Sprintf("The host of region %q is %q; set a URL starting with http:// or https://, e.g. http://127.0.0.1:8701.", region, url))
-		}
-	}
-	regions, known := stringList(ctx, cfg.Regions, &resp.Diagnostics)
-	if known && (len(platforms) == 0 || contains(platforms, wasm.PlatformName)) {
-		for i, r := range regions {
-			if _, ok := hosts[r]; !ok {
-				resp.Diagnostics.AddAttributeError(path.Root("regions").AtListIndex(i), "Region has no host",
-					fmt.Sprintf("Region %q is listed in regions but the wasm block has no host for it. Add %q = \"http://...\" to wasm.hosts, or remove the region. Configured: %s.",
-						r, r, strings.Join(sortedKeys(hosts), ", ")))
-			}
-		}
+	if !s.LatencyThresholdMS.IsNull() && !s.LatencyThresholdMS.IsUnknown() && s.LatencyThresholdMS.ValueInt64() < 0 {
+		diags.AddAttributeError(path.Root("latency_threshold_ms"), "Negative latency threshold",
+			fmt.Sprintf("latency_threshold_ms is %d; set zero or a positive number of milliseconds.", s.LatencyThresholdMS.ValueInt64()))
 	}
 }
 
 func (p *blueprintProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
-	var cfg providerModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	var s providerSettings
+	resp.Diagnostics.Append(getProviderSettings(ctx, req.Config, &s)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	platforms, known := stringList(ctx, cfg.Platforms, &resp.Diagnostics)
-	regions, regionsKnown := stringList(ctx, cfg.Regions, &resp.Diagnostics)
-	if !known || !regionsKnown {
+	c := p.readPlatformConfig(ctx, req.Config, s, &resp.Diagnostics)
+	if !c.listedKnown || !c.regionsKnown {
 		resp.Diagnostics.AddError("Provider configuration not known yet",
 			"platforms and regions depend on values known only after apply; set them to constants so jobs can be planned.")
 		return
 	}
-	if len(platforms) == 0 {
-		platforms = []string{wasm.PlatformName}
+	p.checkPlatforms(c, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	used := c.used()
+	if len(used) == 0 {
+		resp.Diagnostics.AddError("No platform configured",
+			fmt.Sprintf("The provider has no platform block. Add one of: %s (for example wasm { hosts = { \"local-a\" = \"http://127.0.0.1:8701\" } }).", strings.Join(p.registry.Names(), ", ")))
+		return
 	}
 	deployers := map[string]platform.Deployer{}
-	if contains(platforms, wasm.PlatformName) {
-		d, ok := p.configureWASM(ctx, cfg.WASM, resp)
+	for _, name := range used {
+		d, _ := p.registry.Lookup(name)
+		dep, ok := configurePlatform(d, c.blocks[name], &resp.Diagnostics)
 		if !ok {
 			return
 		}
-		deployers[wasm.PlatformName] = d
+		deployers[name] = dep
 	}
 	tflog.Debug(ctx, "configured blueprint provider", map[string]interface{}{
-		"platforms": platforms, "regions": regions, "cost_threshold": cfg.CostThreshold.ValueFloat64(),
-		"latency_threshold_ms": cfg.LatencyThresholdMS.ValueInt64(),
+		"platforms": used, "regions": c.regions, "cost_threshold": s.CostThreshold.ValueFloat64(),
+		"latency_threshold_ms": s.LatencyThresholdMS.ValueInt64(),
 	})
 	data := &providerData{settings: resources.Settings{
-		Platforms: platforms,
-		Regions:   regions,
+		Platforms: c.listed,
+		Regions:   c.regions,
+		Registry:  p.registry,
 		Deployers: deployers,
 		Analyzer:  analyzer.New(),
 	}, costThreshold: types.Float64Null(), latencyThresholdMS: types.Int64Null()}
-	if !cfg.CostThreshold.IsNull() && !cfg.CostThreshold.IsUnknown() {
-		data.costThreshold = cfg.CostThreshold
+	if !s.CostThreshold.IsNull() && !s.CostThreshold.IsUnknown() {
+		data.costThreshold = s.CostThreshold
 	}
-	if !cfg.LatencyThresholdMS.IsNull() && !cfg.LatencyThresholdMS.IsUnknown() {
-		data.latencyThresholdMS = cfg.LatencyThresholdMS
+	if !s.LatencyThresholdMS.IsNull() && !s.LatencyThresholdMS.IsUnknown() {
+		data.latencyThresholdMS = s.LatencyThresholdMS
 	}
 	if _, err := data.manager(ctx); err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("regions"), "Invalid provider configuration", err.Error())
@@ -219,43 +275,38 @@ func (p *blueprintProvider) Configure(ctx context.Context, req provider.Configur
 	resp.DataSourceData = data
 }
 
-func (p *blueprintProvider) configureWASM(ctx context.Context, m *wasmModel, resp *provider.ConfigureResponse) (platform.Deployer, bool) {
-	if m == nil || m.Hosts.IsNull() {
-		resp.Diagnostics.AddAttributeError(path.Root("wasm"), "Missing wasm hosts",
-			"The wasm platform is used but the provider has no wasm block with hosts. Add wasm { hosts = { \"local-a\" = \"http://127.0.0.1:8701\" } }.")
+// configurePlatform builds a platform's deployer from its block, once every setting is known,
+// required ones are set (from the environment if need be) and the platform accepts them.
+func configurePlatform(d platform.Descriptor, b platformBlockValue, diags *diag.Diagnostics) (platform.Deployer, bool) {
+	if len(b.unknown) > 0 {
+		diags.AddAttributeError(path.Root(d.Name), d.Name+" block not known yet",
+			fmt.Sprintf("%s must be known at plan time; set them to constants or variables.", d.Name+"."+strings.Join(b.unknown, ", "+d.Name+".")))
 		return nil, false
 	}
-	if m.Hosts.IsUnknown() || m.Token.IsUnknown() {
-		resp.Diagnostics.AddAttributeError(path.Root("wasm"), "wasm block not known yet",
-			"wasm.hosts and wasm.token must be known at plan time; set them to constants or variables.")
+	settings, missing := platform.Resolve(d.Settings, b.settings, nil)
+	for _, e := range missing {
+		s, _ := platform.FindSetting(d.Settings, e.Setting)
+		detail := fmt.Sprintf("The %s platform needs %s.%s: set it in the %s block", d.Name, d.Name, s.Name, d.Name)
+		if s.EnvDefault != "" {
+			detail += " or in the environment variable " + s.EnvDefault
+		}
+		diags.AddAttributeError(path.Root(d.Name).AtName(s.Name), fmt.Sprintf("Missing %s.%s", d.Name, s.Name), detail+".")
+	}
+	if len(missing) > 0 {
 		return nil, false
 	}
-	hosts := map[string]string{}
-	resp.Diagnostics.Append(m.Hosts.ElementsAs(ctx, &hosts, false)...)
-	if len(hosts) == 0 {
-		resp.Diagnostics.AddAttributeError(path.Root("wasm").AtName("hosts"), "No wasm hosts",
-			"wasm.hosts is empty; add one host URL per region.")
-		return nil, false
+	if d.Validate != nil {
+		if errs := d.Validate(settings); len(errs) > 0 {
+			addSettingErrors(diags, d.Name, errs)
+			return nil, false
+		}
 	}
-	token := m.Token.ValueString()
-	if token == "" {
-		token = os.Getenv(TokenEnv)
-	}
-	if token == "" {
-		resp.Diagnostics.AddAttributeError(path.Root("wasm").AtName("token"), "Missing host token",
-			"The hosts require a token. Set wasm.token or the environment variable "+TokenEnv+" (blueprint host prints the one it generated at start).")
-		return nil, false
-	}
-	client, err := wasm.NewClient(wasm.Config{
-		Hosts: hosts, Token: token,
-		// Uploads of a few MB and waits for compilation fit well within this.
-		HTTPClient: &http.Client{Timeout: 5 * time.Minute},
-	})
+	dep, err := d.NewDeployer(settings)
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("wasm").AtName("hosts"), "Invalid wasm platform configuration", err.Error())
+		diags.AddAttributeError(path.Root(d.Name), fmt.Sprintf("Invalid %s platform configuration", d.Name), err.Error())
 		return nil, false
 	}
-	return client, true
+	return dep, true
 }
 
 func (p *blueprintProvider) Resources(_ context.Context) []func() resource.Resource {
@@ -284,22 +335,4 @@ func stringList(ctx context.Context, l types.List, diags *diag.Diagnostics) ([]s
 		strs = append(strs, s.ValueString())
 	}
 	return strs, true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

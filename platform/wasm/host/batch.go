@@ -16,7 +16,7 @@ import (
 
 // MaxBatchItems bounds the inputs of one invoke-batch request: a batch is meant to save round
 // trips for small executions, and a bounded batch keeps one caller from holding the host long.
-const MaxBatchItems = 256
+var MaxBatchItems = wasm.Limits.MaxBatchItems
 
 // invokeBatch runs several inputs of one pure function in one request and answers item by
 // item. Once a batch is accepted, nothing an item does (a job error, a timeout, a trap) fails

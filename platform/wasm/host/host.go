@@ -42,8 +42,10 @@ type Config struct {
 	Logger  hclog.Logger
 }
 
+// defaultMaxBodyBytes is the platform's payload limit (wasm.Limits), which the agent checks too.
+var defaultMaxBodyBytes = wasm.Limits.MaxPayloadBytes
+
 const (
-	defaultMaxBodyBytes = 6 << 20
 	// maxBlobBytes bounds an uploaded module: Go modules are a few MB, 256 MiB is far beyond.
 	maxBlobBytes = 256 << 20
 	// FunctionErrorHeader marks a 200 response whose body is a job error, as Lambda's

@@ -28,12 +28,14 @@ type FunctionConfig struct {
 	Tags        map[string]string `json:"tags"`
 }
 
-// Limits of what a function may ask for: wasm32 memory ends at 4 GiB.
-const (
-	maxMemoryMB      = 4096
-	maxTimeoutMS     = 15 * 60 * 1000
-	defaultTimeoutMS = 60 * 1000
+// Limits of what a function may ask for, from the platform's descriptor (wasm.Limits), so
+// that the provider refuses at plan time what the host would refuse at deploy.
+var (
+	maxMemoryMB  = wasm.Limits.MaxMemoryMB
+	maxTimeoutMS = wasm.Limits.MaxTimeout.Milliseconds()
 )
+
+const defaultTimeoutMS = 60 * 1000
 
 var (
 	functionName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
