@@ -458,14 +458,14 @@ func stateFromModel(ctx context.Context, m jobResourceModel) (resources.JobState
 		name = m.ID.ValueString()
 	}
 	return resources.JobState{
-		Name:           name,
-		Package:        m.Package.ValueString(),
-		Function:       m.Function.ValueString(),
-		SourceHash:     m.SourceHash.ValueString(),
-		Artifacts:      artifactsFromModel(ctx, m, &diags),
-		Analysis:       analysis,
-		Eligible:       m.Eligible.ValueBool(),
-		Deployments:    deployments,
+		Name:        name,
+		Package:     m.Package.ValueString(),
+		Function:    m.Function.ValueString(),
+		SourceHash:  m.SourceHash.ValueString(),
+		Artifacts:   artifactsFromModel(ctx, m, &diags),
+		Analysis:    analysis,
+		Eligible:    m.Eligible.ValueBool(),
+		Deployments: deployments,
 	}, diags
 }
 
