@@ -234,3 +234,51 @@ func TestDecode_manifestRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// release-dc74a02.tfstate was written by `terraform apply` of examples/terraform/quickstart
+// with the provider of commit dc74a02, the last release that recorded one artifact_sha256 per
+// job. The agent of this release must route from it without a new apply: the hash becomes the
+// job's wasm artifact (the only kind that release built), and nothing else is lost.
+func TestReadTerraformState_releaseWithOneArtifactHash(t *testing.T) {
+	m, err := readFixture(t, "release-dc74a02.tfstate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Jobs) != 2 {
+		t.Fatalf("jobs = %d, want 2", len(m.Jobs))
+	}
+	want := map[string]string{
+		"resize_image": "8ef24f0ad074e6d6808f40c6af13fafddc2294743bd91109c87221ae94e30cfe",
+		"top_words":    "00943adce2728e7ae1bdf601f9c74d5cba6e3a6e5270e5d579620fcc0994d20f",
+	}
+	for _, j := range m.Jobs {
+		if len(j.Artifacts) != 1 || j.Artifact(platform.ArtifactWASM) != want[j.Name] {
+			t.Errorf("%s: artifacts = %v, want wasm %s", j.Name, j.Artifacts, want[j.Name])
+		}
+		if len(j.Deployments) != 2 || !j.Eligible || j.Analysis.Name != j.Name || j.SourceHash == "" {
+			t.Errorf("%s: lost part of the state: %+v", j.Name, j)
+		}
+		for _, d := range j.Deployments {
+			if d.Platform != "wasm" || d.CodeSHA256 != want[j.Name] || d.Endpoint == "" || d.Version == "" {
+				t.Errorf("%s: deployment %+v", j.Name, d)
+			}
+		}
+	}
+}
+
+// A state of this release records artifacts by kind; artifact_sha256, null when there are
+// several kinds, is not read as a wasm hash then.
+func TestReadTerraformState_artifactsByKind(t *testing.T) {
+	state := `{"version": 4, "serial": 7, "resources": [{"mode": "managed", "type": "blueprint_job", "name": "r", "instances": [{"attributes": {
+		"id": "resize", "name": "resize", "artifact_sha256": null,
+		"artifacts": {"wasm": "aa", "lambda_zip": "bb"},
+		"deployments": [{"platform": "wasm", "region": "a", "function_id": "resize", "version": "1", "endpoint": "http://x", "code_sha256": "aa"}]}}]}]}`
+	m, err := ReadTerraformState(strings.NewReader(state))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[platform.ArtifactKind]string{platform.ArtifactWASM: "aa", platform.ArtifactLambdaZip: "bb"}
+	if got := m.Jobs[0].Artifacts; !reflect.DeepEqual(got, want) {
+		t.Fatalf("artifacts = %v, want %v", got, want)
+	}
+}

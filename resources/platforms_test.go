@@ -1,0 +1,159 @@
+package resources
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/serverless-blueprint/blueprint/job"
+	"github.com/serverless-blueprint/blueprint/platform"
+)
+
+// kindBuilder builds a distinct artifact per kind and counts builds by kind.
+type kindBuilder struct {
+	src    *fakeSource
+	kind   platform.ArtifactKind
+	builds *map[platform.ArtifactKind]int
+}
+
+func (b kindBuilder) build(ctx context.Context, req platform.BuildRequest) (platform.Artifact, error) {
+	h, err := b.src.hash(ctx, req.Dir)
+	if err != nil {
+		return platform.Artifact{}, err
+	}
+	(*b.builds)[b.kind]++
+	return platform.Artifact{Kind: b.kind, Path: "/artifacts/" + string(b.kind) + h, SHA256: string(b.kind) + "-" + h, Size: 1}, nil
+}
+
+// multiPlatformFixture has three platforms: "alpha" and "wasm" run wasm modules, "zeta" runs
+// zips and gives a function at most 512 MB in 128 MB steps and a minute.
+func multiPlatformFixture(t *testing.T) (*Manager, map[string]*fakeDeployer, map[platform.ArtifactKind]int, *fakeAnalyzer) {
+	t.Helper()
+	src := &fakeSource{hashes: map[string]string{"./jobs": "sha256:one"}}
+	builds := map[platform.ArtifactKind]int{}
+	an := &fakeAnalyzer{pkgs: map[string][]job.Analysis{"./jobs": {
+		{Name: "resize_image", Function: "ResizeImage", Pure: true, Eligible: true, MemoryMB: 200, TimeoutMS: 3000, Mode: job.ModeAuto},
+		{Name: "render", Function: "Render", Pure: true, Eligible: true, MemoryMB: 2048, TimeoutMS: 3000, Mode: job.ModeAuto},
+	}}}
+	desc := func(name string, kind platform.ArtifactKind, limits platform.Limits) platform.Descriptor {
+		return platform.Descriptor{Name: name, Artifact: kind, Limits: limits,
+			Build:       kindBuilder{src: src, kind: kind, builds: &builds}.build,
+			NewDeployer: func(platform.Settings) (platform.Deployer, error) { return nil, errors.New("unused") },
+			NewInvoker:  func(platform.Settings) (platform.Invoker, error) { return nil, errors.New("unused") },
+		}
+	}
+	zipLimits := platform.Limits{MaxPayloadBytes: 1 << 20, MinMemoryMB: 128, MaxMemoryMB: 512, MemoryStepMB: 128, MaxTimeout: time.Minute}
+	reg, err := platform.NewRegistry(
+		desc("alpha", platform.ArtifactWASM, wideLimits),
+		desc("wasm", platform.ArtifactWASM, wideLimits),
+		desc("zeta", platform.ArtifactLambdaZip, zipLimits),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps := map[string]*fakeDeployer{"alpha": newFakeDeployer("alpha", "r1"), "wasm": newFakeDeployer("wasm", "r1"), "zeta": newFakeDeployer("zeta", "r1")}
+	m, err := NewManager(Settings{Registry: reg, Analyzer: an, SourceHash: src.hash,
+		Deployers: map[string]platform.Deployer{"alpha": deps["alpha"], "wasm": deps["wasm"], "zeta": deps["zeta"]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, deps, builds, an
+}
+
+// One build per artifact kind, whatever the number of platforms running it; every deployment
+// records the hash of its own kind, and the job both hashes.
+func TestCreate_artifactsByKind(t *testing.T) {
+	m, deps, builds, _ := multiPlatformFixture(t)
+	st, err := m.Create(context.Background(), JobSpec{Package: "./jobs", Function: "ResizeImage"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if builds[platform.ArtifactWASM] != 1 || builds[platform.ArtifactLambdaZip] != 1 {
+		t.Fatalf("builds = %v, want one per kind", builds)
+	}
+	want := map[platform.ArtifactKind]string{platform.ArtifactWASM: "wasm-sha256:one", platform.ArtifactLambdaZip: "lambda_zip-sha256:one"}
+	if len(st.Artifacts) != 2 || st.Artifacts[platform.ArtifactWASM] != want[platform.ArtifactWASM] || st.Artifacts[platform.ArtifactLambdaZip] != want[platform.ArtifactLambdaZip] {
+		t.Fatalf("artifacts = %v", st.Artifacts)
+	}
+	for _, d := range st.Deployments {
+		kind := platform.ArtifactWASM
+		if d.Platform == "zeta" {
+			kind = platform.ArtifactLambdaZip
+		}
+		if d.CodeSHA256 != want[kind] {
+			t.Errorf("%s runs %s, want %s", d.Platform, d.CodeSHA256, want[kind])
+		}
+	}
+	// Memory is rounded to each platform's steps: 200 MB is 256 on zeta, 200 elsewhere.
+	if got := deps["zeta"].functions["r1/resize_image"].fn.MemoryMB; got != 256 {
+		t.Errorf("zeta memory = %d, want 256", got)
+	}
+	if got := deps["wasm"].functions["r1/resize_image"].fn.MemoryMB; got != 200 {
+		t.Errorf("wasm memory = %d, want 200", got)
+	}
+
+	// Nothing changed: the plan sees no reason to redeploy on any platform, including the
+	// one whose artifact does not sort first.
+	p, err := m.Plan(context.Background(), JobSpec{Package: "./jobs", Function: "ResizeImage"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := m.Read(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if why := m.Changes(read, p); len(why) != 0 {
+		t.Fatalf("changes after create: %v", why)
+	}
+	// Dropping the only zip platform drops the zip artifact from the job.
+	st2, err := m.Update(context.Background(), JobSpec{Package: "./jobs", Function: "ResizeImage", Platforms: []string{"alpha", "wasm"}}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st2.Artifacts) != 1 || st2.Artifacts[platform.ArtifactWASM] == "" || len(deps["zeta"].keys()) != 0 {
+		t.Fatalf("after dropping zeta: artifacts %v, zeta functions %v", st2.Artifacts, deps["zeta"].keys())
+	}
+}
+
+// A job that needs more than a platform gives is not deployed there, and the plan says why; a
+// user who asked for that memory explicitly gets an error that says what to change.
+func TestPlan_platformLimits(t *testing.T) {
+	m, _, _, _ := multiPlatformFixture(t)
+	ctx := context.Background()
+	p, err := m.Plan(ctx, JobSpec{Package: "./jobs", Function: "Render"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range p.Targets {
+		if tg.Platform == "zeta" {
+			t.Fatalf("render (2048 MB) planned on zeta (512 MB at most): %v", p.Targets)
+		}
+	}
+	if len(p.Targets) != 2 || !p.Eligible {
+		t.Fatalf("targets %v eligible %v", p.Targets, p.Eligible)
+	}
+	found := false
+	for _, f := range p.Analysis.Findings {
+		found = found || (f.Kind == FindingBeyondPlatformLimits && strings.Contains(f.Message, "zeta gives a function at most 512 MB"))
+	}
+	if !found {
+		t.Fatalf("no beyond_platform_limits finding: %+v", p.Analysis.Findings)
+	}
+
+	onlyZeta, err := m.Plan(ctx, JobSpec{Package: "./jobs", Function: "Render", Platforms: []string{"zeta"}})
+	if err != nil || onlyZeta.Eligible || len(onlyZeta.Targets) != 0 {
+		t.Fatalf("render on zeta only: %+v, %v", onlyZeta, err)
+	}
+
+	_, err = m.Plan(ctx, JobSpec{Package: "./jobs", Function: "ResizeImage", MemoryMB: 1024})
+	se, ok := IsSpecError(err)
+	if !ok || se.Field != "memory_mb" || !strings.Contains(err.Error(), "platform's maximum of 512 MB") {
+		t.Fatalf("memory_mb over zeta's limit: %v", err)
+	}
+	_, err = m.Plan(ctx, JobSpec{Package: "./jobs", Function: "ResizeImage", TimeoutS: 120})
+	if se, ok := IsSpecError(err); !ok || se.Field != "timeout_s" {
+		t.Fatalf("timeout_s over zeta's limit: %v", err)
+	}
+}
