@@ -117,6 +117,21 @@ func (e *ThrottledError) Is(target error) bool { return target == ErrNotRun }
 // region's health.
 var ErrNotRun = errors.New("the platform did not run the job")
 
+// PayloadTooLargeError is an input larger than the platform accepts (Limits.MaxPayloadBytes),
+// refused by the invoker before anything was sent: the job did not run.
+type PayloadTooLargeError struct {
+	Platform string
+	Size     int64
+	Limit    int64
+}
+
+func (e *PayloadTooLargeError) Error() string {
+	return fmt.Sprintf("the input is %d bytes, more than the %d bytes platform %s accepts (not sent)", e.Size, e.Limit, e.Platform)
+}
+
+// Is makes a refused payload an ErrNotRun: nothing was sent.
+func (e *PayloadTooLargeError) Is(target error) bool { return target == ErrNotRun }
+
 // ErrBatchUnsupported marks a batch the platform would not run as a batch (the function is
 // not configured pure there, say): nothing ran, and the inputs may be sent one at a time.
 var ErrBatchUnsupported = errors.New("the platform does not batch this function")

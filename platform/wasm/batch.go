@@ -83,6 +83,12 @@ func (c *Client) InvokeBatch(ctx context.Context, d platform.Deployment, inputs 
 	if body == nil {
 		return nil, wrap(errors.New("an input is not valid JSON"))
 	}
+	if n := int64(len(body)); n > Limits.MaxPayloadBytes {
+		return nil, wrap(&platform.PayloadTooLargeError{Platform: PlatformName, Size: n, Limit: Limits.MaxPayloadBytes})
+	}
+	if len(inputs) > Limits.MaxBatchItems {
+		return nil, wrap(fmt.Errorf("a batch holds at most %d inputs, got %d: %w", Limits.MaxBatchItems, len(inputs), platform.ErrNotRun))
+	}
 	u := base + "/v1/functions/" + url.PathEscape(d.FunctionID) + "/invoke-batch"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {

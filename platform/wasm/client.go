@@ -338,6 +338,9 @@ func (c *Client) Delete(ctx context.Context, region, functionID string) error {
 // Invoke runs a deployed function. A job error is a *platform.FunctionError; anything else
 // (unreachable host, timeout, crash) is an ordinary error.
 func (c *Client) Invoke(ctx context.Context, d platform.Deployment, input []byte) ([]byte, error) {
+	if n := int64(len(input)); n > Limits.MaxPayloadBytes {
+		return nil, &platform.PayloadTooLargeError{Platform: PlatformName, Size: n, Limit: Limits.MaxPayloadBytes}
+	}
 	base := d.Endpoint
 	if base == "" {
 		var err error
