@@ -1,0 +1,500 @@
+package terraform
+
+// This file proves the platform seam: "inproc", a platform that exists only here, registers
+// itself and goes through the provider (plan, apply, destroy with the real terraform CLI), the
+// lifecycle and the runtime agent beside wasm, with no line of provider/, resources/ or
+// runtimeagent/ naming it. It sorts before "wasm" and runs its own kind of artifact, so a
+// job deployed to both records two hashes, and the agent must pick the right one for local
+// runs (the wasm module) and for memoized results (the artifact that computed them).
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	tfterraform "github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/platform/builtin"
+	"github.com/serverless-blueprint/blueprint/platform/platformtest"
+	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/router"
+	"github.com/serverless-blueprint/blueprint/runtimeagent"
+)
+
+const (
+	inprocName = "inproc"
+	// inprocKind is the inproc platform's artifact: the job's wasm module behind a header, so
+	// its bytes and hash differ from the module's.
+	inprocKind   platform.ArtifactKind = "inproc_bundle"
+	inprocHeader                       = "blueprint-inproc-bundle v1\n"
+)
+
+// inprocPlatform keeps functions in memory and runs them with wazero in this process.
+type inprocPlatform struct {
+	rt       *wasm.Runtime
+	cacheDir string
+
+	mu          sync.Mutex
+	functions   map[string]inprocFunction // by region + "/" + name
+	invocations map[string]int            // by region + "/" + name
+	throttled   map[string]time.Duration  // by name
+	modules     map[string]*wasm.Module   // by bundle sha256
+}
+
+type inprocFunction struct {
+	fn      platform.Function
+	sha     string
+	code    []byte // the wasm module
+	version int
+}
+
+func newInprocPlatform(t testing.TB) *inprocPlatform {
+	t.Helper()
+	rt, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: filepath.Join(os.TempDir(), "blueprint-wasmtest-wazero-cache")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close(context.Background()) })
+	return &inprocPlatform{rt: rt, cacheDir: t.TempDir(), functions: map[string]inprocFunction{},
+		invocations: map[string]int{}, throttled: map[string]time.Duration{}, modules: map[string]*wasm.Module{}}
+}
+
+// descriptor is the registration: everything the provider, the lifecycle and the agent learn
+// about this platform.
+func (p *inprocPlatform) descriptor() platform.Descriptor {
+	return platform.Descriptor{
+		Name:        inprocName,
+		Description: "A test platform that runs functions inside the provider process.",
+		Artifact:    inprocKind,
+		Build:       p.build,
+		Limits: platform.Limits{MaxPayloadBytes: 64 << 10, MinMemoryMB: 64, MaxMemoryMB: 1024, MemoryStepMB: 64,
+			MaxTimeout: time.Minute, MaxBatchItems: 1},
+		Settings: []platform.Setting{{Name: "regions", Type: platform.StringList, Required: true, Description: "Regions to serve."}},
+		Validate: func(s platform.Settings) []*platform.SettingError {
+			if _, set := s["regions"]; set && len(s.StringList("regions")) == 0 {
+				return []*platform.SettingError{{Setting: "regions", Message: "is empty; name at least one region"}}
+			}
+			return nil
+		},
+		Regions: func(s platform.Settings) []string { return s.StringList("regions") },
+		NewDeployer: func(s platform.Settings) (platform.Deployer, error) {
+			return &inprocDeployer{p: p, regions: s.StringList("regions")}, nil
+		},
+		NewInvoker: func(platform.Settings) (platform.Invoker, error) { return p, nil },
+	}
+}
+
+func (p *inprocPlatform) build(ctx context.Context, req platform.BuildRequest) (platform.Artifact, error) {
+	module, err := wasm.Platform().Build(ctx, req)
+	if err != nil {
+		return platform.Artifact{}, err
+	}
+	code, err := os.ReadFile(module.Path)
+	if err != nil {
+		return platform.Artifact{}, err
+	}
+	bundle := append([]byte(inprocHeader), code...)
+	sum := sha256.Sum256(bundle)
+	sha := hex.EncodeToString(sum[:])
+	path := filepath.Join(p.cacheDir, sha+".bundle")
+	if err := os.WriteFile(path, bundle, 0o644); err != nil {
+		return platform.Artifact{}, err
+	}
+	return platform.Artifact{Kind: inprocKind, Path: path, SHA256: sha, Size: int64(len(bundle))}, nil
+}
+
+type inprocDeployer struct {
+	p       *inprocPlatform
+	regions []string
+}
+
+func (d *inprocDeployer) Name() string      { return inprocName }
+func (d *inprocDeployer) Regions() []string { return d.regions }
+
+func (d *inprocDeployer) Deploy(ctx context.Context, req platform.DeployRequest) (platform.Deployment, error) {
+	if !slices.Contains(d.regions, req.Region) {
+		return platform.Deployment{}, fmt.Errorf("inproc has no region %s", req.Region)
+	}
+	bundle, err := os.ReadFile(req.ArtifactPath)
+	if err != nil {
+		return platform.Deployment{}, err
+	}
+	sum := sha256.Sum256(bundle)
+	if hex.EncodeToString(sum[:]) != req.ArtifactSHA256 || !bytes.HasPrefix(bundle, []byte(inprocHeader)) {
+		return platform.Deployment{}, errors.New("inproc: the artifact is not the bundle it claims to be")
+	}
+	key := req.Region + "/" + req.Function.Name
+	d.p.mu.Lock()
+	defer d.p.mu.Unlock()
+	prev, ok := d.p.functions[key]
+	f := inprocFunction{fn: req.Function, sha: req.ArtifactSHA256, code: bundle[len(inprocHeader):], version: prev.version + 1}
+	if ok && prev.sha == f.sha && sameFunction(prev.fn, f.fn) {
+		f.version = prev.version // nothing changed: a no-op
+	}
+	d.p.functions[key] = f
+	return d.p.deployment(req.Region, f), nil
+}
+
+func sameFunction(a, b platform.Function) bool {
+	return a.Entry == b.Entry && a.MemoryMB == b.MemoryMB && a.TimeoutMS == b.TimeoutMS && a.Pure == b.Pure &&
+		maps.Equal(a.Environment, b.Environment) && maps.Equal(a.Tags, b.Tags)
+}
+
+func (p *inprocPlatform) deployment(region string, f inprocFunction) platform.Deployment {
+	return platform.Deployment{Platform: inprocName, Region: region, FunctionID: f.fn.Name, Version: strconv.Itoa(f.version),
+		Endpoint: "inproc://" + region, CodeSHA256: f.sha, Tags: maps.Clone(f.fn.Tags)}
+}
+
+func (d *inprocDeployer) Get(ctx context.Context, region, id string) (platform.Deployment, error) {
+	d.p.mu.Lock()
+	defer d.p.mu.Unlock()
+	f, ok := d.p.functions[region+"/"+id]
+	if !ok {
+		return platform.Deployment{}, fmt.Errorf("inproc function %s in %s: %w", id, region, platform.ErrNotFound)
+	}
+	return d.p.deployment(region, f), nil
+}
+
+func (d *inprocDeployer) Delete(ctx context.Context, region, id string) error {
+	d.p.deleteFunction(ctx, region, id)
+	return nil
+}
+
+func (p *inprocPlatform) deleteFunction(_ context.Context, region, id string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.functions, region+"/"+id)
+	return nil
+}
+
+// Invoke runs the function's module in this process, as the platform would in its region.
+func (p *inprocPlatform) Invoke(ctx context.Context, d platform.Deployment, input []byte) ([]byte, error) {
+	if n := int64(len(input)); n > p.descriptor().Limits.MaxPayloadBytes {
+		return nil, &platform.PayloadTooLargeError{Platform: inprocName, Size: n, Limit: p.descriptor().Limits.MaxPayloadBytes}
+	}
+	key := d.Region + "/" + d.FunctionID
+	p.mu.Lock()
+	f, ok := p.functions[key]
+	after, throttled := p.throttled[d.FunctionID]
+	if ok && !throttled {
+		p.invocations[key]++
+	}
+	p.mu.Unlock()
+	switch {
+	case !ok:
+		return nil, fmt.Errorf("inproc function %s in %s: %w", d.FunctionID, d.Region, platform.ErrNotFound)
+	case throttled:
+		return nil, &platform.ThrottledError{RetryAfter: after, Err: errors.New("inproc: too many concurrent invocations")}
+	}
+	mod, err := p.module(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return mod.Invoke(ctx, f.fn.Entry, input, wasm.InvokeOptions{Pure: f.fn.Pure, MemoryMB: f.fn.MemoryMB,
+		Timeout: time.Duration(f.fn.TimeoutMS) * time.Millisecond, Environment: f.fn.Environment})
+}
+
+func (p *inprocPlatform) module(ctx context.Context, f inprocFunction) (*wasm.Module, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if m := p.modules[f.sha]; m != nil {
+		return m, nil
+	}
+	m, err := p.rt.Load(ctx, f.code)
+	if err != nil {
+		return nil, err
+	}
+	p.modules[f.sha] = m
+	return m, nil
+}
+
+func (p *inprocPlatform) throttle(_ *testing.T, _, functionID string, retryAfter time.Duration) func() {
+	p.mu.Lock()
+	p.throttled[functionID] = retryAfter
+	p.mu.Unlock()
+	return func() {
+		p.mu.Lock()
+		delete(p.throttled, functionID)
+		p.mu.Unlock()
+	}
+}
+
+func (p *inprocPlatform) count(region, name string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.invocations[region+"/"+name]
+}
+
+func (p *inprocPlatform) functionNames() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Sorted(maps.Keys(p.functions))
+}
+
+// The test platform keeps the same contract as wasm: the conformance suite is not wasm's.
+func TestInprocConformance(t *testing.T) {
+	p := newInprocPlatform(t)
+	d := p.descriptor()
+	dep, err := d.NewDeployer(platform.Settings{"regions": []string{"mem-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	platformtest.Run(t, platformtest.Harness{Platform: d, Deployer: dep, Invoker: p, Region: "mem-1",
+		DeleteOutOfBand: p.deleteFunction, Throttle: p.throttle})
+}
+
+// seamConfig is a provider block with the given platforms line, an inproc block when asked,
+// the wasm block, and the greet job.
+func (e *accEnv) seamConfig(platformsLine string, inprocBlock bool, dir string) string {
+	var hosts []string
+	for _, r := range slices.Sorted(maps.Keys(e.urls)) {
+		hosts = append(hosts, fmt.Sprintf("      %q = %q", r, e.urls[r]))
+	}
+	inproc := ""
+	if inprocBlock {
+		inproc = "  inproc {\n    regions = [\"mem-1\"]\n  }\n"
+	}
+	return fmt.Sprintf(`provider "blueprint" {
+  %s
+%s  wasm {
+    token = %q
+    hosts = {
+%s
+    }
+  }
+}
+
+resource "blueprint_job" "greet" {
+  package  = %q
+  function = "Greet"
+}
+`, platformsLine, inproc, e.token, strings.Join(hosts, "\n"), dir)
+}
+
+func TestAccPlatformSeam_testPlatform(t *testing.T) {
+	e := newAccEnv(t)
+	dir := e.writeModule("greet", greetSource("hello "))
+	inproc := newInprocPlatform(t)
+	registry, err := builtin.Registry().With(inproc.descriptor())
+	if err != nil {
+		t.Fatal(err)
+	}
+	factories := map[string]func() (tfprotov6.ProviderServer, error){
+		"blueprint": providerserver.NewProtocol6WithError(NewWithPlatforms("test", registry)()),
+	}
+	const addr = "blueprint_job.greet"
+	both := `platforms = ["inproc", "wasm"]`
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		CheckDestroy: func(s *tfterraform.State) error {
+			if left := inproc.functionNames(); len(left) > 0 {
+				return fmt.Errorf("inproc functions left after destroy: %v", left)
+			}
+			return e.checkDestroyed(s)
+		},
+		Steps: []resource.TestStep{
+			{
+				Config:      e.seamConfig(both, false, dir),
+				ExpectError: regexp.MustCompile(`(?s)Platform listed but not configured.*no\s+inproc\s+block`),
+			},
+			{
+				Config:      e.seamConfig(`platforms = ["wasm"]`, true, dir),
+				ExpectError: regexp.MustCompile(`(?s)Platform configured but not listed.*Add\s+"inproc"\s+to\s+platforms`),
+			},
+			{
+				Config:      e.seamConfig(`platforms = ["inproc", "lambda"]`, true, dir),
+				ExpectError: regexp.MustCompile(`(?s)Unknown platform.*"lambda".*Use\s+one\s+of:\s+inproc,\s+wasm`),
+			},
+			{
+				Config: e.seamConfig(both, true, dir),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("deployments"), knownvalue.ListSizeExact(3)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("deployments").AtSliceIndex(0).AtMapKey("platform"), knownvalue.StringExact("inproc")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("artifact_sha256"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("artifacts"), knownvalue.MapSizeExact(2)),
+					agentCheck{t: t, e: e, registry: registry, inproc: inproc},
+				},
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
+
+// agentCheck runs the runtime agent on the state terraform just wrote (as `terraform show
+// -json` renders it) and checks what it does with a job on two platforms of two artifact kinds.
+type agentCheck struct {
+	t        *testing.T
+	e        *accEnv
+	registry *platform.Registry
+	inproc   *inprocPlatform
+}
+
+func (c agentCheck) CheckState(ctx context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	if err := c.check(ctx, req); err != nil {
+		resp.Error = err
+	}
+}
+
+func (c agentCheck) check(ctx context.Context, req statecheck.CheckStateRequest) error {
+	t := c.t
+	raw, err := json.Marshal(req.State)
+	if err != nil {
+		return err
+	}
+	statePath := filepath.Join(t.TempDir(), "show.json")
+	if err := os.WriteFile(statePath, raw, 0o600); err != nil {
+		return err
+	}
+
+	// Each deployment runs the artifact of its own platform's kind.
+	var st struct {
+		Values struct {
+			RootModule struct {
+				Resources []struct {
+					Type   string `json:"type"`
+					Values struct {
+						Artifacts   map[string]string     `json:"artifacts"`
+						Deployments []platform.Deployment `json:"deployments"`
+					} `json:"values"`
+				} `json:"resources"`
+			} `json:"root_module"`
+		} `json:"values"`
+	}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return err
+	}
+	job := st.Values.RootModule.Resources[0].Values
+	wasmSHA, bundleSHA := job.Artifacts[string(platform.ArtifactWASM)], job.Artifacts[string(inprocKind)]
+	if wasmSHA == "" || bundleSHA == "" || wasmSHA == bundleSHA {
+		return fmt.Errorf("artifacts = %v, want two different hashes, for wasm and %s", job.Artifacts, inprocKind)
+	}
+	for _, d := range job.Deployments {
+		want := wasmSHA
+		if d.Platform == inprocName {
+			want = bundleSHA
+		}
+		if d.CodeSHA256 != want {
+			return fmt.Errorf("%s/%s runs %s, want %s", d.Platform, d.Region, d.CodeSHA256, want)
+		}
+	}
+
+	// An agent with no local capacity offloads; the first region is inproc's. The second
+	// identical call is answered from the memo, keyed by the bundle that computed the first.
+	remote, err := startSeamAgent(t, statePath, c.registry, c.e.token, router.Policy{LocalCapacity: -1}, 1<<20)
+	if err != nil {
+		return err
+	}
+	for i, want := range []string{"serverless", "local"} {
+		ran, body, err := runGreet(remote, `{"name":"memo"}`)
+		if err != nil {
+			return err
+		}
+		if ran.Ran.Target != want || !strings.Contains(body, `"hello memo"`) {
+			return fmt.Errorf("offloading agent, call %d: ran %+v (%s), want target %s", i+1, ran, body, want)
+		}
+		if i == 0 && ran.Ran.Platform != inprocName {
+			return fmt.Errorf("first offload went to %s, want inproc (its deployment comes first)", ran.Ran.Platform)
+		}
+		if i == 1 && ran.Decision != "memoized" {
+			return fmt.Errorf("second call: decision %q, want memoized", ran.Decision)
+		}
+	}
+	if n := c.inproc.count("mem-1", "greet"); n != 1 {
+		return fmt.Errorf("inproc ran greet %d times, want 1 (the second call is memoized)", n)
+	}
+
+	// An agent with local capacity runs the job here, from the wasm module it fetches by the
+	// wasm artifact's hash: the bundle's hash would find nothing to fetch and nothing to run.
+	local, err := startSeamAgent(t, statePath, c.registry, c.e.token, router.Policy{LocalCapacity: 2}, -1)
+	if err != nil {
+		return err
+	}
+	ran, body, err := runGreet(local, `{"name":"here"}`)
+	if err != nil {
+		return err
+	}
+	if ran.Ran.Target != "local" || !strings.Contains(body, `"hello here"`) {
+		return fmt.Errorf("local agent ran %+v: %s", ran, body)
+	}
+	if n := c.inproc.count("mem-1", "greet"); n != 1 {
+		return fmt.Errorf("the local run reached inproc (%d invocations)", n)
+	}
+	return nil
+}
+
+// startSeamAgent serves an agent built from the registry on the state at path.
+func startSeamAgent(t *testing.T, path string, registry *platform.Registry, token string, policy router.Policy, memoBytes int64) (string, error) {
+	platforms, err := runtimeagent.NewPlatforms(registry, map[string]platform.Settings{wasm.PlatformName: {"token": token}}, nil)
+	if err != nil {
+		return "", err
+	}
+	t.Cleanup(platforms.Close)
+	rt, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: filepath.Join(os.TempDir(), "blueprint-wasmtest-wazero-cache")})
+	if err != nil {
+		return "", err
+	}
+	t.Cleanup(func() { rt.Close(context.Background()) })
+	local, err := runtimeagent.NewWASMExecutor(runtimeagent.WASMExecutorConfig{Runtime: rt, Fetcher: platforms, CacheDir: t.TempDir()})
+	if err != nil {
+		return "", err
+	}
+	a, err := runtimeagent.New(context.Background(), runtimeagent.Config{StatePath: path, Policy: policy, Local: local,
+		Platforms: platforms, MemoBytes: memoBytes, HedgeRatio: -1, Logger: hclog.NewNullLogger()})
+	if err != nil {
+		return "", err
+	}
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(srv.Close)
+	return srv.URL, nil
+}
+
+type seamRun struct {
+	Ran struct {
+		Target   string `json:"target"`
+		Platform string `json:"platform"`
+	} `json:"ran"`
+	Decision string `json:"decision"`
+}
+
+func runGreet(agentURL, input string) (seamRun, string, error) {
+	var r seamRun
+	resp, err := http.Post(agentURL+"/v1/jobs/greet:run", "application/json", strings.NewReader(input))
+	if err != nil {
+		return r, "", err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return r, string(body), fmt.Errorf("run greet: HTTP %d: %s", resp.StatusCode, body)
+	}
+	return r, string(body), json.Unmarshal(body, &r)
+}
