@@ -48,12 +48,13 @@ import (
 )
 
 const (
-	inprocName = "inproc"
-	// inprocKind is the inproc platform's artifact: the job's wasm module behind a header, so
-	// its bytes and hash differ from the module's.
-	inprocKind   platform.ArtifactKind = "inproc_bundle"
-	inprocHeader                       = "blueprint-inproc-bundle v1\n"
+	inprocName   = "inproc"
+	inprocHeader = "blueprint-inproc-bundle v1\n"
 )
+
+// inprocKind is the inproc platform's artifact: the job's wasm module behind a header, so its
+// bytes and hash differ from the module's.
+const inprocKind platform.ArtifactKind = "inproc_bundle"
 
 // inprocPlatform keeps functions in memory and runs them with wazero in this process.
 type inprocPlatform struct {
