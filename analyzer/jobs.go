@@ -6,6 +6,8 @@ import (
 	"go/types"
 
 	"golang.org/x/tools/go/packages"
+
+	"github.com/serverless-blueprint/blueprint/internal/jobsig"
 )
 
 // jobPkgPath is the package job authors import for job.State.
@@ -99,12 +101,11 @@ func (ix *packageIndex) discoverJobs() ([]*jobDecl, problems) {
 				probs.add(ix.position(found[1].Slash), "%s has more than one //blueprint:job line; merge the options into one", fd.Name.Name)
 				continue
 			}
-			if fd.Type.TypeParams != nil && len(fd.Type.TypeParams.List) > 0 {
-				probs.add(ix.position(fd.Name.Pos()), "job %s is generic; a job needs concrete input and output types", fd.Name.Name)
-				continue
-			}
-			if !fd.Name.IsExported() {
-				probs.add(ix.position(fd.Name.Pos()), "job function %s must be exported (start with an upper-case letter): the generated entry point calls it from another package", fd.Name.Name)
+			// The shape rule is shared with the packager (internal/jobsig); the types of the
+			// parameters and results are checked in checkSignature.
+			stateful, shape := jobsig.Check(fd, func(e ast.Expr) bool { return isNamed(ix.info.TypeOf(e), jobPkgPath, "State") })
+			if shape != nil {
+				probs.add(ix.position(shape.Pos), "%s", shape.Message)
 				continue
 			}
 			fn, _ := ix.info.Defs[fd.Name].(*types.Func)
@@ -119,7 +120,7 @@ func (ix *packageIndex) discoverJobs() ([]*jobDecl, problems) {
 					continue
 				}
 			}
-			j := &jobDecl{decl: fd, fn: fn, directive: dir, name: name}
+			j := &jobDecl{decl: fd, fn: fn, directive: dir, name: name, stateful: stateful}
 			if prev, dup := byName[name]; dup {
 				probs.add(ix.position(fd.Name.Pos()), "job name %q is used twice: by %s (at %s) and by %s; give one of them another name=...", name, prev.decl.Name.Name, ix.position(prev.decl.Name.Pos()), fd.Name.Name)
 				continue

@@ -8,41 +8,18 @@ import (
 	"strings"
 )
 
-// checkSignature accepts func(context.Context, In) (Out, error) and
-// func(context.Context, job.State, In) (Out, error) with JSON-serializable In and Out.
+// checkSignature checks the types of a job whose shape internal/jobsig accepted: the first
+// parameter is context.Context, the last result error, and In and Out are JSON-serializable.
 func (ix *packageIndex) checkSignature(j *jobDecl, probs *problems) {
 	sig := j.fn.Type().(*types.Signature)
 	fd := j.decl
-	want := "func(context.Context, In) (Out, error) or func(context.Context, job.State, In) (Out, error)"
 	params, results := sig.Params(), sig.Results()
-	if sig.Variadic() {
-		probs.add(ix.position(fd.Type.Pos()), "job %s is variadic; its signature must be %s", fd.Name.Name, want)
-		return
-	}
-	if params.Len() < 2 || params.Len() > 3 {
-		probs.add(ix.position(fd.Type.Params.Pos()), "job %s takes %d parameter(s); its signature must be %s", fd.Name.Name, params.Len(), want)
-		return
-	}
 	paramPos := func(i int) string { return ix.position(paramExpr(fd.Type.Params, i).Pos()) }
 	if !isNamed(params.At(0).Type(), "context", "Context") {
 		probs.add(paramPos(0), "the first parameter of job %s must be context.Context, not %s", fd.Name.Name, ix.typeString(params.At(0).Type()))
 	}
-	in := params.At(params.Len() - 1)
 	inIndex := params.Len() - 1
-	if params.Len() == 3 {
-		if !isNamed(params.At(1).Type(), jobPkgPath, "State") {
-			probs.add(paramPos(1), "the second of three parameters of job %s must be job.State, not %s", fd.Name.Name, ix.typeString(params.At(1).Type()))
-		}
-		j.stateful = true
-	}
-	if isNamed(in.Type(), jobPkgPath, "State") {
-		probs.add(paramPos(inIndex), "job %s takes job.State but no input; add an input parameter after it (an empty struct is fine)", fd.Name.Name)
-		return
-	}
-	if results.Len() != 2 {
-		probs.add(ix.position(fd.Type.Pos()), "job %s returns %d values; it must return (Out, error)", fd.Name.Name, results.Len())
-		return
-	}
+	in := params.At(inIndex)
 	if !types.Identical(results.At(1).Type(), types.Universe.Lookup("error").Type()) {
 		probs.add(ix.position(resultExpr(fd.Type.Results, 1).Pos()), "the last result of job %s must be error, not %s", fd.Name.Name, ix.typeString(results.At(1).Type()))
 	}

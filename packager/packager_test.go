@@ -167,9 +167,9 @@ func ThreeArgs(ctx context.Context, other string, in int) (int, error) { return 
 		want []string
 	}{
 		{[]job.Analysis{{Name: "missing", Function: "Missing"}}, []string{`job "missing"`, "no top-level function Missing"}},
-		{[]job.Analysis{{Name: "hidden", Function: "hidden"}}, []string{"not exported", "bad.go:7"}},
-		{[]job.Analysis{{Name: "two", Function: "TwoArgs"}}, []string{"takes 1 parameters", "func(context.Context, In) (Out, error)"}},
-		{[]job.Analysis{{Name: "three", Function: "ThreeArgs"}}, []string{"second is not job.State"}},
+		{[]job.Analysis{{Name: "hidden", Function: "hidden"}}, []string{"must be exported", "bad.go:7"}},
+		{[]job.Analysis{{Name: "two", Function: "TwoArgs"}}, []string{"takes 1 parameter(s)", "func(context.Context, In) (Out, error)"}},
+		{[]job.Analysis{{Name: "three", Function: "ThreeArgs"}}, []string{"must be job.State, not string"}},
 		{[]job.Analysis{{Name: "a", Function: "Typo"}, {Name: "a", Function: "Typo"}}, []string{`job name "a" is used twice`}},
 		{nil, []string{"no jobs given"}},
 		// The compiler's own message comes through.

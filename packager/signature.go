@@ -6,6 +6,8 @@ import (
 	"go/parser"
 	"go/token"
 	"path/filepath"
+
+	"github.com/serverless-blueprint/blueprint/internal/jobsig"
 )
 
 // jobSignature is what the wrapper needs to know about a job function's shape.
@@ -49,54 +51,10 @@ func jobSignatures(dir string, files []string) (map[string]jobSignature, error) 
 func classify(fset *token.FileSet, fn *ast.FuncDecl, jobImport string) jobSignature {
 	pos := fset.Position(fn.Pos())
 	sig := jobSignature{position: fmt.Sprintf("%s:%d", filepath.Base(pos.Filename), pos.Line)}
-	const want = "a job must be func(context.Context, In) (Out, error) or func(context.Context, job.State, In) (Out, error)"
-	if !fn.Name.IsExported() {
-		sig.problem = fmt.Sprintf("function %s is not exported: rename it with a capital letter so the wrapper can call it", fn.Name.Name)
-		return sig
-	}
-	if fn.Type.TypeParams != nil && len(fn.Type.TypeParams.List) > 0 {
-		sig.problem = fmt.Sprintf("function %s is generic: %s", fn.Name.Name, want)
-		return sig
-	}
-	params := flatten(fn.Type.Params)
-	results := flatten(fn.Type.Results)
-	if len(results) != 2 {
-		sig.problem = fmt.Sprintf("function %s returns %d values: %s", fn.Name.Name, len(results), want)
-		return sig
-	}
-	switch len(params) {
-	case 2:
-	case 3:
-		sel, ok := params[1].(*ast.SelectorExpr)
-		if !ok || jobImport == "" || sel.Sel.Name != "State" {
-			sig.problem = fmt.Sprintf("function %s has three parameters but the second is not job.State: %s", fn.Name.Name, want)
-			return sig
-		}
-		if x, ok := sel.X.(*ast.Ident); !ok || x.Name != jobImport {
-			sig.problem = fmt.Sprintf("function %s has three parameters but the second is not job.State: %s", fn.Name.Name, want)
-			return sig
-		}
-		sig.stateful = true
-	default:
-		sig.problem = fmt.Sprintf("function %s takes %d parameters: %s", fn.Name.Name, len(params), want)
+	stateful, problem := jobsig.Check(fn, jobsig.SyntaxIsState(jobImport))
+	sig.stateful = stateful
+	if problem != nil {
+		sig.problem = problem.Message
 	}
 	return sig
-}
-
-// flatten expands "a, b int" into one type expression per parameter.
-func flatten(fl *ast.FieldList) []ast.Expr {
-	if fl == nil {
-		return nil
-	}
-	var out []ast.Expr
-	for _, f := range fl.List {
-		n := len(f.Names)
-		if n == 0 {
-			n = 1
-		}
-		for range n {
-			out = append(out, f.Type)
-		}
-	}
-	return out
 }

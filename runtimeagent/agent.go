@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"maps"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/serverless-blueprint/blueprint/internal/httpapi"
 	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/manifest"
 	"github.com/serverless-blueprint/blueprint/platform"
@@ -419,16 +419,8 @@ func (a *Agent) authorized(next http.HandlerFunc) http.HandlerFunc {
 	if a.cfg.Token == "" {
 		return next
 	}
-	want := []byte("Bearer " + a.cfg.Token)
-	return func(w http.ResponseWriter, r *http.Request) {
-		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
-			a.metrics.httpError("unauthorized")
-			w.Header().Set("WWW-Authenticate", `Bearer realm="blueprint-agent"`)
-			writeError(w, http.StatusUnauthorized, "unauthorized", "missing or wrong token: send Authorization: Bearer <token> (the agent's --token)")
-			return
-		}
-		next(w, r)
-	}
+	return httpapi.RequireBearer(a.cfg.Token, "blueprint-agent", "the agent's --token",
+		func() { a.metrics.httpError(CodeUnauthorized) }, next)
 }
 
 // Handler serves the agent's HTTP API (see docs/agent-api.md).
@@ -439,7 +431,7 @@ func (a *Agent) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", a.handleHealth)
 	mux.HandleFunc("GET /metrics", a.handleMetrics)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no endpoint %s %s; see docs/agent-api.md", r.Method, r.URL.Path))
+		writeError(w, http.StatusNotFound, CodeNotFound, fmt.Sprintf("no endpoint %s %s; see docs/agent-api.md", r.Method, r.URL.Path))
 	})
 	return mux
 }

@@ -39,13 +39,13 @@ func (a *Agent) handleBatch(w http.ResponseWriter, r *http.Request, name string)
 	}
 	var inputs []json.RawMessage
 	if err := json.Unmarshal(body, &inputs); err != nil {
-		a.metrics.httpError("invalid_json")
-		writeError(w, http.StatusBadRequest, "invalid_json", "the body of a batch must be a JSON array of the job's inputs: "+err.Error())
+		a.metrics.httpError(CodeInvalidJSON)
+		writeError(w, http.StatusBadRequest, CodeInvalidJSON, "the body of a batch must be a JSON array of the job's inputs: "+err.Error())
 		return
 	}
 	if len(inputs) == 0 || len(inputs) > MaxBatchItems {
-		a.metrics.httpError("bad_request")
-		writeError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("a batch holds 1 to %d inputs, got %d", MaxBatchItems, len(inputs)))
+		a.metrics.httpError(CodeBadRequest)
+		writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("a batch holds 1 to %d inputs, got %d", MaxBatchItems, len(inputs)))
 		return
 	}
 

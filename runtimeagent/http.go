@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/serverless-blueprint/blueprint/internal/httpapi"
 	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/platform"
 )
@@ -30,17 +31,11 @@ type Ran struct {
 	Region   string `json:"region,omitempty"`
 }
 
-// ErrorResponse is the body of every error.
-type ErrorResponse struct {
-	Error ErrorBody `json:"error"`
-}
+// ErrorResponse is the body of every error (shared with the host's API).
+type ErrorResponse = httpapi.ErrorResponse
 
 // ErrorBody describes an error; Type is set for job errors (the job's error type).
-type ErrorBody struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Type    string `json:"type,omitempty"`
-}
+type ErrorBody = httpapi.ErrorBody
 
 // JobInfo is one entry of GET /v1/jobs.
 type JobInfo struct {
@@ -82,7 +77,7 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 	}
 	name, ok := strings.CutSuffix(r.PathValue("spec"), ":run")
 	if !ok || name == "" {
-		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no endpoint POST %s; run a job with POST /v1/jobs/{name}:run, or many inputs with POST /v1/jobs/{name}:batch", r.URL.Path))
+		writeError(w, http.StatusNotFound, CodeNotFound, fmt.Sprintf("no endpoint POST %s; run a job with POST /v1/jobs/{name}:run, or many inputs with POST /v1/jobs/{name}:batch", r.URL.Path))
 		return
 	}
 	start := time.Now()
@@ -91,8 +86,8 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !json.Valid(input) {
-		a.metrics.httpError("invalid_json")
-		writeError(w, http.StatusBadRequest, "invalid_json", fmt.Sprintf("the body must be the job's JSON input; got %d bytes that are not valid JSON", len(input)))
+		a.metrics.httpError(CodeInvalidJSON)
+		writeError(w, http.StatusBadRequest, CodeInvalidJSON, fmt.Sprintf("the body must be the job's JSON input; got %d bytes that are not valid JSON", len(input)))
 		return
 	}
 
@@ -100,8 +95,8 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 	if v := r.Header.Get(LatencyBudgetHeader); v != "" {
 		ms, err := strconv.Atoi(v)
 		if err != nil || ms <= 0 {
-			a.metrics.httpError("bad_request")
-			writeError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("header %s must be a positive number of milliseconds, got %q", LatencyBudgetHeader, v))
+			a.metrics.httpError(CodeBadRequest)
+			writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("header %s must be a positive number of milliseconds, got %q", LatencyBudgetHeader, v))
 			return
 		}
 		ctx = withLatencyBudget(ctx, time.Duration(ms)*time.Millisecond)
@@ -128,9 +123,9 @@ func outcome(name string, res runResult, err error) (int, *ErrorBody) {
 	if err != nil {
 		var re *runError
 		if !errors.As(err, &re) {
-			re = &runError{status: 500, code: "internal", message: err.Error()}
+			re = &runError{status: 500, code: CodeInternal, message: err.Error()}
 		}
-		body := &ErrorBody{Code: re.code, Message: re.message}
+		body := &ErrorBody{Code: string(re.code), Message: re.message}
 		if re.fnErr != nil {
 			body.Type = re.fnErr.Type
 		}
@@ -183,20 +178,11 @@ func (a *Agent) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	a.metrics.write(w, a.regionLatencies())
 }
 
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, ErrorResponse{Error: ErrorBody{Code: code, Message: message}})
+func writeError(w http.ResponseWriter, status int, code ErrorCode, message string) {
+	httpapi.WriteError(w, status, string(code), message)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		data = []byte(`{"error":{"code":"internal","message":"encoding the response failed"}}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(append(data, '\n'))
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { httpapi.WriteJSON(w, status, v) }
 
 // readRequest finds the job in the manifest (read once: a reload during this request does not
 // change what it runs) and reads the body within the size limit. On a problem it writes the
@@ -205,20 +191,20 @@ func (a *Agent) readRequest(w http.ResponseWriter, r *http.Request, name string)
 	snap = a.current.Load()
 	e, found := snap.jobs[name]
 	if !found {
-		a.metrics.httpError("job_not_found")
-		writeError(w, http.StatusNotFound, "job_not_found", fmt.Sprintf("no job named %q in the manifest (serial %d); GET /v1/jobs lists the jobs", name, snap.manifest.Serial))
+		a.metrics.httpError(CodeJobNotFound)
+		writeError(w, http.StatusNotFound, CodeJobNotFound, fmt.Sprintf("no job named %q in the manifest (serial %d); GET /v1/jobs lists the jobs", name, snap.manifest.Serial))
 		return nil, nil, nil, false
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			a.metrics.httpError("input_too_large")
-			writeError(w, http.StatusRequestEntityTooLarge, "input_too_large", fmt.Sprintf("input is larger than %d bytes", a.cfg.MaxBodyBytes))
+			a.metrics.httpError(CodeInputTooLarge)
+			writeError(w, http.StatusRequestEntityTooLarge, CodeInputTooLarge, fmt.Sprintf("input is larger than %d bytes", a.cfg.MaxBodyBytes))
 			return nil, nil, nil, false
 		}
-		a.metrics.httpError("bad_request")
-		writeError(w, http.StatusBadRequest, "bad_request", "reading the request body: "+err.Error())
+		a.metrics.httpError(CodeBadRequest)
+		writeError(w, http.StatusBadRequest, CodeBadRequest, "reading the request body: "+err.Error())
 		return nil, nil, nil, false
 	}
 	return snap, e, body, true

@@ -76,8 +76,8 @@ func counter[K comparable](mu *sync.RWMutex, m map[K]*atomic.Uint64, key K) *ato
 	return c
 }
 
-func (m *metrics) observeRun(job, target, outcome string, d time.Duration) {
-	counter(&m.mu, m.runs, [3]string{job, target, outcome}).Add(1)
+func (m *metrics) observeRun(job, target string, outcome Outcome, d time.Duration) {
+	counter(&m.mu, m.runs, [3]string{job, target, string(outcome)}).Add(1)
 	key := [2]string{job, target}
 	m.mu.RLock()
 	h := m.durations[key]
@@ -119,8 +119,8 @@ func (m *metrics) observeBatch(job string, n int) {
 	h.sumNanos.Add(int64(n)) // the sum of sizes, not of durations
 }
 
-func (m *metrics) observeAttempt(job, platform, region, outcome string) {
-	counter(&m.mu, m.attempts, [4]string{job, platform, region, outcome}).Add(1)
+func (m *metrics) observeAttempt(job, platform, region string, outcome Outcome) {
+	counter(&m.mu, m.attempts, [4]string{job, platform, region, string(outcome)}).Add(1)
 }
 
 func (m *metrics) hedge(job, outcome string) {
@@ -133,7 +133,7 @@ func (m *metrics) addCost(job, target string, usd float64) {
 	counter(&m.mu, m.costPico, [2]string{job, target}).Add(uint64(math.Round(usd * 1e12)))
 }
 
-func (m *metrics) httpError(code string) { counter(&m.mu, m.errors, code).Add(1) }
+func (m *metrics) httpError(code ErrorCode) { counter(&m.mu, m.errors, string(code)).Add(1) }
 
 func (m *metrics) reloads(result string) { counter(&m.mu, m.reloadsBy, result).Add(1) }
 

@@ -37,7 +37,7 @@ type runResult struct {
 // runError is a failed execution with the HTTP status and code to report.
 type runError struct {
 	status  int
-	code    string
+	code    ErrorCode
 	message string
 	fnErr   *platform.FunctionError // set for job errors
 	target  router.Target
@@ -67,7 +67,7 @@ func (a *Agent) execute(ctx context.Context, snap *snapshot, e *jobEntry, input 
 	for _, kind := range e.artifactKinds {
 		key := router.MemoKey{Job: e.job.Name, Artifact: e.job.Artifacts[kind], Input: inputHash}
 		if out, ok := a.memo.Get(key); ok {
-			a.metrics.observeRun(e.job.Name, "memo", "ok", 0)
+			a.metrics.observeRun(e.job.Name, "memo", OutcomeOK, 0)
 			return runResult{output: out, target: router.Local, reason: router.ReasonMemoized, code: key.Artifact}, nil
 		}
 	}
@@ -193,7 +193,7 @@ func (a *Agent) offload(ctx context.Context, snap *snapshot, e *jobEntry, input 
 		return res, err
 	}
 	d.Target, d.Reason = router.Local, router.ReasonNoHealthyRegion
-	if re.code == "busy" {
+	if re.code == CodeBusy {
 		d.Reason = router.ReasonRegionsBusy
 	}
 	a.routerLog.Warn("no region could run the job; running it here", "job", e.job.Name, "reason", d.Reason.String())
@@ -292,15 +292,15 @@ func (a *Agent) acquireSlot(ctx context.Context) error {
 	}
 	if a.waiting.Add(1) > int64(a.maxWaiting) {
 		a.waiting.Add(-1)
-		a.metrics.httpError("busy")
-		return &runError{status: 503, code: "busy", message: fmt.Sprintf("every local slot is taken and %d executions are already waiting; retry later", a.maxWaiting)}
+		a.metrics.httpError(CodeBusy)
+		return &runError{status: 503, code: CodeBusy, message: fmt.Sprintf("every local slot is taken and %d executions are already waiting; retry later", a.maxWaiting)}
 	}
 	defer a.waiting.Add(-1)
 	select {
 	case a.slots <- struct{}{}:
 		return nil
 	case <-ctx.Done():
-		return &runError{status: 504, code: "canceled", message: "gave up waiting for a local execution slot: " + ctx.Err().Error()}
+		return &runError{status: 504, code: CodeCanceled, message: "gave up waiting for a local execution slot: " + ctx.Err().Error()}
 	}
 }
 
@@ -319,33 +319,33 @@ func (a *Agent) runLocal(ctx context.Context, snap *snapshot, e *jobEntry, input
 	res := runResult{output: out, target: router.Local, reason: d.Reason, attempts: 1, code: e.job.Artifact(a.cfg.Local.ArtifactKind())}
 	if err == nil {
 		e.localLatency.Observe(elapsed)
-		a.metrics.observeRun(e.job.Name, "local", "ok", elapsed)
+		a.metrics.observeRun(e.job.Name, "local", OutcomeOK, elapsed)
 		return res, nil
 	}
 	var fe *platform.FunctionError
 	if errors.As(err, &fe) {
-		a.metrics.observeRun(e.job.Name, "local", "job_error", elapsed)
-		return res, &runError{status: 422, code: "job_error", message: fe.Message, fnErr: fe, target: router.Local}
+		a.metrics.observeRun(e.job.Name, "local", OutcomeJobError, elapsed)
+		return res, &runError{status: 422, code: CodeJobError, message: fe.Message, fnErr: fe, target: router.Local}
 	}
 	switch {
 	case errors.Is(err, ErrLocalUnavailable):
 		// Not a run: the caller may still offload it, and that run is what gets counted.
-		a.metrics.observeRun(e.job.Name, "local", "unavailable", elapsed)
+		a.metrics.observeRun(e.job.Name, "local", OutcomeUnavailable, elapsed)
 	case ctx.Err() != nil:
 		// Cancelled: the caller left, or a hedged twin answered first. Not a failure.
-		a.metrics.observeRun(e.job.Name, "local", "canceled", elapsed)
+		a.metrics.observeRun(e.job.Name, "local", OutcomeCanceled, elapsed)
 	default:
-		a.metrics.observeRun(e.job.Name, "local", "failed", elapsed)
+		a.metrics.observeRun(e.job.Name, "local", OutcomeFailed, elapsed)
 		a.localLog.Error("local execution failed", "job", e.job.Name, "error", err)
 	}
-	status, code := 502, "execution_failed"
+	status, code := 502, CodeExecutionFailed
 	switch {
 	case errors.Is(err, ErrLocalUnavailable):
 		status = 503
 	case ctx.Err() != nil:
-		status, code = 504, "canceled"
+		status, code = 504, CodeCanceled
 	case errors.Is(err, context.DeadlineExceeded):
-		status, code = 504, "timeout"
+		status, code = 504, CodeTimeout
 	}
 	return res, &runError{status: status, code: code, message: fmt.Sprintf("running job %q locally: %v", e.job.Name, err), target: router.Local, cause: err}
 }
@@ -367,6 +367,7 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 		target := e.targets[idx]
 		if max := target.limits.MaxPayloadBytes; max > 0 && int64(len(input)) > max {
 			failures = append(failures, fmt.Sprintf("%s/%s: the input of %d bytes is over the platform's limit of %d bytes (not sent)", dep.Platform, dep.Region, len(input), max))
+			a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, OutcomeTooLarge)
 			continue // nothing was sent, so trying the next region is safe for any job
 		}
 		if mayHaveRun {
@@ -374,7 +375,7 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 			// retry budget, so a sick region cannot turn into a retry storm.
 			if !a.retryBudget.TryRetry() {
 				failures = append(failures, fmt.Sprintf("%s/%s: not tried: the retry budget is spent", dep.Platform, dep.Region))
-				a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, "retry_budget")
+				a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, OutcomeRetryBudget)
 				break
 			}
 		}
@@ -391,29 +392,29 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 			code: cmp.Or(dep.CodeSHA256, e.job.Artifact(target.kind))}
 		if err == nil {
 			stats.ObserveSuccess(latency)
-			a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, "ok")
-			a.metrics.observeRun(e.job.Name, "serverless", "ok", time.Since(start))
+			a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, OutcomeOK)
+			a.metrics.observeRun(e.job.Name, "serverless", OutcomeOK, time.Since(start))
 			return res, nil
 		}
 		var fe *platform.FunctionError
 		if errors.As(err, &fe) {
 			stats.ObserveSuccess(latency) // the region worked; the job said no
-			a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, "job_error")
-			a.metrics.observeRun(e.job.Name, "serverless", "job_error", time.Since(start))
-			return res, &runError{status: 422, code: "job_error", message: fe.Message, fnErr: fe, target: router.Serverless}
+			a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, OutcomeJobError)
+			a.metrics.observeRun(e.job.Name, "serverless", OutcomeJobError, time.Since(start))
+			return res, &runError{status: 422, code: CodeJobError, message: fe.Message, fnErr: fe, target: router.Serverless}
 		}
 		if ctx.Err() != nil {
 			// The caller went away or timed out: not the region's fault.
-			a.metrics.observeRun(e.job.Name, "serverless", "failed", time.Since(start))
-			return res, &runError{status: 504, code: "canceled", message: fmt.Sprintf("running job %q: %v", e.job.Name, ctx.Err()), target: router.Serverless}
+			a.metrics.observeRun(e.job.Name, "serverless", OutcomeFailed, time.Since(start))
+			return res, &runError{status: 504, code: CodeCanceled, message: fmt.Sprintf("running job %q: %v", e.job.Name, ctx.Err()), target: router.Serverless}
 		}
 		if errors.Is(err, context.DeadlineExceeded) && !hung {
 			// The host answered that the job ran out of time: the region works, and another
 			// region would time out the same way.
 			stats.ObserveSuccess(latency)
-			a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, "job_error")
-			a.metrics.observeRun(e.job.Name, "serverless", "failed", time.Since(start))
-			return res, &runError{status: 504, code: "timeout", target: router.Serverless, message: fmt.Sprintf("running job %q in %s/%s: %v", e.job.Name, dep.Platform, dep.Region, err)}
+			a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, OutcomeJobError)
+			a.metrics.observeRun(e.job.Name, "serverless", OutcomeFailed, time.Since(start))
+			return res, &runError{status: 504, code: CodeTimeout, target: router.Serverless, message: fmt.Sprintf("running job %q in %s/%s: %v", e.job.Name, dep.Platform, dep.Region, err)}
 		}
 		failures = append(failures, fmt.Sprintf("%s/%s: %v", dep.Platform, dep.Region, err))
 		if errors.Is(err, ErrNotRun) {
@@ -424,12 +425,12 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 				stats.ObserveThrottle(time.Now().Add(throttled.RetryAfter))
 			}
 			busy++
-			a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, "busy")
+			a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, OutcomeBusy)
 			log.Debug("region busy; trying the next", "job", e.job.Name, "region", dep.Region)
 			continue
 		}
 		stats.ObserveFailure(time.Now())
-		a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, "transport_error")
+		a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, OutcomeTransportError)
 		if neverSent(err) {
 			// The connection was never established, so the request was never sent: trying
 			// the next region cannot run the job twice.
@@ -439,8 +440,8 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 		mayHaveRun = true
 		if !e.job.Analysis.Pure {
 			log.Warn("offloaded call failed; not retrying a job that is not pure", "job", e.job.Name, "region", dep.Region, "error", err)
-			a.metrics.observeRun(e.job.Name, "serverless", "failed", time.Since(start))
-			return res, &runError{status: 502, code: "offload_failed", target: router.Serverless, message: fmt.Sprintf(
+			a.metrics.observeRun(e.job.Name, "serverless", OutcomeFailed, time.Since(start))
+			return res, &runError{status: 502, code: CodeOffloadFailed, target: router.Serverless, message: fmt.Sprintf(
 				"running job %q in %s/%s failed: %v (not retried elsewhere: the analysis did not prove the job pure, so it may have run)", e.job.Name, dep.Platform, dep.Region, err)}
 		}
 		log.Warn("offloaded call failed; failing over", "job", e.job.Name, "region", dep.Region, "error", err)
@@ -450,16 +451,16 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 		cause = errSafeHere
 	}
 	if busy > 0 && busy == d.NumRegions {
-		a.metrics.observeRun(e.job.Name, "serverless", "busy", time.Since(start))
-		return runResult{target: router.Serverless, reason: d.Reason}, &runError{status: 503, code: "busy", target: router.Serverless, cause: cause,
+		a.metrics.observeRun(e.job.Name, "serverless", OutcomeBusy, time.Since(start))
+		return runResult{target: router.Serverless, reason: d.Reason}, &runError{status: 503, code: CodeBusy, target: router.Serverless, cause: cause,
 			message: fmt.Sprintf("running job %q: every region is busy (nothing ran): %v; retry later", e.job.Name, failures)}
 	}
-	a.metrics.observeRun(e.job.Name, "serverless", "failed", time.Since(start))
+	a.metrics.observeRun(e.job.Name, "serverless", OutcomeFailed, time.Since(start))
 	msg := fmt.Sprintf("running job %q: every region failed: %v", e.job.Name, failures)
 	if d.NumRegions == 0 {
 		msg = fmt.Sprintf("running job %q: no region to offload to", e.job.Name)
 	}
-	return runResult{target: router.Serverless, reason: d.Reason}, &runError{status: 502, code: "all_targets_failed", message: msg, target: router.Serverless, cause: cause}
+	return runResult{target: router.Serverless, reason: d.Reason}, &runError{status: 502, code: CodeAllTargetsFailed, message: msg, target: router.Serverless, cause: cause}
 }
 
 // neverSent reports a dial failure: no connection, so the request never left this machine.
