@@ -50,9 +50,12 @@ type JobInfo struct {
 	MemoryMB      int64                            `json:"memory_mb"`
 	TimeoutMS     int64                            `json:"timeout_ms"`
 	Artifacts     map[platform.ArtifactKind]string `json:"artifacts"` // by kind: what deployments and local runs run
-	Findings      []job.Finding                    `json:"findings"`
-	Deployments   []platform.Deployment            `json:"deployments"`
-	Regions       []RegionInfo                     `json:"regions"` // live statistics, same order as deployments
+	// ArtifactSHA256 is the artifact this agent runs locally (what the field held before jobs
+	// had several); kept for clients of earlier releases. Read artifacts instead.
+	ArtifactSHA256 string                `json:"artifact_sha256,omitempty"`
+	Findings       []job.Finding         `json:"findings"`
+	Deployments    []platform.Deployment `json:"deployments"`
+	Regions        []RegionInfo          `json:"regions"` // live statistics, same order as deployments
 }
 
 // RegionInfo is the agent's view of one deployment.
@@ -146,7 +149,7 @@ func (a *Agent) handleList(w http.ResponseWriter, r *http.Request) {
 			Name: j.Name, Package: j.Package, Function: j.Function, Mode: j.Mode(), Eligible: j.Eligible,
 			Pure: j.Analysis.Pure, Deterministic: j.Analysis.Deterministic, RequiresState: j.Analysis.RequiresState,
 			MemoryMB: j.EffectiveMemoryMB(), TimeoutMS: j.EffectiveTimeout().Milliseconds(),
-			Artifacts: j.Artifacts, Findings: j.Analysis.Findings, Deployments: j.Deployments,
+			Artifacts: j.Artifacts, ArtifactSHA256: j.Artifact(a.cfg.Local.ArtifactKind()), Findings: j.Analysis.Findings, Deployments: j.Deployments,
 			Regions: make([]RegionInfo, len(j.Deployments)),
 		}
 		if info.Findings == nil {
