@@ -344,3 +344,33 @@ func (s *suite) deleteMissing(t *testing.T) {
 		}
 	}
 }
+
+// Throttles is a set of throttled functions that a stand-in consults before running one; its
+// Throttle method is a Harness.Throttle. The zero value is ready to use.
+type Throttles struct {
+	mu    sync.Mutex
+	after map[string]time.Duration
+}
+
+// Throttle marks functionID throttled (in every region) until the returned func is called.
+func (th *Throttles) Throttle(_ *testing.T, _, functionID string, retryAfter time.Duration) (stop func()) {
+	th.mu.Lock()
+	defer th.mu.Unlock()
+	if th.after == nil {
+		th.after = map[string]time.Duration{}
+	}
+	th.after[functionID] = retryAfter
+	return func() {
+		th.mu.Lock()
+		defer th.mu.Unlock()
+		delete(th.after, functionID)
+	}
+}
+
+// RetryAfter reports whether functionID is throttled and when callers should come back.
+func (th *Throttles) RetryAfter(functionID string) (time.Duration, bool) {
+	th.mu.Lock()
+	defer th.mu.Unlock()
+	d, ok := th.after[functionID]
+	return d, ok
+}

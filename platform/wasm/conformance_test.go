@@ -9,9 +9,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/platformtest"
@@ -57,15 +55,14 @@ func TestConformance(t *testing.T) {
 	platformtest.Run(t, platformtest.Harness{
 		Platform: d, Deployer: deployer, Invoker: invoker, Region: "conf-1", CacheDir: filepath.Join(fx.Dir, "artifacts"),
 		DeleteOutOfBand: operator.Delete,
-		Throttle:        proxy.throttle,
+		Throttle:        proxy.Throttle,
 	})
 }
 
 // throttleProxy passes everything to the host, except invocations of throttled functions.
 type throttleProxy struct {
 	*httptest.Server
-	mu        sync.Mutex
-	throttled map[string]time.Duration
+	platformtest.Throttles
 }
 
 func newThrottleProxy(t *testing.T, target string) *throttleProxy {
@@ -73,15 +70,12 @@ func newThrottleProxy(t *testing.T, target string) *throttleProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &throttleProxy{throttled: map[string]time.Duration{}}
+	p := &throttleProxy{}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && (strings.HasSuffix(r.URL.Path, "/invoke") || strings.HasSuffix(r.URL.Path, "/invoke-batch")) {
 			fn := strings.Split(strings.TrimPrefix(r.URL.Path, "/v1/functions/"), "/")[0]
-			p.mu.Lock()
-			after, ok := p.throttled[fn]
-			p.mu.Unlock()
-			if ok {
+			if after, ok := p.RetryAfter(fn); ok {
 				w.Header().Set("Content-Type", "application/json")
 				w.Header().Set("Retry-After", fmt.Sprint(int(after.Seconds())))
 				w.WriteHeader(http.StatusTooManyRequests)
@@ -93,15 +87,4 @@ func newThrottleProxy(t *testing.T, target string) *throttleProxy {
 	}))
 	t.Cleanup(p.Close)
 	return p
-}
-
-func (p *throttleProxy) throttle(t *testing.T, region, functionID string, retryAfter time.Duration) func() {
-	p.mu.Lock()
-	p.throttled[functionID] = retryAfter
-	p.mu.Unlock()
-	return func() {
-		p.mu.Lock()
-		delete(p.throttled, functionID)
-		p.mu.Unlock()
-	}
 }

@@ -64,8 +64,8 @@ type inprocPlatform struct {
 	mu          sync.Mutex
 	functions   map[string]inprocFunction // by region + "/" + name
 	invocations map[string]int            // by region + "/" + name
-	throttled   map[string]time.Duration  // by name
 	modules     map[string]*wasm.Module   // by bundle sha256
+	throttles   platformtest.Throttles
 }
 
 type inprocFunction struct {
@@ -83,7 +83,7 @@ func newInprocPlatform(t testing.TB) *inprocPlatform {
 	}
 	t.Cleanup(func() { rt.Close(context.Background()) })
 	return &inprocPlatform{rt: rt, cacheDir: t.TempDir(), functions: map[string]inprocFunction{},
-		invocations: map[string]int{}, throttled: map[string]time.Duration{}, modules: map[string]*wasm.Module{}}
+		invocations: map[string]int{}, modules: map[string]*wasm.Module{}}
 }
 
 // descriptor is the registration: everything the provider, the lifecycle and the agent learn
@@ -200,9 +200,9 @@ func (p *inprocPlatform) Invoke(ctx context.Context, d platform.Deployment, inpu
 		return nil, &platform.PayloadTooLargeError{Platform: inprocName, Size: n, Limit: p.descriptor().Limits.MaxPayloadBytes}
 	}
 	key := d.Region + "/" + d.FunctionID
+	after, throttled := p.throttles.RetryAfter(d.FunctionID)
 	p.mu.Lock()
 	f, ok := p.functions[key]
-	after, throttled := p.throttled[d.FunctionID]
 	if ok && !throttled {
 		p.invocations[key]++
 	}
@@ -235,17 +235,6 @@ func (p *inprocPlatform) module(ctx context.Context, f inprocFunction) (*wasm.Mo
 	return m, nil
 }
 
-func (p *inprocPlatform) throttle(_ *testing.T, _, functionID string, retryAfter time.Duration) func() {
-	p.mu.Lock()
-	p.throttled[functionID] = retryAfter
-	p.mu.Unlock()
-	return func() {
-		p.mu.Lock()
-		delete(p.throttled, functionID)
-		p.mu.Unlock()
-	}
-}
-
 func (p *inprocPlatform) count(region, name string) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -267,7 +256,7 @@ func TestInprocConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	platformtest.Run(t, platformtest.Harness{Platform: d, Deployer: dep, Invoker: p, Region: "mem-1",
-		DeleteOutOfBand: p.deleteFunction, Throttle: p.throttle})
+		DeleteOutOfBand: p.deleteFunction, Throttle: p.throttles.Throttle})
 }
 
 // seamConfig is a provider block with the given platforms line, an inproc block when asked,
