@@ -161,7 +161,7 @@ func (m *Manager) Update(ctx context.Context, spec JobSpec, prior JobState) (Job
 		maps.Copy(artifacts, built)
 	}
 	// A failed redeploy leaves the old function in place: keep recording it so nothing is
-	// orphaned; its code hash differs from artifact_sha256, so the next plan retries it.
+	// orphaned; its code hash differs from its kind's artifact, so the next plan retries it.
 	succeeded := map[Target]bool{}
 	for _, d := range deployed {
 		succeeded[Target{d.Platform, d.Region}] = true
