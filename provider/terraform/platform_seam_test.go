@@ -32,6 +32,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -487,4 +488,51 @@ func runGreet(agentURL, input string) (seamRun, string, error) {
 		return r, string(body), fmt.Errorf("run greet: HTTP %d: %s", resp.StatusCode, body)
 	}
 	return r, string(body), json.Unmarshal(body, &r)
+}
+
+// A provider block built from variables (hosts, token, platforms, regions) is unknown while
+// terraform validates it: validation must check what is known and leave the rest for plan.
+func TestAccProvider_configFromVariables(t *testing.T) {
+	e := newAccEnv(t)
+	dir := e.writeModule("greet", greetSource("hello "))
+	cfg := fmt.Sprintf(`variable "host_a" { type = string }
+variable "host_b" { type = string }
+variable "token" {
+  type      = string
+  sensitive = true
+}
+variable "regions" { type = list(string) }
+
+provider "blueprint" {
+  platforms = ["wasm"]
+  regions   = var.regions
+  wasm {
+    token = var.token
+    hosts = { "local-a" = var.host_a, "local-b" = var.host_b }
+  }
+}
+
+resource "blueprint_job" "greet" {
+  package  = %q
+  function = "Greet"
+}
+`, dir)
+	vars := config.Variables{
+		"host_a":  config.StringVariable(e.urls["local-a"]),
+		"host_b":  config.StringVariable(e.urls["local-b"]),
+		"token":   config.StringVariable(e.token),
+		"regions": config.ListVariable(config.StringVariable("local-a"), config.StringVariable("local-b")),
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config:          cfg,
+			ConfigVariables: vars,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("blueprint_job.greet", tfjsonpath.New("deployments"), knownvalue.ListSizeExact(2)),
+			},
+			Check: e.checkHostsServe("greet", testRegions...),
+		}},
+	})
 }
