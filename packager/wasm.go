@@ -7,7 +7,6 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -72,29 +71,53 @@ type jobEntry struct {
 // content-addressed, as <CacheDir>/<sha256>.wasm. A build whose source hash and job list were
 // built before is served from the cache without running the Go compiler.
 func BuildWASM(ctx context.Context, b WASMBuild) (Artifact, error) {
-	log := b.Logger
+	return build(ctx, wasmTarget, b.Dir, b.Jobs, b.CacheDir, b.Logger)
+}
+
+// target is one kind of artifact the packager builds: how the wrapper looks and how it is built.
+type target struct {
+	what       string // "wasm module", for messages
+	env        []string
+	flags      []string
+	template   *template.Template
+	text       string // the template's text, part of the build key
+	wrapperDir string // see wrapperDir
+	ext        string // file name extension in the cache
+	data       func(importPath string, entries []jobEntry) any
+	// requires are modules the wrapper imports beyond the job package and the standard
+	// library ("path@version"). They are added to a copy of the package's go.mod given to the
+	// go command with -modfile: the user's go.mod and go.sum are never written.
+	requires []string
+}
+
+var wasmTarget = target{
+	what: "wasm module", env: wasmBuildEnv, flags: wasmBuildFlags, template: wrapperTemplate, text: wrapperTemplateText,
+	wrapperDir: wrapperDir, ext: ".wasm", data: wrapperData,
+}
+
+func build(ctx context.Context, t target, pkgDir string, jobs []job.Analysis, cacheDirSetting string, log hclog.Logger) (Artifact, error) {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
 	log = log.Named("packager")
-	if b.Dir == "" {
-		return Artifact{}, errors.New("building wasm module: no package directory given")
+	if pkgDir == "" {
+		return Artifact{}, fmt.Errorf("building %s: no package directory given", t.what)
 	}
-	dir, err := filepath.Abs(b.Dir)
+	dir, err := filepath.Abs(pkgDir)
 	if err != nil {
-		return Artifact{}, fmt.Errorf("resolving package directory %q: %w", b.Dir, err)
+		return Artifact{}, fmt.Errorf("resolving package directory %q: %w", pkgDir, err)
 	}
-	if len(b.Jobs) == 0 {
-		return Artifact{}, fmt.Errorf("building wasm module for %s: no jobs given", dir)
+	if len(jobs) == 0 {
+		return Artifact{}, fmt.Errorf("building %s for %s: no jobs given", t.what, dir)
 	}
-	cacheDir, err := artifactCacheDir(b.CacheDir)
+	cacheDir, err := artifactCacheDir(cacheDirSetting)
 	if err != nil {
 		return Artifact{}, err
 	}
 
 	// One go list serves both the package facts and the source hash: on a cached build it is
 	// most of the time spent.
-	deps, err := goList(ctx, dir, wasmBuildEnv, "-deps", ".")
+	deps, err := goList(ctx, dir, t.env, "-deps", ".")
 	if err != nil {
 		return Artifact{}, err
 	}
@@ -104,7 +127,7 @@ func BuildWASM(ctx context.Context, b WASMBuild) (Artifact, error) {
 		pkg = deps[n-1]
 	}
 	if pkg.ImportPath == "" {
-		return Artifact{}, fmt.Errorf("building wasm module: no Go package in %s", dir)
+		return Artifact{}, fmt.Errorf("building %s: no Go package in %s", t.what, dir)
 	}
 	if pkg.Name == "main" {
 		return Artifact{}, fmt.Errorf("package %s in %s is a main package, which cannot be imported: move the jobs into a library package", pkg.ImportPath, dir)
@@ -113,24 +136,24 @@ func BuildWASM(ctx context.Context, b WASMBuild) (Artifact, error) {
 	if err != nil {
 		return Artifact{}, err
 	}
-	entries, err := jobEntries(b.Jobs, sigs, pkg.ImportPath)
+	entries, err := jobEntries(jobs, sigs, pkg.ImportPath)
 	if err != nil {
 		return Artifact{}, err
 	}
 
-	srcHash, err := hashListed(ctx, dir, deps, wasmBuildEnv)
+	srcHash, err := hashListed(ctx, dir, deps, t.env)
 	if err != nil {
 		return Artifact{}, err
 	}
-	key := buildKey(srcHash, pkg.ImportPath, entries)
-	if art, ok := cachedArtifact(cacheDir, key); ok {
-		log.Debug("wasm module served from cache", "package", pkg.ImportPath, "sha256", art.SHA256)
+	key := t.buildKey(srcHash, pkg.ImportPath, entries)
+	if art, ok := cachedArtifact(cacheDir, key, t.ext); ok {
+		log.Debug(t.what+" served from cache", "package", pkg.ImportPath, "sha256", art.SHA256)
 		return art, nil
 	}
 
 	var src bytes.Buffer
-	if err := wrapperTemplate.Execute(&src, wrapperData(pkg.ImportPath, entries)); err != nil {
-		return Artifact{}, fmt.Errorf("generating wasm wrapper for %s: %w", pkg.ImportPath, err)
+	if err := t.template.Execute(&src, t.data(pkg.ImportPath, entries)); err != nil {
+		return Artifact{}, fmt.Errorf("generating the %s wrapper for %s: %w", t.what, pkg.ImportPath, err)
 	}
 	work, err := os.MkdirTemp(cacheDir, "build-")
 	if err != nil {
@@ -142,7 +165,7 @@ func BuildWASM(ctx context.Context, b WASMBuild) (Artifact, error) {
 		return Artifact{}, fmt.Errorf("writing generated wrapper: %w", err)
 	}
 	overlay, err := json.Marshal(map[string]map[string]string{
-		"Replace": {filepath.Join(dir, wrapperDir, "main.go"): mainFile},
+		"Replace": {filepath.Join(dir, t.wrapperDir, "main.go"): mainFile},
 	})
 	if err != nil {
 		return Artifact{}, err
@@ -151,34 +174,41 @@ func BuildWASM(ctx context.Context, b WASMBuild) (Artifact, error) {
 	if err := os.WriteFile(overlayFile, overlay, 0o644); err != nil {
 		return Artifact{}, fmt.Errorf("writing build overlay: %w", err)
 	}
-	outFile := filepath.Join(work, "module.wasm")
-	args := append([]string{"build", "-overlay", overlayFile, "-o", outFile}, wasmBuildFlags...)
-	args = append(args, "./"+wrapperDir)
+	outFile := filepath.Join(work, "artifact"+t.ext)
+	args := []string{"build", "-overlay", overlayFile, "-o", outFile}
+	if len(t.requires) > 0 {
+		modFile, err := requireModules(ctx, dir, pkg, work, t.env, t.requires)
+		if err != nil {
+			return Artifact{}, fmt.Errorf("building %s for %s: %w", t.what, pkg.ImportPath, err)
+		}
+		args = append(args, "-modfile", modFile)
+	}
+	args = append(append(args, t.flags...), "./"+t.wrapperDir)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), wasmBuildEnv...)
+	cmd.Env = append(os.Environ(), t.env...)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	log.Info("building wasm module", "package", pkg.ImportPath, "jobs", len(entries))
+	log.Info("building "+t.what, "package", pkg.ImportPath, "jobs", len(entries))
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
-			return Artifact{}, fmt.Errorf("building wasm module for %s: %w", pkg.ImportPath, ctx.Err())
+			return Artifact{}, fmt.Errorf("building %s for %s: %w", t.what, pkg.ImportPath, ctx.Err())
 		}
-		return Artifact{}, fmt.Errorf("building wasm module for %s: go build failed:\n%s", pkg.ImportPath, compilerMessage(stderr.String(), dir))
+		return Artifact{}, fmt.Errorf("building %s for %s: go build failed:\n%s", t.what, pkg.ImportPath, compilerMessage(stderr.String(), t.wrapperDir))
 	}
 	sum, size, err := hashFile(outFile)
 	if err != nil {
 		return Artifact{}, err
 	}
-	final := filepath.Join(cacheDir, sum+".wasm")
+	final := filepath.Join(cacheDir, sum+t.ext)
 	if err := os.Rename(outFile, final); err != nil {
-		return Artifact{}, fmt.Errorf("storing wasm module in %s: %w", cacheDir, err)
+		return Artifact{}, fmt.Errorf("storing %s in %s: %w", t.what, cacheDir, err)
 	}
 	if err := writeIndex(cacheDir, key, sum); err != nil {
 		return Artifact{}, err
 	}
-	log.Info("built wasm module", "package", pkg.ImportPath, "sha256", sum, "bytes", size, "duration", time.Since(start).Round(time.Millisecond))
+	log.Info("built "+t.what, "package", pkg.ImportPath, "sha256", sum, "bytes", size, "duration", time.Since(start).Round(time.Millisecond))
 	return Artifact{Path: final, SHA256: sum, Size: size}, nil
 }
 
@@ -233,18 +263,20 @@ func wrapperData(importPath string, entries []jobEntry) any {
 	}{abiVersion, importPath, entries, stateful}
 }
 
-// buildKey identifies a build: same key, same module. It covers the sources (with the Go
-// version), the job list, the wrapper template and the build flags.
-func buildKey(srcHash, importPath string, entries []jobEntry) string {
+// buildKey identifies a build: same key, same artifact. It covers the sources (with the Go
+// version), the job list, the wrapper template, the target's environment, flags and modules.
+func (t target) buildKey(srcHash, importPath string, entries []jobEntry) string {
 	h := sha256.New()
 	field(h, "source", srcHash)
 	field(h, "package", importPath)
 	for _, e := range entries {
 		field(h, "job", fmt.Sprintf("%s=%s stateful=%t", e.Name, e.Function, e.Stateful))
 	}
-	field(h, "template", wrapperTemplateText)
+	field(h, "template", t.text)
 	field(h, "abi", fmt.Sprint(abiVersion))
-	field(h, "flags", strings.Join(wasmBuildFlags, " "))
+	field(h, "env", strings.Join(t.env, " "))
+	field(h, "flags", strings.Join(t.flags, " "))
+	field(h, "requires", strings.Join(t.requires, " "))
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -252,7 +284,7 @@ type indexEntry struct {
 	SHA256 string `json:"sha256"`
 }
 
-func cachedArtifact(cacheDir, key string) (Artifact, bool) {
+func cachedArtifact(cacheDir, key, ext string) (Artifact, bool) {
 	raw, err := os.ReadFile(filepath.Join(cacheDir, "index", key+".json"))
 	if err != nil {
 		return Artifact{}, false
@@ -261,7 +293,7 @@ func cachedArtifact(cacheDir, key string) (Artifact, bool) {
 	if json.Unmarshal(raw, &e) != nil || len(e.SHA256) != 64 {
 		return Artifact{}, false
 	}
-	path := filepath.Join(cacheDir, e.SHA256+".wasm")
+	path := filepath.Join(cacheDir, e.SHA256+ext)
 	// Re-hash: a cache entry that was truncated or tampered with must be rebuilt, not served.
 	sum, size, err := hashFile(path)
 	if err != nil || sum != e.SHA256 {
@@ -294,7 +326,7 @@ func hashFile(path string) (string, int64, error) {
 
 // compilerMessage keeps the go command's output but names the generated wrapper for what it is,
 // so a user does not go looking for a directory that is not on disk.
-func compilerMessage(out, dir string) string {
+func compilerMessage(out, wrapperDir string) string {
 	out = strings.TrimSpace(out)
 	return strings.ReplaceAll(out, wrapperDir+"/main.go", wrapperDir+"/main.go (generated wrapper)")
 }
