@@ -26,10 +26,12 @@ type Job struct {
 	SourceHash string `json:"source_hash"`
 	// Artifacts holds the hex SHA-256 of each artifact built for the job, by kind; a
 	// deployment runs the one of its platform's kind, a local run the one of its executor's.
-	Artifacts   map[platform.ArtifactKind]string `json:"artifacts"`
-	Eligible    bool                             `json:"eligible"` // after force_serverless/force_local overrides
-	Analysis    job.Analysis                     `json:"analysis"`
-	Deployments []platform.Deployment            `json:"deployments"`
+	Artifacts map[platform.ArtifactKind]string `json:"artifacts"`
+	// ArtifactStore is where artifacts the agent runs itself (the native bootstrap) are kept.
+	ArtifactStore string                `json:"artifact_store,omitempty"`
+	Eligible      bool                  `json:"eligible"` // after force_serverless/force_local overrides
+	Analysis      job.Analysis          `json:"analysis"`
+	Deployments   []platform.Deployment `json:"deployments"`
 
 	// User overrides from the resource; zero means "not set, use the analysis".
 	ForceServerless bool              `json:"force_serverless,omitempty"`

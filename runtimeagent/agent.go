@@ -79,9 +79,9 @@ type LocalExecutor interface {
 	// executor could not even start the job (no artifact, module fetch failed) the error wraps
 	// ErrLocalUnavailable, so the agent may offload instead: the job has not run.
 	Execute(ctx context.Context, m *manifest.Manifest, j *manifest.Job, input []byte) ([]byte, error)
-	// ArtifactKind is the kind of artifact it runs (manifest.Job.Artifacts): what it ran is
-	// part of a memoized result's key.
-	ArtifactKind() platform.ArtifactKind
+	// ArtifactKind is the kind of artifact it runs j with (manifest.Job.Artifacts): what it
+	// ran is part of a memoized result's key.
+	ArtifactKind(j *manifest.Job) platform.ArtifactKind
 }
 
 // Warmer is implemented by local executors that can prepare a job ahead of its first run
@@ -324,7 +324,7 @@ func (a *Agent) warm(ctx context.Context, wg *sync.WaitGroup, snap *snapshot) {
 			if ctx.Err() != nil {
 				return
 			}
-			if j.Mode() == job.ModeServerless || j.Artifact(a.cfg.Local.ArtifactKind()) == "" {
+			if j.Mode() == job.ModeServerless || j.Artifact(a.cfg.Local.ArtifactKind(j)) == "" {
 				continue // never runs here, or has nothing to prepare
 			}
 			if err := w.Warm(ctx, snap.manifest, j); err != nil && ctx.Err() == nil {

@@ -124,7 +124,7 @@ type fakeLocal struct {
 	sleep   atomic.Int64 // nanoseconds every run takes (cancellable)
 }
 
-func (f *fakeLocal) ArtifactKind() platform.ArtifactKind { return platform.ArtifactWASM }
+func (f *fakeLocal) ArtifactKind(*manifest.Job) platform.ArtifactKind { return platform.ArtifactWASM }
 
 // fakeDescriptor is a platform whose invoker is inv and whose payload limit is maxPayload.
 func fakeDescriptor(name string, inv platform.Invoker, maxPayload int64) platform.Descriptor {

@@ -149,7 +149,7 @@ func (a *Agent) handleList(w http.ResponseWriter, r *http.Request) {
 			Name: j.Name, Package: j.Package, Function: j.Function, Mode: j.Mode(), Eligible: j.Eligible,
 			Pure: j.Analysis.Pure, Deterministic: j.Analysis.Deterministic, RequiresState: j.Analysis.RequiresState,
 			MemoryMB: j.EffectiveMemoryMB(), TimeoutMS: j.EffectiveTimeout().Milliseconds(),
-			Artifacts: j.Artifacts, ArtifactSHA256: j.Artifact(a.cfg.Local.ArtifactKind()), Findings: j.Analysis.Findings, Deployments: j.Deployments,
+			Artifacts: j.Artifacts, ArtifactSHA256: j.Artifact(a.cfg.Local.ArtifactKind(j)), Findings: j.Analysis.Findings, Deployments: j.Deployments,
 			Regions: make([]RegionInfo, len(j.Deployments)),
 		}
 		if info.Findings == nil {

@@ -316,7 +316,7 @@ func (a *Agent) runLocal(ctx context.Context, snap *snapshot, e *jobEntry, input
 	start := time.Now()
 	out, err := a.cfg.Local.Execute(ctx, snap.manifest, e.job, input)
 	elapsed := time.Since(start)
-	res := runResult{output: out, target: router.Local, reason: d.Reason, attempts: 1, code: e.job.Artifact(a.cfg.Local.ArtifactKind())}
+	res := runResult{output: out, target: router.Local, reason: d.Reason, attempts: 1, code: e.job.Artifact(a.cfg.Local.ArtifactKind(e.job))}
 	if err == nil {
 		e.localLatency.Observe(elapsed)
 		a.metrics.observeRun(e.job.Name, "local", OutcomeOK, elapsed)

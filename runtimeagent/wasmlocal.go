@@ -95,7 +95,9 @@ func (x *WASMExecutor) Execute(ctx context.Context, m *manifest.Manifest, j *man
 }
 
 // ArtifactKind is the kind of artifact the executor runs: a job's wasm module.
-func (x *WASMExecutor) ArtifactKind() platform.ArtifactKind { return platform.ArtifactWASM }
+func (x *WASMExecutor) ArtifactKind(*manifest.Job) platform.ArtifactKind {
+	return platform.ArtifactWASM
+}
 
 // Warm fetches and compiles the job's module so that its first run is fast.
 func (x *WASMExecutor) Warm(ctx context.Context, m *manifest.Manifest, j *manifest.Job) error {

@@ -1,0 +1,563 @@
+package runtimeagent
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/serverless-blueprint/blueprint/artifactstore"
+	"github.com/serverless-blueprint/blueprint/manifest"
+	"github.com/serverless-blueprint/blueprint/platform"
+)
+
+// NativeExecutorConfig configures a NativeExecutor.
+type NativeExecutorConfig struct {
+	// CacheDir keeps verified binaries (<CacheDir>/<sha256>.bin); required.
+	CacheDir string
+	// Workers is the most worker processes per binary and environment; 0 = 1.
+	Workers int
+	// OpenStore opens the artifact store a job names; nil = artifactstore.Open.
+	OpenStore func(url string) (artifactstore.Store, error)
+	Logger    hclog.Logger
+}
+
+// NativeExecutor runs jobs in worker processes of the job package's native bootstrap, the same
+// binary AWS Lambda runs, and serves each worker the Lambda Runtime API as Lambda does: the
+// worker asks for the next invocation, runs it, and posts a response or an error. A worker
+// runs one invocation at a time. One that crashes or outlives the job's timeout is killed and
+// replaced, and its execution is answered with an error; the agent never runs it again here.
+type NativeExecutor struct {
+	cfg NativeExecutorConfig
+	log hclog.Logger
+
+	mu     sync.Mutex
+	pools  map[poolKey]*workerPool
+	bins   map[string]*binaryLoad // by sha256
+	closed bool
+}
+
+type poolKey struct{ sha, env string }
+
+type binaryLoad struct {
+	done chan struct{}
+	path string
+	err  error
+}
+
+var (
+	_ LocalExecutor = (*NativeExecutor)(nil)
+	_ Warmer        = (*NativeExecutor)(nil)
+)
+
+// NewNativeExecutor checks the configuration.
+func NewNativeExecutor(cfg NativeExecutorConfig) (*NativeExecutor, error) {
+	if cfg.CacheDir == "" {
+		return nil, errors.New("native executor: no cache directory; pass --cache DIR")
+	}
+	if err := os.MkdirAll(cfg.CacheDir, 0o700); err != nil {
+		return nil, fmt.Errorf("native executor: creating cache: %w", err)
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 1
+	}
+	if cfg.OpenStore == nil {
+		cfg.OpenStore = artifactstore.Open
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	return &NativeExecutor{cfg: cfg, log: cfg.Logger, pools: map[poolKey]*workerPool{}, bins: map[string]*binaryLoad{}}, nil
+}
+
+// ArtifactKind is what the executor runs: the job's native bootstrap.
+func (x *NativeExecutor) ArtifactKind(*manifest.Job) platform.ArtifactKind {
+	return platform.ArtifactNative
+}
+
+// Warm fetches and verifies the job's binary and starts one worker.
+func (x *NativeExecutor) Warm(ctx context.Context, m *manifest.Manifest, j *manifest.Job) error {
+	p, err := x.pool(ctx, j)
+	if err != nil {
+		return err
+	}
+	w, err := p.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	p.release(w)
+	return nil
+}
+
+// Execute runs the job in a worker and returns its output; a job error is a
+// *platform.FunctionError.
+func (x *NativeExecutor) Execute(ctx context.Context, m *manifest.Manifest, j *manifest.Job, input []byte) ([]byte, error) {
+	p, err := x.pool(ctx, j)
+	if err != nil {
+		return nil, err
+	}
+	return p.invoke(ctx, j.Name, input, j.EffectiveTimeout())
+}
+
+// Close stops every worker.
+func (x *NativeExecutor) Close() {
+	x.mu.Lock()
+	x.closed = true
+	pools := slices.Collect(maps.Values(x.pools))
+	x.mu.Unlock()
+	for _, p := range pools {
+		p.close()
+	}
+}
+
+func (x *NativeExecutor) pool(ctx context.Context, j *manifest.Job) (*workerPool, error) {
+	sha := j.Artifact(platform.ArtifactNative)
+	if !sha256Hex.MatchString(sha) {
+		return nil, fmt.Errorf("%w: job %q has no native artifact (artifacts %v): apply it with a provider that builds one", ErrLocalUnavailable, j.Name, j.Artifacts)
+	}
+	bin, err := x.binary(ctx, j, sha)
+	if err != nil {
+		return nil, err
+	}
+	env := workerEnv(j)
+	key := poolKey{sha: sha, env: strings.Join(env, "\x00")}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.closed {
+		return nil, fmt.Errorf("%w: the agent is shutting down", ErrLocalUnavailable)
+	}
+	p := x.pools[key]
+	if p == nil {
+		p = newWorkerPool(bin, env, x.cfg.Workers, x.log.Named("worker").With("job", j.Name))
+		x.pools[key] = p
+	}
+	return p, nil
+}
+
+// workerEnv is the environment of a job's workers: the job's own variables and a soft memory
+// limit at the job's memory, nothing of the agent's.
+func workerEnv(j *manifest.Job) []string {
+	env := []string{"GOMEMLIMIT=" + strconv.FormatInt(j.EffectiveMemoryMB(), 10) + "MiB", "TZ=UTC"}
+	for _, k := range slices.Sorted(maps.Keys(j.Environment)) {
+		env = append(env, k+"="+j.Environment[k])
+	}
+	return env
+}
+
+// binary returns the verified path of the binary sha, fetched once from the job's store.
+func (x *NativeExecutor) binary(ctx context.Context, j *manifest.Job, sha string) (string, error) {
+	x.mu.Lock()
+	l, ok := x.bins[sha]
+	if !ok {
+		l = &binaryLoad{done: make(chan struct{})}
+		x.bins[sha] = l
+		x.mu.Unlock()
+		l.path, l.err = x.fetch(ctx, j, sha)
+		if l.err != nil {
+			x.mu.Lock()
+			delete(x.bins, sha)
+			x.mu.Unlock()
+		}
+		close(l.done)
+	} else {
+		x.mu.Unlock()
+	}
+	select {
+	case <-l.done:
+		return l.path, l.err
+	case <-ctx.Done():
+		return "", fmt.Errorf("%w: waiting for binary %s: %v", ErrLocalUnavailable, sha, ctx.Err())
+	}
+}
+
+func (x *NativeExecutor) fetch(ctx context.Context, j *manifest.Job, sha string) (string, error) {
+	path := filepath.Join(x.cfg.CacheDir, sha+".bin")
+	if got, err := fileSHA256(path); err == nil {
+		if got == sha {
+			return path, nil
+		}
+		x.log.Warn("cached binary is corrupt; fetching it again", "path", path)
+	}
+	if j.ArtifactStore == "" {
+		return "", fmt.Errorf("%w: job %q names no artifact store to fetch its native binary %s from; apply it again", ErrLocalUnavailable, j.Name, sha)
+	}
+	store, err := x.cfg.OpenStore(j.ArtifactStore)
+	if err != nil {
+		return "", fmt.Errorf("%w: job %q: %v", ErrLocalUnavailable, j.Name, err)
+	}
+	if err := store.Fetch(ctx, sha, path); err != nil {
+		return "", fmt.Errorf("%w: fetching the native binary of job %q: %v", ErrLocalUnavailable, j.Name, err)
+	}
+	x.log.Info("native binary ready for local runs", "job", j.Name, "sha256", sha)
+	return path, nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// workerPool is the workers of one binary and environment.
+type workerPool struct {
+	bin  string
+	env  []string
+	size int
+	log  hclog.Logger
+
+	mu      sync.Mutex
+	idle    []*worker
+	running int // workers started and not yet exited or discarded
+	freed   chan struct{}
+	closed  bool
+}
+
+func newWorkerPool(bin string, env []string, size int, log hclog.Logger) *workerPool {
+	return &workerPool{bin: bin, env: env, size: size, log: log, freed: make(chan struct{}, 1)}
+}
+
+// acquire returns an idle live worker, starting one when there is room, else waits.
+func (p *workerPool) acquire(ctx context.Context) (*worker, error) {
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return nil, fmt.Errorf("%w: the agent is shutting down", ErrLocalUnavailable)
+		}
+		for len(p.idle) > 0 {
+			w := p.idle[len(p.idle)-1]
+			p.idle = p.idle[:len(p.idle)-1]
+			if w.alive() {
+				p.mu.Unlock()
+				return w, nil
+			}
+			p.running-- // it exited while idle (a panic's exit, a crash): drop it
+		}
+		if p.running < p.size {
+			p.running++
+			p.mu.Unlock()
+			w, err := startWorker(p.bin, p.env, p.log)
+			if err != nil {
+				p.discard(nil)
+				return nil, fmt.Errorf("%w: starting a worker: %v", ErrLocalUnavailable, err)
+			}
+			return w, nil
+		}
+		p.mu.Unlock()
+		select {
+		case <-p.freed:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: waiting for a worker: %v", ErrLocalUnavailable, ctx.Err())
+		}
+	}
+}
+
+func (p *workerPool) release(w *worker) {
+	p.mu.Lock()
+	if p.closed || !w.alive() {
+		p.mu.Unlock()
+		p.discard(w)
+		return
+	}
+	p.idle = append(p.idle, w)
+	p.mu.Unlock()
+	p.signal()
+}
+
+// discard stops w (when given) and frees its place in the pool.
+func (p *workerPool) discard(w *worker) {
+	if w != nil {
+		w.stop()
+	}
+	p.mu.Lock()
+	p.running--
+	p.mu.Unlock()
+	p.signal()
+}
+
+func (p *workerPool) signal() {
+	select {
+	case p.freed <- struct{}{}:
+	default:
+	}
+}
+
+func (p *workerPool) close() {
+	p.mu.Lock()
+	p.closed = true
+	idle := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	for _, w := range idle {
+		w.stop()
+	}
+}
+
+// maxStartAttempts bounds how often an invocation is handed to a fresh worker that exits before
+// taking it (a binary that cannot start): the job has not run, so trying again is safe.
+const maxStartAttempts = 3
+
+// invoke runs one invocation. Until a worker has taken it, the job has not run and a dead
+// worker is simply replaced; after, a worker that dies or hangs ends the invocation.
+func (p *workerPool) invoke(ctx context.Context, jobName string, input []byte, timeout time.Duration) ([]byte, error) {
+	inv := &invocation{id: newRequestID(), job: jobName, input: input, timeout: timeout, deadline: time.Now().Add(timeout), done: make(chan invokeResult, 1)}
+	for attempt := 1; ; attempt++ {
+		w, err := p.acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		select {
+		case w.next <- inv:
+		case <-w.exited:
+			p.discard(w)
+			if attempt >= maxStartAttempts {
+				return nil, fmt.Errorf("%w: the worker of job %q exited before taking an invocation, %d times: %s", ErrLocalUnavailable, jobName, attempt, w.exitReason())
+			}
+			continue
+		case <-ctx.Done():
+			p.release(w)
+			return nil, ctx.Err()
+		}
+		return p.await(ctx, w, inv)
+	}
+}
+
+// await waits for the taken invocation's answer, the worker's death, or its deadline.
+func (p *workerPool) await(ctx context.Context, w *worker, inv *invocation) ([]byte, error) {
+	timer := time.NewTimer(time.Until(inv.deadline))
+	defer timer.Stop()
+	select {
+	case r := <-inv.done:
+		p.release(w)
+		return r.output, r.err
+	case <-w.exited:
+		p.discard(w)
+		// An answer may have arrived just before the exit (a panic reports, then exits).
+		select {
+		case r := <-inv.done:
+			return r.output, r.err
+		default:
+		}
+		p.log.Error("worker crashed while running a job; replaced", "invocation", inv.id, "reason", w.exitReason())
+		return nil, fmt.Errorf("the worker process running job %q crashed (%s); the job was not run again", inv.job, w.exitReason())
+	case <-timer.C:
+		p.log.Warn("worker ran past the job's timeout; killed and replaced", "invocation", inv.id)
+		p.discard(w)
+		return nil, fmt.Errorf("job %q ran past its timeout of %s; its worker was killed: %w", inv.job, inv.timeout, context.DeadlineExceeded)
+	case <-ctx.Done():
+		// The caller left (or a hedged twin won). The job keeps running in its worker; the
+		// worker goes back to the pool when it answers, or is replaced when it dies or hangs.
+		go func() { _, _ = p.await(context.Background(), w, inv) }()
+		return nil, ctx.Err()
+	}
+}
+
+type invocation struct {
+	id       string
+	job      string
+	input    []byte
+	timeout  time.Duration
+	deadline time.Time
+	done     chan invokeResult // buffered: the Runtime API handler never blocks on it
+	answered atomic.Bool
+}
+
+type invokeResult struct {
+	output []byte
+	err    error
+}
+
+func (inv *invocation) answer(r invokeResult) bool {
+	if !inv.answered.CompareAndSwap(false, true) {
+		return false
+	}
+	inv.done <- r
+	return true
+}
+
+var requestSeq atomic.Uint64
+
+func newRequestID() string {
+	return fmt.Sprintf("%016x-%d", time.Now().UnixNano(), requestSeq.Add(1))
+}
+
+// worker is one process of a bootstrap and the Runtime API the agent serves to it alone.
+type worker struct {
+	cmd     *exec.Cmd
+	ln      net.Listener
+	srv     *http.Server
+	next    chan *invocation // unbuffered: an invocation is handed over when the worker polls
+	exited  chan struct{}
+	reason  atomic.Value // string: why the process exited
+	current atomic.Pointer[invocation]
+	log     hclog.Logger
+}
+
+func startWorker(bin string, env []string, log hclog.Logger) (*worker, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	w := &worker{ln: ln, next: make(chan *invocation), exited: make(chan struct{}), log: log}
+	w.srv = &http.Server{Handler: w.routes(), ReadHeaderTimeout: 10 * time.Second}
+	go w.srv.Serve(ln)
+	cmd := exec.Command(bin)
+	cmd.Env = append([]string{"AWS_LAMBDA_RUNTIME_API=" + ln.Addr().String(), "PATH=/usr/bin:/bin"}, env...)
+	stdout, _ := cmd.StdoutPipe()
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		w.srv.Close()
+		return nil, err
+	}
+	w.cmd = cmd
+	// Whatever the job prints goes to the agent's log, one line at a time, never into its output.
+	var logs sync.WaitGroup
+	for _, r := range []io.Reader{stdout, stderr} {
+		logs.Go(func() {
+			sc := bufio.NewScanner(r)
+			sc.Buffer(make([]byte, 64<<10), 1<<20)
+			for sc.Scan() {
+				log.Info("worker output", "pid", cmd.Process.Pid, "line", sc.Text())
+			}
+		})
+	}
+	go func() {
+		logs.Wait()
+		err := cmd.Wait()
+		reason := "exited"
+		if err != nil {
+			reason = err.Error()
+		}
+		w.reason.Store(reason)
+		close(w.exited)
+		w.srv.Close()
+	}()
+	return w, nil
+}
+
+func (w *worker) alive() bool {
+	select {
+	case <-w.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+func (w *worker) exitReason() string {
+	if r, ok := w.reason.Load().(string); ok {
+		return r
+	}
+	return "still running"
+}
+
+// stop kills the process (a no-op when it is gone) and waits for it.
+func (w *worker) stop() {
+	if w.cmd != nil && w.cmd.Process != nil {
+		w.cmd.Process.Kill()
+	}
+	<-w.exited
+}
+
+// maxResponseBytes bounds a worker's answer, as Lambda bounds a synchronous response.
+const maxResponseBytes = 6 << 20
+
+const runtimeAPIPrefix = "/2018-06-01/runtime/"
+
+// routes is the Runtime API as the worker sees it (the subset aws-lambda-go uses).
+func (w *worker) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+runtimeAPIPrefix+"invocation/next", func(rw http.ResponseWriter, r *http.Request) {
+		select {
+		case inv := <-w.next:
+			w.current.Store(inv)
+			h := rw.Header()
+			h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
+			h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10))
+			h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:local:000000000000:function:"+inv.job)
+			h.Set("Lambda-Runtime-Trace-Id", "Root="+inv.id)
+			h.Set("Content-Type", "application/json")
+			rw.Write(inv.input)
+		case <-r.Context().Done():
+		case <-w.exited:
+		}
+	})
+	mux.HandleFunc("POST "+runtimeAPIPrefix+"invocation/{id}/response", func(rw http.ResponseWriter, r *http.Request) {
+		inv := w.invocation(rw, r)
+		if inv == nil {
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxResponseBytes+1))
+		switch {
+		case err != nil:
+			inv.answer(invokeResult{err: fmt.Errorf("reading the answer of job %q: %w", inv.job, err)})
+		case len(body) > maxResponseBytes:
+			inv.answer(invokeResult{err: &platform.FunctionError{Type: "Runtime.ResponseSizeTooLarge",
+				Message: fmt.Sprintf("job %q answered more than %d bytes", inv.job, maxResponseBytes)}})
+		default:
+			inv.answer(invokeResult{output: body})
+		}
+		rw.WriteHeader(http.StatusAccepted)
+	})
+	mux.HandleFunc("POST "+runtimeAPIPrefix+"invocation/{id}/error", func(rw http.ResponseWriter, r *http.Request) {
+		inv := w.invocation(rw, r)
+		if inv == nil {
+			return
+		}
+		inv.answer(invokeResult{err: functionError(r.Body)})
+		rw.WriteHeader(http.StatusAccepted)
+	})
+	mux.HandleFunc("POST "+runtimeAPIPrefix+"init/error", func(rw http.ResponseWriter, r *http.Request) {
+		fe := functionError(r.Body)
+		w.log.Error("worker failed to initialise", "error", fe)
+		rw.WriteHeader(http.StatusAccepted)
+		w.cmd.Process.Kill() // it cannot serve; the pool replaces it
+	})
+	return mux
+}
+
+// invocation returns the invocation a response or error names, answering 400 when it is not
+// the one the worker holds.
+func (w *worker) invocation(rw http.ResponseWriter, r *http.Request) *invocation {
+	inv := w.current.Load()
+	if inv == nil || inv.id != r.PathValue("id") {
+		http.Error(rw, `{"errorType":"InvalidRequestID","errorMessage":"no such invocation"}`, http.StatusBadRequest)
+		return nil
+	}
+	return inv
+}
+
+// functionError reads a Runtime API error body ({"errorType", "errorMessage"}).
+func functionError(body io.Reader) error {
+	var fe platform.FunctionError
+	raw, _ := io.ReadAll(io.LimitReader(body, 1<<20))
+	if err := json.Unmarshal(raw, &fe); err != nil || fe.Type == "" {
+		return &platform.FunctionError{Type: "Runtime.Unknown", Message: strings.TrimSpace(string(raw))}
+	}
+	return &fe
+}

@@ -1,0 +1,237 @@
+package runtimeagent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/serverless-blueprint/blueprint/artifactstore"
+	"github.com/serverless-blueprint/blueprint/job"
+	"github.com/serverless-blueprint/blueprint/manifest"
+	"github.com/serverless-blueprint/blueprint/packager"
+	"github.com/serverless-blueprint/blueprint/platform"
+)
+
+// nativeJobsSource is a job package whose jobs misbehave in every way a worker must survive.
+const nativeJobsSource = `package jobs
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+)
+
+type In struct {
+	N int    ` + "`json:\"n\"`" + `
+	S string ` + "`json:\"s\"`" + `
+}
+
+//blueprint:job
+func Double(ctx context.Context, in In) (int, error) {
+	if in.N < 0 {
+		return 0, fmt.Errorf("negative: %d", in.N)
+	}
+	return in.N * 2, nil
+}
+
+//blueprint:job
+func Boom(ctx context.Context, in In) (int, error) { panic("boom") }
+
+//blueprint:job
+func Crash(ctx context.Context, in In) (int, error) {
+	os.Exit(3)
+	return 0, nil
+}
+
+//blueprint:job
+func Hang(ctx context.Context, in In) (int, error) {
+	time.Sleep(time.Hour)
+	return 0, nil
+}
+
+//blueprint:job
+func Chatty(ctx context.Context, in In) (string, error) {
+	fmt.Println("{\"not\": \"the output\"}")
+	fmt.Fprintln(os.Stderr, "to stderr")
+	return "quiet " + in.S, nil
+}
+
+//blueprint:job
+func Env(ctx context.Context, in In) (string, error) { return os.Getenv(in.S), nil }
+
+// Spin is CPU-bound: n rounds of a 64-bit mixing function.
+//
+//blueprint:job
+func Spin(ctx context.Context, in In) (uint64, error) { return SpinN(in.N), nil }
+
+// SpinN is Spin's work, callable in-process for the benchmark's baseline.
+func SpinN(n int) uint64 {
+	x := uint64(88172645463325252)
+	for i := 0; i < n; i++ {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+	}
+	return x
+}
+`
+
+var nativeJobNames = []job.Analysis{
+	{Name: "double", Function: "Double"}, {Name: "boom", Function: "Boom"}, {Name: "crash", Function: "Crash"},
+	{Name: "hang", Function: "Hang"}, {Name: "chatty", Function: "Chatty"}, {Name: "env", Function: "Env"}, {Name: "spin", Function: "Spin"},
+}
+
+var (
+	nativeOnce sync.Once
+	nativeBin  packager.Artifact
+	nativeErr  error
+)
+
+// nativeFixture builds the bootstrap once per test binary and stores it in a fresh store.
+func nativeFixture(t testing.TB) (store string, sha string) {
+	t.Helper()
+	nativeOnce.Do(func() {
+		root, _ := filepath.Abs("..")
+		dir, err := os.MkdirTemp("", "blueprint-native-jobs-")
+		if err != nil {
+			nativeErr = err
+			return
+		}
+		os.MkdirAll(filepath.Join(dir, "jobs"), 0o755)
+		os.WriteFile(filepath.Join(dir, "go.mod"), []byte(fmt.Sprintf("module example.com/nativejobs\n\ngo 1.26\n\nrequire github.com/serverless-blueprint/blueprint v0.0.0\n\nreplace github.com/serverless-blueprint/blueprint => %s\n", root)), 0o644)
+		os.WriteFile(filepath.Join(dir, "jobs", "jobs.go"), []byte(nativeJobsSource), 0o644)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		nativeBin, nativeErr = packager.BuildNative(ctx, packager.NativeBuild{Dir: filepath.Join(dir, "jobs"), Jobs: nativeJobNames, CacheDir: filepath.Join(dir, "cache")})
+	})
+	if nativeErr != nil {
+		t.Fatal(nativeErr)
+	}
+	storeDir := t.TempDir()
+	s, err := artifactstore.Open(storeDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(context.Background(), nativeBin.Path, nativeBin.SHA256); err != nil {
+		t.Fatal(err)
+	}
+	return s.URL(), nativeBin.SHA256
+}
+
+func nativeJob(name, store, sha string, timeout time.Duration) *manifest.Job {
+	return &manifest.Job{Name: name, Artifacts: map[platform.ArtifactKind]string{platform.ArtifactNative: sha}, ArtifactStore: store,
+		TimeoutS: int64(timeout / time.Second), Environment: map[string]string{"GREETING": "hi"}}
+}
+
+func newNative(t testing.TB, workers int) *NativeExecutor {
+	t.Helper()
+	x, err := NewNativeExecutor(NativeExecutorConfig{CacheDir: t.TempDir(), Workers: workers, Logger: hclog.NewNullLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(x.Close)
+	return x
+}
+
+func TestNativeExecutor(t *testing.T) {
+	store, sha := nativeFixture(t)
+	x := newNative(t, 2)
+	ctx := context.Background()
+	m := &manifest.Manifest{}
+	run := func(name, input string, timeout time.Duration) (string, error) {
+		out, err := x.Execute(ctx, m, nativeJob(name, store, sha, timeout), []byte(input))
+		return string(out), err
+	}
+
+	if out, err := run("double", `{"n":21}`, 10*time.Second); err != nil || out != "42" {
+		t.Fatalf("double: %s %v", out, err)
+	}
+	var fe *platform.FunctionError
+	if _, err := run("double", `{"n":-1}`, 10*time.Second); !errors.As(err, &fe) || fe.Type != "errorString" || fe.Message != "negative: -1" {
+		t.Fatalf("job error: %T %v", err, err)
+	}
+	if out, err := run("chatty", `{"s":"ok"}`, 10*time.Second); err != nil || out != `"quiet ok"` {
+		t.Fatalf("a job that writes to stdout: %s %v", out, err)
+	}
+	if out, err := run("env", `{"s":"GREETING"}`, 10*time.Second); err != nil || out != `"hi"` {
+		t.Fatalf("the job's environment: %s %v", out, err)
+	}
+	if out, err := run("env", `{"s":"HOME"}`, 10*time.Second); err != nil || out != `""` {
+		t.Fatalf("the agent's environment leaked into the worker: %s %v", out, err)
+	}
+
+	// A panic is the job's error (Lambda reports it the same way); its worker exits and is
+	// replaced.
+	if _, err := run("boom", `{}`, 10*time.Second); !errors.As(err, &fe) || !strings.Contains(fe.Message, "boom") {
+		t.Fatalf("panic: %T %v", err, err)
+	}
+	// A crash mid-job is reported, not run again; the next call gets a new worker.
+	if _, err := run("crash", `{}`, 10*time.Second); err == nil || !strings.Contains(err.Error(), "crashed (exit status 3); the job was not run again") {
+		t.Fatalf("crash: %v", err)
+	}
+	// A job past its timeout: its worker is killed.
+	start := time.Now()
+	if _, err := run("hang", `{}`, time.Second); !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
+		t.Fatalf("hang: %v after %v", err, time.Since(start))
+	}
+	for i := range 3 {
+		if out, err := run("double", fmt.Sprintf(`{"n":%d}`, i), 10*time.Second); err != nil || out != fmt.Sprint(2*i) {
+			t.Fatalf("after the failures, call %d: %s %v", i, out, err)
+		}
+	}
+	if _, err := run("nope", `{}`, 10*time.Second); !errors.As(err, &fe) || fe.Type != "UnknownJob" {
+		t.Fatalf("unknown job: %v", err)
+	}
+}
+
+// Many callers share few workers; every answer belongs to its caller.
+func TestNativeExecutor_concurrent(t *testing.T) {
+	store, sha := nativeFixture(t)
+	x := newNative(t, 2)
+	j := nativeJob("double", store, sha, 10*time.Second)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8*25)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 25 {
+				n := g*1000 + i
+				out, err := x.Execute(context.Background(), &manifest.Manifest{}, j, []byte(fmt.Sprintf(`{"n":%d}`, n)))
+				if err != nil || string(out) != fmt.Sprint(2*n) {
+					errs <- fmt.Errorf("n=%d: %s %v", n, out, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// A binary whose bytes do not match the hash in the state never runs.
+func TestNativeExecutor_badBinary(t *testing.T) {
+	store, sha := nativeFixture(t)
+	dir := strings.TrimPrefix(store, "file://")
+	if err := os.WriteFile(filepath.Join(dir, sha), []byte("#!/bin/sh\necho pwned\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	x := newNative(t, 1)
+	_, err := x.Execute(context.Background(), &manifest.Manifest{}, nativeJob("double", store, sha, 10*time.Second), []byte(`{"n":1}`))
+	if !errors.Is(err, ErrLocalUnavailable) || !strings.Contains(err.Error(), "corrupt") {
+		t.Fatalf("tampered binary: %v", err)
+	}
+	_, err = x.Execute(context.Background(), &manifest.Manifest{}, nativeJob("double", store, strings.Repeat("0", 64), 10*time.Second), []byte(`{"n":1}`))
+	if !errors.Is(err, ErrLocalUnavailable) || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("missing binary: %v", err)
+	}
+}
