@@ -64,19 +64,73 @@ func (m *Manager) Create(ctx context.Context, spec JobSpec) (JobState, error) {
 	if err != nil {
 		return JobState{}, err
 	}
-	st := newState(spec, p)
+	st := m.newState(spec, p)
+	defer jobLocks.lock(p.Name)()
+	if len(p.Targets) > 0 {
+		if err := m.checkNotDeployed(ctx, p); err != nil {
+			return JobState{}, err
+		}
+	}
+	// The local artifact first: a package that does not build fails before anything is deployed.
+	local, err := m.buildLocal(ctx, spec, p)
+	if err != nil {
+		return JobState{}, err
+	}
 	if len(p.Targets) == 0 {
 		m.logger.Info("job not deployed", "job", p.Name, "reason", notDeployedReason(p))
+		st.Artifacts = m.withLocal(nil, local)
 		return st, nil
-	}
-	defer jobLocks.lock(p.Name)()
-	if err := m.checkNotDeployed(ctx, p); err != nil {
-		return JobState{}, err
 	}
 	deps, built, err := m.deploy(ctx, spec, p, p.Targets)
 	st.Deployments = deps
-	st.Artifacts = m.artifactsInUse(built, deps)
+	st.Artifacts = m.withLocal(m.artifactsInUse(built, deps), local)
 	return st, err
+}
+
+// buildLocal builds the artifact the agent runs on the VM and puts it in the store. It returns
+// its hash, "" when the provider builds none.
+func (m *Manager) buildLocal(ctx context.Context, spec JobSpec, p Planned) (string, error) {
+	l := m.settings.Local
+	if l == nil {
+		return "", nil
+	}
+	m.logger.Info("building job", "job", p.Name, "artifact", l.Kind, "package", spec.Package)
+	a, err := l.Build(ctx, platform.BuildRequest{Dir: spec.Package, Jobs: []job.Analysis{p.Analysis}, CacheDir: m.settings.ArtifactCacheDir, Logger: m.logger})
+	if err != nil {
+		return "", &SpecError{Field: "package", Message: fmt.Sprintf("building job %q as %s", p.Name, l.Kind), Err: err}
+	}
+	if err := l.Store.Put(ctx, a.Path, a.SHA256); err != nil {
+		return "", fmt.Errorf("keeping the %s artifact of job %q in %s: %w", l.Kind, p.Name, l.Store.URL(), err)
+	}
+	m.logger.Info("stored job", "job", p.Name, "artifact", l.Kind, "sha256", a.SHA256, "store", l.Store.URL())
+	return a.SHA256, nil
+}
+
+// withLocal adds the local artifact's hash to the job's artifacts.
+func (m *Manager) withLocal(artifacts map[platform.ArtifactKind]string, sha string) map[platform.ArtifactKind]string {
+	if artifacts == nil {
+		artifacts = map[platform.ArtifactKind]string{}
+	}
+	if sha != "" {
+		artifacts[m.settings.Local.Kind] = sha
+	}
+	return artifacts
+}
+
+// LocalKind is the kind of the artifact the agent runs locally, "" when none is built.
+func (m *Manager) LocalKind() platform.ArtifactKind {
+	if m.settings.Local == nil {
+		return ""
+	}
+	return m.settings.Local.Kind
+}
+
+// localUpToDate reports whether prior's local artifact is the one this provider would build
+// and keep: same source, in the same store. Builds are reproducible, so the hash it would get
+// is the one it has.
+func (m *Manager) localUpToDate(prior JobState, p Planned) bool {
+	l := m.settings.Local
+	return l == nil || (prior.Artifacts[l.Kind] != "" && prior.SourceHash == p.SourceHash && prior.ArtifactStore == l.Store.URL())
 }
 
 // checkNotDeployed refuses to create a job whose function already exists in a target: it is
@@ -116,7 +170,7 @@ func (m *Manager) Update(ctx context.Context, spec JobSpec, prior JobState) (Job
 		return prior, err
 	}
 	defer jobLocks.lock(p.Name)()
-	st := newState(spec, p)
+	st := m.newState(spec, p)
 	cfg := configHash(spec, p)
 
 	priorByTarget := map[Target]platform.Deployment{}
@@ -144,9 +198,16 @@ func (m *Manager) Update(ctx context.Context, spec JobSpec, prior JobState) (Job
 		}
 	}
 
+	artifacts := maps.Clone(prior.Artifacts)
+	if !m.localUpToDate(prior, p) {
+		local, err := m.buildLocal(ctx, spec, p)
+		if err != nil {
+			return prior, err // nothing changed anywhere
+		}
+		artifacts = m.withLocal(artifacts, local)
+	}
 	var deployErr error
 	var deployed []platform.Deployment
-	artifacts := maps.Clone(prior.Artifacts)
 	if len(toDeploy) > 0 {
 		var built map[platform.ArtifactKind]string
 		deployed, built, deployErr = m.deploy(ctx, spec, p, toDeploy)
@@ -185,10 +246,14 @@ func (m *Manager) Update(ctx context.Context, spec JobSpec, prior JobState) (Job
 
 	st.Deployments = append(append(kept, deployed...), remaining...)
 	sortDeployments(st.Deployments)
-	st.Artifacts = m.artifactsInUse(artifacts, st.Deployments)
+	inUse := m.artifactsInUse(artifacts, st.Deployments)
 	if len(st.Deployments) == 0 {
-		st.Artifacts = prior.Artifacts // deployed nowhere now: remember what was built last
+		inUse = maps.Clone(artifacts) // deployed nowhere now: remember what was built last
 	}
+	if kind := m.LocalKind(); kind != "" && artifacts[kind] != "" {
+		inUse = m.withLocal(inUse, artifacts[kind])
+	}
+	st.Artifacts = inUse
 	return st, errors.Join(deployErr, deleteErr)
 }
 
@@ -353,6 +418,16 @@ func (m *Manager) Import(ctx context.Context, name string) (JobState, JobSpec, e
 		Analysis:    analysis,
 		Eligible:    analysis.Eligible,
 		Deployments: deps,
+	}
+	// The agent's artifact is on no platform to read back; builds are reproducible, so build
+	// (and store) it again.
+	local, err := m.buildLocal(ctx, spec, Planned{Name: name, Analysis: analysis})
+	if err != nil {
+		return JobState{}, JobSpec{}, fmt.Errorf("importing job %q: %w", name, err)
+	}
+	st.Artifacts = m.withLocal(st.Artifacts, local)
+	if local != "" {
+		st.ArtifactStore = m.settings.Local.Store.URL()
 	}
 	return st, spec, nil
 }
@@ -527,7 +602,18 @@ func (m *Manager) Changes(prior JobState, p Planned) []string {
 	if prior.Analysis.MemoryMB != p.Analysis.MemoryMB || prior.Analysis.TimeoutMS != p.Analysis.TimeoutMS || prior.Analysis.Pure != p.Analysis.Pure {
 		why = append(why, "function configuration changed")
 	}
+	if !m.localUpToDate(prior, p) {
+		why = append(why, fmt.Sprintf("the %s artifact for the agent is not built and stored in %s yet", m.settings.Local.Kind, m.settings.Local.Store.URL()))
+	}
 	return why
+}
+
+func (m *Manager) newState(spec JobSpec, p Planned) JobState {
+	st := newState(spec, p)
+	if m.settings.Local != nil {
+		st.ArtifactStore = m.settings.Local.Store.URL()
+	}
+	return st
 }
 
 func newState(spec JobSpec, p Planned) JobState {

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/serverless-blueprint/blueprint/analyzer"
+	"github.com/serverless-blueprint/blueprint/artifactstore"
 	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/platform"
 )
@@ -38,6 +39,16 @@ type Settings struct {
 	Logger hclog.Logger
 	// SourceHash hashes a package and its in-module dependencies; nil uses the packager.
 	SourceHash func(ctx context.Context, dir string) (string, error)
+	// Local, when set, is the artifact every job gets for the runtime agent to run on the VM
+	// (eligible or not): built on apply and kept in a store the agent reads.
+	Local *LocalArtifact
+}
+
+// LocalArtifact is how the artifact the agent runs locally is built and where it is kept.
+type LocalArtifact struct {
+	Kind  platform.ArtifactKind // platform.ArtifactNative
+	Build platform.BuildFunc    // for the agent's OS and architecture
+	Store artifactstore.Store
 }
 
 // JobSpec is what the user configures for one job.
@@ -76,6 +87,8 @@ type JobState struct {
 	Package    string
 	Function   string
 	SourceHash string
+	// ArtifactStore is where the local artifact is kept ("" when none was built).
+	ArtifactStore string
 	// Artifacts holds the hex SHA-256 of every kind of code built for the job's platforms.
 	// A deployment on a platform runs the artifact of that platform's kind.
 	Artifacts   map[platform.ArtifactKind]string

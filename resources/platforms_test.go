@@ -2,11 +2,16 @@ package resources
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/serverless-blueprint/blueprint/artifactstore"
 	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/platform"
 )
@@ -155,5 +160,77 @@ func TestPlan_platformLimits(t *testing.T) {
 	_, err = m.Plan(ctx, JobSpec{Package: "./jobs", Function: "ResizeImage", TimeoutS: 120})
 	if se, ok := IsSpecError(err); !ok || se.Field != "timeout_s" {
 		t.Fatalf("timeout_s over zeta's limit: %v", err)
+	}
+}
+
+// realFileBuilder writes an artifact file whose bytes are the source hash, so a store can
+// verify it, and counts builds.
+func realFileBuilder(t *testing.T, src *fakeSource, builds *int) platform.BuildFunc {
+	dir := t.TempDir()
+	return func(ctx context.Context, req platform.BuildRequest) (platform.Artifact, error) {
+		h, err := src.hash(ctx, req.Dir)
+		if err != nil {
+			return platform.Artifact{}, err
+		}
+		src.mu.Lock()
+		buildErr := src.buildErr
+		src.mu.Unlock()
+		if buildErr != nil {
+			return platform.Artifact{}, buildErr
+		}
+		*builds++
+		path := filepath.Join(dir, "bin-"+h[len(h)-3:])
+		os.WriteFile(path, []byte(h), 0o644)
+		sum := sha256.Sum256([]byte(h))
+		return platform.Artifact{Kind: platform.ArtifactNative, Path: path, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(h))}, nil
+	}
+}
+
+// Every job gets the artifact the agent runs locally, deployed anywhere or not; it is rebuilt
+// only when the source or the store changes.
+func TestLocalArtifact(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	builds := 0
+	store, err := artifactstore.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.m.settings.Local = &LocalArtifact{Kind: platform.ArtifactNative, Build: realFileBuilder(t, f.src, &builds), Store: store}
+
+	// An ineligible job is deployed nowhere but still gets its local artifact.
+	local, err := f.m.Create(ctx, JobSpec{Package: "./jobs", Function: "WriteFile"})
+	if err != nil || len(local.Deployments) != 0 || local.Artifacts[platform.ArtifactNative] == "" || local.ArtifactStore != store.URL() || builds != 1 {
+		t.Fatalf("ineligible job: %+v, %v (builds %d)", local, err, builds)
+	}
+	st, err := f.m.Create(ctx, resizeSpec)
+	if err != nil || len(st.Artifacts) != 2 || builds != 2 {
+		t.Fatalf("eligible job: %+v, %v", st.Artifacts, err)
+	}
+	if err := store.Fetch(ctx, st.Artifacts[platform.ArtifactNative], filepath.Join(t.TempDir(), "x")); err != nil {
+		t.Fatalf("not in the store: %v", err)
+	}
+	p, _ := f.m.Plan(ctx, resizeSpec)
+	if why := f.m.Changes(st, p); len(why) != 0 {
+		t.Fatalf("changes with nothing changed: %v", why)
+	}
+	if st2, err := f.m.Update(ctx, resizeSpec, st); err != nil || builds != 2 || st2.Artifacts[platform.ArtifactNative] != st.Artifacts[platform.ArtifactNative] {
+		t.Fatalf("an update with nothing changed rebuilt (%d builds): %v", builds, err)
+	}
+
+	// A source change rebuilds it; a build failure changes nothing.
+	f.src.set("./jobs", "sha256:two")
+	p, _ = f.m.Plan(ctx, resizeSpec)
+	if why := f.m.Changes(st, p); len(why) == 0 {
+		t.Fatal("no change planned after a source change")
+	}
+	f.src.buildErr = errors.New("syntax error")
+	if got, err := f.m.Update(ctx, resizeSpec, st); err == nil || got.Artifacts[platform.ArtifactNative] != st.Artifacts[platform.ArtifactNative] {
+		t.Fatalf("failed build: %v %+v", err, got.Artifacts)
+	}
+	f.src.buildErr = nil
+	st3, err := f.m.Update(ctx, resizeSpec, st)
+	if err != nil || st3.Artifacts[platform.ArtifactNative] == st.Artifacts[platform.ArtifactNative] || builds != 3 {
+		t.Fatalf("after a source change: %v, %+v", err, st3.Artifacts)
 	}
 }

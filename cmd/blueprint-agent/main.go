@@ -226,12 +226,22 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 		return err
 	}
 	defer platforms.Close()
-	local, err := runtimeagent.NewWASMExecutor(runtimeagent.WASMExecutorConfig{
+	wasmLocal, err := runtimeagent.NewWASMExecutor(runtimeagent.WASMExecutorConfig{
 		Runtime: rt, Fetcher: platforms, CacheDir: filepath.Join(o.cache, "modules"), Logger: log.Named("local"),
 	})
 	if err != nil {
 		return err
 	}
+	// Jobs applied with a native bootstrap run in worker processes of it; states from before
+	// native artifacts run in wasm.
+	nativeLocal, err := runtimeagent.NewNativeExecutor(runtimeagent.NativeExecutorConfig{
+		CacheDir: filepath.Join(o.cache, "native"), Workers: max(o.capacity, 1), Logger: log.Named("local"),
+	})
+	if err != nil {
+		return err
+	}
+	defer nativeLocal.Close()
+	local := runtimeagent.LocalExecutors{Native: nativeLocal, WASM: wasmLocal}
 	capacity := o.capacity
 	if capacity == 0 {
 		capacity = -1 // router: no local capacity

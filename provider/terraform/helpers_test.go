@@ -55,6 +55,8 @@ type accEnv struct {
 	failDeploys map[string]*atomic.Bool
 	// providerExtra are more provider attribute lines, as HCL (routing settings).
 	providerExtra string
+	// store is the artifact store the provider keeps native bootstraps in.
+	store string
 }
 
 func newAccEnv(t *testing.T) *accEnv {
@@ -71,7 +73,8 @@ func newAccEnv(t *testing.T) *accEnv {
 	t.Setenv("TF_CLI_CONFIG_FILE", cliConfig)
 	t.Setenv("CHECKPOINT_DISABLE", "1")
 
-	e := &accEnv{t: t, token: fmt.Sprintf("acc-%d", time.Now().UnixNano()), urls: map[string]string{}, work: t.TempDir(), failDeploys: map[string]*atomic.Bool{}}
+	e := &accEnv{t: t, token: fmt.Sprintf("acc-%d", time.Now().UnixNano()), urls: map[string]string{}, work: t.TempDir(), failDeploys: map[string]*atomic.Bool{},
+		store: t.TempDir()}
 	for _, region := range testRegions {
 		ctx := context.Background()
 		h, err := host.New(ctx, host.Config{Region: region, DataDir: t.TempDir(), Token: e.token, Logger: hclog.NewNullLogger()})
@@ -143,6 +146,7 @@ func (e *accEnv) providerConfig(regions []string) string {
 	}
 	return fmt.Sprintf(`provider "blueprint" {
   platforms = ["wasm"]
+  artifact_store = %q
 %s%s  wasm {
     token = %q
     hosts = {
@@ -150,7 +154,7 @@ func (e *accEnv) providerConfig(regions []string) string {
     }
   }
 }
-`, regionLine, e.providerExtra, e.token, strings.Join(hosts, "\n"))
+`, e.store, regionLine, e.providerExtra, e.token, strings.Join(hosts, "\n"))
 }
 
 // jobBlock is one blueprint_job in a test config.

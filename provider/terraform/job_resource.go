@@ -51,6 +51,7 @@ type jobResourceModel struct {
 	SourceHash      types.String `tfsdk:"source_hash"`
 	ArtifactSHA256  types.String `tfsdk:"artifact_sha256"`
 	Artifacts       types.Map    `tfsdk:"artifacts"`
+	ArtifactStore   types.String `tfsdk:"artifact_store"`
 	Deployments     types.List   `tfsdk:"deployments"`
 	// The provider's routing settings, copied here for the runtime agent.
 	CostThreshold      types.Float64 `tfsdk:"cost_threshold"`
@@ -138,6 +139,10 @@ func (r *jobResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *
 				ElementType:         types.StringType,
 				Computed:            true,
 				MarkdownDescription: "Hex SHA-256 of each artifact built for the job, by kind (`wasm`, `native`, `lambda_zip`, `gcf_source`): every deployment runs the artifact of its platform's kind, and the runtime agent runs the one of its local kind. Empty when the job is deployed nowhere.",
+			},
+			"artifact_store": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Where the job's `native` artifact is kept for the runtime agent (the provider's `artifact_store`).",
 			},
 			"cost_threshold": schema.Float64Attribute{
 				Computed:            true,
@@ -242,9 +247,15 @@ func (r *jobResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 		}
 		plan.ArtifactSHA256 = state.ArtifactSHA256
 		plan.Artifacts = state.Artifacts
+		plan.ArtifactStore = state.ArtifactStore
 		plan.Deployments = state.Deployments
 	}
 	if redeploy {
+		local := m.LocalKind() != ""
+		plan.ArtifactStore = types.StringNull()
+		if local {
+			plan.ArtifactStore = types.StringValue(r.data.settings.Local.Store.URL())
+		}
 		if len(p.Targets) == 0 {
 			// Deployed nowhere: known right away.
 			plan.Deployments = types.ListValueMust(deploymentObjectType, []attr.Value{})
@@ -256,6 +267,13 @@ func (r *jobResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 			plan.Deployments = types.ListUnknown(deploymentObjectType)
 			plan.ArtifactSHA256 = types.StringUnknown()
 			plan.Artifacts = types.MapUnknown(types.StringType)
+		}
+		if local {
+			// The agent's artifact is built on apply, for every job.
+			plan.Artifacts = types.MapUnknown(types.StringType)
+			if len(p.Targets) > 0 {
+				plan.ArtifactSHA256 = types.StringUnknown()
+			}
 		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
@@ -458,14 +476,15 @@ func stateFromModel(ctx context.Context, m jobResourceModel) (resources.JobState
 		name = m.ID.ValueString()
 	}
 	return resources.JobState{
-		Name:        name,
-		Package:     m.Package.ValueString(),
-		Function:    m.Function.ValueString(),
-		SourceHash:  m.SourceHash.ValueString(),
-		Artifacts:   artifactsFromModel(ctx, m, &diags),
-		Analysis:    analysis,
-		Eligible:    m.Eligible.ValueBool(),
-		Deployments: deployments,
+		Name:          name,
+		Package:       m.Package.ValueString(),
+		Function:      m.Function.ValueString(),
+		SourceHash:    m.SourceHash.ValueString(),
+		Artifacts:     artifactsFromModel(ctx, m, &diags),
+		ArtifactStore: m.ArtifactStore.ValueString(),
+		Analysis:      analysis,
+		Eligible:      m.Eligible.ValueBool(),
+		Deployments:   deployments,
 	}, diags
 }
 
@@ -481,6 +500,10 @@ func setComputed(ctx context.Context, m *jobResourceModel, st resources.JobState
 	m.Eligible = types.BoolValue(st.Eligible)
 	m.SourceHash = types.StringValue(st.SourceHash)
 	m.ArtifactSHA256, m.Artifacts = artifactsValue(st.Artifacts)
+	m.ArtifactStore = types.StringNull()
+	if st.ArtifactStore != "" {
+		m.ArtifactStore = types.StringValue(st.ArtifactStore)
+	}
 	m.Deployments = deployments
 	return diags
 }
@@ -511,15 +534,19 @@ func artifactsFromModel(ctx context.Context, m jobResourceModel, diags *diag.Dia
 }
 
 // artifactsValue renders the artifacts by kind, and the deprecated artifact_sha256: the hash
-// when there is exactly one kind, else null.
+// when the job's platforms run exactly one kind (the agent's own native artifact aside), else
+// null.
 func artifactsValue(artifacts map[platform.ArtifactKind]string) (types.String, types.Map) {
 	elems := make(map[string]attr.Value, len(artifacts))
-	single := types.StringNull()
+	single, platformKinds := types.StringNull(), 0
 	for kind, sha := range artifacts {
 		elems[string(kind)] = types.StringValue(sha)
-		single = types.StringValue(sha)
+		if kind != platform.ArtifactNative {
+			single = types.StringValue(sha)
+			platformKinds++
+		}
 	}
-	if len(artifacts) != 1 {
+	if platformKinds != 1 {
 		single = types.StringNull()
 	}
 	return single, types.MapValueMust(types.StringType, elems)

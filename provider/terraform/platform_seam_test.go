@@ -273,6 +273,7 @@ func (e *accEnv) seamConfig(platformsLine string, inprocBlock bool, dir string) 
 	}
 	return fmt.Sprintf(`provider "blueprint" {
   %s
+  artifact_store = %q
 %s  wasm {
     token = %q
     hosts = {
@@ -285,7 +286,7 @@ resource "blueprint_job" "greet" {
   package  = %q
   function = "Greet"
 }
-`, platformsLine, inproc, e.token, strings.Join(hosts, "\n"), dir)
+`, platformsLine, e.store, inproc, e.token, strings.Join(hosts, "\n"), dir)
 }
 
 func TestAccPlatformSeam_testPlatform(t *testing.T) {
@@ -329,7 +330,8 @@ func TestAccPlatformSeam_testPlatform(t *testing.T) {
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("deployments"), knownvalue.ListSizeExact(3)),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("deployments").AtSliceIndex(0).AtMapKey("platform"), knownvalue.StringExact("inproc")),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("artifact_sha256"), knownvalue.Null()),
-					statecheck.ExpectKnownValue(addr, tfjsonpath.New("artifacts"), knownvalue.MapSizeExact(2)),
+					// wasm, the inproc bundle, and the native bootstrap the agent runs itself
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("artifacts"), knownvalue.MapSizeExact(3)),
 					agentCheck{t: t, e: e, registry: registry, inproc: inproc},
 				},
 				ConfigPlanChecks: resource.ConfigPlanChecks{
@@ -400,7 +402,7 @@ func (c agentCheck) check(ctx context.Context, req statecheck.CheckStateRequest)
 
 	// An agent with no local capacity offloads; the first region is inproc's. The second
 	// identical call is answered from the memo, keyed by the bundle that computed the first.
-	remote, err := startSeamAgent(t, statePath, c.registry, c.e.token, router.Policy{LocalCapacity: -1}, 1<<20)
+	remote, err := startSeamAgent(t, statePath, c.registry, c.e.token, router.Policy{LocalCapacity: -1}, 1<<20, false)
 	if err != nil {
 		return err
 	}
@@ -425,7 +427,7 @@ func (c agentCheck) check(ctx context.Context, req statecheck.CheckStateRequest)
 
 	// An agent with local capacity runs the job here, from the wasm module it fetches by the
 	// wasm artifact's hash: the bundle's hash would find nothing to fetch and nothing to run.
-	local, err := startSeamAgent(t, statePath, c.registry, c.e.token, router.Policy{LocalCapacity: 2}, -1)
+	local, err := startSeamAgent(t, statePath, c.registry, c.e.token, router.Policy{LocalCapacity: 2}, -1, false)
 	if err != nil {
 		return err
 	}
@@ -442,8 +444,10 @@ func (c agentCheck) check(ctx context.Context, req statecheck.CheckStateRequest)
 	return nil
 }
 
-// startSeamAgent serves an agent built from the registry on the state at path.
-func startSeamAgent(t *testing.T, path string, registry *platform.Registry, token string, policy router.Policy, memoBytes int64) (string, error) {
+// startSeamAgent serves an agent built from the registry on the state at path. Its local
+// runs use the wasm module only, unless native is set: then the native bootstrap when the
+// state records one, as blueprint-agent does.
+func startSeamAgent(t *testing.T, path string, registry *platform.Registry, token string, policy router.Policy, memoBytes int64, native bool) (string, error) {
 	platforms, err := runtimeagent.NewPlatforms(registry, map[string]platform.Settings{wasm.PlatformName: {"token": token}}, nil)
 	if err != nil {
 		return "", err
@@ -454,9 +458,18 @@ func startSeamAgent(t *testing.T, path string, registry *platform.Registry, toke
 		return "", err
 	}
 	t.Cleanup(func() { rt.Close(context.Background()) })
-	local, err := runtimeagent.NewWASMExecutor(runtimeagent.WASMExecutorConfig{Runtime: rt, Fetcher: platforms, CacheDir: t.TempDir()})
+	wasmLocal, err := runtimeagent.NewWASMExecutor(runtimeagent.WASMExecutorConfig{Runtime: rt, Fetcher: platforms, CacheDir: t.TempDir()})
 	if err != nil {
 		return "", err
+	}
+	local := runtimeagent.LocalExecutors{WASM: wasmLocal}
+	if native {
+		nativeLocal, err := runtimeagent.NewNativeExecutor(runtimeagent.NativeExecutorConfig{CacheDir: t.TempDir(), Workers: 2, Logger: hclog.NewNullLogger()})
+		if err != nil {
+			return "", err
+		}
+		t.Cleanup(nativeLocal.Close)
+		local.Native = nativeLocal
 	}
 	a, err := runtimeagent.New(context.Background(), runtimeagent.Config{StatePath: path, Policy: policy, Local: local,
 		Platforms: platforms, MemoBytes: memoBytes, HedgeRatio: -1, Logger: hclog.NewNullLogger()})
@@ -502,10 +515,12 @@ variable "token" {
   sensitive = true
 }
 variable "regions" { type = list(string) }
+variable "store" { type = string }
 
 provider "blueprint" {
-  platforms = ["wasm"]
-  regions   = var.regions
+  platforms      = ["wasm"]
+  regions        = var.regions
+  artifact_store = var.store
   wasm {
     token = var.token
     hosts = { "local-a" = var.host_a, "local-b" = var.host_b }
@@ -522,6 +537,7 @@ resource "blueprint_job" "greet" {
 		"host_b":  config.StringVariable(e.urls["local-b"]),
 		"token":   config.StringVariable(e.token),
 		"regions": config.ListVariable(config.StringVariable("local-a"), config.StringVariable("local-b")),
+		"store":   config.StringVariable(e.store),
 	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),

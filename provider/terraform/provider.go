@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/serverless-blueprint/blueprint/analyzer"
+	"github.com/serverless-blueprint/blueprint/artifactstore"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/builtin"
 	"github.com/serverless-blueprint/blueprint/resources"
@@ -52,6 +54,8 @@ type providerSettings struct {
 	Regions            types.List    `tfsdk:"regions"`
 	CostThreshold      types.Float64 `tfsdk:"cost_threshold"`
 	LatencyThresholdMS types.Int64   `tfsdk:"latency_threshold_ms"`
+	ArtifactStore      types.String  `tfsdk:"artifact_store"`
+	AgentOSArch        types.String  `tfsdk:"agent_os_arch"`
 }
 
 // providerData is what Configure hands to resources and data sources.
@@ -101,6 +105,14 @@ func (p *blueprintProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 			"latency_threshold_ms": schema.Int64Attribute{
 				Optional:            true,
 				MarkdownDescription: "Routing policy for the runtime agent: the expected latency gain, in milliseconds, above which an execution is offloaded (unset or 0: latency alone never offloads). Copied into every `blueprint_job` so the agent reads it from the state; checked here so a typo fails at plan time.",
+			},
+			"artifact_store": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Where the native bootstrap of every job is kept for the runtime agent, which runs it on the VM: an absolute directory or `file:///dir` the agent can read. Defaults to `blueprint/artifact-store` in the user cache directory of the machine that applies (right when the agent runs there too). Recorded in each `blueprint_job`.",
+			},
+			"agent_os_arch": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Operating system and architecture of the VMs the runtime agent runs on, as `GOOS/GOARCH` (e.g. `linux/arm64`): the native bootstrap is built for them. Defaults to the machine that applies.",
 			},
 		},
 		Blocks: blocks,
@@ -194,6 +206,9 @@ func (p *blueprintProvider) ValidateConfig(ctx context.Context, req provider.Val
 	c := p.readPlatformConfig(ctx, req.Config, s, &resp.Diagnostics)
 	p.checkPlatforms(c, &resp.Diagnostics)
 	checkRouting(s, &resp.Diagnostics)
+	if !s.ArtifactStore.IsUnknown() && !s.AgentOSArch.IsUnknown() {
+		localArtifact(s, &resp.Diagnostics)
+	}
 }
 
 // getProviderSettings reads the provider's own attributes (not the platform blocks).
@@ -203,7 +218,36 @@ func getProviderSettings(ctx context.Context, cfg tfsdk.Config, s *providerSetti
 	diags.Append(cfg.GetAttribute(ctx, path.Root("regions"), &s.Regions)...)
 	diags.Append(cfg.GetAttribute(ctx, path.Root("cost_threshold"), &s.CostThreshold)...)
 	diags.Append(cfg.GetAttribute(ctx, path.Root("latency_threshold_ms"), &s.LatencyThresholdMS)...)
+	diags.Append(cfg.GetAttribute(ctx, path.Root("artifact_store"), &s.ArtifactStore)...)
+	diags.Append(cfg.GetAttribute(ctx, path.Root("agent_os_arch"), &s.AgentOSArch)...)
 	return diags
+}
+
+// localArtifact is the native bootstrap every job gets for the agent, from artifact_store and
+// agent_os_arch.
+func localArtifact(s providerSettings, diags *diag.Diagnostics) *resources.LocalArtifact {
+	goos, goarch := runtime.GOOS, runtime.GOARCH
+	if v := s.AgentOSArch.ValueString(); v != "" {
+		osPart, arch, ok := strings.Cut(v, "/")
+		if !ok || osPart == "" || arch == "" || strings.Contains(arch, "/") {
+			diags.AddAttributeError(path.Root("agent_os_arch"), "Invalid agent_os_arch",
+				fmt.Sprintf("agent_os_arch is %q; write GOOS/GOARCH, e.g. linux/amd64 or linux/arm64.", v))
+			return nil
+		}
+		goos, goarch = osPart, arch
+	}
+	var store artifactstore.Store
+	var err error
+	if v := s.ArtifactStore.ValueString(); v != "" {
+		store, err = artifactstore.Open(v)
+	} else {
+		store, err = artifactstore.Default()
+	}
+	if err != nil {
+		diags.AddAttributeError(path.Root("artifact_store"), "Invalid artifact store", err.Error())
+		return nil
+	}
+	return resources.NativeLocal(goos, goarch, store)
 }
 
 func checkRouting(s providerSettings, diags *diag.Diagnostics) {
@@ -232,6 +276,14 @@ func (p *blueprintProvider) Configure(ctx context.Context, req provider.Configur
 		return
 	}
 	p.checkPlatforms(c, &resp.Diagnostics)
+	if s.ArtifactStore.IsUnknown() || s.AgentOSArch.IsUnknown() {
+		resp.Diagnostics.AddError("Provider configuration not known yet",
+			"artifact_store and agent_os_arch depend on values known only after apply; set them to constants or variables.")
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	local := localArtifact(s, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -260,6 +312,7 @@ func (p *blueprintProvider) Configure(ctx context.Context, req provider.Configur
 		Registry:  p.registry,
 		Deployers: deployers,
 		Analyzer:  analyzer.New(),
+		Local:     local,
 	}, costThreshold: types.Float64Null(), latencyThresholdMS: types.Int64Null()}
 	if !s.CostThreshold.IsNull() && !s.CostThreshold.IsUnknown() {
 		data.costThreshold = s.CostThreshold
