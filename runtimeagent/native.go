@@ -502,6 +502,7 @@ func (w *worker) routes() http.Handler {
 			h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:local:000000000000:function:"+inv.job)
 			h.Set("Lambda-Runtime-Trace-Id", "Root="+inv.id)
 			h.Set("Content-Type", "application/json")
+			h.Set("Content-Length", strconv.Itoa(len(inv.input)))
 			rw.Write(inv.input)
 		case <-r.Context().Done():
 		case <-w.exited:

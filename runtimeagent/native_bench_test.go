@@ -1,0 +1,148 @@
+package runtimeagent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/serverless-blueprint/blueprint/job"
+	"github.com/serverless-blueprint/blueprint/manifest"
+	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/router"
+)
+
+// spinN is the fixture's Spin job (nativeJobsSource), called in-process: the baseline.
+func spinN(n int) uint64 {
+	x := uint64(88172645463325252)
+	for i := 0; i < n; i++ {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+	}
+	return x
+}
+
+// spinRounds makes Spin take about 20 ms on this machine (2 vCPU AMD EPYC, go1.26.8).
+const spinRounds = 12_000_000
+
+// nativeAgent serves an agent whose only jobs run natively here, from a manifest file.
+func nativeAgent(b *testing.B) string {
+	store, sha := nativeFixture(b)
+	var jobs []manifest.Job
+	for _, name := range []string{"spin", "double"} {
+		jobs = append(jobs, manifest.Job{Name: name, Eligible: false, Artifacts: map[platform.ArtifactKind]string{platform.ArtifactNative: sha},
+			ArtifactStore: store, Analysis: job.Analysis{Name: name, Mode: job.ModeLocal, TimeoutMS: 60_000}})
+	}
+	raw, _ := json.Marshal(manifest.Manifest{Version: manifest.Version, Jobs: jobs})
+	path := filepath.Join(b.TempDir(), "manifest.json")
+	os.WriteFile(path, raw, 0o600)
+	x, err := NewNativeExecutor(NativeExecutorConfig{CacheDir: b.TempDir(), Workers: 2, Logger: hclog.NewNullLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(x.Close)
+	a, err := New(context.Background(), Config{StatePath: path, Policy: router.Policy{LocalCapacity: 2}, Local: x,
+		Platforms: fakePlatforms(b, nil), MemoBytes: -1, HedgeRatio: -1, Logger: hclog.NewNullLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	b.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func postRun(b *testing.B, client *http.Client, url, input string) {
+	resp, err := client.Post(url, "application/json", strings.NewReader(input))
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b.Fatalf("%d %s", resp.StatusCode, body)
+	}
+}
+
+// BenchmarkNativeCPU compares a CPU-bound job (about 20 ms) called in-process with the same
+// job run locally through the agent's HTTP API in a native worker.
+//
+//	go test -run '^$' -bench 'BenchmarkNative' -count 6 ./runtimeagent
+func BenchmarkNativeCPU(b *testing.B) {
+	b.Run("in-process", func(b *testing.B) {
+		for b.Loop() {
+			spinN(spinRounds)
+		}
+	})
+	b.Run("agent-native", func(b *testing.B) {
+		url := nativeAgent(b) + "/v1/jobs/spin:run"
+		client := &http.Client{}
+		input := fmt.Sprintf(`{"n":%d}`, spinRounds)
+		postRun(b, client, url, input) // start the worker
+		b.ResetTimer()
+		for b.Loop() {
+			postRun(b, client, url, input)
+		}
+	})
+}
+
+// BenchmarkNativeTrivial is the round trip of a trivial job through the agent to a native
+// worker, against calling a trivial function in-process.
+func BenchmarkNativeTrivial(b *testing.B) {
+	b.Run("in-process", func(b *testing.B) {
+		var l []time.Duration
+		for b.Loop() {
+			t0 := time.Now()
+			var out []byte
+			n := 21
+			out = fmt.Appendf(out[:0], "%d", n*2)
+			l = append(l, time.Since(t0))
+		}
+		reportPercentiles(b, l)
+	})
+	b.Run("executor", func(b *testing.B) {
+		store, sha := nativeFixture(b)
+		x, err := NewNativeExecutor(NativeExecutorConfig{CacheDir: b.TempDir(), Workers: 1, Logger: hclog.NewNullLogger()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(x.Close)
+		j := nativeJob("double", store, sha, time.Minute)
+		m := &manifest.Manifest{}
+		if _, err := x.Execute(context.Background(), m, j, []byte(`{"n":21}`)); err != nil {
+			b.Fatal(err)
+		}
+		l := make([]time.Duration, 0, 1<<16)
+		b.ResetTimer()
+		for b.Loop() {
+			t0 := time.Now()
+			if _, err := x.Execute(context.Background(), m, j, []byte(`{"n":21}`)); err != nil {
+				b.Fatal(err)
+			}
+			l = append(l, time.Since(t0))
+		}
+		reportPercentiles(b, l)
+	})
+	b.Run("agent-native", func(b *testing.B) {
+		url := nativeAgent(b) + "/v1/jobs/double:run"
+		client := &http.Client{}
+		postRun(b, client, url, `{"n":21}`)
+		l := make([]time.Duration, 0, 1<<16)
+		b.ResetTimer()
+		for b.Loop() {
+			t0 := time.Now()
+			postRun(b, client, url, `{"n":21}`)
+			l = append(l, time.Since(t0))
+		}
+		reportPercentiles(b, l)
+	})
+}
