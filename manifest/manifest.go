@@ -28,10 +28,12 @@ type Job struct {
 	// deployment runs the one of its platform's kind, a local run the one of its executor's.
 	Artifacts map[platform.ArtifactKind]string `json:"artifacts"`
 	// ArtifactStore is where artifacts the agent runs itself (the native bootstrap) are kept.
-	ArtifactStore string                `json:"artifact_store,omitempty"`
-	Eligible      bool                  `json:"eligible"` // after force_serverless/force_local overrides
-	Analysis      job.Analysis          `json:"analysis"`
-	Deployments   []platform.Deployment `json:"deployments"`
+	ArtifactStore string `json:"artifact_store,omitempty"`
+	// StateStore is where a stateful job's job.State lives (sqlite:///path, …).
+	StateStore  string                `json:"state_store,omitempty"`
+	Eligible    bool                  `json:"eligible"` // after force_serverless/force_local overrides
+	Analysis    job.Analysis          `json:"analysis"`
+	Deployments []platform.Deployment `json:"deployments"`
 
 	// User overrides from the resource; zero means "not set, use the analysis".
 	ForceServerless bool              `json:"force_serverless,omitempty"`

@@ -58,6 +58,7 @@ type jobAttributes struct {
 	ArtifactSHA256  *string               `json:"artifact_sha256"` // the only hash states before artifacts had
 	Artifacts       map[string]string     `json:"artifacts"`
 	ArtifactStore   *string               `json:"artifact_store"`
+	StateStore      *string               `json:"state_store"`
 	Deployments     []platform.Deployment `json:"deployments"`
 	// The provider's routing settings, copied into each job for the agent.
 	CostThreshold      *float64     `json:"cost_threshold"`
@@ -122,6 +123,7 @@ func jobFromAttributes(addr string, raw json.RawMessage) (Job, error) {
 		SourceHash:      str(a.SourceHash),
 		Artifacts:       artifactsByKind(a.Artifacts, str(a.ArtifactSHA256)),
 		ArtifactStore:   str(a.ArtifactStore),
+		StateStore:      str(a.StateStore),
 		Eligible:        a.Eligible != nil && *a.Eligible,
 		ForceServerless: a.ForceServerless != nil && *a.ForceServerless,
 		ForceLocal:      a.ForceLocal != nil && *a.ForceLocal,

@@ -25,8 +25,10 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/serverless-blueprint/blueprint/artifactstore"
+	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/manifest"
 	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/statestore"
 )
 
 // NativeExecutorConfig configures a NativeExecutor.
@@ -37,7 +39,10 @@ type NativeExecutorConfig struct {
 	Workers int
 	// OpenStore opens the artifact store a job names; nil = artifactstore.Open.
 	OpenStore func(url string) (artifactstore.Store, error)
-	Logger    hclog.Logger
+	// States gives stateful jobs their job.State; the agent serves it to the worker running
+	// them. nil = no state store (stateful jobs fail when they touch state).
+	States *StateStores
+	Logger hclog.Logger
 }
 
 // NativeExecutor runs jobs in worker processes of the job package's native bootstrap, the same
@@ -114,7 +119,16 @@ func (x *NativeExecutor) Execute(ctx context.Context, m *manifest.Manifest, j *m
 	if err != nil {
 		return nil, err
 	}
-	return p.invoke(ctx, j.Name, input, j.EffectiveTimeout())
+	var state job.State
+	var stateErr error
+	if j.Analysis.RequiresState {
+		if x.cfg.States == nil {
+			stateErr = fmt.Errorf("this agent has no state stores")
+		} else {
+			state, stateErr = x.cfg.States.For(j)
+		}
+	}
+	return p.invoke(ctx, &invocation{job: j.Name, input: input, timeout: j.EffectiveTimeout(), state: state, stateErr: stateErr})
 }
 
 // Close stops every worker.
@@ -324,8 +338,9 @@ const maxStartAttempts = 3
 
 // invoke runs one invocation. Until a worker has taken it, the job has not run and a dead
 // worker is simply replaced; after, a worker that dies or hangs ends the invocation.
-func (p *workerPool) invoke(ctx context.Context, jobName string, input []byte, timeout time.Duration) ([]byte, error) {
-	inv := &invocation{id: newRequestID(), job: jobName, input: input, timeout: timeout, deadline: time.Now().Add(timeout), done: make(chan invokeResult, 1)}
+func (p *workerPool) invoke(ctx context.Context, inv *invocation) ([]byte, error) {
+	inv.id, inv.deadline, inv.done = newRequestID(), time.Now().Add(inv.timeout), make(chan invokeResult, 1)
+	jobName := inv.job
 	for attempt := 1; ; attempt++ {
 		w, err := p.acquire(ctx)
 		if err != nil {
@@ -385,6 +400,10 @@ type invocation struct {
 	deadline time.Time
 	done     chan invokeResult // buffered: the Runtime API handler never blocks on it
 	answered atomic.Bool
+	// state is the job's state, served to the worker while the invocation runs; stateErr
+	// says why there is none.
+	state    job.State
+	stateErr error
 }
 
 type invokeResult struct {
@@ -427,7 +446,7 @@ func startWorker(bin string, env []string, log hclog.Logger) (*worker, error) {
 	w.srv = &http.Server{Handler: w.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go w.srv.Serve(ln)
 	cmd := exec.Command(bin)
-	cmd.Env = append([]string{"AWS_LAMBDA_RUNTIME_API=" + ln.Addr().String(), "PATH=/usr/bin:/bin"}, env...)
+	cmd.Env = append([]string{"AWS_LAMBDA_RUNTIME_API=" + ln.Addr().String(), "BLUEPRINT_STATE_API=" + ln.Addr().String(), "PATH=/usr/bin:/bin"}, env...)
 	stdout, _ := cmd.StdoutPipe()
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
@@ -533,6 +552,8 @@ func (w *worker) routes() http.Handler {
 		inv.answer(invokeResult{err: functionError(r.Body)})
 		rw.WriteHeader(http.StatusAccepted)
 	})
+	mux.HandleFunc("GET "+stateAPIPrefix+"{key...}", w.serveState)
+	mux.HandleFunc("PUT "+stateAPIPrefix+"{key...}", w.serveState)
 	mux.HandleFunc("POST "+runtimeAPIPrefix+"init/error", func(rw http.ResponseWriter, r *http.Request) {
 		fe := functionError(r.Body)
 		w.log.Error("worker failed to initialise", "error", fe)
@@ -551,6 +572,67 @@ func (w *worker) invocation(rw http.ResponseWriter, r *http.Request) *invocation
 		return nil
 	}
 	return inv
+}
+
+// stateAPIPrefix is where a worker reads and writes its job's state (the native bootstrap's
+// job.State, when BLUEPRINT_STATE_API is set): the agent serves it for the invocation the
+// worker holds, so a job reaches its own keys only, and only while it runs.
+const stateAPIPrefix = "/blueprint/state/v1/"
+
+// State API headers: the invocation a call belongs to, and versions.
+const (
+	headerRequestID       = "Lambda-Runtime-Aws-Request-Id"
+	headerStateVersion    = "X-Blueprint-State-Version"
+	headerExpectedVersion = "X-Blueprint-Expected-Version"
+)
+
+func (w *worker) serveState(rw http.ResponseWriter, r *http.Request) {
+	inv := w.current.Load()
+	if inv == nil || inv.id != r.Header.Get(headerRequestID) || inv.answered.Load() {
+		http.Error(rw, "state is served only to the invocation that is running", http.StatusConflict)
+		return
+	}
+	if inv.state == nil {
+		http.Error(rw, fmt.Sprintf("job %q has no state store: %v", inv.job, inv.stateErr), http.StatusServiceUnavailable)
+		return
+	}
+	key := r.PathValue("key")
+	ctx, cancel := context.WithDeadline(r.Context(), inv.deadline)
+	defer cancel()
+	switch r.Method {
+	case http.MethodGet:
+		value, version, err := inv.state.Get(ctx, key)
+		switch {
+		case err != nil:
+			http.Error(rw, err.Error(), http.StatusInternalServerError)
+		case version == 0:
+			http.Error(rw, "no such key", http.StatusNotFound)
+		default:
+			rw.Header().Set(headerStateVersion, strconv.FormatInt(version, 10))
+			rw.Write(value)
+		}
+	case http.MethodPut:
+		expected, err := strconv.ParseInt(r.Header.Get(headerExpectedVersion), 10, 64)
+		if err != nil {
+			http.Error(rw, "missing or bad "+headerExpectedVersion, http.StatusBadRequest)
+			return
+		}
+		value, err := io.ReadAll(io.LimitReader(r.Body, statestore.MaxValueBytes+1))
+		if err != nil {
+			http.Error(rw, err.Error(), http.StatusBadRequest)
+			return
+		}
+		version, err := inv.state.Put(ctx, key, value, expected)
+		switch {
+		case errors.Is(err, job.ErrVersionConflict):
+			http.Error(rw, err.Error(), http.StatusConflict)
+		case err != nil:
+			http.Error(rw, err.Error(), http.StatusInternalServerError)
+		default:
+			rw.Header().Set(headerStateVersion, strconv.FormatInt(version, 10))
+			rw.WriteHeader(http.StatusOK)
+		}
+	}
 }
 
 // functionError reads a Runtime API error body ({"errorType", "errorMessage"}).

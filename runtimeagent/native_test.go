@@ -25,10 +25,37 @@ const nativeJobsSource = `package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
+
+	"github.com/serverless-blueprint/blueprint/job"
 )
+
+// Tally adds one to the counter named in.S and returns the new count.
+//
+//blueprint:job
+func Tally(ctx context.Context, st job.State, in In) (int, error) {
+	for {
+		v, ver, err := st.Get(ctx, in.S)
+		if err != nil {
+			return 0, err
+		}
+		n := 0
+		if v != nil {
+			n, _ = strconv.Atoi(string(v))
+		}
+		_, err = st.Put(ctx, in.S, []byte(strconv.Itoa(n+1)), ver)
+		if err == nil {
+			return n + 1, nil
+		}
+		if !errors.Is(err, job.ErrVersionConflict) {
+			return 0, err
+		}
+	}
+}
 
 type In struct {
 	N int    ` + "`json:\"n\"`" + `
@@ -88,6 +115,7 @@ func SpinN(n int) uint64 {
 var nativeJobNames = []job.Analysis{
 	{Name: "double", Function: "Double"}, {Name: "boom", Function: "Boom"}, {Name: "crash", Function: "Crash"},
 	{Name: "hang", Function: "Hang"}, {Name: "chatty", Function: "Chatty"}, {Name: "env", Function: "Env"}, {Name: "spin", Function: "Spin"},
+	{Name: "tally", Function: "Tally", RequiresState: true},
 }
 
 var (
@@ -107,7 +135,7 @@ func nativeFixture(t testing.TB) (store string, sha string) {
 			return
 		}
 		os.MkdirAll(filepath.Join(dir, "jobs"), 0o755)
-		os.WriteFile(filepath.Join(dir, "go.mod"), []byte(fmt.Sprintf("module example.com/nativejobs\n\ngo 1.26\n\nrequire github.com/serverless-blueprint/blueprint v0.0.0\n\nreplace github.com/serverless-blueprint/blueprint => %s\n", root)), 0o644)
+		os.WriteFile(filepath.Join(dir, "go.mod"), []byte(fmt.Sprintf("module example.com/nativejobs\n\ngo 1.26.8\n\nrequire github.com/serverless-blueprint/blueprint v0.0.0\n\nreplace github.com/serverless-blueprint/blueprint => %s\n", root)), 0o644)
 		os.WriteFile(filepath.Join(dir, "jobs", "jobs.go"), []byte(nativeJobsSource), 0o644)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
@@ -233,5 +261,49 @@ func TestNativeExecutor_badBinary(t *testing.T) {
 	_, err = x.Execute(context.Background(), &manifest.Manifest{}, nativeJob("double", store, strings.Repeat("0", 64), 10*time.Second), []byte(`{"n":1}`))
 	if !errors.Is(err, ErrLocalUnavailable) || !strings.Contains(err.Error(), "not found") {
 		t.Fatalf("missing binary: %v", err)
+	}
+}
+
+// A stateful job in native workers reaches its store through the agent: concurrent
+// increments from many callers on few workers lose nothing.
+func TestNativeExecutor_state(t *testing.T) {
+	store, sha := nativeFixture(t)
+	states := NewStateStores(nil)
+	t.Cleanup(states.Close)
+	x, err := NewNativeExecutor(NativeExecutorConfig{CacheDir: t.TempDir(), Workers: 2, States: states, Logger: hclog.NewNullLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(x.Close)
+	j := nativeJob("tally", store, sha, 10*time.Second)
+	j.Analysis.RequiresState = true
+	j.StateStore = "sqlite://" + filepath.Join(t.TempDir(), "state.db")
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 25 {
+				if _, err := x.Execute(context.Background(), &manifest.Manifest{}, j, []byte(`{"s":"visits"}`)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	out, err := x.Execute(context.Background(), &manifest.Manifest{}, j, []byte(`{"s":"visits"}`))
+	if err != nil || string(out) != "201" {
+		t.Fatalf("after 200 increments the next is %s (%v), want 201", out, err)
+	}
+	st, _ := states.For(j)
+	if v, ver, err := st.Get(context.Background(), "visits"); err != nil || string(v) != "201" || ver != 201 {
+		t.Fatalf("the store holds %q at version %d (%v)", v, ver, err)
+	}
+
+	// Without a store the job fails with a job error that says why; nothing else breaks.
+	noStore := nativeJob("tally", store, sha, 10*time.Second)
+	noStore.Analysis.RequiresState = true
+	var fe *platform.FunctionError
+	if _, err := x.Execute(context.Background(), &manifest.Manifest{}, noStore, []byte(`{"s":"visits"}`)); !errors.As(err, &fe) || !strings.Contains(fe.Message, "has no state store") {
+		t.Fatalf("no store: %v", err)
 	}
 }

@@ -234,8 +234,10 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 	}
 	// Jobs applied with a native bootstrap run in worker processes of it; states from before
 	// native artifacts run in wasm.
+	states := runtimeagent.NewStateStores(nil)
+	defer states.Close()
 	nativeLocal, err := runtimeagent.NewNativeExecutor(runtimeagent.NativeExecutorConfig{
-		CacheDir: filepath.Join(o.cache, "native"), Workers: max(o.capacity, 1), Logger: log.Named("local"),
+		CacheDir: filepath.Join(o.cache, "native"), Workers: max(o.capacity, 1), States: states, Logger: log.Named("local"),
 	})
 	if err != nil {
 		return err
