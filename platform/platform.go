@@ -19,6 +19,9 @@ type Function struct {
 	TimeoutMS   int64             // per-invocation time limit
 	Pure        bool              // the analysis proved it pure: instances may be reused
 	Environment map[string]string // environment variables given to the function
+	// StateStore is where a stateful job's job.State lives (sqlite:///path, …); "" for jobs
+	// without state.
+	StateStore string
 	// Tags are stored with the function on the platform (Lambda tags, GCF labels) so that a
 	// function can be traced back to its job: import by job name reads them.
 	Tags map[string]string
@@ -65,6 +68,13 @@ type Deployer interface {
 	Get(ctx context.Context, region, functionID string) (Deployment, error)
 	// Delete removes the function and any code only it used; a missing function is not an error.
 	Delete(ctx context.Context, region, functionID string) error
+}
+
+// StateStoreChecker is implemented by deployers that can tell at plan time whether their
+// functions in a region can reach a state store; the lifecycle refuses to deploy a stateful job
+// where they cannot (a platform without it reaches none).
+type StateStoreChecker interface {
+	CheckStateStore(region, storeURL string) error
 }
 
 // Invoker runs a deployed function with a JSON input and returns its JSON output.

@@ -171,7 +171,7 @@ func (m *Manager) Update(ctx context.Context, spec JobSpec, prior JobState) (Job
 	}
 	defer jobLocks.lock(p.Name)()
 	st := m.newState(spec, p)
-	cfg := configHash(spec, p)
+	cfg := m.configHash(spec, p)
 
 	priorByTarget := map[Target]platform.Deployment{}
 	for _, d := range prior.Deployments {
@@ -429,6 +429,7 @@ func (m *Manager) Import(ctx context.Context, name string) (JobState, JobSpec, e
 	if local != "" {
 		st.ArtifactStore = m.settings.Local.Store.URL()
 	}
+	st.StateStore = m.stateStore(Planned{Analysis: analysis})
 	return st, spec, nil
 }
 
@@ -458,7 +459,7 @@ func (m *Manager) deploy(ctx context.Context, spec JobSpec, p Planned, targets [
 		platform.TagPackage:    spec.Package,
 		platform.TagFunction:   spec.Function,
 		platform.TagSourceHash: p.SourceHash,
-		TagConfigHash:          configHash(spec, p),
+		TagConfigHash:          m.configHash(spec, p),
 	}
 	results := make([]platform.Deployment, len(targets))
 	errs := make([]error, len(targets))
@@ -474,6 +475,7 @@ func (m *Manager) deploy(ctx context.Context, spec JobSpec, p Planned, targets [
 			TimeoutMS:   p.Analysis.TimeoutMS,
 			Pure:        p.Analysis.Pure,
 			Environment: spec.Environment,
+			StateStore:  m.stateStore(p),
 			Tags:        tags,
 		}
 		wg.Add(1)
@@ -602,6 +604,9 @@ func (m *Manager) Changes(prior JobState, p Planned) []string {
 	if prior.Analysis.MemoryMB != p.Analysis.MemoryMB || prior.Analysis.TimeoutMS != p.Analysis.TimeoutMS || prior.Analysis.Pure != p.Analysis.Pure {
 		why = append(why, "function configuration changed")
 	}
+	if prior.StateStore != m.stateStore(p) {
+		why = append(why, fmt.Sprintf("state store changed from %q to %q", prior.StateStore, m.stateStore(p)))
+	}
 	if !m.localUpToDate(prior, p) {
 		why = append(why, fmt.Sprintf("the %s artifact for the agent is not built and stored in %s yet", m.settings.Local.Kind, m.settings.Local.Store.URL()))
 	}
@@ -613,6 +618,7 @@ func (m *Manager) newState(spec JobSpec, p Planned) JobState {
 	if m.settings.Local != nil {
 		st.ArtifactStore = m.settings.Local.Store.URL()
 	}
+	st.StateStore = m.stateStore(p)
 	return st
 }
 
@@ -636,9 +642,12 @@ func notDeployedReason(p Planned) string {
 
 // configHash digests what a function runs with besides its code. The environment is hashed,
 // never stored, because it may hold secrets.
-func configHash(spec JobSpec, p Planned) string {
+func (m *Manager) configHash(spec JobSpec, p Planned) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "entry=%s\nmemory=%d\ntimeout=%d\npure=%t\n", p.Name, p.Analysis.MemoryMB, p.Analysis.TimeoutMS, p.Analysis.Pure)
+	if store := m.stateStore(p); store != "" {
+		fmt.Fprintf(h, "state_store=%s\n", store) // only when set: the digest of stateless jobs stays as it was
+	}
 	for _, k := range slices.Sorted(maps.Keys(spec.Environment)) {
 		fmt.Fprintf(h, "env %q=%q\n", k, spec.Environment[k])
 	}

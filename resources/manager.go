@@ -39,6 +39,9 @@ type Settings struct {
 	Logger hclog.Logger
 	// SourceHash hashes a package and its in-module dependencies; nil uses the packager.
 	SourceHash func(ctx context.Context, dir string) (string, error)
+	// StateStore is where stateful jobs keep their job.State (sqlite:///path, …); every
+	// platform a stateful job is deployed to must reach it.
+	StateStore string
 	// Local, when set, is the artifact every job gets for the runtime agent to run on the VM
 	// (eligible or not): built on apply and kept in a store the agent reads.
 	Local *LocalArtifact
@@ -89,6 +92,8 @@ type JobState struct {
 	SourceHash string
 	// ArtifactStore is where the local artifact is kept ("" when none was built).
 	ArtifactStore string
+	// StateStore is where a stateful job's state lives ("" for jobs without state).
+	StateStore string
 	// Artifacts holds the hex SHA-256 of every kind of code built for the job's platforms.
 	// A deployment on a platform runs the artifact of that platform's kind.
 	Artifacts   map[platform.ArtifactKind]string

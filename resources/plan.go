@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/serverless-blueprint/blueprint/job"
+	"github.com/serverless-blueprint/blueprint/platform"
 )
 
 // SpecError is bad input in a job spec. Field names the spec attribute to fix ("package",
@@ -70,8 +71,40 @@ func (m *Manager) Plan(ctx context.Context, spec JobSpec) (Planned, error) {
 			return Planned{}, err
 		}
 		p.Eligible = p.Analysis.Eligible
+		if err := m.checkStateReach(p); err != nil {
+			return Planned{}, err
+		}
 	}
 	return p, nil
+}
+
+// checkStateReach refuses to deploy a stateful job where its state store cannot be reached:
+// it would answer differently there, or not at all.
+func (m *Manager) checkStateReach(p Planned) error {
+	if !p.Analysis.RequiresState || len(p.Targets) == 0 {
+		return nil
+	}
+	if m.settings.StateStore == "" {
+		return &SpecError{Field: "package", Message: fmt.Sprintf("job %q keeps state (job.State) but the provider has no state_store: set one, or force_local", p.Name)}
+	}
+	for _, t := range p.Targets {
+		c, ok := m.settings.Deployers[t.Platform].(platform.StateStoreChecker)
+		if !ok {
+			return &SpecError{Field: "platforms", Message: fmt.Sprintf("job %q keeps state (job.State), and platform %s cannot reach a state store yet: leave %s out of this job's platforms, or set force_local", p.Name, t.Platform, t.Platform)}
+		}
+		if err := c.CheckStateStore(t.Region, m.settings.StateStore); err != nil {
+			return &SpecError{Field: "regions", Message: fmt.Sprintf("job %q keeps state (job.State) in %s, which %s region %s cannot reach", p.Name, m.settings.StateStore, t.Platform, t.Region), Err: err}
+		}
+	}
+	return nil
+}
+
+// stateStore is where a planned job's state lives: the provider's store for stateful jobs.
+func (m *Manager) stateStore(p Planned) string {
+	if p.Analysis.RequiresState {
+		return m.settings.StateStore
+	}
+	return ""
 }
 
 // FindingBeyondPlatformLimits marks a platform a job was not deployed to because it needs

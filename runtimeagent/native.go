@@ -41,7 +41,7 @@ type NativeExecutorConfig struct {
 	OpenStore func(url string) (artifactstore.Store, error)
 	// States gives stateful jobs their job.State; the agent serves it to the worker running
 	// them. nil = no state store (stateful jobs fail when they touch state).
-	States *StateStores
+	States *statestore.Stores
 	Logger hclog.Logger
 }
 
@@ -125,7 +125,7 @@ func (x *NativeExecutor) Execute(ctx context.Context, m *manifest.Manifest, j *m
 		if x.cfg.States == nil {
 			stateErr = fmt.Errorf("this agent has no state stores")
 		} else {
-			state, stateErr = x.cfg.States.For(j)
+			state, stateErr = x.cfg.States.For(j.StateStore, j.Name)
 		}
 	}
 	return p.invoke(ctx, &invocation{job: j.Name, input: input, timeout: j.EffectiveTimeout(), state: state, stateErr: stateErr})

@@ -18,6 +18,7 @@ import (
 	"github.com/serverless-blueprint/blueprint/manifest"
 	"github.com/serverless-blueprint/blueprint/packager"
 	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/statestore"
 )
 
 // nativeJobsSource is a job package whose jobs misbehave in every way a worker must survive.
@@ -268,7 +269,7 @@ func TestNativeExecutor_badBinary(t *testing.T) {
 // increments from many callers on few workers lose nothing.
 func TestNativeExecutor_state(t *testing.T) {
 	store, sha := nativeFixture(t)
-	states := NewStateStores(nil)
+	states := statestore.NewStores(nil)
 	t.Cleanup(states.Close)
 	x, err := NewNativeExecutor(NativeExecutorConfig{CacheDir: t.TempDir(), Workers: 2, States: states, Logger: hclog.NewNullLogger()})
 	if err != nil {
@@ -294,7 +295,7 @@ func TestNativeExecutor_state(t *testing.T) {
 	if err != nil || string(out) != "201" {
 		t.Fatalf("after 200 increments the next is %s (%v), want 201", out, err)
 	}
-	st, _ := states.For(j)
+	st, _ := states.For(j.StateStore, j.Name)
 	if v, ver, err := st.Get(context.Background(), "visits"); err != nil || string(v) != "201" || ver != 201 {
 		t.Fatalf("the store holds %q at version %d (%v)", v, ver, err)
 	}

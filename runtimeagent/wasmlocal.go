@@ -17,6 +17,7 @@ import (
 	"github.com/serverless-blueprint/blueprint/manifest"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/statestore"
 )
 
 // ArtifactSource finds and fetches a job's code by hash from the deployments that have it
@@ -33,7 +34,9 @@ type WASMExecutorConfig struct {
 	// CacheDir keeps fetched modules on disk (<CacheDir>/<sha256>.wasm) so that a restarted
 	// agent runs locally without asking a host; required.
 	CacheDir string
-	Logger   hclog.Logger
+	// States gives stateful jobs their job.State; nil = none (their state calls fail).
+	States *statestore.Stores
+	Logger hclog.Logger
 }
 
 // WASMExecutor runs jobs in-process from the job's wasm artifact (the module wasm hosts run),
@@ -82,12 +85,20 @@ func (x *WASMExecutor) Execute(ctx context.Context, m *manifest.Manifest, j *man
 	if err != nil {
 		return nil, err
 	}
-	out, err := mod.Invoke(ctx, j.Name, input, wasm.InvokeOptions{
+	opts := wasm.InvokeOptions{
 		Pure:        j.Analysis.Pure,
 		MemoryMB:    j.EffectiveMemoryMB(),
 		Timeout:     j.EffectiveTimeout(),
 		Environment: j.Environment,
-	})
+	}
+	if j.Analysis.RequiresState && x.cfg.States != nil {
+		st, err := x.cfg.States.For(j.StateStore, j.Name)
+		if err != nil {
+			return nil, &platform.FunctionError{Type: "StateUnavailable", Message: err.Error()}
+		}
+		opts.State = st
+	}
+	out, err := mod.Invoke(ctx, j.Name, input, opts)
 	if errors.Is(err, wasm.ErrUnknownEntry) {
 		return nil, fmt.Errorf("%w: module %s has no job %q (the state and the artifact disagree; run terraform apply)", ErrLocalUnavailable, j.Artifact(platform.ArtifactWASM), j.Name)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
 	"github.com/serverless-blueprint/blueprint/router"
 	"github.com/serverless-blueprint/blueprint/runtimeagent"
+	"github.com/serverless-blueprint/blueprint/statestore"
 )
 
 // options is the parsed command line.
@@ -226,16 +227,16 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 		return err
 	}
 	defer platforms.Close()
+	states := statestore.NewStores(nil) // the stores of stateful jobs, shared by both executors
+	defer states.Close()
 	wasmLocal, err := runtimeagent.NewWASMExecutor(runtimeagent.WASMExecutorConfig{
-		Runtime: rt, Fetcher: platforms, CacheDir: filepath.Join(o.cache, "modules"), Logger: log.Named("local"),
+		Runtime: rt, Fetcher: platforms, CacheDir: filepath.Join(o.cache, "modules"), States: states, Logger: log.Named("local"),
 	})
 	if err != nil {
 		return err
 	}
 	// Jobs applied with a native bootstrap run in worker processes of it; states from before
 	// native artifacts run in wasm.
-	states := runtimeagent.NewStateStores(nil)
-	defer states.Close()
 	nativeLocal, err := runtimeagent.NewNativeExecutor(runtimeagent.NativeExecutorConfig{
 		CacheDir: filepath.Join(o.cache, "native"), Workers: max(o.capacity, 1), States: states, Logger: log.Named("local"),
 	})

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/statestore"
 )
 
 // PlatformName is the name of this platform in configuration and state.
@@ -120,6 +121,7 @@ type HostFunction struct {
 	Pure        bool              `json:"pure"`
 	Environment map[string]string `json:"environment,omitempty"`
 	Tags        map[string]string `json:"tags,omitempty"`
+	StateStore  string            `json:"state_store,omitempty"`
 }
 
 func (f HostFunction) deployment(endpoint string) platform.Deployment {
@@ -218,7 +220,7 @@ func (c *Client) Deploy(ctx context.Context, req platform.DeployRequest) (platfo
 	}
 	body, _ := json.Marshal(map[string]any{
 		"code_sha256": sha, "entry": fn.Entry, "memory_mb": fn.MemoryMB, "timeout_ms": fn.TimeoutMS,
-		"pure": fn.Pure, "environment": fn.Environment, "tags": fn.Tags,
+		"pure": fn.Pure, "environment": fn.Environment, "tags": fn.Tags, "state_store": fn.StateStore,
 	})
 	var out HostFunction
 	fnURL := base + "/v1/functions/" + url.PathEscape(fn.Name)
@@ -456,4 +458,27 @@ func readAnswer(body io.Reader, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("the host's answer is larger than %d bytes", limit)
 	}
 	return raw, nil
+}
+
+var _ platform.StateStoreChecker = (*Client)(nil)
+
+// CheckStateStore accepts a sqlite:// store only for a host on this machine: the store is a
+// file here, which the host opens beside the agent.
+func (c *Client) CheckStateStore(region, storeURL string) error {
+	base, err := c.endpoint(region)
+	if err != nil {
+		return err
+	}
+	if _, err := statestore.SQLitePath(storeURL); err != nil {
+		return err
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return err
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return nil
+	}
+	return fmt.Errorf("the wasm host of region %s (%s) is not on this machine, and the state store %s is a file here: run the host on this machine, or keep stateful jobs off that region (regions, or force_local)", region, base, storeURL)
 }

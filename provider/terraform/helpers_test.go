@@ -114,7 +114,7 @@ func (e *accEnv) writeModule(name string, files map[string]string) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		e.t.Fatal(err)
 	}
-	gomod := fmt.Sprintf("module example.com/%s\n\ngo 1.26\n\nrequire github.com/serverless-blueprint/blueprint v0.0.0\n\nreplace github.com/serverless-blueprint/blueprint => %s\n", name, repoRoot(e.t))
+	gomod := fmt.Sprintf("module example.com/%s\n\ngo 1.26.8\n\nrequire github.com/serverless-blueprint/blueprint v0.0.0\n\nreplace github.com/serverless-blueprint/blueprint => %s\n", name, repoRoot(e.t))
 	all := map[string]string{"go.mod": gomod}
 	for k, v := range files {
 		all[k] = v
@@ -147,6 +147,7 @@ func (e *accEnv) providerConfig(regions []string) string {
 	return fmt.Sprintf(`provider "blueprint" {
   platforms = ["wasm"]
   artifact_store = %q
+  state_store = %q
 %s%s  wasm {
     token = %q
     hosts = {
@@ -154,8 +155,11 @@ func (e *accEnv) providerConfig(regions []string) string {
     }
   }
 }
-`, e.store, regionLine, e.providerExtra, e.token, strings.Join(hosts, "\n"))
+`, e.store, e.stateStore(), regionLine, e.providerExtra, e.token, strings.Join(hosts, "\n"))
 }
+
+// stateStore is the state store of the test's stateful jobs, a file in the store directory.
+func (e *accEnv) stateStore() string { return "sqlite://" + filepath.Join(e.store, "state.db") }
 
 // jobBlock is one blueprint_job in a test config.
 type jobBlock struct {

@@ -52,6 +52,7 @@ type jobResourceModel struct {
 	ArtifactSHA256  types.String `tfsdk:"artifact_sha256"`
 	Artifacts       types.Map    `tfsdk:"artifacts"`
 	ArtifactStore   types.String `tfsdk:"artifact_store"`
+	StateStore      types.String `tfsdk:"state_store"`
 	Deployments     types.List   `tfsdk:"deployments"`
 	// The provider's routing settings, copied here for the runtime agent.
 	CostThreshold      types.Float64 `tfsdk:"cost_threshold"`
@@ -140,6 +141,10 @@ func (r *jobResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *
 				Computed:            true,
 				MarkdownDescription: "Hex SHA-256 of each artifact built for the job, by kind (`wasm`, `native`, `lambda_zip`, `gcf_source`): every deployment runs the artifact of its platform's kind, and the runtime agent runs the one of its local kind. Empty when the job is deployed nowhere.",
 			},
+			"state_store": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Where the job's `job.State` lives (the provider's `state_store`), for the agent and every platform it runs on. Null for jobs without state.",
+			},
 			"artifact_store": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: "Where the job's `native` artifact is kept for the runtime agent (the provider's `artifact_store`).",
@@ -224,6 +229,10 @@ func (r *jobResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 	plan.Analysis = analysis
 	plan.Eligible = types.BoolValue(p.Eligible)
 	plan.SourceHash = types.StringValue(p.SourceHash)
+	plan.StateStore = types.StringNull()
+	if p.Analysis.RequiresState {
+		plan.StateStore = types.StringValue(r.data.settings.StateStore)
+	}
 	plan.CostThreshold, plan.LatencyThresholdMS = r.data.costThreshold, r.data.latencyThresholdMS
 	for _, f := range p.Analysis.Findings {
 		if f.Kind == resources.FindingForcedServerless {
@@ -482,6 +491,7 @@ func stateFromModel(ctx context.Context, m jobResourceModel) (resources.JobState
 		SourceHash:    m.SourceHash.ValueString(),
 		Artifacts:     artifactsFromModel(ctx, m, &diags),
 		ArtifactStore: m.ArtifactStore.ValueString(),
+		StateStore:    m.StateStore.ValueString(),
 		Analysis:      analysis,
 		Eligible:      m.Eligible.ValueBool(),
 		Deployments:   deployments,
@@ -503,6 +513,10 @@ func setComputed(ctx context.Context, m *jobResourceModel, st resources.JobState
 	m.ArtifactStore = types.StringNull()
 	if st.ArtifactStore != "" {
 		m.ArtifactStore = types.StringValue(st.ArtifactStore)
+	}
+	m.StateStore = types.StringNull()
+	if st.StateStore != "" {
+		m.StateStore = types.StringValue(st.StateStore)
 	}
 	m.Deployments = deployments
 	return diags

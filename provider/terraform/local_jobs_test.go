@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -134,4 +136,138 @@ func postJob(agentURL, name, input string) (string, int, error) {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	return string(body), resp.StatusCode, err
+}
+
+const tallySource = `package tally
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/serverless-blueprint/blueprint/job"
+)
+
+type Counter struct {
+	Name string ` + "`json:\"name\"`" + `
+}
+
+// Tally adds one to a counter and returns the new count.
+//
+//blueprint:job
+func Tally(ctx context.Context, st job.State, in Counter) (int, error) {
+	for {
+		v, ver, err := st.Get(ctx, in.Name)
+		if err != nil {
+			return 0, err
+		}
+		n := 0
+		if v != nil {
+			n, _ = strconv.Atoi(string(v))
+		}
+		if _, err := st.Put(ctx, in.Name, []byte(strconv.Itoa(n+1)), ver); err == nil {
+			return n + 1, nil
+		} else if !errors.Is(err, job.ErrVersionConflict) {
+			return 0, err
+		}
+	}
+}
+`
+
+// A stateful job keeps its state in the provider's store wherever it runs: 64 callers × 200
+// increments through the agent, run locally and offloaded to the hosts mixed, end at exactly
+// 12,800.
+func TestAccJob_statefulCounterExact(t *testing.T) {
+	e := newAccEnv(t)
+	dir := e.writeModule("tally", map[string]string{"tally.go": tallySource})
+	tally := jobBlock{Resource: "tally", Package: dir, Function: "Tally"}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		CheckDestroy:             e.checkDestroyed,
+		Steps: []resource.TestStep{{
+			Config: e.config(nil, tally),
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("blueprint_job.tally", tfjsonpath.New("analysis").AtMapKey("requires_state"), knownvalue.Bool(true)),
+				statecheck.ExpectKnownValue("blueprint_job.tally", tfjsonpath.New("state_store"), knownvalue.StringExact(e.stateStore())),
+				statecheck.ExpectKnownValue("blueprint_job.tally", tfjsonpath.New("deployments"), knownvalue.ListSizeExact(2)),
+				counterCheck{t: t, e: e},
+			},
+		}},
+	})
+}
+
+type counterCheck struct {
+	t *testing.T
+	e *accEnv
+}
+
+func (c counterCheck) CheckState(ctx context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	raw, _ := json.Marshal(req.State)
+	statePath := filepath.Join(c.t.TempDir(), "show.json")
+	os.WriteFile(statePath, raw, 0o600)
+	// One local slot for 64 callers: most executions are offloaded, some run here.
+	agent, err := startSeamAgent(c.t, statePath, builtin.Registry(), c.e.token, router.Policy{LocalCapacity: 1}, -1, true)
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	const callers, each = 64, 200
+	var mu sync.Mutex
+	ran := map[string]int{}
+	var failures []string
+	var wg sync.WaitGroup
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: callers}}
+	for range callers {
+		wg.Go(func() {
+			for range each {
+				// 64 callers overrun one local slot and the hosts' slots: the agent sheds load
+				// with 503 busy, which means nothing ran, and a caller tries again.
+				for attempt := 0; ; attempt++ {
+					res, err := client.Post(agent+"/v1/jobs/tally:run", "application/json", strings.NewReader(`{"name":"hits"}`))
+					if err != nil {
+						mu.Lock()
+						failures = append(failures, err.Error())
+						mu.Unlock()
+						return
+					}
+					body, _ := io.ReadAll(res.Body)
+					res.Body.Close()
+					var out struct {
+						Ran   struct{ Target string } `json:"ran"`
+						Error struct{ Code string }   `json:"error"`
+					}
+					json.Unmarshal(body, &out)
+					mu.Lock()
+					switch {
+					case res.StatusCode == 503 && out.Error.Code == "busy" && attempt < 5000:
+						ran["busy, retried"]++
+						mu.Unlock()
+						time.Sleep(time.Duration(min(attempt+1, 20)) * time.Millisecond) // back off
+						continue
+					case res.StatusCode != 200:
+						failures = append(failures, fmt.Sprintf("%d %s", res.StatusCode, body))
+					default:
+						ran[out.Ran.Target]++
+					}
+					mu.Unlock()
+					break
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(failures) > 0 {
+		resp.Error = fmt.Errorf("%d executions failed, first: %s", len(failures), failures[0])
+		return
+	}
+	body, status, err := postJob(agent, "tally", `{"name":"hits"}`)
+	if err != nil || status != 200 || !strings.Contains(body, fmt.Sprintf(`"output":%d`, callers*each+1)) {
+		resp.Error = fmt.Errorf("after %d increments the next answered %d %s (%v); ran %v", callers*each, status, body, err, ran)
+		return
+	}
+	if ran["local"] == 0 || ran["serverless"] == 0 {
+		resp.Error = fmt.Errorf("the executions were not mixed: %v", ran)
+		return
+	}
+	c.t.Logf("12,800 increments exact; ran %v", ran)
 }

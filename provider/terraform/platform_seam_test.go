@@ -46,6 +46,7 @@ import (
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
 	"github.com/serverless-blueprint/blueprint/router"
 	"github.com/serverless-blueprint/blueprint/runtimeagent"
+	"github.com/serverless-blueprint/blueprint/statestore"
 )
 
 const (
@@ -273,6 +274,7 @@ func (e *accEnv) seamConfig(platformsLine string, inprocBlock bool, dir string) 
 	}
 	return fmt.Sprintf(`provider "blueprint" {
   %s
+  state_store    = %q
   artifact_store = %q
 %s  wasm {
     token = %q
@@ -286,7 +288,7 @@ resource "blueprint_job" "greet" {
   package  = %q
   function = "Greet"
 }
-`, platformsLine, e.store, inproc, e.token, strings.Join(hosts, "\n"), dir)
+`, platformsLine, e.stateStore(), e.store, inproc, e.token, strings.Join(hosts, "\n"), dir)
 }
 
 func TestAccPlatformSeam_testPlatform(t *testing.T) {
@@ -458,13 +460,15 @@ func startSeamAgent(t *testing.T, path string, registry *platform.Registry, toke
 		return "", err
 	}
 	t.Cleanup(func() { rt.Close(context.Background()) })
-	wasmLocal, err := runtimeagent.NewWASMExecutor(runtimeagent.WASMExecutorConfig{Runtime: rt, Fetcher: platforms, CacheDir: t.TempDir()})
+	states := statestore.NewStores(nil)
+	t.Cleanup(states.Close)
+	wasmLocal, err := runtimeagent.NewWASMExecutor(runtimeagent.WASMExecutorConfig{Runtime: rt, Fetcher: platforms, CacheDir: t.TempDir(), States: states})
 	if err != nil {
 		return "", err
 	}
 	local := runtimeagent.LocalExecutors{WASM: wasmLocal}
 	if native {
-		nativeLocal, err := runtimeagent.NewNativeExecutor(runtimeagent.NativeExecutorConfig{CacheDir: t.TempDir(), Workers: 2, Logger: hclog.NewNullLogger()})
+		nativeLocal, err := runtimeagent.NewNativeExecutor(runtimeagent.NativeExecutorConfig{CacheDir: t.TempDir(), Workers: 2, States: states, Logger: hclog.NewNullLogger()})
 		if err != nil {
 			return "", err
 		}

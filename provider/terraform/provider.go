@@ -23,6 +23,7 @@ import (
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/builtin"
 	"github.com/serverless-blueprint/blueprint/resources"
+	"github.com/serverless-blueprint/blueprint/statestore"
 )
 
 var (
@@ -56,6 +57,7 @@ type providerSettings struct {
 	LatencyThresholdMS types.Int64   `tfsdk:"latency_threshold_ms"`
 	ArtifactStore      types.String  `tfsdk:"artifact_store"`
 	AgentOSArch        types.String  `tfsdk:"agent_os_arch"`
+	StateStore         types.String  `tfsdk:"state_store"`
 }
 
 // providerData is what Configure hands to resources and data sources.
@@ -109,6 +111,10 @@ func (p *blueprintProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 			"artifact_store": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "Where the native bootstrap of every job is kept for the runtime agent, which runs it on the VM: an absolute directory or `file:///dir` the agent can read. Defaults to `blueprint/artifact-store` in the user cache directory of the machine that applies (right when the agent runs there too). Recorded in each `blueprint_job`.",
+			},
+			"state_store": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Where stateful jobs (a `job.State` parameter) keep their state, the same store wherever they run: `sqlite:///path/state.db`, a file the agent and the `blueprint host`s of this machine share. Defaults to `blueprint/state.db` in the user data directory (`$XDG_DATA_HOME`, else `~/.local/share`). A stateful job is deployed only where its store can be reached. Recorded in each stateful `blueprint_job`.",
 			},
 			"agent_os_arch": schema.StringAttribute{
 				Optional:            true,
@@ -209,6 +215,26 @@ func (p *blueprintProvider) ValidateConfig(ctx context.Context, req provider.Val
 	if !s.ArtifactStore.IsUnknown() && !s.AgentOSArch.IsUnknown() {
 		localArtifact(s, &resp.Diagnostics)
 	}
+	if !s.StateStore.IsUnknown() {
+		stateStoreURL(s, &resp.Diagnostics)
+	}
+}
+
+// stateStoreURL is the provider's state store, checked: state_store, else the default.
+func stateStoreURL(s providerSettings, diags *diag.Diagnostics) string {
+	url := s.StateStore.ValueString()
+	if url == "" {
+		var err error
+		if url, err = statestore.DefaultURL(); err != nil {
+			diags.AddAttributeError(path.Root("state_store"), "No state store", err.Error())
+			return ""
+		}
+	}
+	if _, err := statestore.SQLitePath(url); err != nil {
+		diags.AddAttributeError(path.Root("state_store"), "Invalid state store", err.Error())
+		return ""
+	}
+	return url
 }
 
 // getProviderSettings reads the provider's own attributes (not the platform blocks).
@@ -220,6 +246,7 @@ func getProviderSettings(ctx context.Context, cfg tfsdk.Config, s *providerSetti
 	diags.Append(cfg.GetAttribute(ctx, path.Root("latency_threshold_ms"), &s.LatencyThresholdMS)...)
 	diags.Append(cfg.GetAttribute(ctx, path.Root("artifact_store"), &s.ArtifactStore)...)
 	diags.Append(cfg.GetAttribute(ctx, path.Root("agent_os_arch"), &s.AgentOSArch)...)
+	diags.Append(cfg.GetAttribute(ctx, path.Root("state_store"), &s.StateStore)...)
 	return diags
 }
 
@@ -276,14 +303,15 @@ func (p *blueprintProvider) Configure(ctx context.Context, req provider.Configur
 		return
 	}
 	p.checkPlatforms(c, &resp.Diagnostics)
-	if s.ArtifactStore.IsUnknown() || s.AgentOSArch.IsUnknown() {
+	if s.ArtifactStore.IsUnknown() || s.AgentOSArch.IsUnknown() || s.StateStore.IsUnknown() {
 		resp.Diagnostics.AddError("Provider configuration not known yet",
-			"artifact_store and agent_os_arch depend on values known only after apply; set them to constants or variables.")
+			"artifact_store, agent_os_arch and state_store depend on values known only after apply; set them to constants or variables.")
 	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
 	local := localArtifact(s, &resp.Diagnostics)
+	stateStore := stateStoreURL(s, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -307,12 +335,13 @@ func (p *blueprintProvider) Configure(ctx context.Context, req provider.Configur
 		"latency_threshold_ms": s.LatencyThresholdMS.ValueInt64(),
 	})
 	data := &providerData{settings: resources.Settings{
-		Platforms: c.listed,
-		Regions:   c.regions,
-		Registry:  p.registry,
-		Deployers: deployers,
-		Analyzer:  analyzer.New(),
-		Local:     local,
+		Platforms:  c.listed,
+		Regions:    c.regions,
+		Registry:   p.registry,
+		Deployers:  deployers,
+		Analyzer:   analyzer.New(),
+		Local:      local,
+		StateStore: stateStore,
 	}, costThreshold: types.Float64Null(), latencyThresholdMS: types.Int64Null()}
 	if !s.CostThreshold.IsNull() && !s.CostThreshold.IsUnknown() {
 		data.costThreshold = s.CostThreshold

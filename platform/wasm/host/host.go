@@ -24,6 +24,7 @@ import (
 	"github.com/serverless-blueprint/blueprint/internal/httpapi"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/statestore"
 )
 
 // Config configures a Host.
@@ -61,6 +62,7 @@ type Host struct {
 	log         hclog.Logger
 	rt          *wasm.Runtime
 	ownsRuntime bool
+	states      *statestore.Stores // the state stores of stateful functions, opened once each
 	store       *store
 	slots       chan struct{}
 
@@ -111,6 +113,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		}
 	}
 	h := &Host{
+		states:    statestore.NewStores(nil),
 		region:    cfg.Region,
 		token:     []byte(cfg.Token),
 		maxBody:   cfg.MaxBodyBytes,
@@ -143,6 +146,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 
 // Close releases the runtime if the host created it.
 func (h *Host) Close(ctx context.Context) error {
+	h.states.Close()
 	if h.ownsRuntime {
 		return h.rt.Close(ctx)
 	}
@@ -370,7 +374,7 @@ func (h *Host) putFunction(w http.ResponseWriter, r *http.Request) {
 	f := &Function{
 		Name: name, Region: h.region, Version: strconv.Itoa(version),
 		CodeSHA256: cfg.CodeSHA256, Entry: cfg.Entry, MemoryMB: cfg.MemoryMB, TimeoutMS: cfg.TimeoutMS,
-		Pure: cfg.Pure, Environment: cfg.Environment, Tags: cfg.Tags,
+		Pure: cfg.Pure, Environment: cfg.Environment, Tags: cfg.Tags, StateStore: cfg.StateStore,
 	}
 	if err := h.store.saveFunction(f); err != nil {
 		if !exists {
@@ -521,12 +525,23 @@ func (h *Host) invoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "module_unavailable", err.Error())
 		return
 	}
-	out, err := h.invokeCurrent(r.Context(), fn, mod, input, wasm.InvokeOptions{
+	opts := wasm.InvokeOptions{
 		Pure:        fn.Pure,
 		MemoryMB:    fn.MemoryMB,
 		Timeout:     time.Duration(fn.TimeoutMS) * time.Millisecond,
 		Environment: fn.Environment,
-	})
+	}
+	if fn.StateStore != "" {
+		// The job's state lives in the store the provider recorded; a host on the same machine
+		// as the agent opens the same file, so the job answers alike wherever it runs.
+		st, err := h.states.For(fn.StateStore, fn.Name)
+		if err != nil {
+			writeError(w, http.StatusServiceUnavailable, "state_unavailable", err.Error())
+			return
+		}
+		opts.State = st
+	}
+	out, err := h.invokeCurrent(r.Context(), fn, mod, input, opts)
 	var fe *platform.FunctionError
 	switch {
 	case err == nil:

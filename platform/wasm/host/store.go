@@ -12,6 +12,7 @@ import (
 
 	"github.com/serverless-blueprint/blueprint/internal/atomicfile"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/statestore"
 )
 
 // Function is one deployed function as stored and served by the host.
@@ -26,6 +27,9 @@ type FunctionConfig struct {
 	Pure        bool              `json:"pure"`
 	Environment map[string]string `json:"environment"`
 	Tags        map[string]string `json:"tags"`
+	// StateStore is where a stateful job's state lives; the host opens it (a sqlite:// file
+	// must be on this machine).
+	StateStore string `json:"state_store,omitempty"`
 }
 
 // Limits of what a function may ask for, from the platform's descriptor (wasm.Limits), so
@@ -68,6 +72,11 @@ func (c *FunctionConfig) validate() error {
 	if c.TimeoutMS == 0 {
 		c.TimeoutMS = defaultTimeoutMS
 	}
+	if c.StateStore != "" {
+		if _, err := statestore.SQLitePath(c.StateStore); err != nil {
+			return err
+		}
+	}
 	for k := range c.Environment {
 		if !envName.MatchString(k) {
 			return fmt.Errorf("environment variable name %q is invalid: use letters, digits and '_', not starting with a digit", k)
@@ -79,7 +88,8 @@ func (c *FunctionConfig) validate() error {
 // sameConfig reports whether applying c to f would change nothing (so the version stays).
 func sameConfig(f *Function, c FunctionConfig) bool {
 	return f.CodeSHA256 == c.CodeSHA256 && f.Entry == c.Entry && f.MemoryMB == c.MemoryMB &&
-		f.TimeoutMS == c.TimeoutMS && f.Pure == c.Pure && sameMap(f.Environment, c.Environment) && sameMap(f.Tags, c.Tags)
+		f.TimeoutMS == c.TimeoutMS && f.Pure == c.Pure && sameMap(f.Environment, c.Environment) && sameMap(f.Tags, c.Tags) &&
+		f.StateStore == c.StateStore
 }
 
 func sameMap(a, b map[string]string) bool {
