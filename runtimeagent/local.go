@@ -2,6 +2,8 @@ package runtimeagent
 
 import (
 	"context"
+	"sync"
+	"time"
 
 	"github.com/serverless-blueprint/blueprint/manifest"
 	"github.com/serverless-blueprint/blueprint/platform"
@@ -9,44 +11,160 @@ import (
 
 // LocalExecutors runs a job with its native bootstrap when the state records one (any job,
 // at native speed, with the VM's files and processes), else in wasm (states applied before
-// native artifacts existed). Either may be nil.
+// native artifacts existed). A pure job that has both runs where it measures faster: a native
+// worker costs a few hundred microseconds of protocol per call, a resident wasm instance a few
+// tens, so tiny jobs win in wasm and heavy ones natively. Either executor may be nil.
 type LocalExecutors struct {
 	Native LocalExecutor
 	WASM   LocalExecutor
+
+	mu    sync.Mutex
+	speed map[speedKey]*speedChoice
 }
 
-var (
-	_ LocalExecutor = LocalExecutors{}
-	_ Warmer        = LocalExecutors{}
+// speedKey names one job's pair of artifacts: a redeploy measures afresh.
+type speedKey struct{ job, native, wasm string }
+
+// speedChoice is what the two executors measured for one job: the mean of recent successful
+// runs (an exponentially weighted moving average) and how many there were.
+type speedChoice struct {
+	native, wasm   time.Duration
+	nNative, nWASM int
+	calls          int
+}
+
+const (
+	// speedSamples runs on each executor before their averages are trusted.
+	speedSamples = 5
+	// speedReprobe: every this many calls, one goes to the slower executor, so a change in
+	// the job's inputs or the machine's load is noticed.
+	speedReprobe = 200
 )
 
-func (l LocalExecutors) pick(j *manifest.Job) LocalExecutor {
+var (
+	_ LocalExecutor = (*LocalExecutors)(nil)
+	_ Warmer        = (*LocalExecutors)(nil)
+	_ kindReporter  = (*LocalExecutors)(nil)
+)
+
+// kindReporter is a local executor that says which kind of artifact ran an execution (the
+// memo key is that artifact's hash).
+type kindReporter interface {
+	ExecuteReporting(ctx context.Context, m *manifest.Manifest, j *manifest.Job, input []byte) ([]byte, platform.ArtifactKind, error)
+}
+
+// both reports whether j may run either way: pure (nothing of a run leaks into the next), with
+// both artifacts, and both executors present.
+func (l *LocalExecutors) both(j *manifest.Job) bool {
+	return l.Native != nil && l.WASM != nil && j.Analysis.Pure &&
+		j.Artifact(platform.ArtifactNative) != "" && j.Artifact(platform.ArtifactWASM) != ""
+}
+
+func (l *LocalExecutors) pick(j *manifest.Job) LocalExecutor {
+	if l.both(j) {
+		if l.preferWASM(j) {
+			return l.WASM
+		}
+		return l.Native
+	}
 	if l.Native != nil && (j.Artifact(platform.ArtifactNative) != "" || l.WASM == nil) {
 		return l.Native
 	}
 	return l.WASM
 }
 
-// Execute runs j with the executor of its artifact.
-func (l LocalExecutors) Execute(ctx context.Context, m *manifest.Manifest, j *manifest.Job, input []byte) ([]byte, error) {
-	x := l.pick(j)
-	if x == nil {
-		return nil, ErrLocalUnavailable
-	}
-	return x.Execute(ctx, m, j, input)
+func (l *LocalExecutors) key(j *manifest.Job) speedKey {
+	return speedKey{j.Name, j.Artifact(platform.ArtifactNative), j.Artifact(platform.ArtifactWASM)}
 }
 
-// ArtifactKind is the kind j runs as here.
-func (l LocalExecutors) ArtifactKind(j *manifest.Job) platform.ArtifactKind {
-	if x := l.pick(j); x != nil {
-		return x.ArtifactKind(j)
+// preferWASM measures both executors first, then picks the faster, re-probing now and then.
+func (l *LocalExecutors) preferWASM(j *manifest.Job) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.speed == nil {
+		l.speed = map[speedKey]*speedChoice{}
+	}
+	c := l.speed[l.key(j)]
+	if c == nil {
+		c = &speedChoice{}
+		l.speed[l.key(j)] = c
+	}
+	c.calls++
+	switch {
+	case c.nNative < speedSamples:
+		return false
+	case c.nWASM < speedSamples:
+		return true
+	}
+	faster := c.wasm < c.native
+	if c.calls%speedReprobe == 0 {
+		return !faster
+	}
+	return faster
+}
+
+func (l *LocalExecutors) observe(j *manifest.Job, wasm bool, d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.speed[l.key(j)]
+	if c == nil {
+		return
+	}
+	mean, n := &c.native, &c.nNative
+	if wasm {
+		mean, n = &c.wasm, &c.nWASM
+	}
+	switch *n {
+	case 0:
+		// The first run pays for fetching, compiling or starting: not the executor's speed.
+	case 1:
+		*mean = d
+	default:
+		*mean += (d - *mean) / 4
+	}
+	*n++
+}
+
+// Execute runs j with the executor of its artifact.
+func (l *LocalExecutors) Execute(ctx context.Context, m *manifest.Manifest, j *manifest.Job, input []byte) ([]byte, error) {
+	out, _, err := l.ExecuteReporting(ctx, m, j, input)
+	return out, err
+}
+
+// ExecuteReporting runs j and says which kind of artifact ran it.
+func (l *LocalExecutors) ExecuteReporting(ctx context.Context, m *manifest.Manifest, j *manifest.Job, input []byte) ([]byte, platform.ArtifactKind, error) {
+	x := l.pick(j)
+	if x == nil {
+		return nil, "", ErrLocalUnavailable
+	}
+	start := time.Now()
+	out, err := x.Execute(ctx, m, j, input)
+	if err == nil && l.both(j) {
+		l.observe(j, x == l.WASM, time.Since(start))
+	}
+	return out, x.ArtifactKind(j), err
+}
+
+// ArtifactKind is the kind j would run as here: native when it has one (a pure job may run in
+// wasm instead; ExecuteReporting says which ran).
+func (l *LocalExecutors) ArtifactKind(j *manifest.Job) platform.ArtifactKind {
+	if l.Native != nil && (j.Artifact(platform.ArtifactNative) != "" || l.WASM == nil) {
+		return l.Native.ArtifactKind(j)
+	}
+	if l.WASM != nil {
+		return l.WASM.ArtifactKind(j)
 	}
 	return ""
 }
 
-// Warm prepares j with the executor of its artifact.
-func (l LocalExecutors) Warm(ctx context.Context, m *manifest.Manifest, j *manifest.Job) error {
-	if w, ok := l.pick(j).(Warmer); ok {
+// Warm prepares j with the executor it starts on (native when it has it): warming both for
+// every job would compile every wasm module at start.
+func (l *LocalExecutors) Warm(ctx context.Context, m *manifest.Manifest, j *manifest.Job) error {
+	x := l.WASM
+	if l.Native != nil && (j.Artifact(platform.ArtifactNative) != "" || l.WASM == nil) {
+		x = l.Native
+	}
+	if w, ok := x.(Warmer); ok {
 		return w.Warm(ctx, m, j)
 	}
 	return nil

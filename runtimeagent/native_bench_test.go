@@ -9,15 +9,19 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/serverless-blueprint/blueprint/artifactstore"
 	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/manifest"
+	"github.com/serverless-blueprint/blueprint/packager"
 	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/platform/wasm"
 	"github.com/serverless-blueprint/blueprint/router"
 )
 
@@ -157,4 +161,72 @@ func BenchmarkNativeTrivial(b *testing.B) {
 		}
 		reportPercentiles(b, l)
 	})
+}
+
+// BenchmarkLocalAuto is the trivial pure job (the plainjobs fixture's greet) with both a wasm
+// module and a native bootstrap, run locally through the agent's HTTP API: the agent measures
+// both and settles on the faster, a resident wasm instance.
+func BenchmarkLocalAuto(b *testing.B) {
+	ctx := context.Background()
+	wasmArt := buildFixture(b)
+	_, file, _, _ := runtime.Caller(0)
+	dir := filepath.Join(filepath.Dir(file), "..", "packager", "testdata", "plainjobs")
+	nativeArt, err := packager.BuildNative(ctx, packager.NativeBuild{Dir: dir, Jobs: e2eJobs})
+	if err != nil {
+		b.Fatal(err)
+	}
+	storeDir := b.TempDir()
+	store, _ := artifactstore.Open(storeDir)
+	if err := store.Put(ctx, nativeArt.Path, nativeArt.SHA256); err != nil {
+		b.Fatal(err)
+	}
+	// The wasm executor finds the module in its cache, as after a first fetch from a host.
+	modCache := b.TempDir()
+	code, _ := os.ReadFile(wasmArt.Path)
+	os.WriteFile(filepath.Join(modCache, wasmArt.SHA256+".wasm"), code, 0o600)
+	rt, err := wasm.NewRuntime(ctx, wasm.RuntimeConfig{CacheDir: filepath.Join(os.TempDir(), "blueprint-agent-test-wazero")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { rt.Close(context.Background()) })
+	platforms := fakePlatforms(b, nil)
+	wasmLocal, err := NewWASMExecutor(WASMExecutorConfig{Runtime: rt, Fetcher: platforms, CacheDir: modCache})
+	if err != nil {
+		b.Fatal(err)
+	}
+	nativeLocal, err := NewNativeExecutor(NativeExecutorConfig{CacheDir: b.TempDir(), Workers: 2, Logger: hclog.NewNullLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(nativeLocal.Close)
+	j := manifest.Job{Name: "greet", Eligible: false, ArtifactStore: store.URL(),
+		Artifacts: map[platform.ArtifactKind]string{platform.ArtifactNative: nativeArt.SHA256, platform.ArtifactWASM: wasmArt.SHA256},
+		Analysis:  job.Analysis{Name: "greet", Pure: true, Deterministic: true, Mode: job.ModeLocal, TimeoutMS: 60_000}}
+	raw, _ := json.Marshal(manifest.Manifest{Version: manifest.Version, Jobs: []manifest.Job{j}})
+	path := filepath.Join(b.TempDir(), "manifest.json")
+	os.WriteFile(path, raw, 0o600)
+	local := &LocalExecutors{Native: nativeLocal, WASM: wasmLocal}
+	a, err := New(ctx, Config{StatePath: path, Policy: router.Policy{LocalCapacity: 2}, Local: local,
+		Platforms: platforms, MemoBytes: -1, HedgeRatio: -1, Logger: hclog.NewNullLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	b.Cleanup(srv.Close)
+	url := srv.URL + "/v1/jobs/greet:run"
+	client := &http.Client{}
+	for range 2 * speedSamples { // measure both executors before timing
+		postRun(b, client, url, `{"name":"bench"}`)
+	}
+	for k, c := range local.speed {
+		b.Logf("%s measured: native %v, wasm %v", k.job, c.native, c.wasm)
+	}
+	l := make([]time.Duration, 0, 1<<16)
+	b.ResetTimer()
+	for b.Loop() {
+		t0 := time.Now()
+		postRun(b, client, url, `{"name":"bench"}`)
+		l = append(l, time.Since(t0))
+	}
+	reportPercentiles(b, l)
 }

@@ -314,9 +314,16 @@ func (a *Agent) runLocal(ctx context.Context, snap *snapshot, e *jobEntry, input
 		<-a.slots
 	}()
 	start := time.Now()
-	out, err := a.cfg.Local.Execute(ctx, snap.manifest, e.job, input)
+	var out []byte
+	var err error
+	kind := a.cfg.Local.ArtifactKind(e.job)
+	if kr, ok := a.cfg.Local.(kindReporter); ok {
+		out, kind, err = kr.ExecuteReporting(ctx, snap.manifest, e.job, input)
+	} else {
+		out, err = a.cfg.Local.Execute(ctx, snap.manifest, e.job, input)
+	}
 	elapsed := time.Since(start)
-	res := runResult{output: out, target: router.Local, reason: d.Reason, attempts: 1, code: e.job.Artifact(a.cfg.Local.ArtifactKind(e.job))}
+	res := runResult{output: out, target: router.Local, reason: d.Reason, attempts: 1, code: e.job.Artifact(kind)}
 	if err == nil {
 		e.localLatency.Observe(elapsed)
 		a.metrics.observeRun(e.job.Name, "local", OutcomeOK, elapsed)

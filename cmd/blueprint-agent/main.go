@@ -244,7 +244,7 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 		return err
 	}
 	defer nativeLocal.Close()
-	local := runtimeagent.LocalExecutors{Native: nativeLocal, WASM: wasmLocal}
+	local := &runtimeagent.LocalExecutors{Native: nativeLocal, WASM: wasmLocal}
 	capacity := o.capacity
 	if capacity == 0 {
 		capacity = -1 // router: no local capacity

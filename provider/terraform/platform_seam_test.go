@@ -466,7 +466,7 @@ func startSeamAgent(t *testing.T, path string, registry *platform.Registry, toke
 	if err != nil {
 		return "", err
 	}
-	local := runtimeagent.LocalExecutors{WASM: wasmLocal}
+	local := &runtimeagent.LocalExecutors{WASM: wasmLocal}
 	if native {
 		nativeLocal, err := runtimeagent.NewNativeExecutor(runtimeagent.NativeExecutorConfig{CacheDir: t.TempDir(), Workers: 2, States: states, Logger: hclog.NewNullLogger()})
 		if err != nil {
