@@ -3,6 +3,7 @@ package runtimeagent
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -249,13 +250,52 @@ type workerPool struct {
 	running int // workers started and not yet exited or discarded
 	freed   chan struct{}
 	closed  bool
+	stopped chan struct{} // closed by close: ends the reaper
 }
+
+// workerIdleTimeout is how long a worker may sit idle before it is stopped: a job called
+// rarely should not hold a process (and its memory) between calls.
+const workerIdleTimeout = 5 * time.Minute
 
 func newWorkerPool(bin string, env []string, size int, log hclog.Logger) *workerPool {
-	return &workerPool{bin: bin, env: env, size: size, log: log, freed: make(chan struct{}, 1)}
+	p := &workerPool{bin: bin, env: env, size: size, log: log, freed: make(chan struct{}, 1), stopped: make(chan struct{})}
+	go p.reap(workerIdleTimeout)
+	return p
 }
 
-// acquire returns an idle live worker, starting one when there is room, else waits.
+// reap stops workers idle for longer than timeout, checking a few times per timeout.
+func (p *workerPool) reap(timeout time.Duration) {
+	tick := time.NewTicker(timeout / 4)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.stopped:
+			return
+		case now := <-tick.C:
+			p.reapIdle(now, timeout)
+		}
+	}
+}
+
+// reapIdle stops the workers idle since before now-timeout.
+func (p *workerPool) reapIdle(now time.Time, timeout time.Duration) {
+	p.mu.Lock()
+	var old []*worker
+	kept := p.idle[:0]
+	for _, w := range p.idle {
+		if now.Sub(w.idleSince) > timeout {
+			old = append(old, w)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	p.idle = kept
+	p.mu.Unlock()
+	for _, w := range old {
+		p.discard(w)
+	}
+}
+
 func (p *workerPool) acquire(ctx context.Context) (*worker, error) {
 	for {
 		p.mu.Lock()
@@ -298,6 +338,7 @@ func (p *workerPool) release(w *worker) {
 		p.discard(w)
 		return
 	}
+	w.idleSince = time.Now()
 	p.idle = append(p.idle, w)
 	p.mu.Unlock()
 	p.signal()
@@ -323,6 +364,9 @@ func (p *workerPool) signal() {
 
 func (p *workerPool) close() {
 	p.mu.Lock()
+	if !p.closed {
+		close(p.stopped)
+	}
 	p.closed = true
 	idle := p.idle
 	p.idle = nil
@@ -419,10 +463,12 @@ func (inv *invocation) answer(r invokeResult) bool {
 	return true
 }
 
-var requestSeq atomic.Uint64
-
+// newRequestID is an invocation's id. It is random because it is also the worker's key to its
+// job's state: another process on the machine cannot guess it.
 func newRequestID() string {
-	return fmt.Sprintf("%016x-%d", time.Now().UnixNano(), requestSeq.Add(1))
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // worker is one process of a bootstrap and the Runtime API the agent serves to it alone.
@@ -435,6 +481,8 @@ type worker struct {
 	reason  atomic.Value // string: why the process exited
 	current atomic.Pointer[invocation]
 	log     hclog.Logger
+	// idleSince is when the worker last went back to the pool (guarded by the pool's mu).
+	idleSince time.Time
 }
 
 func startWorker(bin string, env []string, log hclog.Logger) (*worker, error) {

@@ -308,3 +308,33 @@ func TestNativeExecutor_state(t *testing.T) {
 		t.Fatalf("no store: %v", err)
 	}
 }
+
+// A worker idle past the timeout is stopped, and the next call starts a new one.
+func TestWorkerPool_reapsIdle(t *testing.T) {
+	store, sha := nativeFixture(t)
+	x := newNative(t, 1)
+	j := nativeJob("double", store, sha, 10*time.Second)
+	if _, err := x.Execute(context.Background(), &manifest.Manifest{}, j, []byte(`{"n":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	x.mu.Lock()
+	var p *workerPool
+	for _, pool := range x.pools {
+		p = pool
+	}
+	x.mu.Unlock()
+	p.mu.Lock()
+	w := p.idle[0]
+	p.mu.Unlock()
+	p.reapIdle(time.Now(), time.Hour) // recently idle: kept
+	if !w.alive() {
+		t.Fatal("a recently idle worker was stopped")
+	}
+	p.reapIdle(time.Now().Add(2*time.Hour), time.Hour)
+	if w.alive() {
+		t.Fatal("a worker idle past the timeout is still running")
+	}
+	if out, err := x.Execute(context.Background(), &manifest.Manifest{}, j, []byte(`{"n":2}`)); err != nil || string(out) != "4" {
+		t.Fatalf("after reaping: %s %v", out, err)
+	}
+}
