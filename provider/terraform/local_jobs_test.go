@@ -22,14 +22,27 @@ import (
 	"github.com/serverless-blueprint/blueprint/router"
 )
 
-// vmJobsSource has a job that reads a file only the VM has (not eligible for serverless) and a
-// CPU-bound pure job.
+// vmJobsSource has the four kinds of job: a pure one, one that reads a file only the VM has
+// (not eligible for serverless), a stateful counter and a CPU-bound one.
 const vmJobsSource = `package vmjobs
 
 import (
 	"context"
+	"errors"
 	"os"
+	"strconv"
+
+	"github.com/serverless-blueprint/blueprint/job"
 )
+
+type Name struct {
+	Name string ` + "`json:\"name\"`" + `
+}
+
+// Greet is pure.
+//
+//blueprint:job
+func Greet(ctx context.Context, in Name) (string, error) { return "hello " + in.Name, nil }
 
 type Path struct {
 	Path string ` + "`json:\"path\"`" + `
@@ -43,11 +56,32 @@ func ReadConfig(ctx context.Context, in Path) (string, error) {
 	return string(b), err
 }
 
+// Count adds one to a counter in the job's state.
+//
+//blueprint:job
+func Count(ctx context.Context, st job.State, in Name) (int, error) {
+	for {
+		v, ver, err := st.Get(ctx, in.Name)
+		if err != nil {
+			return 0, err
+		}
+		n := 0
+		if v != nil {
+			n, _ = strconv.Atoi(string(v))
+		}
+		if _, err := st.Put(ctx, in.Name, []byte(strconv.Itoa(n+1)), ver); err == nil {
+			return n + 1, nil
+		} else if !errors.Is(err, job.ErrVersionConflict) {
+			return 0, err
+		}
+	}
+}
+
 type Rounds struct {
 	N int ` + "`json:\"n\"`" + `
 }
 
-// Spin mixes a number n times.
+// Spin mixes a number n times (about 20 ms for 10 million rounds).
 //
 //blueprint:job
 func Spin(ctx context.Context, in Rounds) (uint64, error) {
@@ -61,8 +95,9 @@ func Spin(ctx context.Context, in Rounds) (uint64, error) {
 }
 `
 
-// Every job gets a native bootstrap on apply, deployed anywhere or not, and the agent runs it
-// on the VM: the job that reads a local file, which wasm could never run, works.
+// All four kinds of job from one package, with the real terraform CLI and two real hosts:
+// every job gets a native bootstrap, the file-reading job stays on the VM (not eligible,
+// deployed nowhere) and the agent runs all of them here, the counter through its state store.
 func TestAccJob_nativeOnTheVM(t *testing.T) {
 	e := newAccEnv(t)
 	dir := e.writeModule("vmjobs", map[string]string{"vmjobs.go": vmJobsSource})
@@ -70,18 +105,24 @@ func TestAccJob_nativeOnTheVM(t *testing.T) {
 	if err := os.WriteFile(secret, []byte("only on this VM"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	greet := jobBlock{Resource: "greet", Package: dir, Function: "Greet"}
 	read := jobBlock{Resource: "read", Package: dir, Function: "ReadConfig"}
+	count := jobBlock{Resource: "count", Package: dir, Function: "Count"}
 	spin := jobBlock{Resource: "spin", Package: dir, Function: "Spin"}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
 		CheckDestroy:             e.checkDestroyed,
 		Steps: []resource.TestStep{{
-			Config: e.config(nil, read, spin),
+			Config: e.config(nil, greet, read, count, spin),
 			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("blueprint_job.greet", tfjsonpath.New("deployments"), knownvalue.ListSizeExact(2)),
+				statecheck.ExpectKnownValue("blueprint_job.greet", tfjsonpath.New("state_store"), knownvalue.Null()),
 				statecheck.ExpectKnownValue("blueprint_job.read", tfjsonpath.New("eligible"), knownvalue.Bool(false)),
 				statecheck.ExpectKnownValue("blueprint_job.read", tfjsonpath.New("deployments"), knownvalue.ListSizeExact(0)),
 				statecheck.ExpectKnownValue("blueprint_job.read", tfjsonpath.New("artifacts"), knownvalue.MapSizeExact(1)),
 				statecheck.ExpectKnownValue("blueprint_job.read", tfjsonpath.New("artifact_store"), knownvalue.StringExact("file://"+e.store)),
+				statecheck.ExpectKnownValue("blueprint_job.count", tfjsonpath.New("state_store"), knownvalue.StringExact(e.stateStore())),
+				statecheck.ExpectKnownValue("blueprint_job.count", tfjsonpath.New("deployments"), knownvalue.ListSizeExact(2)),
 				statecheck.ExpectKnownValue("blueprint_job.spin", tfjsonpath.New("artifacts"), knownvalue.MapSizeExact(2)),
 				vmAgentCheck{t: t, e: e, secret: secret},
 			},
@@ -111,19 +152,22 @@ func (c vmAgentCheck) CheckState(ctx context.Context, req statecheck.CheckStateR
 		resp.Error = err
 		return
 	}
-	body, status, err := postJob(agent, "read_config", fmt.Sprintf(`{"path":%q}`, c.secret))
-	if err != nil || status != 200 || !strings.Contains(body, `"output":"only on this VM"`) || !strings.Contains(body, `"target":"local"`) {
-		resp.Error = fmt.Errorf("read_config through the agent: %d %s %v", status, body, err)
-		return
+	for _, call := range []struct{ job, input, want string }{
+		{"greet", `{"name":"vm"}`, `"output":"hello vm"`},
+		{"read_config", fmt.Sprintf(`{"path":%q}`, c.secret), `"output":"only on this VM"`},
+		{"count", `{"name":"runs"}`, `"output":1`},
+		{"count", `{"name":"runs"}`, `"output":2`},
+		{"spin", `{"n":10000000}`, `"output":`},
+	} {
+		body, status, err := postJob(agent, call.job, call.input)
+		if err != nil || status != 200 || !strings.Contains(body, call.want) || !strings.Contains(body, `"target":"local"`) {
+			resp.Error = fmt.Errorf("%s through the agent: %d %s %v (want %s, run here)", call.job, status, body, err, call.want)
+			return
+		}
 	}
-	body, status, err = postJob(agent, "read_config", `{"path":"/no/such/file"}`)
+	body, status, err := postJob(agent, "read_config", `{"path":"/no/such/file"}`)
 	if err != nil || status != 422 || !strings.Contains(body, "no such file") {
 		resp.Error = fmt.Errorf("read_config of a missing file: %d %s %v", status, body, err)
-		return
-	}
-	body, status, err = postJob(agent, "spin", `{"n":1000}`)
-	if err != nil || status != 200 || !strings.Contains(body, `"target":"local"`) {
-		resp.Error = fmt.Errorf("spin through the agent: %d %s %v", status, body, err)
 	}
 }
 
