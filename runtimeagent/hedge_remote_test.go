@@ -19,7 +19,7 @@ type stragglingRemote struct{ *fakeRemote }
 func (s stragglingRemote) Invoke(ctx context.Context, d platform.Deployment, input []byte) ([]byte, error) {
 	pause := 2 * time.Millisecond
 	if d.Region == "b" {
-		pause = 4 * time.Millisecond // b is a little slower, so a ranks first
+		pause = 12 * time.Millisecond // b is slower, so a ranks first (by a margin that survives -race and a busy machine)
 	}
 	if d.Region == "a" && bytes.Contains(input, []byte("slow")) {
 		pause = 2 * time.Second

@@ -67,7 +67,7 @@ func TestRun_drainsInFlightExecutions(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	o, err := parseOptions([]string{"--state", state, "--listen", "127.0.0.1:0", "--capacity", "2", "--cache", t.TempDir(), "--host-token", token, "--log-level", "error", "--drain-timeout", "10s"}, io.Discard)
+	o, err := parseOptions([]string{"--state", state, "--listen", "127.0.0.1:0", "--capacity", "2", "--cache", t.TempDir(), "--host-token", token, "--log-level", "error", "--drain-timeout", "60s"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
