@@ -94,8 +94,7 @@ func (m *Manager) buildLocal(ctx context.Context, spec JobSpec, p Planned) (stri
 	if l == nil {
 		return "", nil
 	}
-	m.logger.Info("building job", "job", p.Name, "artifact", l.Kind, "package", spec.Package)
-	a, err := l.Build(ctx, platform.BuildRequest{Dir: spec.Package, Jobs: []job.Analysis{p.Analysis}, CacheDir: m.settings.ArtifactCacheDir, Logger: m.logger})
+	a, err := m.build(ctx, l.Kind, l.Build, spec, p)
 	if err != nil {
 		return "", &SpecError{Field: "package", Message: fmt.Sprintf("building job %q as %s", p.Name, l.Kind), Err: err}
 	}
@@ -396,7 +395,7 @@ func (m *Manager) Import(ctx context.Context, name string) (JobState, JobSpec, e
 		return JobState{}, JobSpec{}, fmt.Errorf("function %q in %s region %s was not deployed by Blueprint (it lacks the %s and %s tags), so it cannot be imported as a job",
 			name, first.Platform, first.Region, platform.TagPackage, platform.TagFunction)
 	}
-	analysis, err := m.analyzeJob(ctx, spec)
+	analysis, packageJobs, err := m.analyzeJob(ctx, spec)
 	if err != nil {
 		return JobState{}, JobSpec{}, fmt.Errorf("importing job %q: %w", name, err)
 	}
@@ -421,7 +420,7 @@ func (m *Manager) Import(ctx context.Context, name string) (JobState, JobSpec, e
 	}
 	// The agent's artifact is on no platform to read back; builds are reproducible, so build
 	// (and store) it again.
-	local, err := m.buildLocal(ctx, spec, Planned{Name: name, Analysis: analysis})
+	local, err := m.buildLocal(ctx, spec, Planned{Name: name, Analysis: analysis, SourceHash: st.SourceHash, PackageJobs: packageJobs})
 	if err != nil {
 		return JobState{}, JobSpec{}, fmt.Errorf("importing job %q: %w", name, err)
 	}
@@ -444,13 +443,10 @@ func (m *Manager) deploy(ctx context.Context, spec JobSpec, p Planned, targets [
 	}
 	artifacts := map[platform.ArtifactKind]platform.Artifact{}
 	for _, kind := range slices.Sorted(maps.Keys(byKind)) {
-		build := m.descriptor(byKind[kind][0].Platform).Build
-		m.logger.Info("building job", "job", p.Name, "artifact", kind, "package", spec.Package)
-		a, err := build(ctx, platform.BuildRequest{Dir: spec.Package, Jobs: []job.Analysis{p.Analysis}, CacheDir: m.settings.ArtifactCacheDir, Logger: m.logger})
+		a, err := m.build(ctx, kind, m.descriptor(byKind[kind][0].Platform).Build, spec, p)
 		if err != nil {
-			return nil, nil, &SpecError{Field: "package", Message: fmt.Sprintf("building job %q as %s", p.Name, kind), Err: err}
+			return nil, nil, err
 		}
-		m.logger.Info("built job", "job", p.Name, "artifact", kind, "sha256", a.SHA256, "bytes", a.Size)
 		artifacts[kind] = a
 	}
 

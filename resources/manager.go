@@ -82,6 +82,9 @@ type Planned struct {
 	Eligible   bool
 	SourceHash string
 	Targets    []Target // empty when the job is not deployed anywhere
+	// PackageJobs are every job of the package as analyzed: one artifact per package and kind
+	// holds them all, so the resources of one package share a build.
+	PackageJobs []job.Analysis
 }
 
 // JobState is what the engine records after an apply.

@@ -56,7 +56,7 @@ func (m *Manager) Plan(ctx context.Context, spec JobSpec) (Planned, error) {
 		defer close(hashed)
 		hash, hashErr = m.settings.SourceHash(ctx, spec.Package)
 	}()
-	analysis, err := m.analyzeJob(ctx, spec)
+	analysis, packageJobs, err := m.analyzeJob(ctx, spec)
 	<-hashed
 	if err != nil {
 		return Planned{}, err
@@ -65,7 +65,7 @@ func (m *Manager) Plan(ctx context.Context, spec JobSpec) (Planned, error) {
 		return Planned{}, &SpecError{Field: "package", Message: fmt.Sprintf("hashing the source of package %s", spec.Package), Err: hashErr}
 	}
 	analysis = applyOverrides(analysis, spec)
-	p := Planned{Name: analysis.Name, Analysis: analysis, Eligible: analysis.Eligible, SourceHash: hash}
+	p := Planned{Name: analysis.Name, Analysis: analysis, Eligible: analysis.Eligible, SourceHash: hash, PackageJobs: packageJobs}
 	if p.Eligible {
 		if p.Targets, err = m.withinLimits(spec, &p.Analysis, targets); err != nil {
 			return Planned{}, err
@@ -169,15 +169,17 @@ func validateSpec(spec JobSpec) error {
 	return nil
 }
 
-func (m *Manager) analyzeJob(ctx context.Context, spec JobSpec) (job.Analysis, error) {
+// analyzeJob returns the job's analysis and those of every job of its package (an artifact
+// holds them all).
+func (m *Manager) analyzeJob(ctx context.Context, spec JobSpec) (job.Analysis, []job.Analysis, error) {
 	pkg, err := m.settings.Analyzer.Analyze(ctx, spec.Package)
 	if err != nil {
-		return job.Analysis{}, &SpecError{Field: "package", Message: fmt.Sprintf("analyzing package %s", spec.Package), Err: err}
+		return job.Analysis{}, nil, &SpecError{Field: "package", Message: fmt.Sprintf("analyzing package %s", spec.Package), Err: err}
 	}
 	names := make([]string, 0, len(pkg.Jobs))
 	for _, a := range pkg.Jobs {
 		if a.Function == spec.Function {
-			return a, nil
+			return a, pkg.Jobs, nil
 		}
 		names = append(names, a.Function)
 	}
@@ -186,7 +188,7 @@ func (m *Manager) analyzeJob(ctx context.Context, spec JobSpec) (job.Analysis, e
 	if len(names) > 0 {
 		have = "its job functions are " + strings.Join(names, ", ")
 	}
-	return job.Analysis{}, &SpecError{Field: "function", Message: fmt.Sprintf(
+	return job.Analysis{}, nil, &SpecError{Field: "function", Message: fmt.Sprintf(
 		"package %s has no function %s marked //blueprint:job (%s): add the directive to the function's doc comment or fix the name",
 		spec.Package, spec.Function, have)}
 }

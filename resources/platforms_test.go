@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -232,5 +234,47 @@ func TestLocalArtifact(t *testing.T) {
 	st3, err := f.m.Update(ctx, resizeSpec, st)
 	if err != nil || st3.Artifacts[platform.ArtifactNative] == st.Artifacts[platform.ArtifactNative] || builds != 3 {
 		t.Fatalf("after a source change: %v, %+v", err, st3.Artifacts)
+	}
+}
+
+// The resources of one package's jobs, applied at once as terraform does, share one build per
+// kind: the artifact holds every job of the package.
+func TestCreate_oneBuildPerPackage(t *testing.T) {
+	f := newFixture(t)
+	var jobs []job.Analysis
+	for i := range 6 {
+		jobs = append(jobs, job.Analysis{Name: fmt.Sprintf("job_%d", i), Function: fmt.Sprintf("Job%d", i), Pure: true, Eligible: true, MemoryMB: 128, TimeoutMS: 1000, Mode: job.ModeAuto})
+	}
+	f.an.pkgs["./many"] = jobs
+	f.src.set("./many", "sha256:many")
+	slow := f.src.build
+	var seen [][]job.Analysis
+	var mu sync.Mutex
+	f.m.settings.Registry = fakeRegistry(t, func(ctx context.Context, req platform.BuildRequest) (platform.Artifact, error) {
+		time.Sleep(50 * time.Millisecond) // long enough for the others to ask meanwhile
+		mu.Lock()
+		seen = append(seen, req.Jobs)
+		mu.Unlock()
+		return slow(ctx, req)
+	}, wideLimits, "wasm")
+	var wg sync.WaitGroup
+	states := make([]JobState, len(jobs))
+	for i := range jobs {
+		wg.Go(func() {
+			st, err := f.m.Create(context.Background(), JobSpec{Package: "./many", Function: jobs[i].Function})
+			if err != nil {
+				t.Error(err)
+			}
+			states[i] = st
+		})
+	}
+	wg.Wait()
+	if f.src.builds != 1 || len(seen) != 1 || len(seen[0]) != len(jobs) {
+		t.Fatalf("%d builds (jobs per build %v), want one holding all %d jobs", f.src.builds, len(seen), len(jobs))
+	}
+	for _, st := range states {
+		if st.Artifacts[platform.ArtifactWASM] != states[0].Artifacts[platform.ArtifactWASM] || len(st.Deployments) != 2 {
+			t.Fatalf("job %s: %+v", st.Name, st)
+		}
 	}
 }

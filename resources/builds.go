@@ -1,0 +1,85 @@
+package resources
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/serverless-blueprint/blueprint/job"
+	"github.com/serverless-blueprint/blueprint/platform"
+)
+
+// build makes the artifact of kind for the job's package: one artifact holds every job of the
+// package (each function runs its own by name), so the resources of one package, planned and
+// applied in parallel, share one build. The packager's content-addressed cache makes later
+// runs, and other processes, reuse it too.
+func (m *Manager) build(ctx context.Context, kind platform.ArtifactKind, fn platform.BuildFunc, spec JobSpec, p Planned) (platform.Artifact, error) {
+	jobs := p.PackageJobs
+	if len(jobs) == 0 {
+		jobs = []job.Analysis{p.Analysis}
+	}
+	dir, err := filepath.Abs(spec.Package)
+	if err != nil {
+		dir = spec.Package
+	}
+	key := flightKey{kind: kind, dir: dir, source: p.SourceHash}
+	a, shared, err := packageBuilds.do(key, func() (platform.Artifact, error) {
+		m.logger.Info("building package", "package", spec.Package, "artifact", kind, "jobs", len(jobs))
+		start := time.Now()
+		a, err := fn(ctx, platform.BuildRequest{Dir: spec.Package, Jobs: jobs, CacheDir: m.settings.ArtifactCacheDir, Logger: m.logger})
+		if err == nil {
+			m.logger.Info("built package", "package", spec.Package, "artifact", kind, "sha256", a.SHA256, "bytes", a.Size, "duration", time.Since(start).Round(time.Millisecond))
+		}
+		return a, err
+	})
+	if err != nil {
+		return platform.Artifact{}, &SpecError{Field: "package", Message: fmt.Sprintf("building job %q as %s", p.Name, kind), Err: err}
+	}
+	if shared {
+		m.logger.Debug("shared the package build of another job", "job", p.Name, "artifact", kind)
+	}
+	return a, nil
+}
+
+// packageBuilds runs one build per package, kind and source at a time in this process.
+var packageBuilds = &buildFlights{flights: map[flightKey]*buildFlight{}}
+
+type flightKey struct {
+	kind   platform.ArtifactKind
+	dir    string
+	source string
+}
+
+type buildFlights struct {
+	mu      sync.Mutex
+	flights map[flightKey]*buildFlight
+}
+
+type buildFlight struct {
+	done chan struct{}
+	a    platform.Artifact
+	err  error
+}
+
+// do runs fn, or waits for the run already going for key and shares its result. Nothing is
+// remembered after: a failure is retried by the next caller, a success is served by the
+// packager's cache.
+func (b *buildFlights) do(key flightKey, fn func() (platform.Artifact, error)) (platform.Artifact, bool, error) {
+	b.mu.Lock()
+	if f, ok := b.flights[key]; ok {
+		b.mu.Unlock()
+		<-f.done
+		return f.a, true, f.err
+	}
+	f := &buildFlight{done: make(chan struct{})}
+	b.flights[key] = f
+	b.mu.Unlock()
+	f.a, f.err = fn()
+	b.mu.Lock()
+	delete(b.flights, key)
+	b.mu.Unlock()
+	close(f.done)
+	return f.a, false, f.err
+}
