@@ -31,6 +31,13 @@ type speedChoice struct {
 	native, wasm   time.Duration
 	nNative, nWASM int
 	calls          int
+	warming        bool // the wasm module is being prepared in the background
+}
+
+// readiness is a local executor that can tell whether a job would start at once (its module
+// compiled), so a probe never makes a caller wait for a compile.
+type readiness interface {
+	Ready(j *manifest.Job) bool
 }
 
 const (
@@ -39,6 +46,10 @@ const (
 	// speedReprobe: every this many calls, one goes to the slower executor, so a change in
 	// the job's inputs or the machine's load is noticed.
 	speedReprobe = 200
+	// wasmCanWinBelow: a job that takes longer than this natively is never tried in wasm. The
+	// worker protocol costs a few hundred microseconds; Go code runs 5–40× slower in wasm, so
+	// above a couple of milliseconds wasm cannot win, and probing would only hold a local slot.
+	wasmCanWinBelow = 2 * time.Millisecond
 )
 
 var (
@@ -60,9 +71,9 @@ func (l *LocalExecutors) both(j *manifest.Job) bool {
 		j.Artifact(platform.ArtifactNative) != "" && j.Artifact(platform.ArtifactWASM) != ""
 }
 
-func (l *LocalExecutors) pick(j *manifest.Job) LocalExecutor {
+func (l *LocalExecutors) pick(m *manifest.Manifest, j *manifest.Job) LocalExecutor {
 	if l.both(j) {
-		if l.preferWASM(j) {
+		if l.preferWASM(m, j) {
 			return l.WASM
 		}
 		return l.Native
@@ -78,7 +89,9 @@ func (l *LocalExecutors) key(j *manifest.Job) speedKey {
 }
 
 // preferWASM measures both executors first, then picks the faster, re-probing now and then.
-func (l *LocalExecutors) preferWASM(j *manifest.Job) bool {
+// The wasm module is compiled in the background before its first probe: compiling takes a
+// second or more, which no caller should wait for.
+func (l *LocalExecutors) preferWASM(m *manifest.Manifest, j *manifest.Job) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.speed == nil {
@@ -93,6 +106,10 @@ func (l *LocalExecutors) preferWASM(j *manifest.Job) bool {
 	switch {
 	case c.nNative < speedSamples:
 		return false
+	case c.native > wasmCanWinBelow && c.nWASM < speedSamples:
+		return false
+	case !l.wasmReady(m, j, c):
+		return false
 	case c.nWASM < speedSamples:
 		return true
 	}
@@ -101,6 +118,31 @@ func (l *LocalExecutors) preferWASM(j *manifest.Job) bool {
 		return !faster
 	}
 	return faster
+}
+
+// wasmReady reports whether j's wasm module is ready, starting to prepare it once when not
+// (called with l.mu held).
+func (l *LocalExecutors) wasmReady(m *manifest.Manifest, j *manifest.Job, c *speedChoice) bool {
+	r, ok := l.WASM.(readiness)
+	if !ok || r.Ready(j) {
+		return true
+	}
+	w, ok := l.WASM.(Warmer)
+	if !ok || c.warming {
+		return false
+	}
+	c.warming = true
+	go func() {
+		err := w.Warm(context.Background(), m, j)
+		l.mu.Lock()
+		c.warming = false
+		if err != nil {
+			// No wasm here for this job: measure no further, stay native.
+			c.nWASM, c.wasm = speedSamples, time.Duration(1<<62)
+		}
+		l.mu.Unlock()
+	}()
+	return false
 }
 
 func (l *LocalExecutors) observe(j *manifest.Job, wasm bool, d time.Duration) {
@@ -133,7 +175,7 @@ func (l *LocalExecutors) Execute(ctx context.Context, m *manifest.Manifest, j *m
 
 // ExecuteReporting runs j and says which kind of artifact ran it.
 func (l *LocalExecutors) ExecuteReporting(ctx context.Context, m *manifest.Manifest, j *manifest.Job, input []byte) ([]byte, platform.ArtifactKind, error) {
-	x := l.pick(j)
+	x := l.pick(m, j)
 	if x == nil {
 		return nil, "", ErrLocalUnavailable
 	}

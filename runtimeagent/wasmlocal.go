@@ -57,6 +57,7 @@ type moduleLoad struct {
 var (
 	_ LocalExecutor = (*WASMExecutor)(nil)
 	_ Warmer        = (*WASMExecutor)(nil)
+	_ readiness     = (*WASMExecutor)(nil)
 )
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -108,6 +109,22 @@ func (x *WASMExecutor) Execute(ctx context.Context, m *manifest.Manifest, j *man
 // ArtifactKind is the kind of artifact the executor runs: a job's wasm module.
 func (x *WASMExecutor) ArtifactKind(*manifest.Job) platform.ArtifactKind {
 	return platform.ArtifactWASM
+}
+
+// Ready reports whether the job's module is compiled, so a run would start at once.
+func (x *WASMExecutor) Ready(j *manifest.Job) bool {
+	x.mu.Lock()
+	l, ok := x.modules[j.Artifact(platform.ArtifactWASM)]
+	x.mu.Unlock()
+	if !ok {
+		return false
+	}
+	select {
+	case <-l.done:
+		return l.err == nil
+	default:
+		return false
+	}
 }
 
 // Warm fetches and compiles the job's module so that its first run is fast.
