@@ -462,20 +462,7 @@ func reportPercentiles(b *testing.B, l []time.Duration) {
 
 func TestE2E_modulesWarmBeforeFirstRun(t *testing.T) {
 	env := newE2E(t, router.Policy{LocalCapacity: 4})
-	waitFor(t, "module warmed", func() bool {
-		env.local.mu.Lock()
-		l := env.local.modules[env.art.SHA256]
-		env.local.mu.Unlock()
-		if l == nil {
-			return false
-		}
-		select {
-		case <-l.done:
-			return l.err == nil
-		default:
-			return false
-		}
-	})
+	waitFor(t, "module warmed", func() bool { return env.local.modules.loaded(env.art.SHA256) })
 	files, _ := filepath.Glob(filepath.Join(env.local.cfg.CacheDir, "*.wasm"))
 	if len(files) != 1 || filepath.Base(files[0]) != env.art.SHA256+".wasm" {
 		t.Fatalf("module cache holds %v", files)

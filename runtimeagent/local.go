@@ -1,6 +1,7 @@
 package runtimeagent
 
 import (
+	"cmp"
 	"context"
 	"sync"
 	"time"
@@ -17,6 +18,9 @@ import (
 type LocalExecutors struct {
 	Native LocalExecutor
 	WASM   LocalExecutor
+	// ProbeWASMBelow: a job that takes longer than this natively is never tried in wasm;
+	// 0 = wasmCanWinBelow.
+	ProbeWASMBelow time.Duration
 
 	mu    sync.Mutex
 	speed map[speedKey]*speedChoice
@@ -106,7 +110,7 @@ func (l *LocalExecutors) preferWASM(m *manifest.Manifest, j *manifest.Job) bool 
 	switch {
 	case c.nNative < speedSamples:
 		return false
-	case c.native > wasmCanWinBelow && c.nWASM < speedSamples:
+	case c.native > cmp.Or(l.ProbeWASMBelow, wasmCanWinBelow) && c.nWASM < speedSamples:
 		return false
 	case !l.wasmReady(m, j, c):
 		return false

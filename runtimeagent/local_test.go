@@ -27,9 +27,10 @@ func (t *timedLocal) Execute(ctx context.Context, m *manifest.Manifest, j *manif
 func (t *timedLocal) ArtifactKind(*manifest.Job) platform.ArtifactKind { return t.kind }
 
 func TestLocalExecutors_fasterWins(t *testing.T) {
-	native := &timedLocal{kind: platform.ArtifactNative, takes: time.Millisecond}
-	wasm := &timedLocal{kind: platform.ArtifactWASM, takes: 100 * time.Microsecond}
-	l := &LocalExecutors{Native: native, WASM: wasm}
+	// Far apart, so that sleeping on a busy machine (and under -race) cannot blur them.
+	native := &timedLocal{kind: platform.ArtifactNative, takes: 5 * time.Millisecond}
+	wasm := &timedLocal{kind: platform.ArtifactWASM, takes: 50 * time.Microsecond}
+	l := &LocalExecutors{Native: native, WASM: wasm, ProbeWASMBelow: time.Second}
 	both := map[platform.ArtifactKind]string{platform.ArtifactNative: "n1", platform.ArtifactWASM: "w1"}
 	pure := &manifest.Job{Name: "tiny", Artifacts: both, Analysis: job.Analysis{Pure: true}}
 	ctx := context.Background()
@@ -54,7 +55,7 @@ func TestLocalExecutors_fasterWins(t *testing.T) {
 		}
 	}
 	// A job that takes longer natively than wasm could ever win is not tried there.
-	heavyNative := &timedLocal{kind: platform.ArtifactNative, takes: 3 * time.Millisecond}
+	heavyNative := &timedLocal{kind: platform.ArtifactNative, takes: 5 * time.Millisecond}
 	heavyWASM := &timedLocal{kind: platform.ArtifactWASM}
 	h := &LocalExecutors{Native: heavyNative, WASM: heavyWASM}
 	for range 30 {
@@ -89,9 +90,9 @@ func (c *coldLocal) Warm(ctx context.Context, m *manifest.Manifest, j *manifest.
 
 // No caller waits for the wasm module to compile: runs stay native until it is ready.
 func TestLocalExecutors_probesWASMOnlyWhenReady(t *testing.T) {
-	native := &timedLocal{kind: platform.ArtifactNative, takes: time.Millisecond}
-	wasm := &coldLocal{timedLocal: timedLocal{kind: platform.ArtifactWASM, takes: 10 * time.Microsecond}}
-	l := &LocalExecutors{Native: native, WASM: wasm}
+	native := &timedLocal{kind: platform.ArtifactNative, takes: 5 * time.Millisecond}
+	wasm := &coldLocal{timedLocal: timedLocal{kind: platform.ArtifactWASM, takes: 50 * time.Microsecond}}
+	l := &LocalExecutors{Native: native, WASM: wasm, ProbeWASMBelow: time.Second}
 	j := &manifest.Job{Name: "tiny", Analysis: job.Analysis{Pure: true},
 		Artifacts: map[platform.ArtifactKind]string{platform.ArtifactNative: "n", platform.ArtifactWASM: "w"}}
 	for range speedSamples + 3 {

@@ -57,17 +57,11 @@ type NativeExecutor struct {
 
 	mu     sync.Mutex
 	pools  map[poolKey]*workerPool
-	bins   map[string]*binaryLoad // by sha256
 	closed bool
+	bins   loadOnce[string] // verified binary paths, by sha256
 }
 
 type poolKey struct{ sha, env string }
-
-type binaryLoad struct {
-	done chan struct{}
-	path string
-	err  error
-}
 
 var (
 	_ LocalExecutor = (*NativeExecutor)(nil)
@@ -91,7 +85,7 @@ func NewNativeExecutor(cfg NativeExecutorConfig) (*NativeExecutor, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	return &NativeExecutor{cfg: cfg, log: cfg.Logger, pools: map[poolKey]*workerPool{}, bins: map[string]*binaryLoad{}}, nil
+	return &NativeExecutor{cfg: cfg, log: cfg.Logger, pools: map[poolKey]*workerPool{}}, nil
 }
 
 // ArtifactKind is what the executor runs: the job's native bootstrap.
@@ -179,28 +173,7 @@ func workerEnv(j *manifest.Job) []string {
 
 // binary returns the verified path of the binary sha, fetched once from the job's store.
 func (x *NativeExecutor) binary(ctx context.Context, j *manifest.Job, sha string) (string, error) {
-	x.mu.Lock()
-	l, ok := x.bins[sha]
-	if !ok {
-		l = &binaryLoad{done: make(chan struct{})}
-		x.bins[sha] = l
-		x.mu.Unlock()
-		l.path, l.err = x.fetch(ctx, j, sha)
-		if l.err != nil {
-			x.mu.Lock()
-			delete(x.bins, sha)
-			x.mu.Unlock()
-		}
-		close(l.done)
-	} else {
-		x.mu.Unlock()
-	}
-	select {
-	case <-l.done:
-		return l.path, l.err
-	case <-ctx.Done():
-		return "", fmt.Errorf("%w: waiting for binary %s: %v", ErrLocalUnavailable, sha, ctx.Err())
-	}
+	return x.bins.get(ctx, sha, "binary", func() (string, error) { return x.fetch(ctx, j, sha) })
 }
 
 func (x *NativeExecutor) fetch(ctx context.Context, j *manifest.Job, sha string) (string, error) {

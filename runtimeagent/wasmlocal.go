@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sync"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -44,14 +43,7 @@ type WASMExecutorConfig struct {
 type WASMExecutor struct {
 	cfg     WASMExecutorConfig
 	log     hclog.Logger
-	mu      sync.Mutex
-	modules map[string]*moduleLoad // by artifact sha256
-}
-
-type moduleLoad struct {
-	done chan struct{}
-	mod  *wasm.Module
-	err  error
+	modules loadOnce[*wasm.Module] // by artifact sha256
 }
 
 var (
@@ -76,7 +68,7 @@ func NewWASMExecutor(cfg WASMExecutorConfig) (*WASMExecutor, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	return &WASMExecutor{cfg: cfg, log: cfg.Logger, modules: map[string]*moduleLoad{}}, nil
+	return &WASMExecutor{cfg: cfg, log: cfg.Logger}, nil
 }
 
 // Execute runs the job with the limits the analysis (or the user's overrides) set; the instance
@@ -113,18 +105,7 @@ func (x *WASMExecutor) ArtifactKind(*manifest.Job) platform.ArtifactKind {
 
 // Ready reports whether the job's module is compiled, so a run would start at once.
 func (x *WASMExecutor) Ready(j *manifest.Job) bool {
-	x.mu.Lock()
-	l, ok := x.modules[j.Artifact(platform.ArtifactWASM)]
-	x.mu.Unlock()
-	if !ok {
-		return false
-	}
-	select {
-	case <-l.done:
-		return l.err == nil
-	default:
-		return false
-	}
+	return x.modules.loaded(j.Artifact(platform.ArtifactWASM))
 }
 
 // Warm fetches and compiles the job's module so that its first run is fast.
@@ -140,28 +121,7 @@ func (x *WASMExecutor) module(ctx context.Context, m *manifest.Manifest, j *mani
 	if !sha256Hex.MatchString(sha) {
 		return nil, fmt.Errorf("%w: job %q has no wasm artifact (artifacts %v); it was not built, so it can only run where its package is compiled natively", ErrLocalUnavailable, j.Name, j.Artifacts)
 	}
-	x.mu.Lock()
-	l, ok := x.modules[sha]
-	if !ok {
-		l = &moduleLoad{done: make(chan struct{})}
-		x.modules[sha] = l
-		x.mu.Unlock()
-		l.mod, l.err = x.load(ctx, m, j)
-		if l.err != nil {
-			x.mu.Lock()
-			delete(x.modules, sha)
-			x.mu.Unlock()
-		}
-		close(l.done)
-	} else {
-		x.mu.Unlock()
-	}
-	select {
-	case <-l.done:
-		return l.mod, l.err
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: waiting for module %s: %v", ErrLocalUnavailable, sha, ctx.Err())
-	}
+	return x.modules.get(ctx, sha, "module", func() (*wasm.Module, error) { return x.load(ctx, m, j) })
 }
 
 func (x *WASMExecutor) load(ctx context.Context, m *manifest.Manifest, j *manifest.Job) (*wasm.Module, error) {
