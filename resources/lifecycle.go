@@ -96,7 +96,7 @@ func (m *Manager) buildLocal(ctx context.Context, spec JobSpec, p Planned) (stri
 	}
 	a, err := m.build(ctx, l.Kind, l.Build, spec, p)
 	if err != nil {
-		return "", &SpecError{Field: "package", Message: fmt.Sprintf("building job %q as %s", p.Name, l.Kind), Err: err}
+		return "", err // a *SpecError that names the job and the artifact
 	}
 	if err := l.Store.Put(ctx, a.Path, a.SHA256); err != nil {
 		return "", fmt.Errorf("keeping the %s artifact of job %q in %s: %w", l.Kind, p.Name, l.Store.URL(), err)

@@ -177,6 +177,5 @@ func (m *Manager) descriptor(name string) platform.Descriptor {
 
 // artifactKind is the kind of code a platform runs; "" for a platform this build lacks.
 func (m *Manager) artifactKind(platformName string) platform.ArtifactKind {
-	d, _ := m.settings.Registry.Lookup(platformName)
-	return d.Artifact
+	return m.descriptor(platformName).Artifact
 }

@@ -123,10 +123,7 @@ func (m *Manager) withinLimits(spec JobSpec, a *job.Analysis, targets []Target) 
 			continue
 		}
 		limits := m.descriptor(t.Platform).Limits
-		memErr := error(nil)
-		if _, err := limits.RoundMemoryMB(a.MemoryMB); err != nil {
-			memErr = err
-		}
+		_, memErr := limits.RoundMemoryMB(a.MemoryMB)
 		timeErr := limits.CheckTimeout(time.Duration(a.TimeoutMS) * time.Millisecond)
 		switch {
 		case memErr != nil && (spec.MemoryMB > 0 || spec.ForceServerless):

@@ -75,17 +75,22 @@ func (l *LocalExecutors) both(j *manifest.Job) bool {
 		j.Artifact(platform.ArtifactNative) != "" && j.Artifact(platform.ArtifactWASM) != ""
 }
 
-func (l *LocalExecutors) pick(m *manifest.Manifest, j *manifest.Job) LocalExecutor {
-	if l.both(j) {
-		if l.preferWASM(m, j) {
-			return l.WASM
-		}
-		return l.Native
-	}
+// first is the executor j starts on: native when it has a native artifact (or there is no
+// wasm executor), else wasm. Nil when the agent has neither.
+func (l *LocalExecutors) first(j *manifest.Job) LocalExecutor {
 	if l.Native != nil && (j.Artifact(platform.ArtifactNative) != "" || l.WASM == nil) {
 		return l.Native
 	}
 	return l.WASM
+}
+
+// pick is the executor that runs j now: for a pure job with both artifacts, the one measured
+// faster; else the one it starts on.
+func (l *LocalExecutors) pick(m *manifest.Manifest, j *manifest.Job) LocalExecutor {
+	if l.both(j) && l.preferWASM(m, j) {
+		return l.WASM
+	}
+	return l.first(j)
 }
 
 func (l *LocalExecutors) key(j *manifest.Job) speedKey {
@@ -194,11 +199,8 @@ func (l *LocalExecutors) ExecuteReporting(ctx context.Context, m *manifest.Manif
 // ArtifactKind is the kind j would run as here: native when it has one (a pure job may run in
 // wasm instead; ExecuteReporting says which ran).
 func (l *LocalExecutors) ArtifactKind(j *manifest.Job) platform.ArtifactKind {
-	if l.Native != nil && (j.Artifact(platform.ArtifactNative) != "" || l.WASM == nil) {
-		return l.Native.ArtifactKind(j)
-	}
-	if l.WASM != nil {
-		return l.WASM.ArtifactKind(j)
+	if x := l.first(j); x != nil {
+		return x.ArtifactKind(j)
 	}
 	return ""
 }
@@ -206,11 +208,7 @@ func (l *LocalExecutors) ArtifactKind(j *manifest.Job) platform.ArtifactKind {
 // Warm prepares j with the executor it starts on (native when it has it): warming both for
 // every job would compile every wasm module at start.
 func (l *LocalExecutors) Warm(ctx context.Context, m *manifest.Manifest, j *manifest.Job) error {
-	x := l.WASM
-	if l.Native != nil && (j.Artifact(platform.ArtifactNative) != "" || l.WASM == nil) {
-		x = l.Native
-	}
-	if w, ok := x.(Warmer); ok {
+	if w, ok := l.first(j).(Warmer); ok {
 		return w.Warm(ctx, m, j)
 	}
 	return nil

@@ -155,7 +155,9 @@ func (x *NativeExecutor) pool(ctx context.Context, j *manifest.Job) (*workerPool
 	}
 	p := x.pools[key]
 	if p == nil {
-		p = newWorkerPool(bin, env, x.cfg.Workers, x.log.Named("worker").With("job", j.Name))
+		// One pool serves every job of the package that shares this environment: its lines name
+		// the binary, and each line about an invocation names its job.
+		p = newWorkerPool(bin, env, x.cfg.Workers, x.log.Named("worker").With("bootstrap", sha[:12]))
 		x.pools[key] = p
 	}
 	return p, nil
@@ -395,10 +397,10 @@ func (p *workerPool) await(ctx context.Context, w *worker, inv *invocation) ([]b
 			return r.output, r.err
 		default:
 		}
-		p.log.Error("worker crashed while running a job; replaced", "invocation", inv.id, "reason", w.exitReason())
+		p.log.Error("worker crashed while running a job; replaced", "job", inv.job, "invocation", inv.id, "reason", w.exitReason())
 		return nil, fmt.Errorf("the worker process running job %q crashed (%s); the job was not run again", inv.job, w.exitReason())
 	case <-timer.C:
-		p.log.Warn("worker ran past the job's timeout; killed and replaced", "invocation", inv.id)
+		p.log.Warn("worker ran past the job's timeout; killed and replaced", "job", inv.job, "invocation", inv.id)
 		p.discard(w)
 		return nil, fmt.Errorf("job %q ran past its timeout of %s; its worker was killed: %w", inv.job, inv.timeout, context.DeadlineExceeded)
 	case <-ctx.Done():
@@ -482,7 +484,11 @@ func startWorker(bin string, env []string, log hclog.Logger) (*worker, error) {
 			sc := bufio.NewScanner(r)
 			sc.Buffer(make([]byte, 64<<10), 1<<20)
 			for sc.Scan() {
-				log.Info("worker output", "pid", cmd.Process.Pid, "line", sc.Text())
+				job := ""
+				if inv := w.current.Load(); inv != nil {
+					job = inv.job // the invocation it ran last, which printed this
+				}
+				log.Info("worker output", "pid", cmd.Process.Pid, "job", job, "line", sc.Text())
 			}
 		})
 	}

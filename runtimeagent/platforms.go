@@ -45,9 +45,6 @@ func NewPlatforms(registry *platform.Registry, settings map[string]platform.Sett
 	return &Platforms{registry: registry, settings: settings, getenv: getenv, invokers: map[string]platform.Invoker{}}, nil
 }
 
-// Registry returns the platforms this agent knows.
-func (p *Platforms) Registry() *platform.Registry { return p.registry }
-
 // Invoker returns the platform's invoker, building it on first use.
 func (p *Platforms) Invoker(name string) (platform.Invoker, platform.Descriptor, error) {
 	d, ok := p.registry.Lookup(name)

@@ -182,58 +182,22 @@ func postJob(agentURL, name, input string) (string, int, error) {
 	return string(body), resp.StatusCode, err
 }
 
-const tallySource = `package tally
-
-import (
-	"context"
-	"errors"
-	"strconv"
-
-	"github.com/serverless-blueprint/blueprint/job"
-)
-
-type Counter struct {
-	Name string ` + "`json:\"name\"`" + `
-}
-
-// Tally adds one to a counter and returns the new count.
-//
-//blueprint:job
-func Tally(ctx context.Context, st job.State, in Counter) (int, error) {
-	for {
-		v, ver, err := st.Get(ctx, in.Name)
-		if err != nil {
-			return 0, err
-		}
-		n := 0
-		if v != nil {
-			n, _ = strconv.Atoi(string(v))
-		}
-		if _, err := st.Put(ctx, in.Name, []byte(strconv.Itoa(n+1)), ver); err == nil {
-			return n + 1, nil
-		} else if !errors.Is(err, job.ErrVersionConflict) {
-			return 0, err
-		}
-	}
-}
-`
-
 // A stateful job keeps its state in the provider's store wherever it runs: 64 callers × 200
 // increments through the agent, run locally and offloaded to the hosts mixed, end at exactly
 // 12,800.
 func TestAccJob_statefulCounterExact(t *testing.T) {
 	e := newAccEnv(t)
-	dir := e.writeModule("tally", map[string]string{"tally.go": tallySource})
-	tally := jobBlock{Resource: "tally", Package: dir, Function: "Tally"}
+	dir := e.writeModule("vmjobs", map[string]string{"vmjobs.go": vmJobsSource})
+	count := jobBlock{Resource: "count", Package: dir, Function: "Count"}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
 		CheckDestroy:             e.checkDestroyed,
 		Steps: []resource.TestStep{{
-			Config: e.config(nil, tally),
+			Config: e.config(nil, count),
 			ConfigStateChecks: []statecheck.StateCheck{
-				statecheck.ExpectKnownValue("blueprint_job.tally", tfjsonpath.New("analysis").AtMapKey("requires_state"), knownvalue.Bool(true)),
-				statecheck.ExpectKnownValue("blueprint_job.tally", tfjsonpath.New("state_store"), knownvalue.StringExact(e.stateStore())),
-				statecheck.ExpectKnownValue("blueprint_job.tally", tfjsonpath.New("deployments"), knownvalue.ListSizeExact(2)),
+				statecheck.ExpectKnownValue("blueprint_job.count", tfjsonpath.New("analysis").AtMapKey("requires_state"), knownvalue.Bool(true)),
+				statecheck.ExpectKnownValue("blueprint_job.count", tfjsonpath.New("state_store"), knownvalue.StringExact(e.stateStore())),
+				statecheck.ExpectKnownValue("blueprint_job.count", tfjsonpath.New("deployments"), knownvalue.ListSizeExact(2)),
 				counterCheck{t: t, e: e},
 			},
 		}},
@@ -267,7 +231,7 @@ func (c counterCheck) CheckState(ctx context.Context, req statecheck.CheckStateR
 				// 64 callers overrun one local slot and the hosts' slots: the agent sheds load
 				// with 503 busy, which means nothing ran, and a caller tries again.
 				for attempt := 0; ; attempt++ {
-					res, err := client.Post(agent+"/v1/jobs/tally:run", "application/json", strings.NewReader(`{"name":"hits"}`))
+					res, err := client.Post(agent+"/v1/jobs/count:run", "application/json", strings.NewReader(`{"name":"hits"}`))
 					if err != nil {
 						mu.Lock()
 						failures = append(failures, err.Error())
@@ -304,7 +268,7 @@ func (c counterCheck) CheckState(ctx context.Context, req statecheck.CheckStateR
 		resp.Error = fmt.Errorf("%d executions failed, first: %s", len(failures), failures[0])
 		return
 	}
-	body, status, err := postJob(agent, "tally", `{"name":"hits"}`)
+	body, status, err := postJob(agent, "count", `{"name":"hits"}`)
 	if err != nil || status != 200 || !strings.Contains(body, fmt.Sprintf(`"output":%d`, callers*each+1)) {
 		resp.Error = fmt.Errorf("after %d increments the next answered %d %s (%v); ran %v", callers*each, status, body, err, ran)
 		return
