@@ -24,7 +24,7 @@ import (
 
 // cacheFormat names the analysis rules and the entry layout. Bump it whenever a change to the
 // analyzer can change a label or a finding, so results of older rules are never served.
-const cacheFormat = "blueprint-analysis-v3"
+const cacheFormat = "blueprint-analysis-v4"
 
 // CacheDirEnv overrides where analysis results are cached (default:
 // os.UserCacheDir()/blueprint/analysis).

@@ -101,7 +101,7 @@ type ssaAnalyzer struct {
 // data and a warm one well under a second.
 const loadMode = packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles |
 	packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo | packages.NeedImports |
-	packages.NeedDeps | packages.NeedModule
+	packages.NeedDeps | packages.NeedModule | packages.NeedEmbedFiles
 
 func (a *ssaAnalyzer) Analyze(ctx context.Context, dir string) (*job.PackageAnalysis, error) {
 	start := time.Now()
@@ -165,13 +165,20 @@ func (a *ssaAnalyzer) Analyze(ctx context.Context, dir string) (*job.PackageAnal
 		jobFuncs[i] = prog.jobFunction(j.fn)
 	}
 	prog.computeMutable(jobFuncs)
+	goVersion, err := a.goCommand(ctx, absDir, "env", "GOVERSION")
+	if err != nil {
+		return nil, fmt.Errorf("reading the Go version: %w", err)
+	}
+	hasher := newCodeHasher(prog, all, isStd, strings.TrimSpace(string(goVersion)))
 	initFindings := prog.initFindings()
 	result := &job.PackageAnalysis{Package: pkg.PkgPath, Dir: absDir, Jobs: make([]job.Analysis, 0, len(jobs))}
 	for i, j := range jobs {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("analyzing %s: %w", pkg.PkgPath, err)
 		}
-		result.Jobs = append(result.Jobs, ix.analyzeJob(j, prog.walk(jobFuncs[i], true, true), initFindings))
+		analysis := ix.analyzeJob(j, prog.walk(jobFuncs[i], true, true), initFindings)
+		analysis.CodeHash, analysis.Code = hasher.jobCode(jobFuncs[i])
+		result.Jobs = append(result.Jobs, analysis)
 	}
 	a.cfg.logger.Debug("walked jobs", "package", pkg.PkgPath, "ssa_ms", built.Sub(loaded).Milliseconds(),
 		"walk_ms", time.Since(built).Milliseconds(), "functions", len(prog.nodes))

@@ -32,6 +32,13 @@ type Analysis struct {
 	InputType     string    `json:"input_type,omitempty"`
 	OutputType    string    `json:"output_type,omitempty"`
 	Findings      []Finding `json:"findings"`
+	// CodeHash digests everything that can change what the job does once built: the code it
+	// can reach, the types it uses, the module versions and the Go version ("sha256:<hex>").
+	// A change that does not reach the job leaves it as it was. Code lists the parts, by
+	// name ("func example.com/jobs.Resize", "module golang.org/x/image", "go"), with a short
+	// digest or version each, so a plan can say what changed.
+	CodeHash string            `json:"code_hash,omitempty"`
+	Code     map[string]string `json:"code,omitempty"`
 }
 
 // Finding is one reason behind a label, with where it comes from.
