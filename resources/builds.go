@@ -24,7 +24,11 @@ func (m *Manager) build(ctx context.Context, kind platform.ArtifactKind, fn plat
 	if err != nil {
 		dir = spec.Package
 	}
-	key := flightKey{kind: kind, dir: dir, source: p.SourceHash}
+	source := p.PackageHash
+	if source == "" {
+		source = p.SourceHash
+	}
+	key := flightKey{kind: kind, dir: dir, source: source}
 	a, shared, err := packageBuilds.do(key, func() (platform.Artifact, error) {
 		m.logger.Info("building package", "package", spec.Package, "artifact", kind, "jobs", len(jobs))
 		start := time.Now()

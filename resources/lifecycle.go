@@ -164,7 +164,7 @@ func (m *Manager) checkNotDeployed(ctx context.Context, p Planned) error {
 // Update brings the deployments in line with the spec: it redeploys functions whose code or
 // configuration changed, deploys missing targets and deletes the ones no longer configured.
 func (m *Manager) Update(ctx context.Context, spec JobSpec, prior JobState) (JobState, error) {
-	p, err := m.Plan(ctx, spec)
+	p, err := m.PlanUpdate(ctx, spec, prior)
 	if err != nil {
 		return prior, err
 	}
@@ -418,6 +418,9 @@ func (m *Manager) Import(ctx context.Context, name string) (JobState, JobSpec, e
 		Eligible:    analysis.Eligible,
 		Deployments: deps,
 	}
+	if analysis.CodeHash == st.SourceHash {
+		st.Code = analysis.Code // the deployed code is the code on disk
+	}
 	// The agent's artifact is on no platform to read back; builds are reproducible, so build
 	// (and store) it again.
 	local, err := m.buildLocal(ctx, spec, Planned{Name: name, Analysis: analysis, SourceHash: st.SourceHash, PackageJobs: packageJobs})
@@ -569,7 +572,7 @@ func (m *Manager) deleteAll(ctx context.Context, jobName string, deps []platform
 func (m *Manager) Changes(prior JobState, p Planned) []string {
 	var why []string
 	if prior.SourceHash != p.SourceHash {
-		why = append(why, "source changed")
+		why = append(why, "code changed: "+codeChanges(prior.Code, p.Code))
 	}
 	if prior.Name != p.Name {
 		why = append(why, fmt.Sprintf("job name changed from %q to %q", prior.Name, p.Name))
@@ -624,6 +627,7 @@ func newState(spec JobSpec, p Planned) JobState {
 		Package:    spec.Package,
 		Function:   spec.Function,
 		SourceHash: p.SourceHash,
+		Code:       p.Code,
 		Analysis:   p.Analysis,
 		Eligible:   p.Eligible,
 	}

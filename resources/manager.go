@@ -77,11 +77,18 @@ func (t Target) String() string { return t.Platform + "/" + t.Region }
 
 // Planned is what Plan found out without changing anything.
 type Planned struct {
-	Name       string
-	Analysis   job.Analysis // with the spec's overrides applied
-	Eligible   bool
+	Name     string
+	Analysis job.Analysis // with the spec's overrides applied
+	Eligible bool
+	// SourceHash is the job's code hash (job.Analysis.CodeHash): it changes when, and only
+	// when, code the job can reach changes, so it decides whether the job is redeployed.
 	SourceHash string
-	Targets    []Target // empty when the job is not deployed anywhere
+	// Code names the parts SourceHash digests (see job.Analysis.Code).
+	Code map[string]string
+	// PackageHash digests the whole package and what it imports: it keys the package's build,
+	// which every job of the package shares.
+	PackageHash string
+	Targets     []Target // empty when the job is not deployed anywhere
 	// PackageJobs are every job of the package as analyzed: one artifact per package and kind
 	// holds them all, so the resources of one package share a build.
 	PackageJobs []job.Analysis
@@ -89,10 +96,15 @@ type Planned struct {
 
 // JobState is what the engine records after an apply.
 type JobState struct {
-	Name       string
-	Package    string
-	Function   string
+	Name     string
+	Package  string
+	Function string
+	// SourceHash is the code hash of the job as last deployed (Planned.SourceHash).
 	SourceHash string
+	// Code names the parts of that code (Planned.Code), so the next plan can say which
+	// changed. Engines keep it out of sight (terraform's private state); nil in states
+	// written before it existed.
+	Code map[string]string
 	// ArtifactStore is where the local artifact is kept ("" when none was built).
 	ArtifactStore string
 	// StateStore is where a stateful job's state lives ("" for jobs without state).

@@ -475,3 +475,52 @@ func TestUpdateRepairsCodeChangedOutOfBand(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanUpdateKeepsAnalysisOfUnchangedCode: with the same code hash, findings that moved and
+// a re-measured profile keep the recorded analysis (no update planned); a changed label does
+// not; changed code gets a finding naming the changed parts.
+func TestPlanUpdateKeepsAnalysisOfUnchangedCode(t *testing.T) {
+	f := newFixture(t)
+	recorded := job.Analysis{Name: "resize_image", Function: "ResizeImage", Pure: true, Deterministic: true, Eligible: true,
+		MemoryMB: 512, TimeoutMS: 30000, MaxDurationMS: 30, Mode: job.ModeAuto, CodeHash: "sha256:c1",
+		Code:     map[string]string{"func jobs.ResizeImage": "aa", "func jobs.helper": "bb", "module golang.org/x/image": "v0.1.0"},
+		Findings: []job.Finding{{Kind: "profile", Message: "measured 10.1 ms", Position: "jobs.go:10:1", Chain: []string{"ResizeImage"}}}}
+	fresh := recorded
+	fresh.MaxDurationMS = 33
+	fresh.Findings = []job.Finding{{Kind: "profile", Message: "measured 11.0 ms", Position: "jobs.go:12:1", Chain: []string{"ResizeImage"}}}
+	f.an.pkgs["./jobs"] = []job.Analysis{fresh}
+	spec := JobSpec{Package: "./jobs", Function: "ResizeImage"}
+	prior := JobState{Name: "resize_image", SourceHash: "sha256:c1", Code: recorded.Code, Analysis: recorded}
+
+	p, err := f.m.PlanUpdate(context.Background(), spec, prior)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(p.Analysis, recorded) {
+		t.Errorf("unchanged code: planned analysis %+v, want the recorded %+v", p.Analysis, recorded)
+	}
+
+	relabeled := fresh
+	relabeled.Pure = false
+	f.an.pkgs["./jobs"] = []job.Analysis{relabeled}
+	if p, _ := f.m.PlanUpdate(context.Background(), spec, prior); p.Analysis.Pure {
+		t.Error("a new label with the same code hash kept the recorded analysis")
+	}
+
+	changed := fresh
+	changed.CodeHash = "sha256:c2"
+	changed.Code = map[string]string{"func jobs.ResizeImage": "aa", "func jobs.helper": "cc", "module golang.org/x/image": "v0.2.0", "func jobs.crop": "dd"}
+	f.an.pkgs["./jobs"] = []job.Analysis{changed}
+	p, err = f.m.PlanUpdate(context.Background(), spec, prior)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := p.Analysis.Findings[len(p.Analysis.Findings)-1]
+	const want = "new func jobs.crop; func jobs.helper; module golang.org/x/image v0.1.0 → v0.2.0"
+	if last.Kind != FindingCodeChanged || !strings.Contains(last.Message, want) {
+		t.Errorf("last finding = %+v, want code_changed naming %q", last, want)
+	}
+	if why := f.m.Changes(prior, p); len(why) == 0 || !strings.Contains(why[0], "code changed: "+want) {
+		t.Errorf("Changes = %v", why)
+	}
+}

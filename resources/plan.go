@@ -38,7 +38,8 @@ const FindingForcedServerless = "forced_serverless"
 const FindingForcedLocal = "forced_local"
 
 // Plan analyzes the job's package, hashes its source and works out where it would be
-// deployed. It changes nothing, so engines call it while planning.
+// deployed. It changes nothing, so engines call it while planning. For a job that exists
+// already, engines call PlanUpdate.
 func (m *Manager) Plan(ctx context.Context, spec JobSpec) (Planned, error) {
 	if err := validateSpec(spec); err != nil {
 		return Planned{}, err
@@ -65,7 +66,11 @@ func (m *Manager) Plan(ctx context.Context, spec JobSpec) (Planned, error) {
 		return Planned{}, &SpecError{Field: "package", Message: fmt.Sprintf("hashing the source of package %s", spec.Package), Err: hashErr}
 	}
 	analysis = applyOverrides(analysis, spec)
-	p := Planned{Name: analysis.Name, Analysis: analysis, Eligible: analysis.Eligible, SourceHash: hash, PackageJobs: packageJobs}
+	p := Planned{Name: analysis.Name, Analysis: analysis, Eligible: analysis.Eligible, SourceHash: analysis.CodeHash,
+		Code: analysis.Code, PackageHash: hash, PackageJobs: packageJobs}
+	if p.SourceHash == "" {
+		p.SourceHash = hash // an analyzer without code hashes: any change to the package is a change to the job
+	}
 	if p.Eligible {
 		if p.Targets, err = m.withinLimits(spec, &p.Analysis, targets); err != nil {
 			return Planned{}, err
@@ -272,4 +277,102 @@ func IsSpecError(err error) (*SpecError, bool) {
 	var se *SpecError
 	ok := errors.As(err, &se)
 	return se, ok
+}
+
+// FindingCodeChanged names, in a redeployed job's analysis, the parts of its code that changed
+// since the previous apply: the plan shows it next to the update.
+const FindingCodeChanged = "code_changed"
+
+// PlanUpdate plans spec as a change to the job recorded in prior. When the job's code did not
+// change, the analysis stays prior's unless a label differs: finding positions move when
+// other code of the same file moves, and profiling measures a little differently each time,
+// and neither may plan an update of a job nobody touched. When the code did change, a
+// code_changed finding says which parts.
+func (m *Manager) PlanUpdate(ctx context.Context, spec JobSpec, prior JobState) (Planned, error) {
+	p, err := m.Plan(ctx, spec)
+	if err != nil {
+		return Planned{}, err
+	}
+	if prior.SourceHash == p.SourceHash {
+		if sameLabels(prior.Analysis, p.Analysis) {
+			p.Analysis = prior.Analysis
+			if prior.Code != nil {
+				p.Code = prior.Code
+			}
+		}
+		return p, nil
+	}
+	if prior.SourceHash != "" {
+		p.Analysis.Findings = append(p.Analysis.Findings, job.Finding{Kind: FindingCodeChanged,
+			Message: "redeployed because its code changed since the last apply: " + codeChanges(prior.Code, p.Code),
+			Chain:   []string{p.Analysis.Function}})
+	}
+	return p, nil
+}
+
+// sameLabels reports whether two analyses of the same code say the same about the job: every
+// label and setting, and the same findings by kind and call chain. Positions, messages (a
+// profile's measured times) and the measured max_duration_ms may differ; the timeout and
+// memory deployed may not.
+func sameLabels(a, b job.Analysis) bool {
+	if a.Name != b.Name || a.Function != b.Function || a.Pure != b.Pure || a.Deterministic != b.Deterministic ||
+		a.RequiresState != b.RequiresState || a.MemoryMB != b.MemoryMB || a.TimeoutMS != b.TimeoutMS ||
+		a.Mode != b.Mode || a.Eligible != b.Eligible || a.InputType != b.InputType || a.OutputType != b.OutputType ||
+		!slices.Equal(sortedCopy(a.NetworkCalls), sortedCopy(b.NetworkCalls)) {
+		return false
+	}
+	return slices.Equal(findingKeys(a.Findings), findingKeys(b.Findings))
+}
+
+func sortedCopy(s []string) []string {
+	return slices.Sorted(slices.Values(s))
+}
+
+// findingKeys lists findings by kind and chain, sorted, leaving out code_changed (it
+// describes the last apply, not the code).
+func findingKeys(fs []job.Finding) []string {
+	keys := make([]string, 0, len(fs))
+	for _, f := range fs {
+		if f.Kind != FindingCodeChanged {
+			keys = append(keys, f.Kind+"\x00"+strings.Join(f.Chain, "\x00"))
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// codeChanges says which parts of a job's code differ between two applies, e.g. "func
+// example.com/jobs.helper; module golang.org/x/text v0.20.0 → v0.21.0; go go1.26.7 →
+// go1.26.8". Without the earlier parts (a state written before they were recorded) it says
+// so.
+func codeChanges(before, after map[string]string) string {
+	if before == nil {
+		return "the last apply recorded no details of it"
+	}
+	var changes []string
+	for _, k := range slices.Sorted(maps.Keys(after)) {
+		old, had := before[k]
+		switch {
+		case !had:
+			changes = append(changes, "new "+k)
+		case old == after[k]:
+		case strings.HasPrefix(k, "module ") || k == "go":
+			changes = append(changes, fmt.Sprintf("%s %s → %s", k, old, after[k]))
+		default:
+			changes = append(changes, k)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(before)) {
+		if _, ok := after[k]; !ok {
+			changes = append(changes, "no longer "+k)
+		}
+	}
+	if len(changes) == 0 {
+		return "the same parts, hashed differently (a new release of the code hash)"
+	}
+	const shown = 8
+	if len(changes) > shown {
+		changes = append(changes[:shown], fmt.Sprintf("and %d more", len(changes)-shown))
+	}
+	return strings.Join(changes, "; ")
 }

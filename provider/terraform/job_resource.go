@@ -2,6 +2,7 @@ package terraform
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -217,7 +218,26 @@ func (r *jobResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 	if m == nil {
 		return
 	}
-	p, err := m.Plan(ctx, spec)
+	var state jobResourceModel
+	var prior resources.JobState
+	exists := !req.State.Raw.IsNull()
+	if exists {
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		var diags diag.Diagnostics
+		prior, diags = stateFromModel(ctx, state)
+		resp.Diagnostics.Append(diags...)
+		prior.Code = readCode(ctx, req.Private, &resp.Diagnostics)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+	}
+	var p resources.Planned
+	var err error
+	if exists {
+		p, err = m.PlanUpdate(ctx, spec, prior)
+	} else {
+		p, err = m.Plan(ctx, spec)
+	}
 	if err != nil {
 		addErrorDiagnostics(&resp.Diagnostics, "Cannot plan job", err)
 		return
@@ -241,11 +261,7 @@ func (r *jobResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 	}
 
 	redeploy := true
-	if !req.State.Raw.IsNull() {
-		var state jobResourceModel
-		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-		prior, diags := stateFromModel(ctx, state)
-		resp.Diagnostics.Append(diags...)
+	if exists {
 		why := m.Changes(prior, p)
 		if !configEqual(plan, state) {
 			why = append(why, "configuration changed")
@@ -307,6 +323,7 @@ func (r *jobResource) Create(ctx context.Context, req resource.CreateRequest, re
 	}
 	resp.Diagnostics.Append(setComputed(ctx, &plan, st)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	writeCode(ctx, resp.Private, st.Code, &resp.Diagnostics)
 	if err != nil {
 		addErrorDiagnostics(&resp.Diagnostics, "Job deployed only in part", err)
 	}
@@ -350,6 +367,7 @@ func (r *jobResource) Update(ctx context.Context, req resource.UpdateRequest, re
 	spec, _ := specFromModel(ctx, plan, &resp.Diagnostics)
 	prior, diags := stateFromModel(ctx, state)
 	resp.Diagnostics.Append(diags...)
+	prior.Code = readCode(ctx, req.Private, &resp.Diagnostics)
 	m := r.manager(ctx, &resp.Diagnostics)
 	if m == nil || resp.Diagnostics.HasError() {
 		return
@@ -372,6 +390,7 @@ func (r *jobResource) Update(ctx context.Context, req resource.UpdateRequest, re
 	}
 	resp.Diagnostics.Append(setComputed(ctx, &recorded, st)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &recorded)...)
+	writeCode(ctx, resp.Private, st.Code, &resp.Diagnostics)
 	if err != nil {
 		addErrorDiagnostics(&resp.Diagnostics, "Job updated only in part", err)
 	}
@@ -436,6 +455,7 @@ func (r *jobResource) ImportState(ctx context.Context, req resource.ImportStateR
 	}
 	resp.Diagnostics.Append(setComputed(ctx, &model, st)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &model)...)
+	writeCode(ctx, resp.Private, st.Code, &resp.Diagnostics)
 }
 
 // specFromModel reads the user's settings; known is false while any of them is unknown.
@@ -564,4 +584,47 @@ func artifactsValue(artifacts map[platform.ArtifactKind]string) (types.String, t
 		single = types.StringNull()
 	}
 	return single, types.MapValueMust(types.StringType, elems)
+}
+
+// codeKey is the private-state key holding the parts of the job's code at the last apply
+// (resources.JobState.Code): the next plan names the ones that changed. Private state keeps
+// them out of plans and outputs, where a hundred lines of digests per job would only be noise.
+const codeKey = "code"
+
+// privateState is what terraform-plugin-framework's private state offers to read and write.
+type privateState interface {
+	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
+	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+
+// readCode returns the recorded parts, nil when none were recorded (an older release, an
+// import of code that differs from the disk).
+func readCode(ctx context.Context, private privateState, diags *diag.Diagnostics) map[string]string {
+	if private == nil {
+		return nil
+	}
+	raw, d := private.GetKey(ctx, codeKey)
+	diags.Append(d...)
+	if len(raw) == 0 {
+		return nil
+	}
+	var code map[string]string
+	if err := json.Unmarshal(raw, &code); err != nil {
+		// Only the change message suffers: say so in the logs and go on without it.
+		tflog.Warn(ctx, "ignoring unreadable code parts in private state", map[string]interface{}{"error": err.Error()})
+		return nil
+	}
+	return code
+}
+
+func writeCode(ctx context.Context, private privateState, code map[string]string, diags *diag.Diagnostics) {
+	if private == nil || code == nil {
+		return
+	}
+	raw, err := json.Marshal(code)
+	if err != nil {
+		diags.AddError("Cannot record the job's code parts", err.Error())
+		return
+	}
+	diags.Append(private.SetKey(ctx, codeKey, raw)...)
 }

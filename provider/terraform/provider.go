@@ -334,12 +334,16 @@ func (p *blueprintProvider) Configure(ctx context.Context, req provider.Configur
 		"platforms": used, "regions": c.regions, "cost_threshold": s.CostThreshold.ValueFloat64(),
 		"latency_threshold_ms": s.LatencyThresholdMS.ValueInt64(),
 	})
+	// Terraform configures the provider once per plan or apply walk: what the run cache
+	// remembers lives exactly as long as one walk, shared by every resource and data source.
+	run := resources.NewRunCache(analyzer.New(), nil)
 	data := &providerData{settings: resources.Settings{
 		Platforms:  c.listed,
 		Regions:    c.regions,
 		Registry:   p.registry,
 		Deployers:  deployers,
-		Analyzer:   analyzer.New(),
+		Analyzer:   run,
+		SourceHash: run.SourceHash,
 		Local:      local,
 		StateStore: stateStore,
 	}, costThreshold: types.Float64Null(), latencyThresholdMS: types.Int64Null()}
