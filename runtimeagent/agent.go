@@ -7,11 +7,9 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -145,10 +143,19 @@ type jobEntry struct {
 	mode    string
 	stats   []*router.RegionStats // one per job.Deployments entry, same order
 	targets []remoteTarget        // one per job.Deployments entry, same order
-	// artifactKinds are the job's artifact kinds, sorted: the memo tries each one's hash.
-	artifactKinds []platform.ArtifactKind
 	// localLatency of successful local runs: its p95 is when a pure job gets hedged.
 	localLatency *router.LatencyHistogram
+}
+
+// recordsArtifact reports whether sha is one of the artifacts the state records for the job:
+// code that is current, not left over from an earlier deploy.
+func (e *jobEntry) recordsArtifact(sha string) bool {
+	for _, recorded := range e.job.Artifacts {
+		if recorded == sha {
+			return true
+		}
+	}
+	return false
 }
 
 type statsKey struct{ job, platform, region, endpoint string }
@@ -380,8 +387,7 @@ func (a *Agent) reload(ctx context.Context) error {
 	keptLatency := make(map[string]*router.LatencyHistogram, len(m.Jobs))
 	for i := range m.Jobs {
 		j := &m.Jobs[i]
-		e := &jobEntry{job: j, mode: j.Mode(), stats: make([]*router.RegionStats, len(j.Deployments)), targets: make([]remoteTarget, len(j.Deployments)),
-			artifactKinds: slices.Sorted(maps.Keys(j.Artifacts))}
+		e := &jobEntry{job: j, mode: j.Mode(), stats: make([]*router.RegionStats, len(j.Deployments)), targets: make([]remoteTarget, len(j.Deployments))}
 		if e.localLatency = a.localLatency[j.Name]; e.localLatency == nil {
 			e.localLatency = &router.LatencyHistogram{}
 		}

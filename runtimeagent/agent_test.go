@@ -40,6 +40,7 @@ type stateJob struct {
 	nondeterministic bool
 	// latencyThresholdMS is the provider's latency_threshold_ms copied into the job (0 = unset).
 	latencyThresholdMS int64
+	sourceHash         string // the job's code hash; "sha256:00" when empty
 }
 
 // latencyThreshold is the state's value of latency_threshold_ms: null when unset.
@@ -70,6 +71,10 @@ func writeState(t testing.TB, path string, serial int, jobs ...stateJob) {
 		if memory == 0 {
 			memory = 128
 		}
+		sourceHash := j.sourceHash
+		if sourceHash == "" {
+			sourceHash = "sha256:00"
+		}
 		mode := j.mode
 		if mode == "" {
 			mode = "auto"
@@ -94,7 +99,7 @@ func writeState(t testing.TB, path string, serial int, jobs ...stateJob) {
 					"analysis": map[string]any{"name": j.name, "function": "F" + j.name, "pure": j.pure, "deterministic": j.pure && !j.nondeterministic,
 						"requires_state": false, "network_calls": []string{}, "max_duration_ms": 100, "memory_mb": memory, "timeout_ms": 2000,
 						"mode": mode, "eligible": j.eligible, "input_type": "", "output_type": "", "findings": []any{}},
-					"eligible": j.eligible, "source_hash": "sha256:00", "artifact_sha256": artifact, "deployments": deps,
+					"eligible": j.eligible, "source_hash": sourceHash, "artifact_sha256": artifact, "deployments": deps,
 					"cost_threshold": nil, "latency_threshold_ms": latencyThreshold(j.latencyThresholdMS),
 				},
 				"sensitive_attributes": []any{},

@@ -12,6 +12,35 @@ import (
 	"github.com/serverless-blueprint/blueprint/router"
 )
 
+// A memoized result belongs to the job's code, not to one build of its package: a new
+// artifact of the same code (the package was rebuilt for another job's edit) still answers;
+// new code never sees an old answer.
+func TestRun_memoKeyedByCodeHash(t *testing.T) {
+	resize := stateJob{name: "resize", pure: true, eligible: true, regions: []string{"a"}, sourceHash: "sha256:c1"}
+	f := newFixtureConfig(t, Config{Policy: router.Policy{LocalCapacity: 4}, HedgeRatio: -1}, resize)
+	f.run(t, "resize", `{"w":1}`)
+	if r := f.run(t, "resize", `{"w":1}`); r.run.Decision != "memoized" {
+		t.Fatalf("second run: %s, want memoized", r.raw)
+	}
+	rebuilt := resize
+	rebuilt.artifact = "def"
+	writeState(t, f.state, 2, rebuilt)
+	waitFor(t, "serial 2", func() bool { return f.agent.Manifest().Serial == 2 })
+	if r := f.run(t, "resize", `{"w":1}`); r.run.Decision != "memoized" {
+		t.Errorf("after a rebuild of the same code: %s, want memoized", r.raw)
+	}
+	edited := rebuilt
+	edited.sourceHash = "sha256:c2"
+	writeState(t, f.state, 3, edited)
+	waitFor(t, "serial 3", func() bool { return f.agent.Manifest().Serial == 3 })
+	if r := f.run(t, "resize", `{"w":1}`); r.status != 200 || r.run.Decision == "memoized" {
+		t.Errorf("after an edit of the job's code: %d %s, want a fresh run", r.status, r.raw)
+	}
+	if got := f.local.calls.Load(); got != 2 {
+		t.Errorf("%d runs, want 2 (the first, and the first after the edit)", got)
+	}
+}
+
 // Only a job the analysis proved pure and deterministic is answered from the cache.
 func TestRun_memoizesOnlyPureDeterministicJobs(t *testing.T) {
 	f := newFixtureConfig(t, Config{Policy: router.Policy{LocalCapacity: 4}, HedgeRatio: -1},

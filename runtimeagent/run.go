@@ -3,7 +3,6 @@ package runtimeagent
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
@@ -29,8 +28,8 @@ type runResult struct {
 	region   string
 	reason   router.Reason
 	attempts int
-	// code is the SHA-256 of the artifact that ran, when known: a memoized result is keyed
-	// by it, so it never answers for other code.
+	// code is the SHA-256 of the artifact that ran, when known: only a result of an artifact
+	// the state records is memoized, so it never answers for other code.
 	code string
 }
 
@@ -57,23 +56,21 @@ func (a *Agent) execute(ctx context.Context, snap *snapshot, e *jobEntry, input 
 	if a.hedgeBudget != nil {
 		a.hedgeBudget.OnRequest() // hedges are a share of all requests, not of slow ones
 	}
-	if a.memo == nil || !router.Memoizable(e.job.Analysis.Pure, e.job.Analysis.Deterministic) || len(e.job.Artifacts) == 0 {
+	if a.memo == nil || !router.Memoizable(e.job.Analysis.Pure, e.job.Analysis.Deterministic) || len(e.job.Artifacts) == 0 || e.job.SourceHash == "" {
 		return a.routeAndAccount(ctx, snap, e, input)
 	}
-	// A result is keyed by the artifact that computed it. Every artifact the state records
-	// for the job was built from the same source, so a result from any of them answers; one
-	// from code the state no longer records (an old deploy, a region left behind) never does.
-	inputHash := sha256.Sum256(input)
-	for _, kind := range e.artifactKinds {
-		key := router.MemoKey{Job: e.job.Name, Artifact: e.job.Artifacts[kind], Input: inputHash}
-		if out, ok := a.memo.Get(key); ok {
-			a.metrics.observeRun(e.job.Name, "memo", OutcomeOK, 0)
-			return runResult{output: out, target: router.Local, reason: router.ReasonMemoized, code: key.Artifact}, nil
-		}
+	// A result is keyed by the job's code hash: every artifact the state records for the job
+	// was built from that code, so a result from any of them answers, and a rebuild of the
+	// package for another job's edit keeps the cache. A result computed by code the state no
+	// longer records (an old deploy, a region left behind) is never stored.
+	key := router.NewMemoKey(e.job.Name, e.job.SourceHash, input)
+	if out, ok := a.memo.Get(key); ok {
+		a.metrics.observeRun(e.job.Name, "memo", OutcomeOK, 0)
+		return runResult{output: out, target: router.Local, reason: router.ReasonMemoized}, nil
 	}
 	res, err := a.routeAndAccount(ctx, snap, e, input)
-	if err == nil && res.code != "" {
-		a.memo.Put(router.MemoKey{Job: e.job.Name, Artifact: res.code, Input: inputHash}, res.output)
+	if err == nil && res.code != "" && e.recordsArtifact(res.code) {
+		a.memo.Put(key, res.output)
 	}
 	return res, err
 }
