@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/platform"
@@ -29,7 +30,7 @@ func (m *Manager) build(ctx context.Context, kind platform.ArtifactKind, fn plat
 		source = p.SourceHash
 	}
 	key := flightKey{kind: kind, dir: dir, source: source}
-	a, shared, err := packageBuilds.do(key, func() (platform.Artifact, error) {
+	v, err, shared := packageBuilds.Do(key.String(), func() (any, error) {
 		m.logger.Info("building package", "package", spec.Package, "artifact", kind, "jobs", len(jobs))
 		start := time.Now()
 		a, err := fn(ctx, platform.BuildRequest{Dir: spec.Package, Jobs: jobs, CacheDir: m.settings.ArtifactCacheDir, Logger: m.logger})
@@ -38,6 +39,7 @@ func (m *Manager) build(ctx context.Context, kind platform.ArtifactKind, fn plat
 		}
 		return a, err
 	})
+	a, _ := v.(platform.Artifact)
 	if err != nil {
 		return platform.Artifact{}, &SpecError{Field: "package", Message: fmt.Sprintf("building job %q as %s", p.Name, kind), Err: err}
 	}
@@ -48,7 +50,9 @@ func (m *Manager) build(ctx context.Context, kind platform.ArtifactKind, fn plat
 }
 
 // packageBuilds runs one build per package, kind and source at a time in this process.
-var packageBuilds = &buildFlights{flights: map[flightKey]*buildFlight{}}
+// Nothing is remembered after: a failure is retried by the next caller, a success is served
+// by the packager's cache.
+var packageBuilds singleflight.Group
 
 type flightKey struct {
 	kind   platform.ArtifactKind
@@ -56,34 +60,4 @@ type flightKey struct {
 	source string
 }
 
-type buildFlights struct {
-	mu      sync.Mutex
-	flights map[flightKey]*buildFlight
-}
-
-type buildFlight struct {
-	done chan struct{}
-	a    platform.Artifact
-	err  error
-}
-
-// do runs fn, or waits for the run already going for key and shares its result. Nothing is
-// remembered after: a failure is retried by the next caller, a success is served by the
-// packager's cache.
-func (b *buildFlights) do(key flightKey, fn func() (platform.Artifact, error)) (platform.Artifact, bool, error) {
-	b.mu.Lock()
-	if f, ok := b.flights[key]; ok {
-		b.mu.Unlock()
-		<-f.done
-		return f.a, true, f.err
-	}
-	f := &buildFlight{done: make(chan struct{})}
-	b.flights[key] = f
-	b.mu.Unlock()
-	f.a, f.err = fn()
-	b.mu.Lock()
-	delete(b.flights, key)
-	b.mu.Unlock()
-	close(f.done)
-	return f.a, false, f.err
-}
+func (k flightKey) String() string { return string(k.kind) + "\x00" + k.dir + "\x00" + k.source }

@@ -19,6 +19,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/statestore"
 )
@@ -50,6 +52,9 @@ type Client struct {
 	// verified holds the regions whose host was seen to serve that region (healthz), so the
 	// check costs one request per region and client.
 	verified sync.Map
+	// uploads makes the jobs of one package, deployed at once, send their shared module to a
+	// host once: the others wait for that upload instead of sending the same bytes again.
+	uploads singleflight.Group
 }
 
 var (
@@ -271,6 +276,13 @@ func checkRegion(f HostFunction, region, base string) error {
 }
 
 func (c *Client) ensureBlob(ctx context.Context, region, base, sha, path string) error {
+	_, err, _ := c.uploads.Do(base+"\x00"+sha, func() (any, error) {
+		return nil, c.ensureBlobOnce(ctx, region, base, sha, path)
+	})
+	return err
+}
+
+func (c *Client) ensureBlobOnce(ctx context.Context, region, base, sha, path string) error {
 	resp, err := c.do(ctx, region, http.MethodHead, base+"/v1/blobs/"+sha, nil, "", nil)
 	if err == nil {
 		return nil

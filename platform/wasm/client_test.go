@@ -3,11 +3,14 @@ package wasm_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -194,5 +197,50 @@ func TestClientErrorsNameRegionAndURL(t *testing.T) {
 	c, _ = wasm.NewClient(wasm.Config{Hosts: urls, Token: "not-the-token"})
 	if _, err := c.Get(context.Background(), "eu-1", "f"); err == nil || !strings.Contains(err.Error(), "refused the token") {
 		t.Fatalf("wrong token: %v", err)
+	}
+}
+
+// TestClientUploadsSharedModuleOnce: ten jobs of one package deployed at once to a host send
+// their shared module once; the other nine deploys wait for that upload.
+func TestClientUploadsSharedModuleOnce(t *testing.T) {
+	fx := wasmtest.Fixtures(t)
+	rt, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: fx.WazeroCache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close(context.Background()) })
+	h, err := host.New(context.Background(), host.Config{Region: "eu-1", DataDir: t.TempDir(), Token: "tok", Runtime: rt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var puts atomic.Int64
+	handler := h.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/v1/blobs/") {
+			puts.Add(1)
+		}
+		handler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(func() { srv.Close(); h.Close(context.Background()) })
+	c, err := wasm.NewClient(wasm.Config{Hosts: map[string]string{"eu-1": srv.URL}, Token: "tok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.Deploy(context.Background(), platform.DeployRequest{Region: "eu-1",
+				Function:     platform.Function{Name: fmt.Sprintf("greet-%d", i), Entry: "greet", MemoryMB: 128, TimeoutMS: 5000, Pure: true},
+				ArtifactPath: fx.PlainPath, ArtifactSHA256: fx.PlainSHA})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := puts.Load(); n != 1 {
+		t.Errorf("the shared module was uploaded %d times, want once", n)
 	}
 }
