@@ -11,8 +11,9 @@ import (
 	"github.com/serverless-blueprint/blueprint/platform"
 )
 
-// BenchmarkPlanReal measures what every `terraform plan` pays per job: the real analyzer and
-// source hash on a small package (testdata/greet), nothing deployed.
+// BenchmarkPlanReal measures what `terraform plan` pays for a package without a RunCache: the
+// real analyzer (answered from its result cache) on a small package (testdata/greet), nothing
+// deployed; and the package source hash, which only a build pays.
 func BenchmarkPlanReal(b *testing.B) {
 	m, err := NewManager(Settings{
 		Deployers: map[string]platform.Deployer{"wasm": newFakeDeployer("wasm", "local-a", "local-b")},

@@ -25,9 +25,11 @@ func (m *Manager) build(ctx context.Context, kind platform.ArtifactKind, fn plat
 	if err != nil {
 		dir = spec.Package
 	}
-	source := p.PackageHash
-	if source == "" {
-		source = p.SourceHash
+	// The jobs of a package have code hashes of their own; the build is keyed by the whole
+	// package's (remembered for the run, so the hundred jobs of a package hash it once).
+	source, err := m.settings.SourceHash(ctx, spec.Package)
+	if err != nil {
+		return platform.Artifact{}, &SpecError{Field: "package", Message: fmt.Sprintf("hashing the source of package %s", spec.Package), Err: err}
 	}
 	key := flightKey{kind: kind, dir: dir, source: source}
 	v, err, shared := packageBuilds.Do(key.String(), func() (any, error) {

@@ -37,7 +37,8 @@ type Settings struct {
 	ArtifactCacheDir string
 	// Logger receives progress lines; nil discards them.
 	Logger hclog.Logger
-	// SourceHash hashes a package and its in-module dependencies; nil uses the packager.
+	// SourceHash hashes a package and what it imports (it keys the package's build, which
+	// every job of the package shares); nil uses the packager.
 	SourceHash func(ctx context.Context, dir string) (string, error)
 	// StateStore is where stateful jobs keep their job.State (sqlite:///path, …); every
 	// platform a stateful job is deployed to must reach it.
@@ -84,11 +85,8 @@ type Planned struct {
 	// when, code the job can reach changes, so it decides whether the job is redeployed.
 	SourceHash string
 	// Code names the parts SourceHash digests (see job.Analysis.Code).
-	Code map[string]string
-	// PackageHash digests the whole package and what it imports: it keys the package's build,
-	// which every job of the package shares.
-	PackageHash string
-	Targets     []Target // empty when the job is not deployed anywhere
+	Code    map[string]string
+	Targets []Target // empty when the job is not deployed anywhere
 	// PackageJobs are every job of the package as analyzed: one artifact per package and kind
 	// holds them all, so the resources of one package share a build.
 	PackageJobs []job.Analysis

@@ -48,28 +48,18 @@ func (m *Manager) Plan(ctx context.Context, spec JobSpec) (Planned, error) {
 	if err != nil {
 		return Planned{}, err
 	}
-	// Both load the package with the go command; overlapping them roughly halves what every
-	// plan pays per job (see BenchmarkPlanReal).
-	var hash string
-	var hashErr error
-	hashed := make(chan struct{})
-	go func() {
-		defer close(hashed)
-		hash, hashErr = m.settings.SourceHash(ctx, spec.Package)
-	}()
 	analysis, packageJobs, err := m.analyzeJob(ctx, spec)
-	<-hashed
 	if err != nil {
 		return Planned{}, err
 	}
-	if hashErr != nil {
-		return Planned{}, &SpecError{Field: "package", Message: fmt.Sprintf("hashing the source of package %s", spec.Package), Err: hashErr}
-	}
 	analysis = applyOverrides(analysis, spec)
 	p := Planned{Name: analysis.Name, Analysis: analysis, Eligible: analysis.Eligible, SourceHash: analysis.CodeHash,
-		Code: analysis.Code, PackageHash: hash, PackageJobs: packageJobs}
+		Code: analysis.Code, PackageJobs: packageJobs}
 	if p.SourceHash == "" {
-		p.SourceHash = hash // an analyzer without code hashes: any change to the package is a change to the job
+		// An analyzer without code hashes: any change to the package is a change to the job.
+		if p.SourceHash, err = m.settings.SourceHash(ctx, spec.Package); err != nil {
+			return Planned{}, &SpecError{Field: "package", Message: fmt.Sprintf("hashing the source of package %s", spec.Package), Err: err}
+		}
 	}
 	if p.Eligible {
 		if p.Targets, err = m.withinLimits(spec, &p.Analysis, targets); err != nil {
