@@ -2,13 +2,14 @@
 # Prints the path of a Terraform CLI >= 1.5 that the demo and the acceptance tests can use.
 #
 # A terraform on PATH is used when it is new enough; otherwise Terraform 1.5.7 is built from
-# source through the Go module proxy into the project-local cache (.cache/tools), once. The
-# build takes about 4 minutes on 2 cores; progress goes to stderr, the path alone to stdout.
+# source through the Go module proxy into the user cache (${XDG_CACHE_HOME:-~/.cache}/
+# blueprint-tools), once, so a fresh clone does not build it again. The build takes about 4
+# minutes on 2 cores; progress goes to stderr, the path alone to stdout.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 version=1.5.7
-cache="${BLUEPRINT_TOOLS_CACHE:-$root/.cache/tools}"
+cache="${BLUEPRINT_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/blueprint-tools}"
 bin="$cache/terraform-$version/terraform"
 
 # new_enough PATH: true when the binary reports a version >= 1.5.

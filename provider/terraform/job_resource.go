@@ -67,7 +67,7 @@ func (r *jobResource) Metadata(_ context.Context, req resource.MetadataRequest, 
 func (r *jobResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A Go job function, analyzed at plan time and deployed to every configured platform and region when the analysis finds it eligible for serverless. " +
-			"A code change is an in-place update: the job is rebuilt and redeployed. The runtime agent reads this resource's state to route executions.",
+			"A code change is an in-place update of the jobs whose code it reaches (see `source_hash`): they are rebuilt and redeployed. The runtime agent reads this resource's state to route executions.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				Computed:            true,
@@ -130,7 +130,7 @@ func (r *jobResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *
 			},
 			"source_hash": schema.StringAttribute{
 				Computed:            true,
-				MarkdownDescription: "`sha256:` digest of the job package and its in-module dependencies; a change plans a redeploy.",
+				MarkdownDescription: "`sha256:` digest of the code this job can reach: the functions of your modules in its call graph (comments and positions aside), the types and package variables they use, the versions of third-party modules it calls and the Go version. A change plans a redeploy of this job only; an edit no job reaches plans nothing, and the plan's `code_changed` finding names what changed. States written by earlier releases hold a digest of the whole package: the first plan after an upgrade redeploys each job once.",
 			},
 			"artifact_sha256": schema.StringAttribute{
 				Computed:            true,
