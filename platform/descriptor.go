@@ -47,6 +47,12 @@ type Artifact struct {
 // BuildFunc builds one kind of artifact.
 type BuildFunc func(ctx context.Context, req BuildRequest) (Artifact, error)
 
+// ArtifactBuilder is implemented by deployers whose artifact depends on their configuration
+// (Lambda's architecture); the lifecycle builds with it instead of the descriptor's Build.
+type ArtifactBuilder interface {
+	BuildArtifact(ctx context.Context, req BuildRequest) (Artifact, error)
+}
+
 // Limits are what a platform allows one function. They are data, read where they matter: the
 // lifecycle checks a job against them at plan time and rounds its memory to the platform's
 // steps; the agent sizes batches by MaxBatchItems and refuses inputs over MaxPayloadBytes

@@ -446,7 +446,7 @@ func (m *Manager) deploy(ctx context.Context, spec JobSpec, p Planned, targets [
 	}
 	artifacts := map[platform.ArtifactKind]platform.Artifact{}
 	for _, kind := range slices.Sorted(maps.Keys(byKind)) {
-		a, err := m.build(ctx, kind, m.descriptor(byKind[kind][0].Platform).Build, spec, p)
+		a, err := m.build(ctx, kind, m.buildFunc(byKind[kind][0].Platform), spec, p)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -185,6 +185,15 @@ func (m *Manager) descriptor(name string) platform.Descriptor {
 	return d
 }
 
+// buildFunc is how a configured platform's artifact is built: by its deployer when the build
+// depends on the configuration (Lambda's architecture), else by its descriptor.
+func (m *Manager) buildFunc(platformName string) platform.BuildFunc {
+	if b, ok := m.settings.Deployers[platformName].(platform.ArtifactBuilder); ok {
+		return b.BuildArtifact
+	}
+	return m.descriptor(platformName).Build
+}
+
 // artifactKind is the kind of code a platform runs; "" for a platform this build lacks.
 func (m *Manager) artifactKind(platformName string) platform.ArtifactKind {
 	return m.descriptor(platformName).Artifact

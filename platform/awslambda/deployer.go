@@ -1,0 +1,449 @@
+package awslambda
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/serverless-blueprint/blueprint/platform"
+)
+
+// PlatformName is the platform's name in configuration and state.
+const PlatformName = "aws_lambda"
+
+// AliasName is the alias every function is invoked through: it moves to a version only once
+// that version is published and active, so an invocation never meets half-updated code.
+const AliasName = "live"
+
+// DefaultRoleName is the execution role Blueprint creates when no role is configured.
+const DefaultRoleName = "blueprint-lambda"
+
+// Config configures the deployer.
+type Config struct {
+	Regions []string
+	// Endpoint, when set, replaces AWS's endpoints for Lambda and IAM (moto in the tests).
+	Endpoint string
+	// Profile selects a shared-config profile; "" = the default chain.
+	Profile string
+	// Role is an existing execution role ARN; "" makes Blueprint create and own RoleName.
+	Role     string
+	RoleName string
+	// Architecture is arm64 (default) or x86_64.
+	Architecture string
+	// DeployTimeout bounds one region's deploy, waits included; 0 = 10 minutes.
+	DeployTimeout time.Duration
+	// Credentials, when set, replace the default chain (tests).
+	Credentials aws.CredentialsProvider
+}
+
+// Deployer manages Lambda functions in the configured regions.
+type Deployer struct {
+	cfg     Config
+	lambdas map[string]*lambda.Client
+	iam     *iam.Client
+	roles   singleflight.Group
+	mu      sync.Mutex
+	roleARN string
+}
+
+var _ platform.Deployer = (*Deployer)(nil)
+
+// awsConfig loads the SDK configuration for a region: the default chain, or the profile,
+// with the test credentials when given.
+func awsConfig(ctx context.Context, region, profile string, creds aws.CredentialsProvider) (aws.Config, error) {
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region)}
+	if profile != "" {
+		opts = append(opts, awsconfig.WithSharedConfigProfile(profile))
+	}
+	if creds != nil {
+		opts = append(opts, awsconfig.WithCredentialsProvider(creds))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("loading AWS configuration for %s: %w", region, err)
+	}
+	return cfg, nil
+}
+
+// NewDeployer builds Lambda and IAM clients for every region.
+func NewDeployer(ctx context.Context, cfg Config) (*Deployer, error) {
+	if len(cfg.Regions) == 0 {
+		return nil, errors.New("aws_lambda: no regions: list at least one, for example regions = [\"us-east-1\"]")
+	}
+	if cfg.Architecture == "" {
+		cfg.Architecture = ArchARM64
+	}
+	if _, ok := goarch[cfg.Architecture]; !ok {
+		return nil, fmt.Errorf("aws_lambda: architecture %q: use %s or %s", cfg.Architecture, ArchARM64, ArchX86_64)
+	}
+	if cfg.RoleName == "" {
+		cfg.RoleName = DefaultRoleName
+	}
+	if cfg.DeployTimeout == 0 {
+		cfg.DeployTimeout = 10 * time.Minute
+	}
+	d := &Deployer{cfg: cfg, lambdas: map[string]*lambda.Client{}, roleARN: cfg.Role}
+	for _, region := range cfg.Regions {
+		ac, err := awsConfig(ctx, region, cfg.Profile, cfg.Credentials)
+		if err != nil {
+			return nil, err
+		}
+		d.lambdas[region] = lambda.NewFromConfig(ac, func(o *lambda.Options) {
+			if cfg.Endpoint != "" {
+				o.BaseEndpoint = aws.String(cfg.Endpoint)
+			}
+		})
+		if d.iam == nil { // IAM is global; any region's configuration reaches it
+			d.iam = iam.NewFromConfig(ac, func(o *iam.Options) {
+				if cfg.Endpoint != "" {
+					o.BaseEndpoint = aws.String(cfg.Endpoint)
+				}
+			})
+		}
+	}
+	return d, nil
+}
+
+var _ platform.ArtifactBuilder = (*Deployer)(nil)
+
+// BuildArtifact builds the function zip for the deployer's architecture.
+func (d *Deployer) BuildArtifact(ctx context.Context, req platform.BuildRequest) (platform.Artifact, error) {
+	return build(d.cfg.Architecture)(ctx, req)
+}
+
+func (d *Deployer) Name() string      { return PlatformName }
+func (d *Deployer) Regions() []string { return slices.Clone(d.cfg.Regions) }
+
+func (d *Deployer) client(region string) (*lambda.Client, error) {
+	c, ok := d.lambdas[region]
+	if !ok {
+		return nil, fmt.Errorf("aws_lambda has no region %q configured (regions: %s)", region, strings.Join(d.cfg.Regions, ", "))
+	}
+	return c, nil
+}
+
+// trustPolicy lets only the Lambda service assume the execution role.
+const trustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
+// logsPolicy is all a stateless job's function needs: writing its own logs.
+const logsPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogGroup","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"arn:aws:logs:*:*:log-group:/aws/lambda/*"}]}`
+
+// ensureRole returns the execution role's ARN, creating the managed role (trust policy for
+// lambda.amazonaws.com only, a logs-only inline policy) on first use.
+func (d *Deployer) ensureRole(ctx context.Context) (string, error) {
+	d.mu.Lock()
+	arn := d.roleARN
+	d.mu.Unlock()
+	if arn != "" {
+		return arn, nil
+	}
+	v, err, _ := d.roles.Do("role", func() (any, error) {
+		name := aws.String(d.cfg.RoleName)
+		var arn string
+		got, err := d.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: name})
+		var missing *iamtypes.NoSuchEntityException
+		switch {
+		case err == nil:
+			arn = aws.ToString(got.Role.Arn)
+		case errors.As(err, &missing):
+			created, err := d.iam.CreateRole(ctx, &iam.CreateRoleInput{
+				RoleName: name, AssumeRolePolicyDocument: aws.String(trustPolicy),
+				Description: aws.String("Execution role of the Lambda functions Blueprint deploys"),
+				Tags:        []iamtypes.Tag{{Key: aws.String("blueprint:managed"), Value: aws.String("true")}},
+			})
+			var exists *iamtypes.EntityAlreadyExistsException
+			if errors.As(err, &exists) { // another apply created it meanwhile
+				if got, err = d.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: name}); err != nil {
+					return "", fmt.Errorf("reading IAM role %s: %w", d.cfg.RoleName, err)
+				}
+				arn = aws.ToString(got.Role.Arn)
+			} else if err != nil {
+				return "", fmt.Errorf("creating IAM role %s (the credentials need iam:CreateRole, or set role to an existing execution role): %w", d.cfg.RoleName, err)
+			} else {
+				arn = aws.ToString(created.Role.Arn)
+			}
+		default:
+			return "", fmt.Errorf("reading IAM role %s (the credentials need iam:GetRole, or set role to an existing execution role): %w", d.cfg.RoleName, err)
+		}
+		if _, err := d.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: name,
+			PolicyName: aws.String("blueprint-logs"), PolicyDocument: aws.String(logsPolicy)}); err != nil {
+			return "", fmt.Errorf("setting the policy of IAM role %s: %w", d.cfg.RoleName, err)
+		}
+		d.mu.Lock()
+		d.roleARN = arn
+		d.mu.Unlock()
+		return arn, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return v.(string), nil
+}
+
+// Deploy creates or updates the function, waits until it is active and updated, publishes a
+// version and points the alias at it.
+func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (platform.Deployment, error) {
+	c, err := d.client(req.Region)
+	if err != nil {
+		return platform.Deployment{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.DeployTimeout)
+	defer cancel()
+	zipped, err := os.ReadFile(req.ArtifactPath)
+	if err != nil {
+		return platform.Deployment{}, fmt.Errorf("reading the function zip: %w", err)
+	}
+	if sum := sha256.Sum256(zipped); hex.EncodeToString(sum[:]) != req.ArtifactSHA256 {
+		return platform.Deployment{}, fmt.Errorf("the zip at %s does not hash to %s: rebuild it", req.ArtifactPath, req.ArtifactSHA256)
+	}
+	if len(zipped) > MaxDirectZipBytes {
+		return platform.Deployment{}, fmt.Errorf("the function zip is %d bytes, over the %d bytes Lambda takes in a direct upload; uploads through an S3 artifact bucket are not supported yet", len(zipped), MaxDirectZipBytes)
+	}
+	wantSha, _ := codeSHA256(req.ArtifactSHA256)
+	role, err := d.ensureRole(ctx)
+	if err != nil {
+		return platform.Deployment{}, err
+	}
+	name := req.Function.Name
+	fail := func(doing string, err error) (platform.Deployment, error) {
+		return platform.Deployment{}, fmt.Errorf("%s Lambda function %q in %s: %w", doing, name, req.Region, err)
+	}
+	env := functionEnvironment(req.Function)
+	memory, timeout := int32(req.Function.MemoryMB), int32((req.Function.TimeoutMS+999)/1000)
+
+	cur, err := c.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)})
+	var missing *types.ResourceNotFoundException
+	switch {
+	case errors.As(err, &missing):
+		err = retryTransient(ctx, func() error {
+			_, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
+				FunctionName:  aws.String(name),
+				Role:          aws.String(role),
+				Runtime:       types.RuntimeProvidedal2023,
+				Handler:       aws.String("bootstrap"),
+				Architectures: []types.Architecture{types.Architecture(d.cfg.Architecture)},
+				Code:          &types.FunctionCode{ZipFile: zipped},
+				MemorySize:    aws.Int32(memory),
+				Timeout:       aws.Int32(timeout),
+				Environment:   &types.Environment{Variables: env},
+				Tags:          req.Function.Tags,
+				Description:   aws.String("Blueprint job " + req.Function.Entry),
+			})
+			return err
+		})
+		var conflict *types.ResourceConflictException
+		if errors.As(err, &conflict) {
+			// Created by a run that died before recording it: take it over as an update.
+			return d.Deploy(ctx, req)
+		}
+		if err != nil {
+			return fail("creating", err)
+		}
+		if err := lambda.NewFunctionActiveV2Waiter(c).Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, d.cfg.DeployTimeout); err != nil {
+			return fail("waiting for", err)
+		}
+	case err != nil:
+		return fail("reading", err)
+	default:
+		if aws.ToString(cur.Configuration.CodeSha256) != wantSha {
+			err := retryTransient(ctx, func() error {
+				_, err := c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(name), ZipFile: zipped,
+					Architectures: []types.Architecture{types.Architecture(d.cfg.Architecture)}})
+				return err
+			})
+			if err != nil {
+				return fail("updating the code of", err)
+			}
+			if err := d.waitUpdated(ctx, c, name); err != nil {
+				return fail("waiting for", err)
+			}
+		}
+		if configDiffers(cur.Configuration, role, memory, timeout, env) {
+			err := retryTransient(ctx, func() error {
+				_, err := c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String(name),
+					Role: aws.String(role), MemorySize: aws.Int32(memory), Timeout: aws.Int32(timeout),
+					Environment: &types.Environment{Variables: env}})
+				return err
+			})
+			if err != nil {
+				return fail("updating the configuration of", err)
+			}
+			if err := d.waitUpdated(ctx, c, name); err != nil {
+				return fail("waiting for", err)
+			}
+		}
+		if arn := aws.ToString(cur.Configuration.FunctionArn); len(req.Function.Tags) > 0 && !tagsEqual(cur.Tags, req.Function.Tags) {
+			if _, err := c.TagResource(ctx, &lambda.TagResourceInput{Resource: aws.String(arn), Tags: req.Function.Tags}); err != nil {
+				return fail("tagging", err)
+			}
+		}
+	}
+
+	var version string
+	err = retryTransient(ctx, func() error {
+		out, err := c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String(name), CodeSha256: aws.String(wantSha)})
+		if err == nil {
+			version = aws.ToString(out.Version)
+		}
+		return err
+	})
+	if err != nil {
+		return fail("publishing a version of", err)
+	}
+	if err := d.pointAlias(ctx, c, name, version); err != nil {
+		return fail("moving the alias of", err)
+	}
+	return d.Get(ctx, req.Region, name)
+}
+
+// MaxDirectZipBytes is the largest zip Lambda takes inline in CreateFunction/UpdateFunctionCode.
+const MaxDirectZipBytes = 50 << 20
+
+// functionEnvironment is the job's environment plus BLUEPRINT_JOB, which the bootstrap
+// dispatches on (the function's name may differ from the job's entry).
+func functionEnvironment(f platform.Function) map[string]string {
+	env := maps.Clone(f.Environment)
+	if env == nil {
+		env = map[string]string{}
+	}
+	env["BLUEPRINT_JOB"] = f.Entry
+	return env
+}
+
+func configDiffers(c *types.FunctionConfiguration, role string, memory, timeout int32, env map[string]string) bool {
+	var have map[string]string
+	if c.Environment != nil {
+		have = c.Environment.Variables
+	}
+	return aws.ToString(c.Role) != role || aws.ToInt32(c.MemorySize) != memory || aws.ToInt32(c.Timeout) != timeout || !maps.Equal(have, env)
+}
+
+func tagsEqual(have, want map[string]string) bool {
+	for k, v := range want {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *Deployer) waitUpdated(ctx context.Context, c *lambda.Client, name string) error {
+	return lambda.NewFunctionUpdatedV2Waiter(c).Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, d.cfg.DeployTimeout)
+}
+
+func (d *Deployer) pointAlias(ctx context.Context, c *lambda.Client, name, version string) error {
+	_, err := c.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(name), Name: aws.String(AliasName)})
+	var missing *types.ResourceNotFoundException
+	if errors.As(err, &missing) {
+		_, err = c.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String(name), Name: aws.String(AliasName), FunctionVersion: aws.String(version)})
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	return retryTransient(ctx, func() error {
+		_, err := c.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String(name), Name: aws.String(AliasName), FunctionVersion: aws.String(version)})
+		return err
+	})
+}
+
+// Get reads the function as its alias serves it.
+func (d *Deployer) Get(ctx context.Context, region, functionID string) (platform.Deployment, error) {
+	c, err := d.client(region)
+	if err != nil {
+		return platform.Deployment{}, err
+	}
+	alias, err := c.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(functionID), Name: aws.String(AliasName)})
+	var missing *types.ResourceNotFoundException
+	if errors.As(err, &missing) {
+		return platform.Deployment{}, fmt.Errorf("reading Lambda function %q (alias %s) in %s: %w", functionID, AliasName, region, platform.ErrNotFound)
+	}
+	if err != nil {
+		return platform.Deployment{}, fmt.Errorf("reading Lambda function %q in %s: %w", functionID, region, err)
+	}
+	version := aws.ToString(alias.FunctionVersion)
+	fn, err := c.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(functionID), Qualifier: aws.String(version)})
+	if errors.As(err, &missing) {
+		return platform.Deployment{}, fmt.Errorf("reading Lambda function %q version %s in %s: %w", functionID, version, region, platform.ErrNotFound)
+	}
+	if err != nil {
+		return platform.Deployment{}, fmt.Errorf("reading Lambda function %q in %s: %w", functionID, region, err)
+	}
+	return platform.Deployment{
+		Platform:   PlatformName,
+		Region:     region,
+		FunctionID: functionID,
+		Version:    version,
+		Endpoint:   d.cfg.Endpoint,
+		CodeSHA256: hexSHA256(aws.ToString(fn.Configuration.CodeSha256)),
+		Tags:       fn.Tags,
+	}, nil
+}
+
+// Delete removes the function with its versions and alias; a missing one is not an error.
+func (d *Deployer) Delete(ctx context.Context, region, functionID string) error {
+	c, err := d.client(region)
+	if err != nil {
+		return err
+	}
+	err = retryTransient(ctx, func() error {
+		_, err := c.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String(functionID)})
+		return err
+	})
+	var missing *types.ResourceNotFoundException
+	if err != nil && !errors.As(err, &missing) {
+		return fmt.Errorf("deleting Lambda function %q in %s: %w", functionID, region, err)
+	}
+	return nil
+}
+
+// retryTransient retries the errors Lambda's control plane returns while it settles: a
+// function still being updated (ResourceConflictException), a new role not yet assumable
+// (InvalidParameterValueException saying so, for the first seconds after IAM creates it) and
+// throttling, with exponential backoff and jitter, until ctx ends.
+func retryTransient(ctx context.Context, call func() error) error {
+	delay := 250 * time.Millisecond
+	for {
+		err := call()
+		if err == nil || !transient(err) {
+			return err
+		}
+		wait := delay/2 + rand.N(delay)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (still failing when the deploy timed out: %v)", ctx.Err(), err)
+		case <-time.After(wait):
+		}
+		delay = min(2*delay, 8*time.Second)
+	}
+}
+
+func transient(err error) bool {
+	var conflict *types.ResourceConflictException
+	var throttled *types.TooManyRequestsException
+	var invalid *types.InvalidParameterValueException
+	switch {
+	case errors.As(err, &conflict), errors.As(err, &throttled):
+		return true
+	case errors.As(err, &invalid):
+		return strings.Contains(invalid.ErrorMessage(), "cannot be assumed by Lambda")
+	}
+	return false
+}

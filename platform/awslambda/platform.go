@@ -1,0 +1,95 @@
+// Package awslambda is the AWS Lambda platform: each job's function runs the package's native
+// bootstrap (the same binary the runtime agent runs on the VM, built by the packager on
+// github.com/aws/aws-lambda-go) as a provided.al2023 function, deployed with aws-sdk-go-v2 and
+// invoked through its "live" alias.
+package awslambda
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/serverless-blueprint/blueprint/platform"
+)
+
+// Limits are Lambda's for one function (synchronous invocation, provided.al2023).
+var Limits = platform.Limits{
+	MaxPayloadBytes: 6 << 20, // synchronous request and response
+	MinMemoryMB:     128,
+	MaxMemoryMB:     10240,
+	MemoryStepMB:    1,
+	MaxTimeout:      15 * time.Minute,
+	ReusesInstances: true, // execution environments are reused between invocations
+}
+
+// Settings of the provider's aws_lambda block and of the agent.
+const (
+	settingRegions      = "regions"
+	settingProfile      = "profile"
+	settingEndpoint     = "endpoint"
+	settingRole         = "role"
+	settingArchitecture = "architecture"
+)
+
+var profileSetting = platform.Setting{
+	Name: settingProfile, Type: platform.String, EnvDefault: "AWS_PROFILE",
+	Description: "Shared-config profile to take credentials from; unset = the AWS SDK's default chain (environment, shared config, SSO, instance or task role).",
+}
+
+// Platform describes AWS Lambda for the registry.
+func Platform() platform.Descriptor {
+	return platform.Descriptor{
+		Name:        PlatformName,
+		Description: "AWS Lambda: one `provided.al2023` function per job and region, running the job package's native bootstrap, invoked through its `live` alias.",
+		Artifact:    platform.ArtifactLambdaZip,
+		Build:       Build,
+		Limits:      Limits,
+		Settings: []platform.Setting{
+			{Name: settingRegions, Type: platform.StringList, Required: true,
+				Description: "AWS regions to deploy every job to, e.g. `[\"us-east-1\", \"eu-west-1\"]`."},
+			profileSetting,
+			{Name: settingEndpoint, Type: platform.String,
+				Description: "Base URL that replaces AWS's endpoints for Lambda and IAM (a local stand-in such as moto); unset for AWS."},
+			{Name: settingRole, Type: platform.String,
+				Description: "ARN of an existing execution role for the functions; unset = Blueprint creates and manages `" + DefaultRoleName + "` (trusting only lambda.amazonaws.com, allowed only to write its logs)."},
+			{Name: settingArchitecture, Type: platform.String,
+				Description: "`arm64` (default) or `x86_64`."},
+		},
+		Validate: validateSettings,
+		NewDeployer: func(s platform.Settings) (platform.Deployer, error) {
+			return NewDeployer(context.Background(), Config{Regions: s.StringList(settingRegions), Profile: s.String(settingProfile),
+				Endpoint: s.String(settingEndpoint), Role: s.String(settingRole), Architecture: s.String(settingArchitecture)})
+		},
+		Regions:         func(s platform.Settings) []string { return s.StringList(settingRegions) },
+		InvokerSettings: []platform.Setting{profileSetting},
+		NewInvoker: func(s platform.Settings) (platform.Invoker, error) {
+			return NewInvoker(s.String(settingProfile), nil), nil
+		},
+	}
+}
+
+// Build makes the function zip for arm64, the default architecture. BuildFor builds for
+// another.
+var Build = BuildFor(ArchARM64)
+
+// BuildFor makes the function zip for an architecture (arm64 or x86_64).
+func BuildFor(arch string) platform.BuildFunc { return build(arch) }
+
+func validateSettings(s platform.Settings) []*platform.SettingError {
+	var errs []*platform.SettingError
+	if _, set := s[settingRegions]; set && len(s.StringList(settingRegions)) == 0 {
+		errs = append(errs, &platform.SettingError{Setting: settingRegions, Message: "is empty; list at least one region, e.g. [\"us-east-1\"]"})
+	}
+	if arch := s.String(settingArchitecture); arch != "" {
+		if _, ok := goarch[arch]; !ok {
+			errs = append(errs, &platform.SettingError{Setting: settingArchitecture, Message: fmt.Sprintf("is %q; use %q or %q", arch, ArchARM64, ArchX86_64)})
+		}
+	}
+	if e := s.String(settingEndpoint); e != "" {
+		if u, err := url.Parse(e); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, &platform.SettingError{Setting: settingEndpoint, Message: fmt.Sprintf("is %q; set a URL such as http://127.0.0.1:5000", e)})
+		}
+	}
+	return errs
+}
