@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"github.com/serverless-blueprint/blueprint/internal/lambdatest"
 	"github.com/serverless-blueprint/blueprint/platform/awslambda"
-	"github.com/serverless-blueprint/blueprint/platform/awslambda/internal/lambdatest"
 	"github.com/serverless-blueprint/blueprint/platform/platformtest"
 )
 

@@ -41,7 +41,8 @@ var profileSetting = platform.Setting{
 func Platform() platform.Descriptor {
 	return platform.Descriptor{
 		Name:        PlatformName,
-		Description: "AWS Lambda: one `provided.al2023` function per job and region, running the job package's native bootstrap, invoked through its `live` alias.",
+		Description: "AWS Lambda: one `provided.al2023` function per job and region, running the job package's native bootstrap, invoked through its `live` alias. " +
+			"Not yet: stateful jobs (they stay off Lambda, with a plan error naming the platform), zips over 50 MB (an S3 artifact bucket), batched invocations, removing the managed role when no job uses it.",
 		Artifact:    platform.ArtifactLambdaZip,
 		Build:       Build,
 		Limits:      Limits,

@@ -4,6 +4,7 @@ package builtin
 
 import (
 	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/platform/awslambda"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
 )
 
@@ -11,6 +12,7 @@ import (
 func Registry() *platform.Registry {
 	r, err := platform.NewRegistry(
 		wasm.Platform(),
+		awslambda.Platform(),
 	)
 	if err != nil {
 		panic("builtin platforms: " + err.Error()) // a programming error, caught by its test

@@ -1,0 +1,151 @@
+package terraform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	tfterraform "github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/serverless-blueprint/blueprint/internal/lambdatest"
+	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/platform/awslambda"
+)
+
+var awsRegions = []string{"eu-west-1", "us-east-1"}
+
+// awsConfig is a provider deploying to aws_lambda only, at the stand-in.
+func (e *accEnv) awsConfig(endpoint string, jobs ...jobBlock) string {
+	cfg := fmt.Sprintf(`provider "blueprint" {
+  platforms = ["aws_lambda"]
+  artifact_store = %q
+  aws_lambda {
+    regions      = %s
+    endpoint     = %q
+    architecture = "x86_64"
+  }
+}
+`, e.store, hclList(awsRegions), endpoint)
+	for _, j := range jobs {
+		cfg += fmt.Sprintf("\nresource \"blueprint_job\" %q {\n  package  = %q\n  function = %q\n%s}\n", j.Resource, j.Package, j.Function, j.Extra)
+	}
+	return cfg
+}
+
+// lambdaClient talks to the stand-in as an operator with the AWS CLI would.
+func lambdaClient(region, endpoint string) *lambda.Client {
+	return lambda.New(lambda.Options{Region: region, BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
+}
+
+// TestAccJob_awsLambda: terraform applies a job to AWS Lambda in two regions (moto for the
+// control plane, AWS's runtime interface emulator running the built bootstrap), invokes it,
+// plans nothing after apply, redeploys a code change, recreates a function deleted out of band,
+// and destroy leaves no function in either region.
+func TestAccJob_awsLambda(t *testing.T) {
+	e := newAccEnv(t)
+	stand := lambdatest.Start(t)
+	// The default credentials chain, as on a user's machine; never a real profile in tests.
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	dir := e.writeModule("greet", greetSource("hello "))
+	cfg := e.awsConfig(stand.URL, jobBlock{Resource: "greet", Package: dir, Function: "Greet"})
+	const addr = "blueprint_job.greet"
+	invoker := awslambda.NewInvoker("", credentials.NewStaticCredentialsProvider("testing", "testing", ""))
+	runs := func(want string) func(*tfterraform.State) error {
+		return func(*tfterraform.State) error {
+			for _, r := range awsRegions {
+				out, err := invoker.Invoke(context.Background(), platform.Deployment{Platform: awslambda.PlatformName, Region: r, FunctionID: "greet", Endpoint: stand.URL}, []byte(`{"name":"ada"}`))
+				if err != nil {
+					return fmt.Errorf("invoking greet in %s: %w", r, err)
+				}
+				if string(out) != fmt.Sprintf(`{"greeting":%q}`, want+"ada") {
+					return fmt.Errorf("greet in %s answered %s, want greeting %q", r, out, want+"ada")
+				}
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		CheckDestroy: func(*tfterraform.State) error {
+			for _, r := range awsRegions {
+				out, err := lambdaClient(r, stand.URL).ListFunctions(context.Background(), &lambda.ListFunctionsInput{})
+				if err != nil {
+					return err
+				}
+				if len(out.Functions) > 0 {
+					return fmt.Errorf("functions left in %s after destroy: %s", r, aws.ToString(out.Functions[0].FunctionName))
+				}
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("deployments"), knownvalue.ListSizeExact(2)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("deployments").AtSliceIndex(0).AtMapKey("platform"), knownvalue.StringExact("aws_lambda")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("deployments").AtSliceIndex(0).AtMapKey("region"), knownvalue.StringExact("eu-west-1")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("deployments").AtSliceIndex(1).AtMapKey("region"), knownvalue.StringExact("us-east-1")),
+				},
+				Check: runs("hello "),
+			},
+			{
+				PreConfig: func() { e.writeModule("greet", greetSource("good morning ")) },
+				Config:    cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: runs("good morning "),
+			},
+			{
+				// Deleted out of band in one region: the refresh drops it, the plan recreates it.
+				PreConfig: func() {
+					_, err := lambdaClient("us-east-1", stand.URL).DeleteFunction(context.Background(), &lambda.DeleteFunctionInput{FunctionName: aws.String("greet")})
+					if err != nil {
+						t.Fatalf("deleting out of band: %v", err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: func(s *tfterraform.State) error {
+					for _, r := range awsRegions {
+						fn, err := lambdaClient(r, stand.URL).GetFunction(context.Background(), &lambda.GetFunctionInput{FunctionName: aws.String("greet")})
+						var missing *lambdatypes.ResourceNotFoundException
+						if errors.As(err, &missing) {
+							return fmt.Errorf("greet is missing in %s after apply", r)
+						}
+						if err != nil {
+							return err
+						}
+						if fn.Tags[platform.TagJob] != "greet" || !slices.Contains(fn.Configuration.Architectures, lambdatypes.ArchitectureX8664) {
+							return fmt.Errorf("greet in %s: tags %v, architectures %v", r, fn.Tags, fn.Configuration.Architectures)
+						}
+					}
+					return runs("good morning ")(s)
+				},
+			},
+		},
+	})
+}
