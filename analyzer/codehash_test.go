@@ -146,7 +146,7 @@ func TestCodeHashFollowsWhatEachJobReaches(t *testing.T) {
 	dir := t.TempDir()
 	env := append(os.Environ(), "GOPROXY=file://"+filepath.ToSlash(proxy), "GOSUMDB=off", "GOFLAGS=-mod=mod -modcacherw",
 		"GOMODCACHE="+filepath.Join(dir, "modcache"), "GOWORK=off")
-	write := func(name, text string) {
+	write := func(t *testing.T, name, text string) {
 		t.Helper()
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
 			t.Fatal(err)
@@ -158,13 +158,18 @@ func TestCodeHashFollowsWhatEachJobReaches(t *testing.T) {
 	gomod := func(version string) string {
 		return "module example.com/codejobs\n\ngo 1.26\n\nrequire example.com/dep " + version + "\n"
 	}
-	write("go.mod", gomod("v1.0.0"))
-	write("codejobs/jobs.go", codeJobs)
-	tidy := exec.Command("go", "mod", "tidy")
-	tidy.Dir, tidy.Env = dir, env
-	if out, err := tidy.CombinedOutput(); err != nil {
-		t.Fatalf("go mod tidy: %v\n%s", err, out)
+	// setModule writes the package and go.mod (the dependency at version) and tidies them.
+	setModule := func(t *testing.T, source, version string) {
+		t.Helper()
+		write(t, "go.mod", gomod(version))
+		write(t, "codejobs/jobs.go", source)
+		tidy := exec.Command("go", "mod", "tidy")
+		tidy.Dir, tidy.Env = dir, env
+		if out, err := tidy.CombinedOutput(); err != nil {
+			t.Fatalf("go mod tidy: %v\n%s", err, out)
+		}
 	}
+	setModule(t, codeJobs, "v1.0.0")
 	base, parts := codeHashes(t, dir, env)
 	if len(base) != 6 {
 		t.Fatalf("jobs = %v", base)
@@ -210,13 +215,7 @@ func TestCodeHashFollowsWhatEachJobReaches(t *testing.T) {
 			if e.version != "" {
 				version = e.version
 			}
-			write("go.mod", gomod(version))
-			write("codejobs/jobs.go", source)
-			tidy := exec.Command("go", "mod", "tidy")
-			tidy.Dir, tidy.Env = dir, env
-			if out, err := tidy.CombinedOutput(); err != nil {
-				t.Fatalf("go mod tidy: %v\n%s", err, out)
-			}
+			setModule(t, source, version)
 			got, _ := codeHashes(t, dir, env)
 			if changed := changedJobs(base, got); !slices.Equal(changed, e.want) {
 				t.Errorf("changed jobs = %v, want %v", changed, e.want)

@@ -315,11 +315,11 @@ func (s *Stand) runtimeFor(ctx context.Context, fn functionState) (*runtime, err
 	if _, err := os.Stat(bootstrap); err != nil {
 		return nil, fmt.Errorf("the zip of %s has no bootstrap", fn.Name)
 	}
-	port, err := freePort()
+	port, err := mototest.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	apiPort, err := freePort() // the Runtime API the bootstrap polls; the default 9001 is one per machine
+	apiPort, err := mototest.FreePort() // the Runtime API the bootstrap polls; the default 9001 is one per machine
 	if err != nil {
 		return nil, err
 	}
@@ -358,13 +358,4 @@ func (s *Stand) runtimeFor(ctx context.Context, fn functionState) (*runtime, err
 	}
 	s.runtimes[key] = rt
 	return rt, nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -37,7 +37,7 @@ func Start(t testing.TB) *Server {
 			t.Fatalf("moto_server not found: run tools/moto.sh (make test does) and set %s to the path it prints, or put moto 5 on PATH (pip install 'moto[server]==5.2.1')", Env)
 		}
 	}
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,9 @@ func (s *Server) Reset() error {
 	return nil
 }
 
-func freePort() (int, error) {
+// FreePort returns a TCP port on 127.0.0.1 that nothing listens on right now, for a child
+// process that takes its port on the command line.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err

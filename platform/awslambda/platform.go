@@ -40,12 +40,12 @@ var profileSetting = platform.Setting{
 // Platform describes AWS Lambda for the registry.
 func Platform() platform.Descriptor {
 	return platform.Descriptor{
-		Name:        PlatformName,
+		Name: PlatformName,
 		Description: "AWS Lambda: one `provided.al2023` function per job and region, running the job package's native bootstrap, invoked through its `live` alias. " +
 			"Not yet: stateful jobs (they stay off Lambda, with a plan error naming the platform), zips over 50 MB (an S3 artifact bucket), batched invocations, removing the managed role when no job uses it.",
-		Artifact:    platform.ArtifactLambdaZip,
-		Build:       Build,
-		Limits:      Limits,
+		Artifact: platform.ArtifactLambdaZip,
+		Build:    Build,
+		Limits:   Limits,
 		Settings: []platform.Setting{
 			{Name: settingRegions, Type: platform.StringList, Required: true,
 				Description: "AWS regions to deploy every job to, e.g. `[\"us-east-1\", \"eu-west-1\"]`."},
