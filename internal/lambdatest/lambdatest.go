@@ -11,7 +11,9 @@
 // Lambda's status codes and headers. The emulator reports a job error with status 200 and no
 // X-Amz-Function-Error header; the stand-in adds the header as Lambda does. Throttle makes it
 // refuse invocations of one function as Lambda does when concurrency is exhausted (429,
-// Retry-After).
+// Retry-After), and SetFaults injects the control-plane behaviours moto does not model
+// (faults.go): Pending and InProgress states, update conflicts, a role not yet assumable,
+// request-rate throttling.
 package lambdatest
 
 import (
@@ -62,6 +64,7 @@ type Stand struct {
 	code      map[string][]byte   // zips uploaded through the stand-in, by CodeSha256
 	throttled map[string]time.Duration
 	invokes   map[string]int // invocations that reached an emulator, by function name
+	faults    faultState
 }
 
 type runtime struct {
@@ -89,8 +92,18 @@ func Start(t testing.TB) *Stand {
 			s.invoke(w, r, m[1])
 			return
 		}
+		handled, rewrite := s.intercept(w, r)
+		if handled {
+			return
+		}
 		if isCodeUpload(r) {
 			s.recordCode(r)
+		}
+		if rewrite != nil {
+			rw := &rewriting{ResponseWriter: w, rewrite: rewrite}
+			proxy.ServeHTTP(rw, r)
+			rw.flush()
+			return
 		}
 		proxy.ServeHTTP(w, r)
 	}))

@@ -109,6 +109,10 @@ func NewDeployer(ctx context.Context, cfg Config) (*Deployer, error) {
 			if cfg.Endpoint != "" {
 				o.BaseEndpoint = aws.String(cfg.Endpoint)
 			}
+			// The control plane throttles at a few requests a second per account: an apply of
+			// many jobs meets it, and a read that gives up fails the whole deploy. The SDK's
+			// retryer backs off with jitter on throttling; give it room.
+			o.RetryMaxAttempts = 10
 		})
 		if d.iam == nil { // IAM is global; any region's configuration reaches it
 			d.iam = iam.NewFromConfig(ac, func(o *iam.Options) {
@@ -256,7 +260,9 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 		if err != nil {
 			return fail("creating", err)
 		}
-		if err := lambda.NewFunctionActiveV2Waiter(c).Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, d.cfg.DeployTimeout); err != nil {
+		if err := lambda.NewFunctionActiveV2Waiter(c, func(o *lambda.FunctionActiveV2WaiterOptions) {
+			o.MinDelay, o.MaxDelay = waitMinDelay, waitMaxDelay
+		}).Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, d.cfg.DeployTimeout); err != nil {
 			return fail("waiting for", err)
 		}
 	case err != nil:
@@ -345,8 +351,17 @@ func tagsEqual(have, want map[string]string) bool {
 }
 
 func (d *Deployer) waitUpdated(ctx context.Context, c *lambda.Client, name string) error {
-	return lambda.NewFunctionUpdatedV2Waiter(c).Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, d.cfg.DeployTimeout)
+	return lambda.NewFunctionUpdatedV2Waiter(c, func(o *lambda.FunctionUpdatedV2WaiterOptions) {
+		o.MinDelay, o.MaxDelay = waitMinDelay, waitMaxDelay
+	}).Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, d.cfg.DeployTimeout)
 }
+
+// Waits poll from a quarter second up to five (the SDK's default starts at one second and
+// backs off to minutes): a function usually settles within seconds.
+const (
+	waitMinDelay = 250 * time.Millisecond
+	waitMaxDelay = 5 * time.Second
+)
 
 func (d *Deployer) pointAlias(ctx context.Context, c *lambda.Client, name, version string) error {
 	_, err := c.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(name), Name: aws.String(AliasName)})

@@ -2,9 +2,13 @@ package terraform
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,6 +25,8 @@ import (
 	"github.com/serverless-blueprint/blueprint/internal/lambdatest"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/awslambda"
+	"github.com/serverless-blueprint/blueprint/platform/builtin"
+	"github.com/serverless-blueprint/blueprint/router"
 )
 
 var awsRegions = []string{"eu-west-1", "us-east-1"}
@@ -108,6 +114,21 @@ func TestAccJob_awsLambda(t *testing.T) {
 				Check: runs("hello "),
 			},
 			{
+				// The runtime agent on that state, with no local capacity, offloads to Lambda:
+				// the first region's function runs the call (through the emulator).
+				Config:            cfg,
+				ConfigStateChecks: []statecheck.StateCheck{lambdaAgentCheck{t: t, e: e, stand: stand}},
+			},
+			{
+				// Import by job name finds the functions in both regions by their tags.
+				ResourceName:      addr,
+				ImportState:       true,
+				ImportStateId:     "greet",
+				ImportStateVerify: true,
+				// Settings absent from an imported resource's configuration stay null.
+				ImportStateVerifyIgnore: []string{"cost_threshold", "latency_threshold_ms"},
+			},
+			{
 				PreConfig: func() { e.writeModule("greet", greetSource("good morning ")) },
 				Config:    cfg,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
@@ -148,4 +169,40 @@ func TestAccJob_awsLambda(t *testing.T) {
 			},
 		},
 	})
+}
+
+// lambdaAgentCheck runs the runtime agent on the state terraform wrote, with no local
+// capacity, and checks that a call is offloaded to the Lambda function and answered by it.
+type lambdaAgentCheck struct {
+	t     *testing.T
+	e     *accEnv
+	stand *lambdatest.Stand
+}
+
+func (c lambdaAgentCheck) CheckState(ctx context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	raw, err := json.Marshal(req.State)
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	statePath := filepath.Join(c.t.TempDir(), "show.json")
+	if err := os.WriteFile(statePath, raw, 0o600); err != nil {
+		resp.Error = err
+		return
+	}
+	before := c.stand.Invocations("greet")
+	agent, err := startSeamAgent(c.t, statePath, builtin.Registry(), c.e.token, router.Policy{LocalCapacity: -1}, -1, false)
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	ran, body, err := runGreet(agent, `{"name":"lin"}`)
+	switch {
+	case err != nil:
+		resp.Error = err
+	case ran.Ran.Platform != awslambda.PlatformName || !strings.Contains(body, `"hello lin"`):
+		resp.Error = fmt.Errorf("the agent ran greet on %+v: %s; want it offloaded to aws_lambda", ran, body)
+	case c.stand.Invocations("greet") != before+1:
+		resp.Error = fmt.Errorf("the Lambda stand-in ran greet %d times for one offloaded call", c.stand.Invocations("greet")-before)
+	}
 }
