@@ -181,7 +181,9 @@ func build(ctx context.Context, t target, pkgDir string, jobs []job.Analysis, ca
 		if err != nil {
 			return Artifact{}, fmt.Errorf("building %s for %s: %w", t.what, pkg.ImportPath, err)
 		}
-		args = append(args, "-modfile", modFile)
+		// -mod=mod lets the build add the go.sum lines of what the wrapper imports beyond the
+		// job package (aws-lambda-go, the DynamoDB client of stateful jobs) to that copy.
+		args = append(args, "-modfile", modFile, "-mod=mod")
 	}
 	args = append(append(args, t.flags...), "./"+t.wrapperDir)
 	cmd := exec.CommandContext(ctx, "go", args...)

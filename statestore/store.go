@@ -50,8 +50,10 @@ func SQLitePath(raw string) (string, error) {
 		switch u.Scheme {
 		case "sqlite":
 			path = u.Path
-		case "dynamodb", "firestore":
-			return "", fmt.Errorf("state store %q: %s stores come with the cloud platforms; use sqlite:///path/state.db for now", raw, u.Scheme)
+		case "dynamodb":
+			return "", fmt.Errorf("state store %q is a DynamoDB table, not a SQLite file: only the agent and Lambda functions reach it (a wasm host opens sqlite:///path/state.db files)", raw)
+		case "firestore":
+			return "", fmt.Errorf("state store %q: firestore stores come with the Cloud Functions platform; use sqlite:///path/state.db or dynamodb://TABLE?region=R", raw)
 		default:
 			return "", fmt.Errorf("state store %q: unknown scheme %q; use sqlite:///path/state.db", raw, u.Scheme)
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/serverless-blueprint/blueprint/router"
 	"github.com/serverless-blueprint/blueprint/runtimeagent"
 	"github.com/serverless-blueprint/blueprint/statestore"
+	"github.com/serverless-blueprint/blueprint/statestore/anystore"
 )
 
 // options is the parsed command line.
@@ -227,7 +228,9 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 		return err
 	}
 	defer platforms.Close()
-	states := statestore.NewStores(nil) // the stores of stateful jobs, shared by both executors
+	// The stores of stateful jobs, shared by both executors: SQLite files on this machine, or
+	// the DynamoDB table the jobs' Lambda functions use too (credentials from the AWS chain).
+	states := statestore.NewStores(anystore.Opener(ctx))
 	defer states.Close()
 	wasmLocal, err := runtimeagent.NewWASMExecutor(runtimeagent.WASMExecutorConfig{
 		Runtime: rt, Fetcher: platforms, CacheDir: filepath.Join(o.cache, "modules"), States: states, Logger: log.Named("local"),

@@ -344,7 +344,9 @@ func (s *Stand) runtimeFor(ctx context.Context, fn functionState) (*runtime, err
 		"AWS_LAMBDA_FUNCTION_VERSION=" + fn.Version,
 		"AWS_LAMBDA_FUNCTION_TIMEOUT=" + strconv.Itoa(fn.Timeout),
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(fn.MemorySize),
-		"AWS_REGION=us-east-1"}
+		"AWS_REGION=us-east-1",
+		// Lambda hands a function its execution role's credentials this way; moto takes any.
+		"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_SESSION_TOKEN=testing"}
 	for k, v := range fn.Environment {
 		env = append(env, k+"="+v)
 	}

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/statestore/dynamodbstore"
 )
 
 // PlatformName is the platform's name in configuration and state.
@@ -225,6 +226,11 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 	if err != nil {
 		return platform.Deployment{}, err
 	}
+	if req.Function.StateStore != "" {
+		if err := d.ensureStateTable(ctx, req.Function.StateStore); err != nil {
+			return platform.Deployment{}, err
+		}
+	}
 	name := req.Function.Name
 	fail := func(doing string, err error) (platform.Deployment, error) {
 		return platform.Deployment{}, fmt.Errorf("%s Lambda function %q in %s: %w", doing, name, req.Region, err)
@@ -330,7 +336,54 @@ func functionEnvironment(f platform.Function) map[string]string {
 		env = map[string]string{}
 	}
 	env["BLUEPRINT_JOB"] = f.Entry
+	if f.StateStore != "" {
+		env["BLUEPRINT_STATE_STORE"] = f.StateStore
+	}
 	return env
+}
+
+var _ platform.StateStoreChecker = (*Deployer)(nil)
+
+// CheckStateStore accepts DynamoDB stores: a function reaches its table with the execution
+// role's credentials, from any region. A SQLite file on the VM is out of its reach.
+func (d *Deployer) CheckStateStore(region, storeURL string) error {
+	if !dynamodbstore.IsURL(storeURL) {
+		return fmt.Errorf("a Lambda function cannot open %s, a file on this machine: set the provider's state_store to dynamodb://TABLE?region=REGION, or keep the job off aws_lambda", storeURL)
+	}
+	_, err := dynamodbstore.ParseURL(storeURL)
+	return err
+}
+
+// ensureStateTable creates the job's state table when missing and, for the managed role,
+// allows the functions to read and write its items (nothing else of DynamoDB).
+func (d *Deployer) ensureStateTable(ctx context.Context, storeURL string) error {
+	loc, err := dynamodbstore.ParseURL(storeURL)
+	if err != nil {
+		return err
+	}
+	var opts []func(*awsconfig.LoadOptions) error
+	if d.cfg.Profile != "" {
+		opts = append(opts, awsconfig.WithSharedConfigProfile(d.cfg.Profile))
+	}
+	if d.cfg.Credentials != nil {
+		opts = append(opts, awsconfig.WithCredentialsProvider(d.cfg.Credentials))
+	}
+	client, err := loc.Client(ctx, opts...)
+	if err != nil {
+		return err
+	}
+	if err := dynamodbstore.EnsureTable(ctx, client, loc.Table, map[string]string{"blueprint:managed": "true"}); err != nil {
+		return err
+	}
+	if d.cfg.Role != "" {
+		return nil // the user's role: granting it access is theirs to do (docs say which actions)
+	}
+	policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["dynamodb:GetItem","dynamodb:PutItem","dynamodb:UpdateItem"],"Resource":"arn:aws:dynamodb:%s:*:table/%s"}]}`, loc.Region, loc.Table)
+	if _, err := d.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(d.cfg.RoleName),
+		PolicyName: aws.String("blueprint-state-" + loc.Table), PolicyDocument: aws.String(policy)}); err != nil {
+		return fmt.Errorf("allowing IAM role %s to use state table %s: %w", d.cfg.RoleName, loc.Table, err)
+	}
+	return nil
 }
 
 func configDiffers(c *types.FunctionConfiguration, role string, memory, timeout int32, env map[string]string) bool {

@@ -14,7 +14,7 @@ import (
 )
 
 // conformanceJobs builds the conformance suite's test package (version v1 or v2) for x86_64.
-func conformanceJobs(t *testing.T, version string) platform.Artifact {
+func conformanceJobs(t testing.TB, version string) platform.Artifact {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "..", "platformtest", "testdata", version)

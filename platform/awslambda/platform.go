@@ -42,7 +42,8 @@ func Platform() platform.Descriptor {
 	return platform.Descriptor{
 		Name: PlatformName,
 		Description: "AWS Lambda: one `provided.al2023` function per job and region, running the job package's native bootstrap, invoked through its `live` alias. " +
-			"Not yet: stateful jobs (they stay off Lambda, with a plan error naming the platform), zips over 50 MB (an S3 artifact bucket), batched invocations, removing the managed role when no job uses it.",
+			"Stateful jobs need a `dynamodb://` `state_store`: the first deploy creates the table (on-demand) and lets the managed role read and write its items; with your own `role`, grant it `dynamodb:GetItem`, `PutItem` and `UpdateItem` on the table. " +
+			"Not yet: zips over 50 MB (an S3 artifact bucket), batched invocations, assume-role, removing the managed role when no job uses it.",
 		Artifact: platform.ArtifactLambdaZip,
 		Build:    Build,
 		Limits:   Limits,

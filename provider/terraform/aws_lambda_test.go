@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -204,5 +206,96 @@ func (c lambdaAgentCheck) CheckState(ctx context.Context, req statecheck.CheckSt
 		resp.Error = fmt.Errorf("the agent ran greet on %+v: %s; want it offloaded to aws_lambda", ran, body)
 	case c.stand.Invocations("greet") != before+1:
 		resp.Error = fmt.Errorf("the Lambda stand-in ran greet %d times for one offloaded call", c.stand.Invocations("greet")-before)
+	}
+}
+
+// TestAccJob_awsLambdaState: a stateful job on Lambda keeps its state in DynamoDB (moto), the
+// table is created by the first deploy, the functions of both regions and the runtime agent on
+// the VM share it: a counter incremented in us-east-1, then eu-west-1, then locally by the
+// agent's native worker reads 1, 2, 3. A SQLite store is refused for aws_lambda at plan.
+func TestAccJob_awsLambdaState(t *testing.T) {
+	e := newAccEnv(t)
+	stand := lambdatest.Start(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	dir := e.writeModule("vmjobs", map[string]string{"jobs.go": vmJobsSource})
+	store := "dynamodb://blueprint-state?region=us-east-1&endpoint=" + stand.Moto.URL
+	count := jobBlock{Resource: "count", Package: dir, Function: "Count"}
+	withStore := strings.Replace(e.awsConfig(stand.URL, count), "  artifact_store =", fmt.Sprintf("  state_store = %q\n  artifact_store =", store), 1)
+	withFile := strings.Replace(e.awsConfig(stand.URL, count), "  artifact_store =", fmt.Sprintf("  state_store = %q\n  artifact_store =", e.stateStore()), 1)
+	invoker := awslambda.NewInvoker("", credentials.NewStaticCredentialsProvider("testing", "testing", ""))
+	countIn := func(region string) (string, error) {
+		out, err := invoker.Invoke(context.Background(), platform.Deployment{Platform: awslambda.PlatformName, Region: region, FunctionID: "count", Endpoint: stand.URL}, []byte(`{"name":"hits"}`))
+		return string(out), err
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config:      withFile,
+				ExpectError: regexp.MustCompile(`(?s)Lambda\s+function\s+cannot\s+open.*state\.db.*dynamodb://`),
+			},
+			{
+				Config: withStore,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("blueprint_job.count", tfjsonpath.New("state_store"), knownvalue.StringExact(store)),
+					statecheck.ExpectKnownValue("blueprint_job.count", tfjsonpath.New("deployments"), knownvalue.ListSizeExact(2)),
+				},
+				Check: func(s *tfterraform.State) error {
+					for i, region := range []string{"us-east-1", "eu-west-1"} {
+						out, err := countIn(region)
+						if err != nil {
+							return fmt.Errorf("count in %s: %w", region, err)
+						}
+						if out != strconv.Itoa(i+1) {
+							return fmt.Errorf("count in %s answered %s, want %d (one table for both regions)", region, out, i+1)
+						}
+					}
+					return nil
+				},
+			},
+			{
+				Config:            withStore,
+				ConfigStateChecks: []statecheck.StateCheck{lambdaStateAgentCheck{t: t, e: e, want: "3"}},
+			},
+		},
+	})
+}
+
+// lambdaStateAgentCheck runs the agent on the state with room to run locally: the counter
+// runs in its native worker against the same DynamoDB table the functions use.
+type lambdaStateAgentCheck struct {
+	t    *testing.T
+	e    *accEnv
+	want string
+}
+
+func (c lambdaStateAgentCheck) CheckState(ctx context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	raw, err := json.Marshal(req.State)
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	statePath := filepath.Join(c.t.TempDir(), "show.json")
+	if err := os.WriteFile(statePath, raw, 0o600); err != nil {
+		resp.Error = err
+		return
+	}
+	agent, err := startSeamAgent(c.t, statePath, builtin.Registry(), c.e.token, router.Policy{LocalCapacity: 2}, -1, true)
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	body, status, err := postJob(agent, "count", `{"name":"hits"}`)
+	switch {
+	case err != nil:
+		resp.Error = err
+	case status != 200 || !strings.Contains(body, `"output":`+c.want) || !strings.Contains(body, `"target":"local"`):
+		resp.Error = fmt.Errorf("the agent ran count: HTTP %d %s; want output %s, run locally", status, body, c.want)
 	}
 }

@@ -47,6 +47,7 @@ import (
 	"github.com/serverless-blueprint/blueprint/router"
 	"github.com/serverless-blueprint/blueprint/runtimeagent"
 	"github.com/serverless-blueprint/blueprint/statestore"
+	"github.com/serverless-blueprint/blueprint/statestore/anystore"
 )
 
 const (
@@ -460,7 +461,7 @@ func startSeamAgent(t *testing.T, path string, registry *platform.Registry, toke
 		return "", err
 	}
 	t.Cleanup(func() { rt.Close(context.Background()) })
-	states := statestore.NewStores(nil)
+	states := statestore.NewStores(anystore.Opener(context.Background())) // as blueprint-agent does
 	t.Cleanup(states.Close)
 	wasmLocal, err := runtimeagent.NewWASMExecutor(runtimeagent.WASMExecutorConfig{Runtime: rt, Fetcher: platforms, CacheDir: t.TempDir(), States: states})
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/serverless-blueprint/blueprint/platform/builtin"
 	"github.com/serverless-blueprint/blueprint/resources"
 	"github.com/serverless-blueprint/blueprint/statestore"
+	"github.com/serverless-blueprint/blueprint/statestore/dynamodbstore"
 )
 
 var (
@@ -114,7 +115,7 @@ func (p *blueprintProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 			},
 			"state_store": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Where stateful jobs (a `job.State` parameter) keep their state, the same store wherever they run: `sqlite:///path/state.db`, a file the agent and the `blueprint host`s of this machine share. Defaults to `blueprint/state.db` in the user data directory (`$XDG_DATA_HOME`, else `~/.local/share`). A stateful job is deployed only where its store can be reached. Recorded in each stateful `blueprint_job`.",
+				MarkdownDescription: "Where stateful jobs (a `job.State` parameter) keep their state, the same store wherever they run: `sqlite:///path/state.db`, a file the agent and the `blueprint host`s of this machine share, or `dynamodb://TABLE?region=REGION` (add `&endpoint=URL` for a stand-in), a table the agent and the jobs' Lambda functions share, created on the first deploy of a stateful job to `aws_lambda`. Defaults to `blueprint/state.db` in the user data directory (`$XDG_DATA_HOME`, else `~/.local/share`). A stateful job is deployed only where its store can be reached. Recorded in each stateful `blueprint_job`.",
 			},
 			"agent_os_arch": schema.StringAttribute{
 				Optional:            true,
@@ -229,6 +230,13 @@ func stateStoreURL(s providerSettings, diags *diag.Diagnostics) string {
 			diags.AddAttributeError(path.Root("state_store"), "No state store", err.Error())
 			return ""
 		}
+	}
+	if dynamodbstore.IsURL(url) {
+		if _, err := dynamodbstore.ParseURL(url); err != nil {
+			diags.AddAttributeError(path.Root("state_store"), "Invalid state store", err.Error())
+			return ""
+		}
+		return url
 	}
 	if _, err := statestore.SQLitePath(url); err != nil {
 		diags.AddAttributeError(path.Root("state_store"), "Invalid state store", err.Error())
