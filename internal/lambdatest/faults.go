@@ -112,6 +112,9 @@ func (s *Stand) intercept(w http.ResponseWriter, r *http.Request) (handled bool,
 	switch {
 	case create:
 		fs.pending = fs.f.PendingReads
+		if fs.pending > 0 { // Lambda's CreateFunction itself answers Pending
+			return false, func(body []byte) []byte { return withField(body, "State", "Pending") }
+		}
 	case update && r.Method == http.MethodPut && (strings.HasSuffix(r.URL.Path, "/code") || strings.HasSuffix(r.URL.Path, "/configuration")):
 		fs.updating = fs.f.InProgressReads
 	case r.Method == http.MethodGet && getPath.MatchString(r.URL.Path) && r.URL.Query().Get("Qualifier") == "":
@@ -127,6 +130,17 @@ func (s *Stand) intercept(w http.ResponseWriter, r *http.Request) (handled bool,
 		}
 	}
 	return false, nil
+}
+
+// withField sets one field of a FunctionConfiguration answer (CreateFunction's).
+func withField(body []byte, field, value string) []byte {
+	var cfg map[string]any
+	if json.Unmarshal(body, &cfg) != nil {
+		return body
+	}
+	cfg[field] = value
+	out, _ := json.Marshal(cfg)
+	return out
 }
 
 // withConfiguration sets one field of a GetFunction answer's Configuration.
@@ -146,7 +160,7 @@ func withConfiguration(body []byte, field, value string) []byte {
 	return out
 }
 
-// rewriting wraps w so that a successful answer's body passes through rewrite.
+// rewriting wraps w so that a successful (2xx) answer's body passes through rewrite.
 type rewriting struct {
 	http.ResponseWriter
 	rewrite func([]byte) []byte
@@ -164,7 +178,7 @@ func (rw *rewriting) flush() {
 	if rw.status == 0 {
 		rw.status = http.StatusOK
 	}
-	if rw.status == http.StatusOK {
+	if rw.status >= 200 && rw.status < 300 { // CreateFunction answers 201
 		body = rw.rewrite(body)
 	}
 	rw.Header().Set("Content-Length", strconv.Itoa(len(body)))

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
@@ -110,16 +112,14 @@ func NewDeployer(ctx context.Context, cfg Config) (*Deployer, error) {
 			if cfg.Endpoint != "" {
 				o.BaseEndpoint = aws.String(cfg.Endpoint)
 			}
-			// The control plane throttles at a few requests a second per account: an apply of
-			// many jobs meets it, and a read that gives up fails the whole deploy. The SDK's
-			// retryer backs off with jitter on throttling; give it room.
-			o.RetryMaxAttempts = 10
+			o.Retryer = controlPlaneRetryer()
 		})
 		if d.iam == nil { // IAM is global; any region's configuration reaches it
 			d.iam = iam.NewFromConfig(ac, func(o *iam.Options) {
 				if cfg.Endpoint != "" {
 					o.BaseEndpoint = aws.String(cfg.Endpoint)
 				}
+				o.Retryer = controlPlaneRetryer()
 			})
 		}
 	}
@@ -131,6 +131,22 @@ var _ platform.ArtifactBuilder = (*Deployer)(nil)
 // BuildArtifact builds the function zip for the deployer's architecture.
 func (d *Deployer) BuildArtifact(ctx context.Context, req platform.BuildRequest) (platform.Artifact, error) {
 	return build(d.cfg.Architecture)(ctx, req)
+}
+
+// controlPlaneRetryer paces and retries control-plane calls. Lambda's control plane takes
+// about 15 requests a second per account: an apply of many jobs meets that limit for minutes,
+// and a read that gives up fails its whole deploy. Adaptive mode slows the client down to the
+// rate the server accepts (fewer wasted requests); the client-side retry quota is off, because
+// under sustained throttling it runs dry and turns a wait into a failure (measured: 100 jobs ×
+// 2 regions failed with "retry quota exceeded" after 40 s).
+func controlPlaneRetryer() aws.Retryer {
+	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
+			so.MaxAttempts = 20
+			so.MaxBackoff = 10 * time.Second
+			so.RateLimiter = ratelimit.None
+		})
+	})
 }
 
 func (d *Deployer) Name() string      { return PlatformName }
@@ -238,12 +254,18 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 	env := functionEnvironment(req.Function)
 	memory, timeout := int32(req.Function.MemoryMB), int32((req.Function.TimeoutMS+999)/1000)
 
+	// Each control-plane call counts against the account's ~15 requests a second, which an
+	// apply of many jobs spends for minutes: a new function costs four calls (read, create,
+	// publish, alias), plus the wait when Lambda answers Pending.
+	created := false
 	cur, err := c.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)})
 	var missing *types.ResourceNotFoundException
 	switch {
 	case errors.As(err, &missing):
+		created = true
+		var state types.State
 		err = retryTransient(ctx, func() error {
-			_, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
+			out, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
 				FunctionName:  aws.String(name),
 				Role:          aws.String(role),
 				Runtime:       types.RuntimeProvidedal2023,
@@ -256,6 +278,9 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 				Tags:          req.Function.Tags,
 				Description:   aws.String("Blueprint job " + req.Function.Entry),
 			})
+			if err == nil {
+				state = out.State
+			}
 			return err
 		})
 		var conflict *types.ResourceConflictException
@@ -266,10 +291,12 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 		if err != nil {
 			return fail("creating", err)
 		}
-		if err := lambda.NewFunctionActiveV2Waiter(c, func(o *lambda.FunctionActiveV2WaiterOptions) {
-			o.MinDelay, o.MaxDelay = waitMinDelay, waitMaxDelay
-		}).Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, d.cfg.DeployTimeout); err != nil {
-			return fail("waiting for", err)
+		if state != types.StateActive { // Lambda answers Pending while it sets the function up
+			if err := lambda.NewFunctionActiveV2Waiter(c, func(o *lambda.FunctionActiveV2WaiterOptions) {
+				o.MinDelay, o.MaxDelay = waitMinDelay, waitMaxDelay
+			}).Wait(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(name)}, d.cfg.DeployTimeout); err != nil {
+				return fail("waiting for", err)
+			}
 		}
 	case err != nil:
 		return fail("reading", err)
@@ -308,21 +335,30 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 		}
 	}
 
-	var version string
+	var published *lambda.PublishVersionOutput
 	err = retryTransient(ctx, func() error {
 		out, err := c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String(name), CodeSha256: aws.String(wantSha)})
 		if err == nil {
-			version = aws.ToString(out.Version)
+			published = out
 		}
 		return err
 	})
 	if err != nil {
 		return fail("publishing a version of", err)
 	}
-	if err := d.pointAlias(ctx, c, name, version); err != nil {
+	version := aws.ToString(published.Version)
+	if err := d.pointAlias(ctx, c, name, version, created); err != nil {
 		return fail("moving the alias of", err)
 	}
-	return d.Get(ctx, req.Region, name)
+	return platform.Deployment{
+		Platform:   PlatformName,
+		Region:     req.Region,
+		FunctionID: name,
+		Version:    version,
+		Endpoint:   d.cfg.Endpoint,
+		CodeSHA256: hexSHA256(aws.ToString(published.CodeSha256)),
+		Tags:       maps.Clone(req.Function.Tags),
+	}, nil
 }
 
 // MaxDirectZipBytes is the largest zip Lambda takes inline in CreateFunction/UpdateFunctionCode.
@@ -416,20 +452,34 @@ const (
 	waitMaxDelay = 5 * time.Second
 )
 
-func (d *Deployer) pointAlias(ctx context.Context, c *lambda.Client, name, version string) error {
-	_, err := c.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(name), Name: aws.String(AliasName)})
+// pointAlias moves the live alias to version, creating it for a new function. Each case
+// takes one call; the other is the fallback when the alias is not where the deploy thought
+// (a run that died between create and alias).
+func (d *Deployer) pointAlias(ctx context.Context, c *lambda.Client, name, version string, created bool) error {
+	create := func() error {
+		_, err := c.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String(name), Name: aws.String(AliasName), FunctionVersion: aws.String(version)})
+		return err
+	}
+	update := func() error {
+		return retryTransient(ctx, func() error {
+			_, err := c.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String(name), Name: aws.String(AliasName), FunctionVersion: aws.String(version)})
+			return err
+		})
+	}
+	if created {
+		err := create()
+		var exists *types.ResourceConflictException
+		if errors.As(err, &exists) {
+			return update()
+		}
+		return err
+	}
+	err := update()
 	var missing *types.ResourceNotFoundException
 	if errors.As(err, &missing) {
-		_, err = c.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String(name), Name: aws.String(AliasName), FunctionVersion: aws.String(version)})
-		return err
+		return create()
 	}
-	if err != nil {
-		return err
-	}
-	return retryTransient(ctx, func() error {
-		_, err := c.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: aws.String(name), Name: aws.String(AliasName), FunctionVersion: aws.String(version)})
-		return err
-	})
+	return err
 }
 
 // Get reads the function as its alias serves it.
