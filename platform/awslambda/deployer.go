@@ -558,7 +558,10 @@ func transient(err error) bool {
 	var throttled *types.TooManyRequestsException
 	var invalid *types.InvalidParameterValueException
 	switch {
-	case errors.As(err, &conflict), errors.As(err, &throttled):
+	case errors.As(err, &conflict):
+		// An update in progress passes; a name already taken does not.
+		return !strings.Contains(strings.ToLower(conflict.ErrorMessage()), "already exist")
+	case errors.As(err, &throttled):
 		return true
 	case errors.As(err, &invalid):
 		return strings.Contains(invalid.ErrorMessage(), "cannot be assumed by Lambda")

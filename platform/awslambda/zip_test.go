@@ -3,10 +3,14 @@ package awslambda
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
 
 // TestBootstrapZipIsReproducible: the same bootstrap always zips to the same bytes (so the
@@ -46,5 +50,25 @@ func TestBootstrapZipIsReproducible(t *testing.T) {
 	b64, err := codeSHA256(hexSum)
 	if err != nil || hexSHA256(b64) != hexSum {
 		t.Fatalf("hex → CodeSha256 → hex: %q, %q, %v", b64, hexSHA256(b64), err)
+	}
+}
+
+// TestTransient: only the errors Lambda's control plane returns while it settles are retried;
+// a function name already taken is not (the deploy takes the function over instead).
+func TestTransient(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{&types.ResourceConflictException{Message: aws.String("An update is in progress for resource: arn:aws:lambda:us-east-1:1:function:f")}, true},
+		{&types.ResourceConflictException{Message: aws.String("Function already exist: f")}, false},
+		{&types.TooManyRequestsException{Message: aws.String("Rate exceeded")}, true},
+		{&types.InvalidParameterValueException{Message: aws.String("The role defined for the function cannot be assumed by Lambda.")}, true},
+		{&types.InvalidParameterValueException{Message: aws.String("Unzipped size must be smaller than 262144000 bytes")}, false},
+		{errors.New("connection refused"), false},
+	} {
+		if got := transient(c.err); got != c.want {
+			t.Errorf("transient(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }
