@@ -66,7 +66,9 @@ func TestDeployConvergesThroughFaults(t *testing.T) {
 }
 
 // TestDeployThroughThrottling: ten functions deployed at once against a control plane that
-// takes 15 requests a second (Lambda's default for function management) all succeed.
+// takes 3 requests a second all succeed. (Lambda's default is 15; ten deploys make about 40
+// requests, which under -race on a busy machine can spread over more than 3 s, so only a rate
+// this low is sure to be met. The benchmark measures 15.)
 func TestDeployThroughThrottling(t *testing.T) {
 	stand := lambdatest.Start(t)
 	ctx := context.Background()
@@ -76,7 +78,7 @@ func TestDeployThroughThrottling(t *testing.T) {
 		t.Fatal(err)
 	}
 	v1 := conformanceJobs(t, "v1")
-	stand.SetFaults(lambdatest.Faults{RatePerSecond: 15})
+	stand.SetFaults(lambdatest.Faults{RatePerSecond: 3})
 	errs := make(chan error, 10)
 	for i := range 10 {
 		go func() {
