@@ -8,6 +8,7 @@ import (
 	"go/printer"
 	"go/token"
 	"go/types"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,6 +52,7 @@ type codeHasher struct {
 
 	funcDigests map[*ssa.Function]string
 	typeDigests map[*types.TypeName]string
+	initUsers   map[*ssa.Package]map[*ssa.Global][]*ssa.Function // initsUsing's, by package
 }
 
 // globalDecl is the declaration of one package variable of the user's code.
@@ -69,6 +71,7 @@ func newCodeHasher(p *program, all []*packages.Package, std func(string) bool, g
 		embeds:      map[string][]string{},
 		funcDigests: map[*ssa.Function]string{},
 		typeDigests: map[*types.TypeName]string{},
+		initUsers:   map[*ssa.Package]map[*ssa.Global][]*ssa.Function{},
 	}
 	packages.Visit(all, nil, func(pkg *packages.Package) {
 		c.modules[pkg.PkgPath] = pkg.Module
@@ -147,20 +150,10 @@ func (c *codeHasher) jobCode(root *ssa.Function) (string, map[string]string) {
 	}
 	h := sha256.New()
 	h.Write([]byte(codeHashFormat + "\n"))
-	for _, k := range slices.Sorted(mapKeys(r.parts)) {
+	for _, k := range slices.Sorted(maps.Keys(r.parts)) {
 		h.Write([]byte(k + "=" + r.parts[k] + "\n"))
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), r.parts
-}
-
-func mapKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // codeReach is one job's walk over the code it can reach.
@@ -379,36 +372,51 @@ func (r *codeReach) addGlobal(g *ssa.Global) {
 	})
 	// init functions (ssa names them init#1, init#2…) that refer to the variable may change
 	// it before any job runs.
-	for _, member := range g.Pkg.Members {
-		fn, ok := member.(*ssa.Function)
-		if !ok || !strings.HasPrefix(fn.Name(), "init#") {
-			continue
-		}
-		if refersTo(fn, g) {
-			r.addFunc(fn)
-		}
+	for _, fn := range r.c.initsUsing(g) {
+		r.addFunc(fn)
 	}
 }
 
-// refersTo reports whether fn or a closure inside it uses g.
-func refersTo(fn *ssa.Function, g *ssa.Global) bool {
+// initsUsing returns the init functions of g's package that use g. Each package's init
+// functions are scanned once per analysis, not once per job and variable.
+func (c *codeHasher) initsUsing(g *ssa.Global) []*ssa.Function {
+	users, ok := c.initUsers[g.Pkg]
+	if !ok {
+		users = map[*ssa.Global][]*ssa.Function{}
+		for _, member := range g.Pkg.Members {
+			fn, ok := member.(*ssa.Function)
+			if !ok || !strings.HasPrefix(fn.Name(), "init#") {
+				continue
+			}
+			for used := range globalsUsed(fn, map[*ssa.Global]bool{}) {
+				users[used] = append(users[used], fn)
+			}
+		}
+		c.initUsers[g.Pkg] = users
+	}
+	return users[g]
+}
+
+// globalsUsed adds the package variables fn or a closure inside it uses to seen.
+func globalsUsed(fn *ssa.Function, seen map[*ssa.Global]bool) map[*ssa.Global]bool {
 	var ops []*ssa.Value
 	for _, b := range fn.Blocks {
 		for _, instr := range b.Instrs {
 			ops = instr.Operands(ops[:0])
 			for _, op := range ops {
-				if op != nil && *op == ssa.Value(g) {
-					return true
+				if op == nil {
+					continue
+				}
+				if g, ok := (*op).(*ssa.Global); ok {
+					seen[g] = true
 				}
 			}
 		}
 	}
 	for _, anon := range fn.AnonFuncs {
-		if refersTo(anon, g) {
-			return true
-		}
+		globalsUsed(anon, seen)
 	}
-	return false
+	return seen
 }
 
 // funcDigest hashes a function's SSA without its position line.

@@ -57,6 +57,13 @@ func (s Stamp) String() string { return "n=" + strconv.Itoa(s.N) }
 
 //blueprint:job
 func Describe(ctx context.Context, n int) (string, error) { return fmt.Sprint(Stamp{n}), nil }
+
+var prefix string
+
+func init() { prefix = "> " }
+
+//blueprint:job
+func Prefixed(ctx context.Context, s string) (string, error) { return prefix + s, nil }
 `
 
 // writeModuleProxy lays out example.com/dep at each version in a GOPROXY directory, as the
@@ -138,9 +145,9 @@ func changedJobs(before, after map[string]string) []string {
 }
 
 // TestCodeHashFollowsWhatEachJobReaches edits one piece of a package at a time: only the jobs
-// that reach the edited code (a helper, a variable's initializer, a type's tags, a method
-// called through reflection, a dependency's version) get a new hash; comments, blank lines
-// and moving code around change none.
+// that reach the edited code (a helper, a variable's initializer or init function, a type's
+// tags, a method called through reflection, a dependency's version) get a new hash; comments,
+// blank lines and moving code around change none.
 func TestCodeHashFollowsWhatEachJobReaches(t *testing.T) {
 	proxy := writeModuleProxy(t, map[string]string{"v1.0.0": "2", "v1.1.0": "3"})
 	dir := t.TempDir()
@@ -171,7 +178,7 @@ func TestCodeHashFollowsWhatEachJobReaches(t *testing.T) {
 	}
 	setModule(t, codeJobs, "v1.0.0")
 	base, parts := codeHashes(t, dir, env)
-	if len(base) != 6 {
+	if len(base) != 7 {
 		t.Fatalf("jobs = %v", base)
 	}
 	for _, want := range []string{"func example.com/codejobs/codejobs.helper", "type example.com/codejobs/codejobs.Input", "go"} {
@@ -199,6 +206,7 @@ func TestCodeHashFollowsWhatEachJobReaches(t *testing.T) {
 		{name: "a variable's initializer", old: `var greeting = "hello"`, new: `var greeting = "hi"`, want: []string{"Greet"}},
 		{name: "a field's JSON tag", old: "`json:\"name\"`", new: "`json:\"who\"`", want: []string{"Shout", "Upper"}},
 		{name: "a method fmt calls by reflection", old: `"n=" + strconv.Itoa(s.N)`, new: `"N=" + strconv.Itoa(s.N)`, want: []string{"Describe"}},
+		{name: "an init function that sets a variable", old: `prefix = "> "`, new: `prefix = ">> "`, want: []string{"Prefixed"}},
 		{name: "one job's own body", old: "return len(s), nil", new: "return len(s) + 1, nil", want: []string{"Length"}},
 		{name: "a dependency's version", old: "", new: "", version: "v1.1.0", want: []string{"Scaled"}},
 	}

@@ -56,7 +56,7 @@ type sqliteState struct {
 }
 
 func (st *sqliteState) Get(ctx context.Context, key string) ([]byte, int64, error) {
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return nil, 0, err
 	}
 	var value []byte
@@ -77,7 +77,7 @@ func (st *sqliteState) Get(ctx context.Context, key string) ([]byte, int64, erro
 // Put writes only when the stored version is expectedVersion (0: absent), in one statement, so
 // no two writers can both succeed from the same version.
 func (st *sqliteState) Put(ctx context.Context, key string, value []byte, expectedVersion int64) (int64, error) {
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return 0, err
 	}
 	if len(value) > MaxValueBytes {

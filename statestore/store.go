@@ -78,7 +78,9 @@ func DefaultURL() (string, error) {
 	return "sqlite://" + filepath.Join(dir, "blueprint", "state.db"), nil
 }
 
-func checkKey(key string) error {
+// CheckKey refuses a key no store takes: empty or over MaxKeyBytes. Every store checks keys
+// with it, so they all refuse the same ones.
+func CheckKey(key string) error {
 	if key == "" || len(key) > MaxKeyBytes {
 		return fmt.Errorf("state key %q: use 1 to %d bytes", key, MaxKeyBytes)
 	}

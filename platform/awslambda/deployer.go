@@ -71,18 +71,25 @@ var _ platform.Deployer = (*Deployer)(nil)
 // awsConfig loads the SDK configuration for a region: the default chain, or the profile,
 // with the test credentials when given.
 func awsConfig(ctx context.Context, region, profile string, creds aws.CredentialsProvider) (aws.Config, error) {
-	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region)}
+	opts := append([]func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region)}, credentialOptions(profile, creds)...)
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("loading AWS configuration for %s: %w", region, err)
+	}
+	return cfg, nil
+}
+
+// credentialOptions pick the credentials: the profile's, the given provider (tests), else the
+// default chain.
+func credentialOptions(profile string, creds aws.CredentialsProvider) []func(*awsconfig.LoadOptions) error {
+	var opts []func(*awsconfig.LoadOptions) error
 	if profile != "" {
 		opts = append(opts, awsconfig.WithSharedConfigProfile(profile))
 	}
 	if creds != nil {
 		opts = append(opts, awsconfig.WithCredentialsProvider(creds))
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("loading AWS configuration for %s: %w", region, err)
-	}
-	return cfg, nil
+	return opts
 }
 
 // NewDeployer builds Lambda and IAM clients for every region.
@@ -397,14 +404,7 @@ func (d *Deployer) ensureStateTable(ctx context.Context, storeURL string) error 
 	if err != nil {
 		return err
 	}
-	var opts []func(*awsconfig.LoadOptions) error
-	if d.cfg.Profile != "" {
-		opts = append(opts, awsconfig.WithSharedConfigProfile(d.cfg.Profile))
-	}
-	if d.cfg.Credentials != nil {
-		opts = append(opts, awsconfig.WithCredentialsProvider(d.cfg.Credentials))
-	}
-	client, err := loc.Client(ctx, opts...)
+	client, err := loc.Client(ctx, credentialOptions(d.cfg.Profile, d.cfg.Credentials)...)
 	if err != nil {
 		return err
 	}

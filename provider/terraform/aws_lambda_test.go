@@ -2,11 +2,8 @@ package terraform
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -51,6 +48,15 @@ func (e *accEnv) awsConfig(endpoint string, jobs ...jobBlock) string {
 	return cfg
 }
 
+// useTestCredentials gives the provider and the agent credentials through the default chain,
+// as on a user's machine, and keeps any real profile of the developer out of the test.
+func useTestCredentials(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+}
+
 // lambdaClient talks to the stand-in as an operator with the AWS CLI would.
 func lambdaClient(region, endpoint string) *lambda.Client {
 	return lambda.New(lambda.Options{Region: region, BaseEndpoint: aws.String(endpoint),
@@ -64,11 +70,7 @@ func lambdaClient(region, endpoint string) *lambda.Client {
 func TestAccJob_awsLambda(t *testing.T) {
 	e := newAccEnv(t)
 	stand := lambdatest.Start(t)
-	// The default credentials chain, as on a user's machine; never a real profile in tests.
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	useTestCredentials(t)
 	dir := e.writeModule("greet", greetSource("hello "))
 	cfg := e.awsConfig(stand.URL, jobBlock{Resource: "greet", Package: dir, Function: "Greet"})
 	const addr = "blueprint_job.greet"
@@ -182,13 +184,8 @@ type lambdaAgentCheck struct {
 }
 
 func (c lambdaAgentCheck) CheckState(ctx context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
-	raw, err := json.Marshal(req.State)
+	statePath, _, err := stateFile(c.t, req.State)
 	if err != nil {
-		resp.Error = err
-		return
-	}
-	statePath := filepath.Join(c.t.TempDir(), "show.json")
-	if err := os.WriteFile(statePath, raw, 0o600); err != nil {
 		resp.Error = err
 		return
 	}
@@ -216,10 +213,7 @@ func (c lambdaAgentCheck) CheckState(ctx context.Context, req statecheck.CheckSt
 func TestAccJob_awsLambdaState(t *testing.T) {
 	e := newAccEnv(t)
 	stand := lambdatest.Start(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
-	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	useTestCredentials(t)
 	dir := e.writeModule("vmjobs", map[string]string{"jobs.go": vmJobsSource})
 	store := "dynamodb://blueprint-state?region=us-east-1&endpoint=" + stand.Moto.URL
 	count := jobBlock{Resource: "count", Package: dir, Function: "Count"}
@@ -276,13 +270,8 @@ type lambdaStateAgentCheck struct {
 }
 
 func (c lambdaStateAgentCheck) CheckState(ctx context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
-	raw, err := json.Marshal(req.State)
+	statePath, _, err := stateFile(c.t, req.State)
 	if err != nil {
-		resp.Error = err
-		return
-	}
-	statePath := filepath.Join(c.t.TempDir(), "show.json")
-	if err := os.WriteFile(statePath, raw, 0o600); err != nil {
 		resp.Error = err
 		return
 	}

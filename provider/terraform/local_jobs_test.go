@@ -137,13 +137,8 @@ type vmAgentCheck struct {
 }
 
 func (c vmAgentCheck) CheckState(ctx context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
-	raw, err := json.Marshal(req.State)
+	statePath, _, err := stateFile(c.t, req.State)
 	if err != nil {
-		resp.Error = err
-		return
-	}
-	statePath := filepath.Join(c.t.TempDir(), "show.json")
-	if err := os.WriteFile(statePath, raw, 0o600); err != nil {
 		resp.Error = err
 		return
 	}

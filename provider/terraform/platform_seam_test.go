@@ -362,12 +362,8 @@ func (c agentCheck) CheckState(ctx context.Context, req statecheck.CheckStateReq
 
 func (c agentCheck) check(ctx context.Context, req statecheck.CheckStateRequest) error {
 	t := c.t
-	raw, err := json.Marshal(req.State)
+	statePath, raw, err := stateFile(t, req.State)
 	if err != nil {
-		return err
-	}
-	statePath := filepath.Join(t.TempDir(), "show.json")
-	if err := os.WriteFile(statePath, raw, 0o600); err != nil {
 		return err
 	}
 
@@ -445,6 +441,17 @@ func (c agentCheck) check(ctx context.Context, req statecheck.CheckStateRequest)
 		return fmt.Errorf("the local run reached inproc (%d invocations)", n)
 	}
 	return nil
+}
+
+// stateFile writes the state a state check receives (terraform show -json's rendering, which
+// the agent reads) to a file of the test and returns its path and contents.
+func stateFile(t *testing.T, state any) (string, []byte, error) {
+	raw, err := json.Marshal(state)
+	if err != nil {
+		return "", nil, err
+	}
+	path := filepath.Join(t.TempDir(), "show.json")
+	return path, raw, os.WriteFile(path, raw, 0o600)
 }
 
 // startSeamAgent serves an agent built from the registry on the state at path. Its local

@@ -149,15 +149,8 @@ func (j *jobState) item(key string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrKey: &types.AttributeValueMemberS{Value: j.prefix + key}}
 }
 
-func checkKey(key string) error {
-	if key == "" || len(key) > statestore.MaxKeyBytes {
-		return fmt.Errorf("state key %q: use 1 to %d bytes", key, statestore.MaxKeyBytes)
-	}
-	return nil
-}
-
 func (j *jobState) Get(ctx context.Context, key string) ([]byte, int64, error) {
-	if err := checkKey(key); err != nil {
+	if err := statestore.CheckKey(key); err != nil {
 		return nil, 0, err
 	}
 	out, err := j.s.client.GetItem(ctx, &dynamodb.GetItemInput{
@@ -183,7 +176,7 @@ func (j *jobState) Get(ctx context.Context, key string) ([]byte, int64, error) {
 }
 
 func (j *jobState) Put(ctx context.Context, key string, value []byte, expected int64) (int64, error) {
-	if err := checkKey(key); err != nil {
+	if err := statestore.CheckKey(key); err != nil {
 		return 0, err
 	}
 	if len(value) > statestore.MaxValueBytes {
