@@ -17,6 +17,7 @@
 set -euo pipefail
 pdir=$(cd "$1" && pwd); n=${2:-100}; tf=${TF:-terraform}
 root=$(cd "$(dirname "$0")/.." && pwd); work=$(mktemp -d)
+. "$root/tools/lib/provider-mirror.sh"
 export CHECKPOINT_DISABLE=1 BLUEPRINT_HOST_TOKEN=scale XDG_DATA_HOME=$work/data
 export GOFLAGS=-mod=mod GONOSUMDB=example.com GOPROXY="file://$work/proxy,$(go env GOPROXY)"
 pids=()
@@ -79,18 +80,7 @@ for hr in 18801:a 18802:b 18803:c 18804:d; do
   p=${hr%:*}; r=${hr#*:}
   $pdir/blueprint host --listen 127.0.0.1:$p --region $r --data $work/host$p >$work/host$p.log 2>&1 & pids+=($!)
 done
-mirror=$work/mirror/registry.terraform.io/serverless-blueprint/blueprint/0.1.0/linux_amd64; mkdir -p $mirror
-cp $pdir/terraform-provider-blueprint $mirror/terraform-provider-blueprint_v0.1.0
-cat > $work/rc <<EOT
-provider_installation {
-  filesystem_mirror {
-    path    = "$work/mirror"
-    include = ["serverless-blueprint/blueprint"]
-  }
-  direct { exclude = ["serverless-blueprint/blueprint"] }
-}
-EOT
-export TF_CLI_CONFIG_FILE=$work/rc
+provider_mirror "$work" "$pdir" # tools/lib/provider-mirror.sh
 # writetf DIR MODULE REGION:PORT REGION:PORT
 writetf() {
   mkdir -p $1

@@ -9,6 +9,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/tools/lib/provider-mirror.sh"
 bin="$root/bin"
 out="$root/.cache/demo"
 mkdir -p "$out"
@@ -83,25 +84,7 @@ done
 say "terraform init + apply (examples/terraform/quickstart, terraform at $TF)"
 mkdir -p "$work/tf"
 cp "$root/examples/terraform/quickstart/main.tf" "$work/tf/"
-# The provider is installed from a filesystem mirror generated here, so that `terraform init`
-# really runs and never asks the registry. (With dev_overrides, init fails offline: it still
-# queries the registry for the overridden provider.)
-provider_version=0.1.0
-mirror="$work/mirror/registry.terraform.io/serverless-blueprint/blueprint/$provider_version/$(go env GOOS)_$(go env GOARCH)"
-mkdir -p "$mirror"
-cp "$bin/terraform-provider-blueprint" "$mirror/terraform-provider-blueprint_v$provider_version"
-cat >"$work/terraformrc" <<EOT
-provider_installation {
-  filesystem_mirror {
-    path    = "$work/mirror"
-    include = ["serverless-blueprint/blueprint"]
-  }
-  direct {
-    exclude = ["serverless-blueprint/blueprint"]
-  }
-}
-EOT
-export TF_CLI_CONFIG_FILE="$work/terraformrc"
+provider_mirror "$work" "$bin" # tools/lib/provider-mirror.sh
 export TF_VAR_jobs_dir="$root/examples/terraform/quickstart/jobs"
 export TF_VAR_hosts="{\"local-a\":\"${host_url[local-a]}\",\"local-b\":\"${host_url[local-b]}\"}"
 cd "$work/tf"
