@@ -37,8 +37,8 @@ const FindingForcedServerless = "forced_serverless"
 // FindingForcedLocal marks a job kept off every platform by force_local.
 const FindingForcedLocal = "forced_local"
 
-// Plan analyzes the job's package, hashes its source and works out where it would be
-// deployed. It changes nothing, so engines call it while planning. For a job that exists
+// Plan analyzes the job's package (which gives the job's code hash) and works out where it
+// would be deployed. It changes nothing, so engines call it while planning. For a job that exists
 // already, engines call PlanUpdate.
 func (m *Manager) Plan(ctx context.Context, spec JobSpec) (Planned, error) {
 	if err := validateSpec(spec); err != nil {

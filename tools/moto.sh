@@ -41,6 +41,10 @@ rm -rf "$venv"
 mkdir -p "$cache"
 # virtual environments record their own path, so it is built where it will live
 python3 -m venv "$venv" >&2
-"$venv/bin/pip" install --quiet "moto[server]==$version" >&2 || { rm -rf "$venv"; exit 1; }
+if ! "$venv/bin/pip" install --quiet "moto[server]==$version" >&2; then
+  rm -rf "$venv"
+  echo "tools: pip could not install moto[server] $version (no package index reachable?): install it yourself (pip install 'moto[server]==$version') so that moto_server is on PATH, or set BLUEPRINT_MOTO_SERVER for go test" >&2
+  exit 1
+fi
 touch "$venv/.complete"
 echo "$venv/bin/moto_server"
