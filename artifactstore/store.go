@@ -67,6 +67,15 @@ func Default() (Store, error) {
 
 type dirStore struct{ dir string }
 
+// LocalDir is the directory a store keeps its artifacts in, when it is one on this machine.
+func LocalDir(s Store) (string, bool) {
+	d, ok := s.(*dirStore)
+	if !ok {
+		return "", false
+	}
+	return d.dir, true
+}
+
 func (s *dirStore) URL() string { return (&url.URL{Scheme: "file", Path: s.dir}).String() }
 
 func (s *dirStore) path(sha string) string { return filepath.Join(s.dir, sha) }

@@ -67,7 +67,7 @@ func (m *Manager) Create(ctx context.Context, spec JobSpec) (JobState, error) {
 	st := m.newState(spec, p)
 	defer jobLocks.lock(p.Name)()
 	if len(p.Targets) > 0 {
-		if err := m.checkNotDeployed(ctx, p); err != nil {
+		if err := m.checkNotDeployed(ctx, p, m.journal.pending(p.Name)); err != nil {
 			return JobState{}, err
 		}
 	}
@@ -81,9 +81,18 @@ func (m *Manager) Create(ctx context.Context, spec JobSpec) (JobState, error) {
 		st.Artifacts = m.withLocal(nil, local)
 		return st, nil
 	}
-	deps, built, err := m.deploy(ctx, spec, p, p.Targets)
+	token, err := m.journal.begin(p.Name)
+	if err != nil {
+		return JobState{}, err
+	}
+	deps, built, err := m.deploy(ctx, spec, p, p.Targets, token)
 	st.Deployments = deps
 	st.Artifacts = m.withLocal(m.artifactsInUse(built, deps), local)
+	// The state goes back to the engine now, which records it: from here on the functions
+	// are owned, and a later create must not take them over.
+	if ferr := m.journal.finish(p.Name); ferr != nil {
+		m.logger.Warn("create journal not cleared", "job", p.Name, "error", ferr)
+	}
 	return st, err
 }
 
@@ -133,9 +142,11 @@ func (m *Manager) localUpToDate(prior JobState, p Planned) bool {
 }
 
 // checkNotDeployed refuses to create a job whose function already exists in a target: it is
-// managed elsewhere (another resource, another state) or was left by an interrupted apply, and
-// silently taking it over would let two owners delete each other's function.
-func (m *Manager) checkNotDeployed(ctx context.Context, p Planned) error {
+// managed elsewhere (another resource, another state), and silently taking it over would let
+// two owners delete each other's function. The one exception is a function carrying
+// pendingToken, the token of this job's create that died before returning its state (see
+// createJournal): no engine records it, and the deploy updates it in place.
+func (m *Manager) checkNotDeployed(ctx context.Context, p Planned, pendingToken string) error {
 	errs := make([]error, len(p.Targets))
 	var wg sync.WaitGroup
 	for i, t := range p.Targets {
@@ -147,6 +158,8 @@ func (m *Manager) checkNotDeployed(ctx context.Context, p Planned) error {
 			case errors.Is(err, platform.ErrNotFound):
 			case err != nil:
 				errs[i] = fmt.Errorf("checking whether job %q already exists in %s region %s: %w", p.Name, t.Platform, t.Region, err)
+			case pendingToken != "" && d.Tags[TagCreateToken] == pendingToken && d.Tags[platform.TagJob] == p.Name:
+				m.logger.Warn("taking over a function an interrupted create left behind", "job", p.Name, "platform", t.Platform, "region", t.Region)
 			default:
 				from := ""
 				if pkg := d.Tags[platform.TagPackage]; pkg != "" {
@@ -209,7 +222,7 @@ func (m *Manager) Update(ctx context.Context, spec JobSpec, prior JobState) (Job
 	var deployed []platform.Deployment
 	if len(toDeploy) > 0 {
 		var built map[platform.ArtifactKind]string
-		deployed, built, deployErr = m.deploy(ctx, spec, p, toDeploy)
+		deployed, built, deployErr = m.deploy(ctx, spec, p, toDeploy, "")
 		var partial *PartialError
 		if deployErr != nil && !errors.As(deployErr, &partial) {
 			// Nothing was deployed (the build failed): change nothing else either.
@@ -267,7 +280,7 @@ func (m *Manager) current(ctx context.Context, t Target, functionID string, p Pl
 	if err != nil {
 		return platform.Deployment{}, false, fmt.Errorf("reading job %q in %s region %s: %w", p.Name, t.Platform, t.Region, err)
 	}
-	upToDate := functionID == p.Name &&
+	upToDate := functionID == p.Name && d.Version != "" && // no version: it serves nothing yet
 		d.Tags[platform.TagSourceHash] == p.SourceHash &&
 		d.Tags[TagConfigHash] == cfg &&
 		(lastArtifact == "" || d.CodeSHA256 == lastArtifact)
@@ -438,7 +451,7 @@ func (m *Manager) Import(ctx context.Context, name string) (JobState, JobSpec, e
 // deploy builds one artifact per kind the targets' platforms run (two platforms of one kind
 // share a build) and deploys to the targets in parallel. It returns the deployments that
 // succeeded (and only those) and the hash of every artifact it built, by kind.
-func (m *Manager) deploy(ctx context.Context, spec JobSpec, p Planned, targets []Target) ([]platform.Deployment, map[platform.ArtifactKind]string, error) {
+func (m *Manager) deploy(ctx context.Context, spec JobSpec, p Planned, targets []Target, createToken string) ([]platform.Deployment, map[platform.ArtifactKind]string, error) {
 	byKind := map[platform.ArtifactKind][]Target{}
 	for _, t := range targets {
 		kind := m.artifactKind(t.Platform)
@@ -459,6 +472,9 @@ func (m *Manager) deploy(ctx context.Context, spec JobSpec, p Planned, targets [
 		platform.TagFunction:   spec.Function,
 		platform.TagSourceHash: p.SourceHash,
 		TagConfigHash:          m.configHash(spec, p),
+	}
+	if createToken != "" {
+		tags[TagCreateToken] = createToken
 	}
 	results := make([]platform.Deployment, len(targets))
 	errs := make([]error, len(targets))

@@ -46,6 +46,10 @@ type Settings struct {
 	// Local, when set, is the artifact every job gets for the runtime agent to run on the VM
 	// (eligible or not): built on apply and kept in a store the agent reads.
 	Local *LocalArtifact
+	// CreateJournalDir keeps the creates that deployed and have not yet returned their state,
+	// so a create interrupted in between converges on the next apply (see createJournal);
+	// empty disables it, and then a function left by an interrupted create must be imported.
+	CreateJournalDir string
 }
 
 // LocalArtifact is how the artifact the agent runs locally is built and where it is kept.
@@ -129,6 +133,7 @@ func (s JobState) Targets() []Target {
 type Manager struct {
 	settings Settings
 	logger   hclog.Logger
+	journal  createJournal
 }
 
 // NewManager checks the settings and returns a Manager.
@@ -163,7 +168,7 @@ func NewManager(s Settings) (*Manager, error) {
 	if s.SourceHash == nil {
 		s.SourceHash = defaultSourceHash
 	}
-	return &Manager{settings: s, logger: s.Logger.Named("resources")}, nil
+	return &Manager{settings: s, logger: s.Logger.Named("resources"), journal: createJournal{dir: s.CreateJournalDir}}, nil
 }
 
 func anyDeployerHas(deployers map[string]platform.Deployer, platforms []string, region string) bool {

@@ -2,8 +2,12 @@ package resources
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -522,5 +526,63 @@ func TestPlanUpdateKeepsAnalysisOfUnchangedCode(t *testing.T) {
 	}
 	if why := f.m.Changes(prior, p); len(why) == 0 || !strings.Contains(why[0], "code changed: "+want) {
 		t.Errorf("Changes = %v", why)
+	}
+}
+
+// A create that dies after deploying and before its state is recorded leaves its token in
+// the journal and on the functions: the next create takes exactly those over.
+func TestCreateTakesOverWhatAnInterruptedCreateLeft(t *testing.T) {
+	f := newFixture(t)
+	journal := t.TempDir()
+	m, err := NewManager(Settings{Deployers: map[string]platform.Deployer{"wasm": f.dep}, Analyzer: f.an,
+		SourceHash: f.src.hash, Registry: fakeRegistry(t, f.src.build, wideLimits, "wasm"), CreateJournalDir: journal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := m.Create(ctx, resizeSpec); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(journal); len(left) != 0 {
+		t.Fatalf("a create that returned its state must clear its journal entry: %v", left)
+	}
+	d, err := f.dep.Get(ctx, "local-a", "resize_image")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := d.Tags[TagCreateToken]
+	if token == "" {
+		t.Fatalf("the function carries no create token: %v", d.Tags)
+	}
+
+	// The engine never saw that state, and the journal still holds the create: as after a kill.
+	crashed := func(token string) {
+		t.Helper()
+		raw, _ := json.Marshal(createIntent{Job: "resize_image", Token: token})
+		if err := os.WriteFile(filepath.Join(journal, "resize_image.json"), raw, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	crashed(token)
+	keys := f.dep.keys()
+	st, err := m.Create(ctx, resizeSpec)
+	if err != nil {
+		t.Fatalf("the create after an interrupted one must converge: %v", err)
+	}
+	if len(st.Deployments) != 2 || !slices.Equal(f.dep.keys(), keys) {
+		t.Fatalf("expected the same two functions, taken over: state %+v, functions %v (before %v)", st.Deployments, f.dep.keys(), keys)
+	}
+	if d, _ := f.dep.Get(ctx, "local-b", "resize_image"); d.Tags[TagCreateToken] != token {
+		t.Fatalf("the retried create must keep the interrupted one's token, got %q", d.Tags[TagCreateToken])
+	}
+
+	// Once that create returned, the functions are owned: a second resource is refused.
+	if _, err := m.Create(ctx, resizeSpec); err == nil || !strings.Contains(err.Error(), "import it") {
+		t.Fatalf("error = %v", err)
+	}
+	// A pending create never takes over functions carrying another create's token.
+	crashed("someone-else")
+	if _, err := m.Create(ctx, resizeSpec); err == nil || !strings.Contains(err.Error(), "import it") {
+		t.Fatalf("error = %v", err)
 	}
 }

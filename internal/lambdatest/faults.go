@@ -45,11 +45,13 @@ type faultState struct {
 	requests int            // control-plane requests that reached moto
 }
 
-// SetFaults replaces the faults the stand-in injects from now on.
+// SetFaults replaces the faults the stand-in injects from now on; reads still owed to an
+// earlier create or update are forgotten.
 func (s *Stand) SetFaults(f Faults) {
 	s.faults.mu.Lock()
 	defer s.faults.mu.Unlock()
 	s.faults.f = f
+	s.faults.pending, s.faults.updating = 0, 0
 	s.faults.tokens = float64(f.RatePerSecond)
 	s.faults.last = time.Now()
 }

@@ -292,8 +292,8 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 		})
 		var conflict *types.ResourceConflictException
 		if errors.As(err, &conflict) {
-			// Created by a run that died before recording it: take it over as an update.
-			return d.Deploy(ctx, req)
+			// Someone created it between the read and the create: it is not ours to update.
+			return fail("creating", fmt.Errorf("a function of that name appeared while deploying (another apply?): %w", err))
 		}
 		if err != nil {
 			return fail("creating", err)
@@ -482,22 +482,26 @@ func (d *Deployer) pointAlias(ctx context.Context, c *lambda.Client, name, versi
 	return err
 }
 
-// Get reads the function as its alias serves it.
+// Get reads the function as its alias serves it. A function without the alias (created by
+// a deploy that died before pointing it, or by someone else) is reported with no version: it
+// exists, so a create must not take it over unasked, but it serves nothing yet.
 func (d *Deployer) Get(ctx context.Context, region, functionID string) (platform.Deployment, error) {
 	c, err := d.client(region)
 	if err != nil {
 		return platform.Deployment{}, err
 	}
+	var qualifier *string
 	alias, err := c.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: aws.String(functionID), Name: aws.String(AliasName)})
 	var missing *types.ResourceNotFoundException
-	if errors.As(err, &missing) {
-		return platform.Deployment{}, fmt.Errorf("reading Lambda function %q (alias %s) in %s: %w", functionID, AliasName, region, platform.ErrNotFound)
-	}
-	if err != nil {
+	switch {
+	case errors.As(err, &missing): // read the unpublished function, if there is one
+	case err != nil:
 		return platform.Deployment{}, fmt.Errorf("reading Lambda function %q in %s: %w", functionID, region, err)
+	default:
+		qualifier = alias.FunctionVersion
 	}
-	version := aws.ToString(alias.FunctionVersion)
-	fn, err := c.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(functionID), Qualifier: aws.String(version)})
+	version := aws.ToString(qualifier)
+	fn, err := c.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String(functionID), Qualifier: qualifier})
 	if errors.As(err, &missing) {
 		return platform.Deployment{}, fmt.Errorf("reading Lambda function %q version %s in %s: %w", functionID, version, region, platform.ErrNotFound)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -285,6 +286,18 @@ func localArtifact(s providerSettings, diags *diag.Diagnostics) *resources.Local
 	return resources.NativeLocal(goos, goarch, store)
 }
 
+// createJournalDir keeps the creates that have not yet returned their state in the artifact
+// store's directory, "" when the store is not a local directory.
+func createJournalDir(local *resources.LocalArtifact) string {
+	if local == nil {
+		return ""
+	}
+	if dir, ok := artifactstore.LocalDir(local.Store); ok {
+		return filepath.Join(dir, ".creating")
+	}
+	return ""
+}
+
 func checkRouting(s providerSettings, diags *diag.Diagnostics) {
 	if !s.CostThreshold.IsNull() && !s.CostThreshold.IsUnknown() {
 		if v := s.CostThreshold.ValueFloat64(); v < 0 || v > 1 {
@@ -354,6 +367,8 @@ func (p *blueprintProvider) Configure(ctx context.Context, req provider.Configur
 		SourceHash: run.SourceHash,
 		Local:      local,
 		StateStore: stateStore,
+		// Next to the artifacts: one place per configuration that outlives the process.
+		CreateJournalDir: createJournalDir(local),
 	}, costThreshold: types.Float64Null(), latencyThresholdMS: types.Int64Null()}
 	if !s.CostThreshold.IsNull() && !s.CostThreshold.IsUnknown() {
 		data.costThreshold = s.CostThreshold
