@@ -77,6 +77,15 @@ type StateStoreChecker interface {
 	CheckStateStore(region, storeURL string) error
 }
 
+// Preflighter is implemented by deployers that can check before anything is deployed that
+// their configuration works (credentials accepted, every region reachable, the execution
+// identity usable). The lifecycle calls it once per deployer when it first plans a job for
+// that platform and refuses to plan on failure, so bad settings fail at plan, not halfway
+// through an apply.
+type Preflighter interface {
+	Preflight(ctx context.Context) error
+}
+
 // Invoker runs a deployed function with a JSON input and returns its JSON output.
 type Invoker interface {
 	Invoke(ctx context.Context, d Deployment, input []byte) ([]byte, error)

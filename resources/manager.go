@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -134,6 +135,8 @@ type Manager struct {
 	settings Settings
 	logger   hclog.Logger
 	journal  createJournal
+	// preflights holds each platform's preflight answer (*preflightOnce by platform name).
+	preflights sync.Map
 }
 
 // NewManager checks the settings and returns a Manager.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/serverless-blueprint/blueprint/job"
@@ -67,6 +68,9 @@ func (m *Manager) Plan(ctx context.Context, spec JobSpec) (Planned, error) {
 		}
 		p.Eligible = p.Analysis.Eligible
 		if err := m.checkStateReach(p); err != nil {
+			return Planned{}, err
+		}
+		if err := m.preflight(ctx, p.Targets); err != nil {
 			return Planned{}, err
 		}
 	}
@@ -365,4 +369,34 @@ func codeChanges(before, after map[string]string) string {
 		changes = append(changes[:shown], fmt.Sprintf("and %d more", len(changes)-shown))
 	}
 	return strings.Join(changes, "; ")
+}
+
+// preflight runs the preflight check of every platform the targets use, once per Manager
+// (one engine command): the first plan that reaches a platform pays for it, the others reuse
+// its answer.
+func (m *Manager) preflight(ctx context.Context, targets []Target) error {
+	var errs []error
+	seen := map[string]bool{}
+	for _, t := range targets {
+		if seen[t.Platform] {
+			continue
+		}
+		seen[t.Platform] = true
+		p, ok := m.settings.Deployers[t.Platform].(platform.Preflighter)
+		if !ok {
+			continue
+		}
+		v, _ := m.preflights.LoadOrStore(t.Platform, &preflightOnce{})
+		once := v.(*preflightOnce)
+		once.Do(func() { once.err = p.Preflight(ctx) })
+		if once.err != nil {
+			errs = append(errs, fmt.Errorf("checking the %s settings: %w", t.Platform, once.err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+type preflightOnce struct {
+	sync.Once
+	err error
 }

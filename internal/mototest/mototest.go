@@ -28,7 +28,16 @@ type Server struct {
 
 // Start runs a fresh moto_server for the test and stops it when the test ends. A machine
 // without moto fails the test with what to run: the AWS paths are never skipped silently.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB) *Server { return start(t) }
+
+// StartAuthenticating runs a moto_server that checks credentials as AWS does: requests
+// signed with keys it never issued are refused (InvalidClientTokenId), for tests of refused
+// credentials.
+func StartAuthenticating(t testing.TB) *Server {
+	return start(t, "INITIAL_NO_AUTH_ACTION_COUNT=0")
+}
+
+func start(t testing.TB, env ...string) *Server {
 	t.Helper()
 	bin := os.Getenv(Env)
 	if bin == "" {
@@ -42,6 +51,7 @@ func Start(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+	cmd.Env = append(os.Environ(), env...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

@@ -22,6 +22,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/serverless-blueprint/blueprint/platform"
@@ -61,6 +62,7 @@ type Deployer struct {
 	cfg     Config
 	lambdas map[string]*lambda.Client
 	iam     *iam.Client
+	sts     *sts.Client
 	roles   singleflight.Group
 	mu      sync.Mutex
 	roleARN string
@@ -103,6 +105,14 @@ func NewDeployer(ctx context.Context, cfg Config) (*Deployer, error) {
 	if _, ok := goarch[cfg.Architecture]; !ok {
 		return nil, fmt.Errorf("aws_lambda: architecture %q: use %s or %s", cfg.Architecture, ArchARM64, ArchX86_64)
 	}
+	if cfg.Role != "" && arnAccount(cfg.Role) == "" {
+		return nil, fmt.Errorf("aws_lambda: role %q is not an IAM role ARN: write arn:aws:iam::ACCOUNT:role/NAME", cfg.Role)
+	}
+	for _, r := range cfg.Regions {
+		if !regionName.MatchString(r) {
+			return nil, fmt.Errorf("aws_lambda: region %q is not an AWS region name: write it like us-east-1 or eu-west-1", r)
+		}
+	}
 	if cfg.RoleName == "" {
 		cfg.RoleName = DefaultRoleName
 	}
@@ -121,6 +131,13 @@ func NewDeployer(ctx context.Context, cfg Config) (*Deployer, error) {
 			}
 			o.Retryer = controlPlaneRetryer()
 		})
+		if d.sts == nil { // the first region's STS tells who the credentials are
+			d.sts = sts.NewFromConfig(ac, func(o *sts.Options) {
+				if cfg.Endpoint != "" {
+					o.BaseEndpoint = aws.String(cfg.Endpoint)
+				}
+			})
+		}
 		if d.iam == nil { // IAM is global; any region's configuration reaches it
 			d.iam = iam.NewFromConfig(ac, func(o *iam.Options) {
 				if cfg.Endpoint != "" {

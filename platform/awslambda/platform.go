@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"regexp"
 	"time"
 
 	"github.com/serverless-blueprint/blueprint/platform"
@@ -78,10 +79,21 @@ var Build = BuildFor(ArchARM64)
 // BuildFor makes the function zip for an architecture (arm64 or x86_64).
 func BuildFor(arch string) platform.BuildFunc { return build(arch) }
 
+// regionName is the shape of an AWS region's name (us-east-1, eu-central-2, us-gov-west-1).
+var regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d+$`)
+
 func validateSettings(s platform.Settings) []*platform.SettingError {
 	var errs []*platform.SettingError
 	if _, set := s[settingRegions]; set && len(s.StringList(settingRegions)) == 0 {
 		errs = append(errs, &platform.SettingError{Setting: settingRegions, Message: "is empty; list at least one region, e.g. [\"us-east-1\"]"})
+	}
+	for _, r := range s.StringList(settingRegions) {
+		if !regionName.MatchString(r) {
+			errs = append(errs, &platform.SettingError{Setting: settingRegions, Message: fmt.Sprintf("has %q, which is not an AWS region name: write it like us-east-1 or eu-west-1", r)})
+		}
+	}
+	if role := s.String(settingRole); role != "" && arnAccount(role) == "" {
+		errs = append(errs, &platform.SettingError{Setting: settingRole, Message: fmt.Sprintf("is %q; set an IAM role ARN, arn:aws:iam::ACCOUNT:role/NAME", role)})
 	}
 	if arch := s.String(settingArchitecture); arch != "" {
 		if _, ok := goarch[arch]; !ok {

@@ -288,3 +288,36 @@ func (c lambdaStateAgentCheck) CheckState(ctx context.Context, req statecheck.Ch
 		resp.Error = fmt.Errorf("the agent ran count: HTTP %d %s; want output %s, run locally", status, body, c.want)
 	}
 }
+
+// TestAccJob_awsLambdaBadInput: settings that cannot work are refused at plan with what to
+// change, and nothing is created anywhere: a region that does not exist, a role of another
+// account.
+func TestAccJob_awsLambdaBadInput(t *testing.T) {
+	e := newAccEnv(t)
+	stand := lambdatest.Start(t)
+	useTestCredentials(t)
+	dir := e.writeModule("greet", greetSource("hello "))
+	cfg := e.awsConfig(stand.URL, jobBlock{Resource: "greet", Package: dir, Function: "Greet"})
+	badRegion := strings.Replace(cfg, hclList(awsRegions), `["us-east-1", "us-nowhere-1"]`, 1)
+	otherAccount := strings.Replace(cfg, `architecture = "x86_64"`, "architecture = \"x86_64\"\n    role = \"arn:aws:iam::210987654321:role/theirs\"", 1)
+	nothingCreated := func() {
+		for _, r := range awsRegions {
+			out, err := lambdaClient(r, stand.URL).ListFunctions(context.Background(), &lambda.ListFunctionsInput{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Functions) > 0 {
+				t.Fatalf("a refused plan created %s in %s", aws.ToString(out.Functions[0].FunctionName), r)
+			}
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{
+			{Config: badRegion, ExpectError: regexp.MustCompile(`region "us-nowhere-1": listing\s+Lambda\s+functions`)},
+			{PreConfig: nothingCreated, Config: otherAccount, ExpectError: regexp.MustCompile(`belongs\s+to\s+account\s+210987654321,\s+but\s+the\s+credentials\s+are\s+for\s+account\s+123456789012`)},
+			{PreConfig: nothingCreated, Config: strings.Replace(cfg, hclList(awsRegions), `["mars"]`, 1), ExpectError: regexp.MustCompile(`not\s+an\s+AWS\s+region\s+name`)},
+		},
+	})
+	nothingCreated()
+}
