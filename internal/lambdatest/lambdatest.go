@@ -43,6 +43,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/serverless-blueprint/blueprint/internal/mototest"
 )
@@ -131,24 +132,42 @@ func isCodeUpload(r *http.Request) bool {
 		(r.Method == http.MethodPut && codePath.MatchString(r.URL.Path))
 }
 
-// recordCode keeps the zip of a code upload by its CodeSha256 (base64 SHA-256, as Lambda
-// reports it): moto keeps the code, but hands back no way to download it.
+// recordCode keeps the zip of a code upload, inline or named in S3, by its CodeSha256 (base64
+// SHA-256, as Lambda reports it): moto keeps the code, but hands back no way to download it.
 func (s *Stand) recordCode(r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	if err != nil {
 		return
 	}
+	type code struct {
+		ZipFile         []byte
+		S3Bucket, S3Key string
+	}
 	var req struct {
-		ZipFile []byte
-		Code    struct{ ZipFile []byte }
+		code
+		Code code // CreateFunction's; UpdateFunctionCode's fields are at the top
 	}
 	if json.Unmarshal(body, &req) != nil {
 		return
 	}
-	zipped := req.ZipFile
-	if zipped == nil {
-		zipped = req.Code.ZipFile
+	c := req.code
+	if c.ZipFile == nil && c.S3Key == "" {
+		c = req.Code
+	}
+	zipped := c.ZipFile
+	if zipped == nil && c.S3Key != "" {
+		// Code from a bucket: moto's S3 holds it (Lambda copies it at this call, too).
+		store := s3.New(s3.Options{Region: requestRegion(r), BaseEndpoint: aws.String(s.Moto.URL), UsePathStyle: true,
+			Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
+		obj, err := store.GetObject(r.Context(), &s3.GetObjectInput{Bucket: aws.String(c.S3Bucket), Key: aws.String(c.S3Key)})
+		if err != nil {
+			return
+		}
+		defer obj.Body.Close()
+		if zipped, err = io.ReadAll(obj.Body); err != nil {
+			return
+		}
 	}
 	if zipped == nil {
 		return

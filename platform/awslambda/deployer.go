@@ -22,6 +22,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"golang.org/x/sync/singleflight"
 
@@ -51,6 +52,12 @@ type Config struct {
 	RoleName string
 	// Architecture is arm64 (default) or x86_64.
 	Architecture string
+	// ArtifactBucket names the S3 bucket zips over the direct-upload limit go through, with
+	// RegionPlaceholder standing for the region when there are several; "" = none.
+	ArtifactBucket string
+	// MaxDirectZipBytes overrides the direct-upload limit (MaxDirectZipBytes); tests lower it
+	// to send small zips through the bucket.
+	MaxDirectZipBytes int
 	// DeployTimeout bounds one region's deploy, waits included; 0 = 10 minutes.
 	DeployTimeout time.Duration
 	// Credentials, when set, replace the default chain (tests).
@@ -63,6 +70,8 @@ type Deployer struct {
 	lambdas map[string]*lambda.Client
 	iam     *iam.Client
 	sts     *sts.Client
+	s3s     map[string]*s3.Client // by region, when there is an artifact bucket
+	uploads singleflight.Group    // one upload per region and code hash at a time
 	roles   singleflight.Group
 	mu      sync.Mutex
 	roleARN string
@@ -119,7 +128,11 @@ func NewDeployer(ctx context.Context, cfg Config) (*Deployer, error) {
 	if cfg.DeployTimeout == 0 {
 		cfg.DeployTimeout = 10 * time.Minute
 	}
-	d := &Deployer{cfg: cfg, lambdas: map[string]*lambda.Client{}, roleARN: cfg.Role}
+	if len(cfg.Regions) > 1 && cfg.ArtifactBucket != "" && !strings.Contains(cfg.ArtifactBucket, RegionPlaceholder) {
+		return nil, fmt.Errorf("aws_lambda: artifact_bucket %q serves one region, and Lambda reads code only from its own region: put %s in the name (e.g. %q) and create one bucket per region",
+			cfg.ArtifactBucket, RegionPlaceholder, cfg.ArtifactBucket+"-"+RegionPlaceholder)
+	}
+	d := &Deployer{cfg: cfg, lambdas: map[string]*lambda.Client{}, s3s: map[string]*s3.Client{}, roleARN: cfg.Role}
 	for _, region := range cfg.Regions {
 		ac, err := awsConfig(ctx, region, cfg.Profile, cfg.Credentials)
 		if err != nil {
@@ -131,6 +144,14 @@ func NewDeployer(ctx context.Context, cfg Config) (*Deployer, error) {
 			}
 			o.Retryer = controlPlaneRetryer()
 		})
+		if cfg.ArtifactBucket != "" {
+			d.s3s[region] = s3.NewFromConfig(ac, func(o *s3.Options) {
+				if cfg.Endpoint != "" {
+					o.BaseEndpoint = aws.String(cfg.Endpoint)
+					o.UsePathStyle = true // stand-ins serve buckets as paths, not host names
+				}
+			})
+		}
 		if d.sts == nil { // the first region's STS tells who the credentials are
 			d.sts = sts.NewFromConfig(ac, func(o *sts.Options) {
 				if cfg.Endpoint != "" {
@@ -258,8 +279,9 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 	if sum := sha256.Sum256(zipped); hex.EncodeToString(sum[:]) != req.ArtifactSHA256 {
 		return platform.Deployment{}, fmt.Errorf("the zip at %s does not hash to %s: rebuild it", req.ArtifactPath, req.ArtifactSHA256)
 	}
-	if len(zipped) > MaxDirectZipBytes {
-		return platform.Deployment{}, fmt.Errorf("the function zip is %d bytes, over the %d bytes Lambda takes in a direct upload; uploads through an S3 artifact bucket are not supported yet", len(zipped), MaxDirectZipBytes)
+	code, err := d.functionCode(ctx, req.Region, zipped, req.ArtifactSHA256)
+	if err != nil {
+		return platform.Deployment{}, err
 	}
 	wantSha, _ := codeSHA256(req.ArtifactSHA256)
 	role, err := d.ensureRole(ctx)
@@ -295,7 +317,7 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 				Runtime:       types.RuntimeProvidedal2023,
 				Handler:       aws.String("bootstrap"),
 				Architectures: []types.Architecture{types.Architecture(d.cfg.Architecture)},
-				Code:          &types.FunctionCode{ZipFile: zipped},
+				Code:          code,
 				MemorySize:    aws.Int32(memory),
 				Timeout:       aws.Int32(timeout),
 				Environment:   &types.Environment{Variables: env},
@@ -327,7 +349,8 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 	default:
 		if aws.ToString(cur.Configuration.CodeSha256) != wantSha {
 			err := retryTransient(ctx, func() error {
-				_, err := c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(name), ZipFile: zipped,
+				_, err := c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(name),
+					ZipFile: code.ZipFile, S3Bucket: code.S3Bucket, S3Key: code.S3Key,
 					Architectures: []types.Architecture{types.Architecture(d.cfg.Architecture)}})
 				return err
 			})
@@ -384,9 +407,6 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 		Tags:       maps.Clone(req.Function.Tags),
 	}, nil
 }
-
-// MaxDirectZipBytes is the largest zip Lambda takes inline in CreateFunction/UpdateFunctionCode.
-const MaxDirectZipBytes = 50 << 20
 
 // functionEnvironment is the job's environment plus BLUEPRINT_JOB, which the bootstrap
 // dispatches on (the function's name may differ from the job's entry).

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/serverless-blueprint/blueprint/platform"
@@ -31,6 +32,7 @@ const (
 	settingEndpoint     = "endpoint"
 	settingRole         = "role"
 	settingArchitecture = "architecture"
+	settingBucket       = "artifact_bucket"
 )
 
 var profileSetting = platform.Setting{
@@ -44,7 +46,7 @@ func Platform() platform.Descriptor {
 		Name: PlatformName,
 		Description: "AWS Lambda: one `provided.al2023` function per job and region, running the job package's native bootstrap, invoked through its `live` alias. " +
 			"Stateful jobs need a `dynamodb://` `state_store`: the first deploy creates the table (on-demand) and lets the managed role read and write its items; with your own `role`, grant it `dynamodb:GetItem`, `PutItem` and `UpdateItem` on the table. " +
-			"Not yet: zips over 50 MB (an S3 artifact bucket), batched invocations, assume-role, removing the managed role when no job uses it.",
+			"Not yet: batched invocations, assume-role, removing the managed role when no job uses it.",
 		Artifact: platform.ArtifactLambdaZip,
 		Build:    Build,
 		Limits:   Limits,
@@ -58,11 +60,14 @@ func Platform() platform.Descriptor {
 				Description: "ARN of an existing execution role for the functions; unset = Blueprint creates and manages `" + DefaultRoleName + "` (trusting only lambda.amazonaws.com, allowed only to write its logs)."},
 			{Name: settingArchitecture, Type: platform.String,
 				Description: "`arm64` (default) or `x86_64`."},
+			{Name: settingBucket, Type: platform.String,
+				Description: "S3 bucket for function zips over the 50 MB Lambda takes directly, one per region: write `" + RegionPlaceholder + "` where the region goes, e.g. `my-artifacts-" + RegionPlaceholder + "` (Lambda reads code only from a bucket in the function's region). The buckets must exist; zips are kept as `blueprint/<sha256>.zip` (add a lifecycle rule to expire old ones). Unset: such zips are refused with this advice."},
 		},
 		Validate: validateSettings,
 		NewDeployer: func(s platform.Settings) (platform.Deployer, error) {
 			return NewDeployer(context.Background(), Config{Regions: s.StringList(settingRegions), Profile: s.String(settingProfile),
-				Endpoint: s.String(settingEndpoint), Role: s.String(settingRole), Architecture: s.String(settingArchitecture)})
+				Endpoint: s.String(settingEndpoint), Role: s.String(settingRole), Architecture: s.String(settingArchitecture),
+				ArtifactBucket: s.String(settingBucket)})
 		},
 		Regions:         func(s platform.Settings) []string { return s.StringList(settingRegions) },
 		InvokerSettings: []platform.Setting{profileSetting},
@@ -91,6 +96,9 @@ func validateSettings(s platform.Settings) []*platform.SettingError {
 		if !regionName.MatchString(r) {
 			errs = append(errs, &platform.SettingError{Setting: settingRegions, Message: fmt.Sprintf("has %q, which is not an AWS region name: write it like us-east-1 or eu-west-1", r)})
 		}
+	}
+	if b := s.String(settingBucket); b != "" && len(s.StringList(settingRegions)) > 1 && !strings.Contains(b, RegionPlaceholder) {
+		errs = append(errs, &platform.SettingError{Setting: settingBucket, Message: fmt.Sprintf("is %q, one bucket for %d regions, but Lambda reads code only from a bucket in the function's region: write %s where the region goes, e.g. %q", b, len(s.StringList(settingRegions)), RegionPlaceholder, b+"-"+RegionPlaceholder)})
 	}
 	if role := s.String(settingRole); role != "" && arnAccount(role) == "" {
 		errs = append(errs, &platform.SettingError{Setting: settingRole, Message: fmt.Sprintf("is %q; set an IAM role ARN, arn:aws:iam::ACCOUNT:role/NAME", role)})

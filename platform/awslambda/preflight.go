@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
@@ -23,7 +24,8 @@ var _ platform.Preflighter = (*Deployer)(nil)
 // Preflight checks, before anything is deployed, what would otherwise fail halfway through
 // an apply: the credentials are accepted (STS GetCallerIdentity, which needs no permission),
 // a configured execution role belongs to the same account (Lambda refuses another account's
-// role), and every region has a Lambda endpoint these credentials may list.
+// role), every region has a Lambda endpoint these credentials may list, and each region's
+// artifact bucket, when one is configured, exists.
 func (d *Deployer) Preflight(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
@@ -51,6 +53,13 @@ func (d *Deployer) Preflight(ctx context.Context) error {
 				func(o *lambda.Options) { o.RetryMaxAttempts = 2 })
 			if err != nil {
 				errs[i] = regionError(region, d.cfg.Endpoint, err)
+				return
+			}
+			if d.cfg.ArtifactBucket != "" {
+				bucket := d.bucketFor(region)
+				if _, err := d.s3s[region].HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}, func(o *s3.Options) { o.RetryMaxAttempts = 2 }); err != nil {
+					errs[i] = bucketError(bucket, region, "checking", err)
+				}
 			}
 		}()
 	}
