@@ -275,7 +275,16 @@ func (s *Stand) invoke(w http.ResponseWriter, r *http.Request, name string) {
 	s.mu.Lock()
 	s.invokes[name]++
 	s.mu.Unlock()
-	res, err := http.Post(rt.url+"/2015-03-31/functions/function/invocations", "application/json", bytes.NewReader(payload))
+	fwd, err := http.NewRequestWithContext(r.Context(), http.MethodPost, rt.url+"/2015-03-31/functions/function/invocations", bytes.NewReader(payload))
+	if err != nil {
+		lambdaError(w, http.StatusInternalServerError, "ServiceException", err.Error())
+		return
+	}
+	fwd.Header.Set("Content-Type", "application/json")
+	if cc := r.Header.Get("X-Amz-Client-Context"); cc != "" {
+		fwd.Header.Set("X-Amz-Client-Context", cc) // the emulator hands it to the runtime
+	}
+	res, err := http.DefaultClient.Do(fwd)
 	if err != nil {
 		lambdaError(w, http.StatusBadGateway, "ServiceException", "the emulator failed: "+err.Error())
 		return

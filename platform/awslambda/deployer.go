@@ -409,13 +409,17 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 }
 
 // functionEnvironment is the job's environment plus BLUEPRINT_JOB, which the bootstrap
-// dispatches on (the function's name may differ from the job's entry).
+// dispatches on (the function's name may differ from the job's entry), BLUEPRINT_PURE for a
+// pure job and BLUEPRINT_STATE_STORE for a stateful one.
 func functionEnvironment(f platform.Function) map[string]string {
 	env := maps.Clone(f.Environment)
 	if env == nil {
 		env = map[string]string{}
 	}
 	env["BLUEPRINT_JOB"] = f.Entry
+	if f.Pure {
+		env["BLUEPRINT_PURE"] = "1" // the bootstrap runs batches only of pure jobs
+	}
 	if f.StateStore != "" {
 		env["BLUEPRINT_STATE_STORE"] = f.StateStore
 	}

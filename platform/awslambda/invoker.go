@@ -2,6 +2,7 @@ package awslambda
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,14 +64,27 @@ func (v *Invoker) Invoke(ctx context.Context, d platform.Deployment, input []byt
 	if n := int64(len(input)); n > Limits.MaxPayloadBytes {
 		return nil, &platform.PayloadTooLargeError{Platform: PlatformName, Size: n, Limit: Limits.MaxPayloadBytes}
 	}
+	out, err := v.call(ctx, d, &lambda.InvokeInput{FunctionName: aws.String(d.FunctionID), Qualifier: aws.String(AliasName), Payload: input})
+	if err != nil {
+		return nil, fmt.Errorf("invoking Lambda function %q in %s: %w", d.FunctionID, d.Region, err)
+	}
+	if out.FunctionError != nil {
+		return nil, functionError(out)
+	}
+	return out.Payload, nil
+}
+
+// call invokes and maps the platform's refusals: throttling to *platform.ThrottledError with
+// Lambda's Retry-After, a missing function or alias to platform.ErrNotFound.
+func (v *Invoker) call(ctx context.Context, d platform.Deployment, in *lambda.InvokeInput) (*lambda.InvokeOutput, error) {
 	c, err := v.client(ctx, d.Region, d.Endpoint)
 	if err != nil {
 		return nil, err
 	}
-	out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(d.FunctionID), Qualifier: aws.String(AliasName), Payload: input})
+	out, err := c.Invoke(ctx, in)
 	var throttled *types.TooManyRequestsException
 	if errors.As(err, &throttled) {
-		te := &platform.ThrottledError{Err: fmt.Errorf("invoking Lambda function %q in %s: throttled: %w", d.FunctionID, d.Region, err)}
+		te := &platform.ThrottledError{Err: fmt.Errorf("throttled: %w", err)}
 		if s, convErr := strconv.Atoi(aws.ToString(throttled.RetryAfterSeconds)); convErr == nil {
 			te.RetryAfter = time.Duration(s) * time.Second
 		}
@@ -78,17 +92,93 @@ func (v *Invoker) Invoke(ctx context.Context, d platform.Deployment, input []byt
 	}
 	var missing *types.ResourceNotFoundException
 	if errors.As(err, &missing) {
-		return nil, fmt.Errorf("invoking Lambda function %q in %s: %w (%v)", d.FunctionID, d.Region, platform.ErrNotFound, err)
+		return nil, fmt.Errorf("%w (%v)", platform.ErrNotFound, err)
 	}
+	return out, err
+}
+
+// functionError reads the error object a failed invocation answers with.
+func functionError(out *lambda.InvokeOutput) *platform.FunctionError {
+	fe := &platform.FunctionError{}
+	if json.Unmarshal(out.Payload, fe) != nil || fe.Type == "" {
+		fe = &platform.FunctionError{Type: aws.ToString(out.FunctionError), Message: string(out.Payload)}
+	}
+	return fe
+}
+
+var _ platform.BatchInvoker = (*Invoker)(nil)
+
+// batchClientContext marks an invocation as a batch for the bootstrap: Lambda hands the
+// client context to the function beside the payload, so no job input can pass for a batch.
+var batchClientContext = base64.StdEncoding.EncodeToString([]byte(`{"custom":{"blueprint_batch":"1"}}`))
+
+// batchAnswer is the bootstrap's answer to a batch: one result per input, in order.
+type batchAnswer struct {
+	Results []struct {
+		Output json.RawMessage `json:"output"`
+		Error  *struct {
+			Type    string `json:"errorType"`
+			Message string `json:"errorMessage"`
+			Code    string `json:"code"`
+		} `json:"error"`
+	} `json:"results"`
+}
+
+// InvokeBatch runs several inputs of a pure job in one invocation. The error is for the batch
+// as a whole (refused before sending, throttled, the invocation failed or timed out, a job
+// not configured pure: platform.ErrBatchUnsupported); otherwise each input has its result, in
+// order: its output, a *platform.FunctionError, or an error wrapping platform.ErrNotRun for an
+// input the invocation's deadline left unstarted.
+func (v *Invoker) InvokeBatch(ctx context.Context, d platform.Deployment, inputs [][]byte) ([]platform.BatchItemResult, error) {
+	if len(inputs) == 0 {
+		return nil, nil
+	}
+	wrap := func(err error) error {
+		return fmt.Errorf("invoking a batch of %d for Lambda function %q in %s: %w", len(inputs), d.FunctionID, d.Region, err)
+	}
+	if len(inputs) > Limits.MaxBatchItems {
+		return nil, wrap(fmt.Errorf("a batch holds at most %d inputs: %w", Limits.MaxBatchItems, platform.ErrNotRun))
+	}
+	raw := make([]json.RawMessage, len(inputs))
+	for i, in := range inputs {
+		if !json.Valid(in) {
+			return nil, wrap(fmt.Errorf("input %d is not JSON (send it alone to get the job's own error): %w", i, platform.ErrNotRun))
+		}
+		raw[i] = in
+	}
+	payload, err := json.Marshal(map[string][]json.RawMessage{"inputs": raw})
 	if err != nil {
-		return nil, fmt.Errorf("invoking Lambda function %q in %s: %w", d.FunctionID, d.Region, err)
+		return nil, wrap(err)
+	}
+	if n := int64(len(payload)); n > Limits.MaxPayloadBytes {
+		return nil, &platform.PayloadTooLargeError{Platform: PlatformName, Size: n, Limit: Limits.MaxPayloadBytes}
+	}
+	out, err := v.call(ctx, d, &lambda.InvokeInput{FunctionName: aws.String(d.FunctionID), Qualifier: aws.String(AliasName),
+		Payload: payload, ClientContext: aws.String(batchClientContext)})
+	if err != nil {
+		return nil, wrap(err)
 	}
 	if out.FunctionError != nil {
-		fe := &platform.FunctionError{}
-		if json.Unmarshal(out.Payload, fe) != nil || fe.Type == "" {
-			fe = &platform.FunctionError{Type: aws.ToString(out.FunctionError), Message: string(out.Payload)}
+		fe := functionError(out)
+		if fe.Type == "BatchRefused" {
+			return nil, wrap(fmt.Errorf("%s: %w", fe.Message, platform.ErrBatchUnsupported))
 		}
-		return nil, fe
+		return nil, wrap(fe) // the invocation failed as a whole (a timeout, the runtime exited)
 	}
-	return out.Payload, nil
+	var answer batchAnswer
+	if err := json.Unmarshal(out.Payload, &answer); err != nil || len(answer.Results) != len(inputs) {
+		return nil, wrap(fmt.Errorf("the function answered no batch (%d results for %d inputs, %v): is it deployed from a bootstrap of this release?", len(answer.Results), len(inputs), err))
+	}
+	results := make([]platform.BatchItemResult, len(inputs))
+	for i, r := range answer.Results {
+		switch {
+		case r.Error == nil:
+			results[i].Output = r.Output
+		case r.Error.Code == "not_run":
+			results[i].Err = fmt.Errorf("%s: %w", r.Error.Message, platform.ErrNotRun)
+		default:
+			results[i].Err = &platform.FunctionError{Type: r.Error.Type, Message: r.Error.Message}
+		}
+	}
+	return results, nil
 }

@@ -23,6 +23,9 @@ var Limits = platform.Limits{
 	MemoryStepMB:    1,
 	MaxTimeout:      15 * time.Minute,
 	ReusesInstances: true, // execution environments are reused between invocations
+	// A batch runs its inputs one after another in one invocation: enough to save round trips
+	// for small executions, few enough that a batch stays far from the function's timeout.
+	MaxBatchItems: 64,
 }
 
 // Settings of the provider's aws_lambda block and of the agent.
@@ -46,7 +49,7 @@ func Platform() platform.Descriptor {
 		Name: PlatformName,
 		Description: "AWS Lambda: one `provided.al2023` function per job and region, running the job package's native bootstrap, invoked through its `live` alias. " +
 			"Stateful jobs need a `dynamodb://` `state_store`: the first deploy creates the table (on-demand) and lets the managed role read and write its items; with your own `role`, grant it `dynamodb:GetItem`, `PutItem` and `UpdateItem` on the table. " +
-			"Not yet: batched invocations, assume-role, removing the managed role when no job uses it.",
+			"Not yet: assume-role, removing the managed role when no job uses it.",
 		Artifact: platform.ArtifactLambdaZip,
 		Build:    Build,
 		Limits:   Limits,

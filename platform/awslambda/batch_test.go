@@ -1,0 +1,67 @@
+package awslambda_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/serverless-blueprint/blueprint/internal/lambdatest"
+	"github.com/serverless-blueprint/blueprint/job"
+	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/platform/awslambda"
+)
+
+// TestInvokeBatch: one invocation of the real bootstrap (under the emulator) runs a batch
+// whose items succeed, fail with a job error, panic and carry an input the job cannot decode;
+// each item gets its own result in order, the panic costing no other item. A function not
+// configured pure refuses batches (platform.ErrBatchUnsupported) before running anything.
+func TestInvokeBatch(t *testing.T) {
+	stand := lambdatest.Start(t)
+	ctx := context.Background()
+	_, file, _, _ := runtime.Caller(0)
+	a, err := awslambda.BuildFor(awslambda.ArchX86_64)(ctx, platform.BuildRequest{Dir: filepath.Join(filepath.Dir(file), "testdata", "batch"),
+		Jobs: []job.Analysis{{Name: "choose", Function: "Choose", Pure: true, Eligible: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep, err := awslambda.NewDeployer(ctx, awslambda.Config{Regions: []string{"us-east-1"}, Endpoint: stand.URL,
+		Architecture: awslambda.ArchX86_64, Credentials: testCredentials, DeployTimeout: 2 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deploy := func(name string, pure bool) platform.Deployment {
+		t.Helper()
+		d, err := dep.Deploy(ctx, platform.DeployRequest{Region: "us-east-1", ArtifactPath: a.Path, ArtifactSHA256: a.SHA256,
+			Function: platform.Function{Name: name, Entry: "choose", MemoryMB: 128, TimeoutMS: 10_000, Pure: pure}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	invoker := awslambda.NewInvoker("", testCredentials)
+	inputs := [][]byte{[]byte(`{"name":"ada"}`), []byte(`{"name":"refuse"}`), []byte(`{"name":"panic"}`), []byte(`{"name":7}`), []byte(`{"name":"lin"}`)}
+	res, err := invoker.InvokeBatch(ctx, deploy("choose", true), inputs)
+	if err != nil || len(res) != len(inputs) {
+		t.Fatalf("batch: %d results, %v", len(res), err)
+	}
+	if string(res[0].Output) != `{"name":"ada"}` || string(res[4].Output) != `{"name":"lin"}` || res[0].Err != nil || res[4].Err != nil {
+		t.Errorf("successful items: %s %v / %s %v", res[0].Output, res[0].Err, res[4].Output, res[4].Err)
+	}
+	for i, want := range map[int]string{1: "RefusedError", 2: "string", 3: "InvalidInput"} {
+		var fe *platform.FunctionError
+		if !errors.As(res[i].Err, &fe) || fe.Type != want {
+			t.Errorf("item %d: %v, want a function error of type %s", i, res[i].Err, want)
+		}
+	}
+	if stand.Invocations("choose") != 1 {
+		t.Errorf("the batch took %d invocations, want 1", stand.Invocations("choose"))
+	}
+
+	_, err = invoker.InvokeBatch(ctx, deploy("choose-impure", false), inputs[:1])
+	if !errors.Is(err, platform.ErrBatchUnsupported) {
+		t.Fatalf("a batch of a function not configured pure: %v, want ErrBatchUnsupported", err)
+	}
+}
