@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -62,6 +61,9 @@ type Config struct {
 	DeployTimeout time.Duration
 	// Credentials, when set, replace the default chain (tests).
 	Credentials aws.CredentialsProvider
+	// AssumeRole, when set, is a role ARN whose temporary credentials every call uses,
+	// obtained with the credentials above (STS AssumeRole, refreshed before they expire).
+	AssumeRole string
 }
 
 // Deployer manages Lambda functions in the configured regions.
@@ -70,38 +72,23 @@ type Deployer struct {
 	lambdas map[string]*lambda.Client
 	iam     *iam.Client
 	sts     *sts.Client
+	creds   aws.CredentialsProvider // what every client signs with
 	s3s     map[string]*s3.Client // by region, when there is an artifact bucket
 	uploads singleflight.Group    // one upload per region and code hash at a time
 	roles   singleflight.Group
 	mu      sync.Mutex
 	roleARN string
+	// roleUse is held (shared) by every deploy and (exclusively) while the managed role is
+	// checked for removal, so no function is created with a role being deleted.
+	roleUse sync.RWMutex
+	// cleaning and cleanAgain coalesce the role checks of concurrent deletes: one runs, and
+	// runs again if a delete finished meanwhile, so the last delete is always seen.
+	cleanMu    sync.Mutex
+	cleaning   bool
+	cleanAgain bool
 }
 
 var _ platform.Deployer = (*Deployer)(nil)
-
-// awsConfig loads the SDK configuration for a region: the default chain, or the profile,
-// with the test credentials when given.
-func awsConfig(ctx context.Context, region, profile string, creds aws.CredentialsProvider) (aws.Config, error) {
-	opts := append([]func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region)}, credentialOptions(profile, creds)...)
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("loading AWS configuration for %s: %w", region, err)
-	}
-	return cfg, nil
-}
-
-// credentialOptions pick the credentials: the profile's, the given provider (tests), else the
-// default chain.
-func credentialOptions(profile string, creds aws.CredentialsProvider) []func(*awsconfig.LoadOptions) error {
-	var opts []func(*awsconfig.LoadOptions) error
-	if profile != "" {
-		opts = append(opts, awsconfig.WithSharedConfigProfile(profile))
-	}
-	if creds != nil {
-		opts = append(opts, awsconfig.WithCredentialsProvider(creds))
-	}
-	return opts
-}
 
 // NewDeployer builds Lambda and IAM clients for every region.
 func NewDeployer(ctx context.Context, cfg Config) (*Deployer, error) {
@@ -113,6 +100,9 @@ func NewDeployer(ctx context.Context, cfg Config) (*Deployer, error) {
 	}
 	if _, ok := goarch[cfg.Architecture]; !ok {
 		return nil, fmt.Errorf("aws_lambda: architecture %q: use %s or %s", cfg.Architecture, ArchARM64, ArchX86_64)
+	}
+	if cfg.AssumeRole != "" && arnAccount(cfg.AssumeRole) == "" {
+		return nil, fmt.Errorf("aws_lambda: assume_role %q is not an IAM role ARN: write arn:aws:iam::ACCOUNT:role/NAME", cfg.AssumeRole)
 	}
 	if cfg.Role != "" && arnAccount(cfg.Role) == "" {
 		return nil, fmt.Errorf("aws_lambda: role %q is not an IAM role ARN: write arn:aws:iam::ACCOUNT:role/NAME", cfg.Role)
@@ -133,11 +123,16 @@ func NewDeployer(ctx context.Context, cfg Config) (*Deployer, error) {
 			cfg.ArtifactBucket, RegionPlaceholder, cfg.ArtifactBucket+"-"+RegionPlaceholder)
 	}
 	d := &Deployer{cfg: cfg, lambdas: map[string]*lambda.Client{}, s3s: map[string]*s3.Client{}, roleARN: cfg.Role}
+	ident := identity{profile: cfg.Profile, creds: cfg.Credentials, assumeRole: cfg.AssumeRole, endpoint: cfg.Endpoint}
 	for _, region := range cfg.Regions {
-		ac, err := awsConfig(ctx, region, cfg.Profile, cfg.Credentials)
+		ac, err := ident.config(ctx, region)
 		if err != nil {
 			return nil, err
 		}
+		if d.creds == nil {
+			d.creds = ac.Credentials // one set (one assumed session) for every region
+		}
+		ac.Credentials = d.creds
 		d.lambdas[region] = lambda.NewFromConfig(ac, func(o *lambda.Options) {
 			if cfg.Endpoint != "" {
 				o.BaseEndpoint = aws.String(cfg.Endpoint)
@@ -205,64 +200,6 @@ func (d *Deployer) client(region string) (*lambda.Client, error) {
 	return c, nil
 }
 
-// trustPolicy lets only the Lambda service assume the execution role.
-const trustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
-
-// logsPolicy is all a stateless job's function needs: writing its own logs.
-const logsPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogGroup","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"arn:aws:logs:*:*:log-group:/aws/lambda/*"}]}`
-
-// ensureRole returns the execution role's ARN, creating the managed role (trust policy for
-// lambda.amazonaws.com only, a logs-only inline policy) on first use.
-func (d *Deployer) ensureRole(ctx context.Context) (string, error) {
-	d.mu.Lock()
-	arn := d.roleARN
-	d.mu.Unlock()
-	if arn != "" {
-		return arn, nil
-	}
-	v, err, _ := d.roles.Do("role", func() (any, error) {
-		name := aws.String(d.cfg.RoleName)
-		var arn string
-		got, err := d.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: name})
-		var missing *iamtypes.NoSuchEntityException
-		switch {
-		case err == nil:
-			arn = aws.ToString(got.Role.Arn)
-		case errors.As(err, &missing):
-			created, err := d.iam.CreateRole(ctx, &iam.CreateRoleInput{
-				RoleName: name, AssumeRolePolicyDocument: aws.String(trustPolicy),
-				Description: aws.String("Execution role of the Lambda functions Blueprint deploys"),
-				Tags:        []iamtypes.Tag{{Key: aws.String("blueprint:managed"), Value: aws.String("true")}},
-			})
-			var exists *iamtypes.EntityAlreadyExistsException
-			if errors.As(err, &exists) { // another apply created it meanwhile
-				if got, err = d.iam.GetRole(ctx, &iam.GetRoleInput{RoleName: name}); err != nil {
-					return "", fmt.Errorf("reading IAM role %s: %w", d.cfg.RoleName, err)
-				}
-				arn = aws.ToString(got.Role.Arn)
-			} else if err != nil {
-				return "", fmt.Errorf("creating IAM role %s (the credentials need iam:CreateRole, or set role to an existing execution role): %w", d.cfg.RoleName, err)
-			} else {
-				arn = aws.ToString(created.Role.Arn)
-			}
-		default:
-			return "", fmt.Errorf("reading IAM role %s (the credentials need iam:GetRole, or set role to an existing execution role): %w", d.cfg.RoleName, err)
-		}
-		if _, err := d.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: name,
-			PolicyName: aws.String("blueprint-logs"), PolicyDocument: aws.String(logsPolicy)}); err != nil {
-			return "", fmt.Errorf("setting the policy of IAM role %s: %w", d.cfg.RoleName, err)
-		}
-		d.mu.Lock()
-		d.roleARN = arn
-		d.mu.Unlock()
-		return arn, nil
-	})
-	if err != nil {
-		return "", err
-	}
-	return v.(string), nil
-}
-
 // Deploy creates or updates the function, waits until it is active and updated, publishes a
 // version and points the alias at it.
 func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (platform.Deployment, error) {
@@ -272,6 +209,8 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.DeployTimeout)
 	defer cancel()
+	d.roleUse.RLock()
+	defer d.roleUse.RUnlock()
 	zipped, err := os.ReadFile(req.ArtifactPath)
 	if err != nil {
 		return platform.Deployment{}, fmt.Errorf("reading the function zip: %w", err)
@@ -445,11 +384,11 @@ func (d *Deployer) ensureStateTable(ctx context.Context, storeURL string) error 
 	if err != nil {
 		return err
 	}
-	client, err := loc.Client(ctx, credentialOptions(d.cfg.Profile, d.cfg.Credentials)...)
+	client, err := loc.Client(ctx, awsconfig.WithCredentialsProvider(d.creds))
 	if err != nil {
 		return err
 	}
-	if err := dynamodbstore.EnsureTable(ctx, client, loc.Table, map[string]string{"blueprint:managed": "true"}); err != nil {
+	if err := dynamodbstore.EnsureTable(ctx, client, loc.Table, map[string]string{tagManaged: "true"}); err != nil {
 		return err
 	}
 	if d.cfg.Role != "" {
@@ -560,7 +499,8 @@ func (d *Deployer) Get(ctx context.Context, region, functionID string) (platform
 	}, nil
 }
 
-// Delete removes the function with its versions and alias; a missing one is not an error.
+// Delete removes the function with its versions and alias (a missing one is not an error),
+// then the managed role if no function uses it any more.
 func (d *Deployer) Delete(ctx context.Context, region, functionID string) error {
 	c, err := d.client(region)
 	if err != nil {
@@ -574,7 +514,29 @@ func (d *Deployer) Delete(ctx context.Context, region, functionID string) error 
 	if err != nil && !errors.As(err, &missing) {
 		return fmt.Errorf("deleting Lambda function %q in %s: %w", functionID, region, err)
 	}
-	return nil
+	return d.cleanUpRole(ctx)
+}
+
+// cleanUpRole runs removeRoleIfUnused, once for any number of deletes finishing together.
+func (d *Deployer) cleanUpRole(ctx context.Context) error {
+	d.cleanMu.Lock()
+	if d.cleaning {
+		d.cleanAgain = true // the running check goes round once more and sees this delete
+		d.cleanMu.Unlock()
+		return nil
+	}
+	d.cleaning = true
+	d.cleanMu.Unlock()
+	for {
+		err := d.removeRoleIfUnused(ctx)
+		d.cleanMu.Lock()
+		again := d.cleanAgain && err == nil
+		d.cleanAgain, d.cleaning = false, again
+		d.cleanMu.Unlock()
+		if !again {
+			return err
+		}
+	}
 }
 
 // retryTransient retries the errors Lambda's control plane returns while it settles: a

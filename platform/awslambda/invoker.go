@@ -19,8 +19,9 @@ import (
 
 // Invoker calls deployed functions through their alias with lambda.Invoke.
 type Invoker struct {
-	profile string
-	creds   aws.CredentialsProvider
+	profile    string
+	creds      aws.CredentialsProvider
+	assumeRole string
 
 	mu      sync.Mutex
 	clients map[string]*lambda.Client // by region + "\x00" + endpoint
@@ -34,6 +35,13 @@ func NewInvoker(profile string, creds aws.CredentialsProvider) *Invoker {
 	return &Invoker{profile: profile, creds: creds, clients: map[string]*lambda.Client{}}
 }
 
+// AssumingRole makes the invoker call with the temporary credentials of a role (STS
+// AssumeRole with its own credentials), as the provider's assume_role does.
+func (v *Invoker) AssumingRole(arn string) *Invoker {
+	v.assumeRole = arn
+	return v
+}
+
 func (v *Invoker) client(ctx context.Context, region, endpoint string) (*lambda.Client, error) {
 	key := region + "\x00" + endpoint
 	v.mu.Lock()
@@ -41,7 +49,7 @@ func (v *Invoker) client(ctx context.Context, region, endpoint string) (*lambda.
 	if c := v.clients[key]; c != nil {
 		return c, nil
 	}
-	cfg, err := awsConfig(ctx, region, v.profile, v.creds)
+	cfg, err := identity{profile: v.profile, creds: v.creds, assumeRole: v.assumeRole, endpoint: endpoint}.config(ctx, region)
 	if err != nil {
 		return nil, err
 	}

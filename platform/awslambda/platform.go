@@ -36,7 +36,14 @@ const (
 	settingRole         = "role"
 	settingArchitecture = "architecture"
 	settingBucket       = "artifact_bucket"
+	settingAssumeRole   = "assume_role"
+	settingTimeout      = "deploy_timeout_minutes"
 )
+
+var assumeRoleSetting = platform.Setting{
+	Name: settingAssumeRole, Type: platform.String,
+	Description: "ARN of a role to act as: its temporary credentials (STS AssumeRole with the credentials above, session name `blueprint`) make every call, so the role needs the permissions listed under IAM and must trust those credentials. The agent uses it to invoke too.",
+}
 
 var profileSetting = platform.Setting{
 	Name: settingProfile, Type: platform.String, EnvDefault: "AWS_PROFILE",
@@ -49,7 +56,7 @@ func Platform() platform.Descriptor {
 		Name: PlatformName,
 		Description: "AWS Lambda: one `provided.al2023` function per job and region, running the job package's native bootstrap, invoked through its `live` alias. " +
 			"Stateful jobs need a `dynamodb://` `state_store`: the first deploy creates the table (on-demand) and lets the managed role read and write its items; with your own `role`, grant it `dynamodb:GetItem`, `PutItem` and `UpdateItem` on the table. " +
-			"Not yet: assume-role, removing the managed role when no job uses it.",
+			"The managed role goes with the last function using it; a state table stays when its jobs are destroyed (it holds their state: delete it yourself when that is no longer wanted).",
 		Artifact: platform.ArtifactLambdaZip,
 		Build:    Build,
 		Limits:   Limits,
@@ -63,6 +70,9 @@ func Platform() platform.Descriptor {
 				Description: "ARN of an existing execution role for the functions; unset = Blueprint creates and manages `" + DefaultRoleName + "` (trusting only lambda.amazonaws.com, allowed only to write its logs)."},
 			{Name: settingArchitecture, Type: platform.String,
 				Description: "`arm64` (default) or `x86_64`."},
+			assumeRoleSetting,
+			{Name: settingTimeout, Type: platform.Int,
+				Description: "Minutes one region's deploy of one job may take, waits for the function to become active and updated included; default 10."},
 			{Name: settingBucket, Type: platform.String,
 				Description: "S3 bucket for function zips over the 50 MB Lambda takes directly, one per region: write `" + RegionPlaceholder + "` where the region goes, e.g. `my-artifacts-" + RegionPlaceholder + "` (Lambda reads code only from a bucket in the function's region). The buckets must exist; zips are kept as `blueprint/<sha256>.zip` (add a lifecycle rule to expire old ones). Unset: such zips are refused with this advice."},
 		},
@@ -70,12 +80,13 @@ func Platform() platform.Descriptor {
 		NewDeployer: func(s platform.Settings) (platform.Deployer, error) {
 			return NewDeployer(context.Background(), Config{Regions: s.StringList(settingRegions), Profile: s.String(settingProfile),
 				Endpoint: s.String(settingEndpoint), Role: s.String(settingRole), Architecture: s.String(settingArchitecture),
-				ArtifactBucket: s.String(settingBucket)})
+				ArtifactBucket: s.String(settingBucket), AssumeRole: s.String(settingAssumeRole),
+				DeployTimeout: time.Duration(s.Int(settingTimeout)) * time.Minute})
 		},
 		Regions:         func(s platform.Settings) []string { return s.StringList(settingRegions) },
-		InvokerSettings: []platform.Setting{profileSetting},
+		InvokerSettings: []platform.Setting{profileSetting, assumeRoleSetting},
 		NewInvoker: func(s platform.Settings) (platform.Invoker, error) {
-			return NewInvoker(s.String(settingProfile), nil), nil
+			return NewInvoker(s.String(settingProfile), nil).AssumingRole(s.String(settingAssumeRole)), nil
 		},
 	}
 }
@@ -102,6 +113,12 @@ func validateSettings(s platform.Settings) []*platform.SettingError {
 	}
 	if b := s.String(settingBucket); b != "" && len(s.StringList(settingRegions)) > 1 && !strings.Contains(b, RegionPlaceholder) {
 		errs = append(errs, &platform.SettingError{Setting: settingBucket, Message: fmt.Sprintf("is %q, one bucket for %d regions, but Lambda reads code only from a bucket in the function's region: write %s where the region goes, e.g. %q", b, len(s.StringList(settingRegions)), RegionPlaceholder, b+"-"+RegionPlaceholder)})
+	}
+	if role := s.String(settingAssumeRole); role != "" && arnAccount(role) == "" {
+		errs = append(errs, &platform.SettingError{Setting: settingAssumeRole, Message: fmt.Sprintf("is %q; set an IAM role ARN, arn:aws:iam::ACCOUNT:role/NAME", role)})
+	}
+	if _, set := s[settingTimeout]; set && s.Int(settingTimeout) < 1 {
+		errs = append(errs, &platform.SettingError{Setting: settingTimeout, Message: fmt.Sprintf("is %d; set at least 1 (minutes)", s.Int(settingTimeout))})
 	}
 	if role := s.String(settingRole); role != "" && arnAccount(role) == "" {
 		errs = append(errs, &platform.SettingError{Setting: settingRole, Message: fmt.Sprintf("is %q; set an IAM role ARN, arn:aws:iam::ACCOUNT:role/NAME", role)})

@@ -34,6 +34,9 @@ func (d *Deployer) Preflight(ctx context.Context) error {
 	few := func(o *sts.Options) { o.RetryMaxAttempts = 2 }
 	id, err := d.sts.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}, few)
 	if err != nil {
+		if d.cfg.AssumeRole != "" && strings.Contains(err.Error(), "AssumeRole") {
+			return fmt.Errorf("assuming role %s failed: check that it exists and that its trust policy lets these credentials assume it (sts:AssumeRole): %w", d.cfg.AssumeRole, err)
+		}
 		return credentialsError(d.cfg.Profile, err)
 	}
 	account := aws.ToString(id.Account)

@@ -38,6 +38,16 @@ func TestPreflight(t *testing.T) {
 		t.Fatalf("role of another account: error = %v", err)
 	}
 
+	// With assume_role every call signs with the role's session: STS names it as the caller.
+	err = preflight(awslambda.Config{Regions: []string{"us-east-1"}, AssumeRole: "arn:aws:iam::123456789012:role/deployer",
+		Role: "arn:aws:iam::210987654321:role/theirs"})
+	if err == nil || !strings.Contains(err.Error(), "arn:aws:sts::123456789012:assumed-role/deployer/blueprint") {
+		t.Fatalf("assume_role: the caller is not the assumed role's session: %v", err)
+	}
+	if err := preflight(awslambda.Config{Regions: []string{"us-east-1"}, AssumeRole: "arn:aws:iam::123456789012:role/deployer"}); err != nil {
+		t.Fatalf("assume_role: %v", err)
+	}
+
 	strict := mototest.StartAuthenticating(t)
 	dep, err := awslambda.NewDeployer(ctx, awslambda.Config{Regions: []string{"us-east-1"}, Endpoint: strict.URL,
 		Credentials: credentials.NewStaticCredentialsProvider("AKIANEVERISSUED00000", "wrong", "")})
@@ -46,6 +56,15 @@ func TestPreflight(t *testing.T) {
 	}
 	if err := dep.Preflight(ctx); err == nil || !strings.Contains(err.Error(), "AWS refused the credentials") || !strings.Contains(err.Error(), "InvalidClientTokenId") {
 		t.Fatalf("refused credentials: error = %v", err)
+	}
+
+	dep, err = awslambda.NewDeployer(ctx, awslambda.Config{Regions: []string{"us-east-1"}, Endpoint: strict.URL,
+		AssumeRole: "arn:aws:iam::123456789012:role/deployer", Credentials: credentials.NewStaticCredentialsProvider("AKIANEVERISSUED00000", "wrong", "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dep.Preflight(ctx); err == nil || !strings.Contains(err.Error(), "assuming role arn:aws:iam::123456789012:role/deployer failed") {
+		t.Fatalf("refused assume_role: error = %v", err)
 	}
 
 	// Names that are not regions or role ARNs fail before any request.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -100,6 +101,14 @@ func TestAccJob_awsLambda(t *testing.T) {
 				if len(out.Functions) > 0 {
 					return fmt.Errorf("functions left in %s after destroy: %s", r, aws.ToString(out.Functions[0].FunctionName))
 				}
+			}
+			iamClient := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(stand.URL), Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")})
+			roles, err := iamClient.ListRoles(context.Background(), &iam.ListRolesInput{})
+			if err != nil {
+				return err
+			}
+			if len(roles.Roles) > 0 {
+				return fmt.Errorf("IAM role %s left after destroy", aws.ToString(roles.Roles[0].RoleName))
 			}
 			return nil
 		},

@@ -2,12 +2,16 @@
 # stateful jobs in a DynamoDB table shared by the functions and the runtime agent.
 #
 # Credentials come from the AWS SDK's default chain (environment, shared config and profile,
-# SSO, instance or task role). Applying needs, on the functions: lambda:CreateFunction,
-# GetFunction, UpdateFunctionCode, UpdateFunctionConfiguration, PublishVersion, CreateAlias,
-# GetAlias, UpdateAlias, DeleteFunction, TagResource; for the managed execution role:
-# iam:GetRole, CreateRole, PutRolePolicy, PassRole (or set `role` to an existing one); for the
-# state table: dynamodb:CreateTable, DescribeTable. `endpoint` points everything at a stand-in
-# such as moto instead (the acceptance tests do that).
+# SSO, instance or task role), optionally through `assume_role`. Plan and apply check them
+# first (sts:GetCallerIdentity, which needs no permission, and lambda:ListFunctions in every
+# region). Applying needs, on the functions: lambda:CreateFunction, GetFunction,
+# UpdateFunctionCode, UpdateFunctionConfiguration, PublishVersion, CreateAlias, GetAlias,
+# UpdateAlias, DeleteFunction, TagResource, ListFunctions; for the managed execution role:
+# iam:GetRole, CreateRole, PutRolePolicy, PassRole, ListRoleTags, TagRole, and to remove it with
+# the last function, ListRolePolicies, DeleteRolePolicy, DeleteRole (or set `role` to an existing
+# one); for the state table: dynamodb:CreateTable, DescribeTable; with `artifact_bucket`:
+# s3:ListBucket, GetObject, PutObject on it. `endpoint` points everything at a stand-in such as
+# moto instead (the acceptance tests do that).
 
 terraform {
   required_providers {
@@ -54,6 +58,8 @@ provider "blueprint" {
     endpoint = var.endpoint
     # architecture = "x86_64"  # arm64 (Graviton) by default
     # role         = "arn:aws:iam::123456789012:role/my-lambda-role"
+    # assume_role  = "arn:aws:iam::123456789012:role/deployer"
+    # artifact_bucket = "my-artifacts-{region}"  # for zips over 50 MB; one bucket per region
   }
 }
 
