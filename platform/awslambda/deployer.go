@@ -73,8 +73,8 @@ type Deployer struct {
 	iam     *iam.Client
 	sts     *sts.Client
 	creds   aws.CredentialsProvider // what every client signs with
-	s3s     map[string]*s3.Client // by region, when there is an artifact bucket
-	uploads singleflight.Group    // one upload per region and code hash at a time
+	s3s     map[string]*s3.Client   // by region, when there is an artifact bucket
+	uploads singleflight.Group      // one upload per region and code hash at a time
 	roles   singleflight.Group
 	mu      sync.Mutex
 	roleARN string
