@@ -14,7 +14,8 @@ import (
 )
 
 // Load reads the manifest from source: a local path (or file:// URL) to a terraform.tfstate,
-// the output of `terraform show -json`, or a manifest JSON file. Object stores (s3://, gs://)
+// the output of `terraform show -json` or of `pulumi stack export --show-secrets`, or a
+// manifest JSON file. Object stores (s3://, gs://)
 // are part of the design but not implemented yet and return an error that says so.
 func Load(ctx context.Context, source string) (*Manifest, error) {
 	if err := ctx.Err(); err != nil {
@@ -65,9 +66,9 @@ func localPath(source string) (string, error) {
 	}
 }
 
-// Decode reads any of the three formats Load accepts, telling them apart by their top-level
-// keys: "manifest_version" (a manifest), "format_version" (`terraform show -json`) or
-// "version" (terraform.tfstate).
+// Decode reads any of the formats Load accepts, telling them apart by their top-level keys:
+// "manifest_version" (a manifest), "format_version" (`terraform show -json`), "deployment"
+// (`pulumi stack export`) or "version" (terraform.tfstate).
 func Decode(r io.Reader) (*Manifest, error) {
 	data, err := readAllBounded(r)
 	if err != nil {
@@ -77,19 +78,22 @@ func Decode(r io.Reader) (*Manifest, error) {
 		ManifestVersion *int            `json:"manifest_version"`
 		FormatVersion   *string         `json:"format_version"`
 		Version         json.RawMessage `json:"version"`
+		Deployment      json.RawMessage `json:"deployment"`
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, fmt.Errorf("reading manifest: not valid JSON (%v); expected a terraform.tfstate, `terraform show -json` output or a Blueprint manifest", err)
+		return nil, fmt.Errorf("reading manifest: not valid JSON (%v); expected a terraform.tfstate, `terraform show -json` output, `pulumi stack export --show-secrets` output or a Blueprint manifest", err)
 	}
 	switch {
 	case probe.ManifestVersion != nil:
 		return parseManifest(data, *probe.ManifestVersion)
 	case probe.FormatVersion != nil:
 		return parseTerraformShow(data)
+	case probe.Deployment != nil:
+		return parsePulumiExport(data)
 	case probe.Version != nil:
 		return parseTerraformState(data)
 	default:
-		return nil, errors.New("reading manifest: the JSON has none of manifest_version, format_version or version; expected a terraform.tfstate, `terraform show -json` output or a Blueprint manifest")
+		return nil, errors.New("reading manifest: the JSON has none of manifest_version, format_version, deployment or version; expected a terraform.tfstate, `terraform show -json` output, `pulumi stack export --show-secrets` output or a Blueprint manifest")
 	}
 }
 

@@ -26,9 +26,24 @@ echo "tools: building the pulumi CLI $version into $dir (about 8 minutes on 2 co
 mkdir -p "$dir"
 tmp=$(mktemp -d "$cache/pulumi-build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-if ! GOBIN="$tmp" CGO_ENABLED=0 GOFLAGS=-mod=mod go install -trimpath \
-  -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" \
-  "$module/cmd/pulumi@$version" >&2; then
+# `go install module/cmd/pulumi@version` refuses the module (its go.mod has replace directives),
+# so build it from a throwaway module that requires it and repeats its one outside replace.
+cat >"$tmp/go.mod" <<EOT
+module blueprint.tools/pulumi
+
+go 1.24
+
+require (
+	$module $version
+	github.com/pulumi/pulumi/sdk/v3 $version
+)
+
+replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
+EOT
+if ! (cd "$tmp" && GOFLAGS=-mod=mod go get "$module/cmd/pulumi@$version" >&2 &&
+  CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -o "$tmp/pulumi" \
+    -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" \
+    "$module/cmd/pulumi" >&2); then
   echo "tools: building pulumi $version failed; install pulumi $version on PATH instead (see the Pulumi docs) and run again" >&2
   exit 1
 fi

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 
@@ -20,12 +18,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/serverless-blueprint/blueprint/analyzer"
-	"github.com/serverless-blueprint/blueprint/artifactstore"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/builtin"
 	"github.com/serverless-blueprint/blueprint/resources"
-	"github.com/serverless-blueprint/blueprint/statestore"
-	"github.com/serverless-blueprint/blueprint/statestore/dynamodbstore"
 )
 
 var (
@@ -224,23 +219,13 @@ func (p *blueprintProvider) ValidateConfig(ctx context.Context, req provider.Val
 
 // stateStoreURL is the provider's state store, checked: state_store, else the default.
 func stateStoreURL(s providerSettings, diags *diag.Diagnostics) string {
-	url := s.StateStore.ValueString()
-	if url == "" {
-		var err error
-		if url, err = statestore.DefaultURL(); err != nil {
-			diags.AddAttributeError(path.Root("state_store"), "No state store", err.Error())
-			return ""
+	url, err := resources.StateStoreURL(s.StateStore.ValueString())
+	if err != nil {
+		summary := "Invalid state store"
+		if s.StateStore.ValueString() == "" {
+			summary = "No state store"
 		}
-	}
-	if dynamodbstore.IsURL(url) {
-		if _, err := dynamodbstore.ParseURL(url); err != nil {
-			diags.AddAttributeError(path.Root("state_store"), "Invalid state store", err.Error())
-			return ""
-		}
-		return url
-	}
-	if _, err := statestore.SQLitePath(url); err != nil {
-		diags.AddAttributeError(path.Root("state_store"), "Invalid state store", err.Error())
+		diags.AddAttributeError(path.Root("state_store"), summary, err.Error())
 		return ""
 	}
 	return url
@@ -260,42 +245,17 @@ func getProviderSettings(ctx context.Context, cfg tfsdk.Config, s *providerSetti
 }
 
 // localArtifact is the native bootstrap every job gets for the agent, from artifact_store and
-// agent_os_arch.
+// agent_os_arch (resources.LocalArtifactAt, shared with the Pulumi provider).
 func localArtifact(s providerSettings, diags *diag.Diagnostics) *resources.LocalArtifact {
-	goos, goarch := runtime.GOOS, runtime.GOARCH
-	if v := s.AgentOSArch.ValueString(); v != "" {
-		osPart, arch, ok := strings.Cut(v, "/")
-		if !ok || osPart == "" || arch == "" || strings.Contains(arch, "/") {
-			diags.AddAttributeError(path.Root("agent_os_arch"), "Invalid agent_os_arch",
-				fmt.Sprintf("agent_os_arch is %q; write GOOS/GOARCH, e.g. linux/amd64 or linux/arm64.", v))
-			return nil
-		}
-		goos, goarch = osPart, arch
-	}
-	var store artifactstore.Store
-	var err error
-	if v := s.ArtifactStore.ValueString(); v != "" {
-		store, err = artifactstore.Open(v)
-	} else {
-		store, err = artifactstore.Default()
-	}
-	if err != nil {
+	local, err := resources.LocalArtifactAt(s.ArtifactStore.ValueString(), s.AgentOSArch.ValueString())
+	switch {
+	case err == nil:
+	case strings.HasPrefix(err.Error(), "agent_os_arch"):
+		diags.AddAttributeError(path.Root("agent_os_arch"), "Invalid agent_os_arch", err.Error()+".")
+	default:
 		diags.AddAttributeError(path.Root("artifact_store"), "Invalid artifact store", err.Error())
-		return nil
 	}
-	return resources.NativeLocal(goos, goarch, store)
-}
-
-// createJournalDir keeps the creates that have not yet returned their state in the artifact
-// store's directory, "" when the store is not a local directory.
-func createJournalDir(local *resources.LocalArtifact) string {
-	if local == nil {
-		return ""
-	}
-	if dir, ok := artifactstore.LocalDir(local.Store); ok {
-		return filepath.Join(dir, ".creating")
-	}
-	return ""
+	return local
 }
 
 func checkRouting(s providerSettings, diags *diag.Diagnostics) {
@@ -368,7 +328,7 @@ func (p *blueprintProvider) Configure(ctx context.Context, req provider.Configur
 		Local:      local,
 		StateStore: stateStore,
 		// Next to the artifacts: one place per configuration that outlives the process.
-		CreateJournalDir: createJournalDir(local),
+		CreateJournalDir: resources.CreateJournalDir(local),
 	}, costThreshold: types.Float64Null(), latencyThresholdMS: types.Int64Null()}
 	if !s.CostThreshold.IsNull() && !s.CostThreshold.IsUnknown() {
 		data.costThreshold = s.CostThreshold
