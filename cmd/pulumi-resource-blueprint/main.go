@@ -9,8 +9,8 @@ import (
 
 	p "github.com/pulumi/pulumi-go-provider"
 
-	pulumiprovider "github.com/serverless-blueprint/blueprint/provider/pulumi"
 	"github.com/serverless-blueprint/blueprint/platform/builtin"
+	pulumiprovider "github.com/serverless-blueprint/blueprint/provider/pulumi"
 )
 
 // version is set at release with -ldflags "-X main.version=…".

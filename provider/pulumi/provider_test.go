@@ -12,8 +12,8 @@ import (
 	presource "github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 
-	pulumiprovider "github.com/serverless-blueprint/blueprint/provider/pulumi"
 	"github.com/serverless-blueprint/blueprint/platform/builtin"
+	pulumiprovider "github.com/serverless-blueprint/blueprint/provider/pulumi"
 )
 
 // server is the provider behind pulumi-go-provider's integration harness (the gRPC surface

@@ -14,8 +14,8 @@ import (
 	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 
-	pulumiprovider "github.com/serverless-blueprint/blueprint/provider/pulumi"
 	"github.com/serverless-blueprint/blueprint/platform/builtin"
+	pulumiprovider "github.com/serverless-blueprint/blueprint/provider/pulumi"
 )
 
 // Version is the version the schema and the SDK are generated for.
