@@ -97,6 +97,9 @@ func parsePulumiExport(data []byte) (*Manifest, error) {
 		return nil, fmt.Errorf("reading Pulumi stack export: checkpoint version %d is not supported; Blueprint reads version 3 (`pulumi stack export` of Pulumi 3)", ex.Version)
 	}
 	m := &Manifest{Version: Version, Jobs: []Job{}}
+	if ex.Deployment == nil {
+		return m, nil // a stack never deployed
+	}
 	seen := map[string]string{}
 	for _, r := range ex.Deployment.Resources {
 		if r.Type != PulumiResourceType || !r.Custom || r.Delete {
