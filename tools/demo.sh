@@ -10,13 +10,12 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/tools/lib/provider-mirror.sh"
+. "$root/tools/lib/demo.sh"
 bin="$root/bin"
 out="$root/.cache/demo"
 mkdir -p "$out"
 work=$(mktemp -d "$out/run.XXXXXX")
 export CHECKPOINT_DISABLE=1
-
-say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 pids=()
 applied=""
@@ -40,25 +39,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# free_port prints a TCP port on 127.0.0.1 that nothing listens on.
-free_port() {
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 20000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
-
-# wait_healthy URL: polls URL until it answers 200, for at most 20 seconds.
-wait_healthy() {
-  for _ in $(seq 1 100); do
-    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-    sleep 0.2
-  done
-  echo "timed out waiting for $1" >&2
-  return 1
-}
 
 TF=$("$root/tools/terraform.sh")
 export BLUEPRINT_HOST_TOKEN
