@@ -41,6 +41,10 @@ func (w *world) server(extra map[string]property.Value) integration.Server {
 		})),
 	}
 	for k, v := range extra {
+		if v.IsNull() {
+			delete(args, k) // a null drops a default setting
+			continue
+		}
 		args[k] = v
 	}
 	if err := s.Configure(p.ConfigureRequest{Args: property.NewMap(args)}); err != nil {
@@ -200,5 +204,33 @@ func TestBadConfiguration(t *testing.T) {
 	})})
 	if err == nil || !strings.Contains(err.Error(), "blueprint:awsLambda.architecture") || !strings.Contains(err.Error(), `use "arm64" or "x86_64"`) {
 		t.Fatalf("error = %v", err)
+	}
+}
+
+// TestJobImport: `pulumi import blueprint:index:Job greet greet` reads the job back from the
+// tags on its functions: package, function and where it is deployed.
+func TestJobImport(t *testing.T) {
+	w := newWorld(t)
+	s := w.server(nil)
+	dir := w.writeModule("greet", greetSource("hello "))
+	check, err := s.Check(p.CheckRequest{Urn: jobURN, Inputs: jobInputs(dir, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Create(p.CreateRequest{Urn: jobURN, Properties: check.Inputs}); err != nil {
+		t.Fatal(err)
+	}
+	read, err := s.Read(p.ReadRequest{ID: "greet", Urn: jobURN})
+	if err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	if read.ID != "greet" || read.Inputs.Get("package").AsString() != dir || read.Inputs.Get("function").AsString() != "Greet" {
+		t.Fatalf("imported inputs: %v (id %q)", read.Inputs, read.ID)
+	}
+	if deps := read.Properties.Get("deployments").AsArray(); deps.Len() != 2 {
+		t.Fatalf("imported deployments: %v", deps)
+	}
+	if _, err := s.Read(p.ReadRequest{ID: "nope", Urn: jobURN}); err == nil || !strings.Contains(err.Error(), `no function named "nope"`) {
+		t.Fatalf("importing an unknown job: %v", err)
 	}
 }
