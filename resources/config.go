@@ -12,6 +12,7 @@ import (
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/statestore"
 	"github.com/serverless-blueprint/blueprint/statestore/dynamodbstore"
+	"github.com/serverless-blueprint/blueprint/statestore/firestorestore"
 )
 
 // ProviderConfig is the provider configuration every engine exposes (Terraform's provider
@@ -176,6 +177,12 @@ func StateStoreURL(url string) (string, error) {
 	}
 	if dynamodbstore.IsURL(url) {
 		if _, err := dynamodbstore.ParseURL(url); err != nil {
+			return "", err
+		}
+		return url, nil
+	}
+	if firestorestore.IsURL(url) {
+		if _, err := firestorestore.ParseURL(url); err != nil {
 			return "", err
 		}
 		return url, nil

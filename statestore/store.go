@@ -53,7 +53,7 @@ func SQLitePath(raw string) (string, error) {
 		case "dynamodb":
 			return "", fmt.Errorf("state store %q is a DynamoDB table, not a SQLite file: only the agent and Lambda functions reach it (a wasm host opens sqlite:///path/state.db files)", raw)
 		case "firestore":
-			return "", fmt.Errorf("state store %q: firestore stores come with the Cloud Functions platform; use sqlite:///path/state.db or dynamodb://TABLE?region=R", raw)
+			return "", fmt.Errorf("state store %q is a Firestore collection, not a SQLite file: only the agent and Cloud Functions reach it (a wasm host opens sqlite:///path/state.db files)", raw)
 		default:
 			return "", fmt.Errorf("state store %q: unknown scheme %q; use sqlite:///path/state.db", raw, u.Scheme)
 		}

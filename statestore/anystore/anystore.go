@@ -1,5 +1,6 @@
 // Package anystore opens a state store of any kind Blueprint knows by its URL: sqlite:// files
-// (statestore) and dynamodb:// tables (statestore/dynamodbstore). The agent opens stores this
+// (statestore), dynamodb:// tables (statestore/dynamodbstore) and firestore:// collections
+// (statestore/firestorestore). The agent opens stores this
 // way; the wasm host, which reaches only files, uses statestore.Open.
 package anystore
 
@@ -8,13 +9,17 @@ import (
 
 	"github.com/serverless-blueprint/blueprint/statestore"
 	"github.com/serverless-blueprint/blueprint/statestore/dynamodbstore"
+	"github.com/serverless-blueprint/blueprint/statestore/firestorestore"
 )
 
-// Open opens the store raw names. ctx bounds loading the AWS configuration of a DynamoDB
-// store, not the store's later use.
+// Open opens the store raw names. ctx bounds loading the cloud configuration of a DynamoDB
+// or Firestore store, not the store's later use.
 func Open(ctx context.Context, raw string) (statestore.Store, error) {
 	if dynamodbstore.IsURL(raw) {
 		return dynamodbstore.Open(ctx, raw)
+	}
+	if firestorestore.IsURL(raw) {
+		return firestorestore.Open(ctx, raw)
 	}
 	return statestore.Open(raw)
 }
