@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path"
@@ -55,7 +54,7 @@ var zipEpoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 // BuildGCFSource makes the source zip Cloud Functions (2nd gen, Go runtime) builds a function
 // from: at its root a generated package (module blueprint.gcf/function) whose init registers
 // the entry point "Blueprint" with functions-framework-go and dispatches the package's jobs by
-// BLUEPRINT_JOB; the job's whole module under src/ (hidden files and directories left out),
+// BLUEPRINT_JOB; the packages of the job's module that the job package needs under src/,
 // required through a replace directive; a go.mod and go.sum that resolve everything. Zips are
 // reproducible (sorted entries, fixed times and modes) and stored as <CacheDir>/<sha256>.zip.
 func BuildGCFSource(ctx context.Context, b GCFBuild) (Artifact, error) {
@@ -117,7 +116,7 @@ func BuildGCFSource(ctx context.Context, b GCFBuild) (Artifact, error) {
 		return Artifact{}, fmt.Errorf("creating build directory in %s: %w", cacheDir, err)
 	}
 	defer os.RemoveAll(work)
-	files, err := moduleFiles(pkg.Module.Dir)
+	files, err := moduleFiles(pkg.Module, deps)
 	if err != nil {
 		return Artifact{}, err
 	}
@@ -154,41 +153,45 @@ func BuildGCFSource(ctx context.Context, b GCFBuild) (Artifact, error) {
 	return Artifact{Path: final, SHA256: hexSum, Size: int64(len(zipped))}, nil
 }
 
-// moduleFiles lists the files of a module to ship, by slash path relative to its root:
-// everything but hidden files and directories (.git, .terraform, …) and nested modules.
-func moduleFiles(root string) (map[string]string, error) {
+// moduleFiles lists the files to ship from the job's module, by slash path relative to its
+// root: go.mod and go.sum, and every file in the directory of each of the module's packages
+// the job package needs (sources, embedded files, assembly) — not the rest of the module,
+// which may be a whole repository with binaries in it.
+func moduleFiles(mod *listedModule, deps []listedPackage) (map[string]string, error) {
 	out := map[string]string{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	root := mod.Dir
+	for _, name := range []string{"go.mod", "go.sum"} {
+		if _, err := os.Stat(filepath.Join(root, name)); err == nil {
+			out[name] = filepath.Join(root, name)
+		}
+	}
+	for _, p := range deps {
+		if p.Standard || p.Module == nil || p.Module.Path != mod.Path {
+			continue
+		}
+		entries, err := os.ReadDir(p.Dir)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("listing package %s: %w", p.ImportPath, err)
 		}
-		name := d.Name()
-		if p != root && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
-			if d.IsDir() {
-				return filepath.SkipDir
+		for _, e := range entries {
+			if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
+				continue
 			}
-			return nil
-		}
-		if d.IsDir() {
-			if p != root {
-				if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
-					return filepath.SkipDir // another module
-				}
+			abs := filepath.Join(p.Dir, e.Name())
+			rel, err := filepath.Rel(root, abs)
+			if err != nil {
+				return nil, err
 			}
-			return nil
+			out[filepath.ToSlash(rel)] = abs
 		}
-		if !d.Type().IsRegular() {
-			return nil
+		for _, f := range p.EmbedFiles { // may live in subdirectories
+			abs := filepath.Join(p.Dir, f)
+			rel, err := filepath.Rel(root, abs)
+			if err != nil {
+				return nil, err
+			}
+			out[filepath.ToSlash(rel)] = abs
 		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
-		}
-		out[filepath.ToSlash(rel)] = p
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("listing the files of module %s: %w", root, err)
 	}
 	return out, nil
 }

@@ -1,0 +1,109 @@
+// Package gcpfunctions is the Google Cloud Functions (2nd gen) platform: each job's function
+// is built by Cloud Functions' Go runtime from a source zip the packager makes (a generated
+// entry point on functions-framework-go dispatching the package's jobs), deployed with
+// cloud.google.com/go/functions/apiv2 and invoked over HTTPS with an ID token for its URI.
+package gcpfunctions
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/serverless-blueprint/blueprint/packager"
+	"github.com/serverless-blueprint/blueprint/platform"
+)
+
+// PlatformName is the platform's name in configuration and state.
+const PlatformName = "gcp_functions"
+
+// Limits are Cloud Functions' (2nd gen, HTTP functions) for one function.
+var Limits = platform.Limits{
+	MaxPayloadBytes: 32 << 20, // an HTTP request
+	MinMemoryMB:     128,
+	MaxMemoryMB:     32768,
+	MemoryStepMB:    1,
+	MaxTimeout:      60 * time.Minute,
+	ReusesInstances: true,
+	MaxBatchItems:   64,
+}
+
+// Settings of the provider's gcp_functions block and of the agent.
+const (
+	settingProject        = "project"
+	settingRegions        = "regions"
+	settingEndpoint       = "endpoint"
+	settingServiceAccount = "service_account"
+	settingCredentials    = "credentials_file"
+	settingRuntime        = "runtime"
+)
+
+var credentialsSetting = platform.Setting{
+	Name: settingCredentials, Type: platform.String, EnvDefault: "GOOGLE_APPLICATION_CREDENTIALS",
+	Description: "Service account key file to act as; unset = Application Default Credentials (gcloud auth application-default login, or the VM's service account).",
+}
+
+// Platform describes Cloud Functions for the registry.
+func Platform() platform.Descriptor {
+	return platform.Descriptor{
+		Name: PlatformName,
+		Description: "Google Cloud Functions (2nd gen): one HTTP function per job and region, built by the Go runtime from a source zip with a generated functions-framework-go entry point, invoked with an ID token for its URI. " +
+			"Stateful jobs need a `firestore://PROJECT/COLLECTION` `state_store`; the service account needs roles/datastore.user.",
+		Artifact: platform.ArtifactGCFSource,
+		Build:    Build,
+		Limits:   Limits,
+		Settings: []platform.Setting{
+			{Name: settingProject, Type: platform.String, Required: true,
+				Description: "Google Cloud project ID the functions live in."},
+			{Name: settingRegions, Type: platform.StringList, Required: true,
+				Description: "Regions to deploy every job to, e.g. `[\"us-central1\", \"europe-west1\"]`."},
+			{Name: settingServiceAccount, Type: platform.String, Required: true,
+				Description: "Email of the service account the functions run as: a dedicated one, never the project's default compute account; grant it only what the jobs need (roles/datastore.user for stateful jobs)."},
+			credentialsSetting,
+			{Name: settingEndpoint, Type: platform.String,
+				Description: "host:port of a Cloud Functions API stand-in (plain gRPC, no credentials); unset for Google."},
+			{Name: settingRuntime, Type: platform.String,
+				Description: "Go runtime of the functions; default `" + DefaultRuntime + "`."},
+		},
+		Validate: validateSettings,
+		NewDeployer: func(s platform.Settings) (platform.Deployer, error) {
+			return NewDeployer(context.Background(), Config{Project: s.String(settingProject), Regions: s.StringList(settingRegions),
+				ServiceAccount: s.String(settingServiceAccount), CredentialsFile: s.String(settingCredentials),
+				Endpoint: s.String(settingEndpoint), Runtime: s.String(settingRuntime)})
+		},
+		Regions:         func(s platform.Settings) []string { return s.StringList(settingRegions) },
+		InvokerSettings: []platform.Setting{credentialsSetting},
+		NewInvoker: func(s platform.Settings) (platform.Invoker, error) {
+			return NewInvoker(IDTokens(s.String(settingCredentials))), nil
+		},
+	}
+}
+
+// DefaultRuntime is the Go runtime functions are built with.
+const DefaultRuntime = "go125"
+
+// Build makes the function's source zip.
+func Build(ctx context.Context, req platform.BuildRequest) (platform.Artifact, error) {
+	a, err := packager.BuildGCFSource(ctx, packager.GCFBuild{Dir: req.Dir, Jobs: req.Jobs, CacheDir: req.CacheDir, Logger: req.Logger})
+	if err != nil {
+		return platform.Artifact{}, err
+	}
+	return platform.Artifact{Kind: platform.ArtifactGCFSource, Path: a.Path, SHA256: a.SHA256, Size: a.Size}, nil
+}
+
+func validateSettings(s platform.Settings) []*platform.SettingError {
+	var errs []*platform.SettingError
+	if p := s.String(settingProject); p != "" && !projectID.MatchString(p) {
+		errs = append(errs, &platform.SettingError{Setting: settingProject, Message: fmt.Sprintf("is %q, not a project ID: 6 to 30 lowercase letters, digits and hyphens, starting with a letter", p)})
+	}
+	for _, r := range s.StringList(settingRegions) {
+		if !regionName.MatchString(r) {
+			errs = append(errs, &platform.SettingError{Setting: settingRegions, Message: fmt.Sprintf("has %q, which is not a Google Cloud region name: write it like us-central1 or europe-west1", r)})
+		}
+	}
+	if sa := s.String(settingServiceAccount); sa != "" {
+		if err := checkServiceAccount(sa); err != nil {
+			errs = append(errs, &platform.SettingError{Setting: settingServiceAccount, Message: err.Error()})
+		}
+	}
+	return errs
+}
