@@ -12,9 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/oauth2"
 	"google.golang.org/api/idtoken"
 	"google.golang.org/api/option"
-	"golang.org/x/oauth2"
 
 	"github.com/serverless-blueprint/blueprint/platform"
 )
