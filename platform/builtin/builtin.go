@@ -5,6 +5,7 @@ package builtin
 import (
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/awslambda"
+	"github.com/serverless-blueprint/blueprint/platform/gcpfunctions"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
 )
 
@@ -13,6 +14,7 @@ func Registry() *platform.Registry {
 	r, err := platform.NewRegistry(
 		wasm.Platform(),
 		awslambda.Platform(),
+		gcpfunctions.Platform(),
 	)
 	if err != nil {
 		panic("builtin platforms: " + err.Error()) // a programming error, caught by its test

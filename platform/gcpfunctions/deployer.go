@@ -215,6 +215,11 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 			return fail("creating", fmt.Errorf("a function of that name appeared while deploying (another apply?): %w", err))
 		}
 		if err != nil {
+			// A create whose build failed leaves a FAILED function: remove it, so a failed
+			// apply leaves nothing behind and the next one creates afresh.
+			if cleanupErr := d.deleteName(context.WithoutCancel(ctx), name); cleanupErr != nil {
+				err = fmt.Errorf("%w (and removing the failed function: %v)", operationError(err), cleanupErr)
+			}
 			return fail("creating", operationError(err))
 		}
 	case err != nil:
@@ -356,7 +361,13 @@ func (d *Deployer) Delete(ctx context.Context, region, functionID string) error 
 	if err := d.checkRegion(region); err != nil {
 		return err
 	}
-	name := d.parent(region) + "/functions/" + FunctionID(functionID)
+	if err := d.deleteName(ctx, d.parent(region)+"/functions/"+FunctionID(functionID)); err != nil {
+		return fmt.Errorf("deleting Cloud Function %s in %s: %w", FunctionID(functionID), region, err)
+	}
+	return nil
+}
+
+func (d *Deployer) deleteName(ctx context.Context, name string) error {
 	err := retryTransient(ctx, func() error {
 		op, err := d.client.DeleteFunction(ctx, &functionspb.DeleteFunctionRequest{Name: name})
 		if err != nil {
@@ -364,10 +375,10 @@ func (d *Deployer) Delete(ctx context.Context, region, functionID string) error 
 		}
 		return op.Wait(ctx)
 	})
-	if err != nil && status.Code(err) != codes.NotFound {
-		return fmt.Errorf("deleting Cloud Function %s in %s: %w", FunctionID(functionID), region, err)
+	if status.Code(err) == codes.NotFound {
+		return nil
 	}
-	return nil
+	return err
 }
 
 var _ platform.StateStoreChecker = (*Deployer)(nil)

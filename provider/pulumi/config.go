@@ -21,15 +21,16 @@ import (
 // settings are a typed object whose fields mirror the platform's descriptor; a test checks
 // that they stay in step.
 type Config struct {
-	Platforms          []string           `pulumi:"platforms,optional"`
-	Regions            []string           `pulumi:"regions,optional"`
-	CostThreshold      *float64           `pulumi:"costThreshold,optional"`
-	LatencyThresholdMs *int               `pulumi:"latencyThresholdMs,optional"`
-	ArtifactStore      *string            `pulumi:"artifactStore,optional"`
-	AgentOsArch        *string            `pulumi:"agentOsArch,optional"`
-	StateStore         *string            `pulumi:"stateStore,optional"`
-	Wasm               *WasmSettings      `pulumi:"wasm,optional"`
-	AwsLambda          *AwsLambdaSettings `pulumi:"awsLambda,optional"`
+	Platforms          []string              `pulumi:"platforms,optional"`
+	Regions            []string              `pulumi:"regions,optional"`
+	CostThreshold      *float64              `pulumi:"costThreshold,optional"`
+	LatencyThresholdMs *int                  `pulumi:"latencyThresholdMs,optional"`
+	ArtifactStore      *string               `pulumi:"artifactStore,optional"`
+	AgentOsArch        *string               `pulumi:"agentOsArch,optional"`
+	StateStore         *string               `pulumi:"stateStore,optional"`
+	Wasm               *WasmSettings         `pulumi:"wasm,optional"`
+	AwsLambda          *AwsLambdaSettings    `pulumi:"awsLambda,optional"`
+	GcpFunctions       *GcpFunctionsSettings `pulumi:"gcpFunctions,optional"`
 
 	// prov is the provider instance this configuration belongs to (set at construction).
 	prov *providerState
@@ -53,6 +54,16 @@ type AwsLambdaSettings struct {
 	ArtifactBucket       *string  `pulumi:"artifactBucket,optional"`
 }
 
+// GcpFunctionsSettings are the gcp_functions platform's settings (platform/gcpfunctions).
+type GcpFunctionsSettings struct {
+	Project         *string  `pulumi:"project,optional"`
+	Regions         []string `pulumi:"regions,optional"`
+	ServiceAccount  *string  `pulumi:"serviceAccount,optional"`
+	CredentialsFile *string  `pulumi:"credentialsFile,optional"`
+	Endpoint        *string  `pulumi:"endpoint,optional"`
+	Runtime         *string  `pulumi:"runtime,optional"`
+}
+
 // Annotate describes the configuration in the schema.
 func (c *Config) Annotate(a infer.Annotator) {
 	a.Describe(&c.Platforms, "Platforms a job is deployed to when it names none (wasm, aws_lambda). Defaults to the platforms whose settings are present.")
@@ -64,6 +75,7 @@ func (c *Config) Annotate(a infer.Annotator) {
 	a.Describe(&c.StateStore, "Where stateful jobs keep their state: sqlite:///path (the default, in the user cache) or dynamodb://TABLE?region=REGION.")
 	a.Describe(&c.Wasm, "The wasm platform: hosts running `blueprint host`, by region.")
 	a.Describe(&c.AwsLambda, "The aws_lambda platform: one provided.al2023 function per job and region.")
+	a.Describe(&c.GcpFunctions, "The gcp_functions platform: one Cloud Function (2nd gen) per job and region.")
 }
 
 // providerState is what one provider process shares between its configuration and its

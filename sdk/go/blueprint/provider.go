@@ -47,6 +47,8 @@ type providerArgs struct {
 	AwsLambda *AwsLambdaSettings `pulumi:"awsLambda"`
 	// Routing policy for the runtime agent: the cost ratio (serverless over VM, 0 to 1) under which an execution is offloaded. Copied into every Job for the agent.
 	CostThreshold *float64 `pulumi:"costThreshold"`
+	// The gcp_functions platform: one Cloud Function (2nd gen) per job and region.
+	GcpFunctions *GcpFunctionsSettings `pulumi:"gcpFunctions"`
 	// Routing policy for the runtime agent: offload when the local run would wait longer than this many milliseconds. Copied into every Job for the agent.
 	LatencyThresholdMs *int `pulumi:"latencyThresholdMs"`
 	// Platforms a job is deployed to when it names none (wasm, aws_lambda). Defaults to the platforms whose settings are present.
@@ -69,6 +71,8 @@ type ProviderArgs struct {
 	AwsLambda AwsLambdaSettingsPtrInput
 	// Routing policy for the runtime agent: the cost ratio (serverless over VM, 0 to 1) under which an execution is offloaded. Copied into every Job for the agent.
 	CostThreshold pulumi.Float64PtrInput
+	// The gcp_functions platform: one Cloud Function (2nd gen) per job and region.
+	GcpFunctions GcpFunctionsSettingsPtrInput
 	// Routing policy for the runtime agent: offload when the local run would wait longer than this many milliseconds. Copied into every Job for the agent.
 	LatencyThresholdMs pulumi.IntPtrInput
 	// Platforms a job is deployed to when it names none (wasm, aws_lambda). Defaults to the platforms whose settings are present.

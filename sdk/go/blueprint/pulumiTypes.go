@@ -494,6 +494,214 @@ func (o FindingArrayOutput) Index(i pulumi.IntInput) FindingOutput {
 	}).(FindingOutput)
 }
 
+type GcpFunctionsSettings struct {
+	CredentialsFile *string  `pulumi:"credentialsFile"`
+	Endpoint        *string  `pulumi:"endpoint"`
+	Project         *string  `pulumi:"project"`
+	Regions         []string `pulumi:"regions"`
+	Runtime         *string  `pulumi:"runtime"`
+	ServiceAccount  *string  `pulumi:"serviceAccount"`
+}
+
+// GcpFunctionsSettingsInput is an input type that accepts GcpFunctionsSettingsArgs and GcpFunctionsSettingsOutput values.
+// You can construct a concrete instance of `GcpFunctionsSettingsInput` via:
+//
+//	GcpFunctionsSettingsArgs{...}
+type GcpFunctionsSettingsInput interface {
+	pulumi.Input
+
+	ToGcpFunctionsSettingsOutput() GcpFunctionsSettingsOutput
+	ToGcpFunctionsSettingsOutputWithContext(context.Context) GcpFunctionsSettingsOutput
+}
+
+type GcpFunctionsSettingsArgs struct {
+	CredentialsFile pulumi.StringPtrInput   `pulumi:"credentialsFile"`
+	Endpoint        pulumi.StringPtrInput   `pulumi:"endpoint"`
+	Project         pulumi.StringPtrInput   `pulumi:"project"`
+	Regions         pulumi.StringArrayInput `pulumi:"regions"`
+	Runtime         pulumi.StringPtrInput   `pulumi:"runtime"`
+	ServiceAccount  pulumi.StringPtrInput   `pulumi:"serviceAccount"`
+}
+
+func (GcpFunctionsSettingsArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*GcpFunctionsSettings)(nil)).Elem()
+}
+
+func (i GcpFunctionsSettingsArgs) ToGcpFunctionsSettingsOutput() GcpFunctionsSettingsOutput {
+	return i.ToGcpFunctionsSettingsOutputWithContext(context.Background())
+}
+
+func (i GcpFunctionsSettingsArgs) ToGcpFunctionsSettingsOutputWithContext(ctx context.Context) GcpFunctionsSettingsOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(GcpFunctionsSettingsOutput)
+}
+
+func (i GcpFunctionsSettingsArgs) ToGcpFunctionsSettingsPtrOutput() GcpFunctionsSettingsPtrOutput {
+	return i.ToGcpFunctionsSettingsPtrOutputWithContext(context.Background())
+}
+
+func (i GcpFunctionsSettingsArgs) ToGcpFunctionsSettingsPtrOutputWithContext(ctx context.Context) GcpFunctionsSettingsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(GcpFunctionsSettingsOutput).ToGcpFunctionsSettingsPtrOutputWithContext(ctx)
+}
+
+// GcpFunctionsSettingsPtrInput is an input type that accepts GcpFunctionsSettingsArgs, GcpFunctionsSettingsPtr and GcpFunctionsSettingsPtrOutput values.
+// You can construct a concrete instance of `GcpFunctionsSettingsPtrInput` via:
+//
+//	        GcpFunctionsSettingsArgs{...}
+//
+//	or:
+//
+//	        nil
+type GcpFunctionsSettingsPtrInput interface {
+	pulumi.Input
+
+	ToGcpFunctionsSettingsPtrOutput() GcpFunctionsSettingsPtrOutput
+	ToGcpFunctionsSettingsPtrOutputWithContext(context.Context) GcpFunctionsSettingsPtrOutput
+}
+
+type gcpFunctionsSettingsPtrType GcpFunctionsSettingsArgs
+
+func GcpFunctionsSettingsPtr(v *GcpFunctionsSettingsArgs) GcpFunctionsSettingsPtrInput {
+	return (*gcpFunctionsSettingsPtrType)(v)
+}
+
+func (*gcpFunctionsSettingsPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**GcpFunctionsSettings)(nil)).Elem()
+}
+
+func (i *gcpFunctionsSettingsPtrType) ToGcpFunctionsSettingsPtrOutput() GcpFunctionsSettingsPtrOutput {
+	return i.ToGcpFunctionsSettingsPtrOutputWithContext(context.Background())
+}
+
+func (i *gcpFunctionsSettingsPtrType) ToGcpFunctionsSettingsPtrOutputWithContext(ctx context.Context) GcpFunctionsSettingsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(GcpFunctionsSettingsPtrOutput)
+}
+
+type GcpFunctionsSettingsOutput struct{ *pulumi.OutputState }
+
+func (GcpFunctionsSettingsOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*GcpFunctionsSettings)(nil)).Elem()
+}
+
+func (o GcpFunctionsSettingsOutput) ToGcpFunctionsSettingsOutput() GcpFunctionsSettingsOutput {
+	return o
+}
+
+func (o GcpFunctionsSettingsOutput) ToGcpFunctionsSettingsOutputWithContext(ctx context.Context) GcpFunctionsSettingsOutput {
+	return o
+}
+
+func (o GcpFunctionsSettingsOutput) ToGcpFunctionsSettingsPtrOutput() GcpFunctionsSettingsPtrOutput {
+	return o.ToGcpFunctionsSettingsPtrOutputWithContext(context.Background())
+}
+
+func (o GcpFunctionsSettingsOutput) ToGcpFunctionsSettingsPtrOutputWithContext(ctx context.Context) GcpFunctionsSettingsPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v GcpFunctionsSettings) *GcpFunctionsSettings {
+		return &v
+	}).(GcpFunctionsSettingsPtrOutput)
+}
+
+func (o GcpFunctionsSettingsOutput) CredentialsFile() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v GcpFunctionsSettings) *string { return v.CredentialsFile }).(pulumi.StringPtrOutput)
+}
+
+func (o GcpFunctionsSettingsOutput) Endpoint() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v GcpFunctionsSettings) *string { return v.Endpoint }).(pulumi.StringPtrOutput)
+}
+
+func (o GcpFunctionsSettingsOutput) Project() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v GcpFunctionsSettings) *string { return v.Project }).(pulumi.StringPtrOutput)
+}
+
+func (o GcpFunctionsSettingsOutput) Regions() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v GcpFunctionsSettings) []string { return v.Regions }).(pulumi.StringArrayOutput)
+}
+
+func (o GcpFunctionsSettingsOutput) Runtime() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v GcpFunctionsSettings) *string { return v.Runtime }).(pulumi.StringPtrOutput)
+}
+
+func (o GcpFunctionsSettingsOutput) ServiceAccount() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v GcpFunctionsSettings) *string { return v.ServiceAccount }).(pulumi.StringPtrOutput)
+}
+
+type GcpFunctionsSettingsPtrOutput struct{ *pulumi.OutputState }
+
+func (GcpFunctionsSettingsPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**GcpFunctionsSettings)(nil)).Elem()
+}
+
+func (o GcpFunctionsSettingsPtrOutput) ToGcpFunctionsSettingsPtrOutput() GcpFunctionsSettingsPtrOutput {
+	return o
+}
+
+func (o GcpFunctionsSettingsPtrOutput) ToGcpFunctionsSettingsPtrOutputWithContext(ctx context.Context) GcpFunctionsSettingsPtrOutput {
+	return o
+}
+
+func (o GcpFunctionsSettingsPtrOutput) Elem() GcpFunctionsSettingsOutput {
+	return o.ApplyT(func(v *GcpFunctionsSettings) GcpFunctionsSettings {
+		if v != nil {
+			return *v
+		}
+		var ret GcpFunctionsSettings
+		return ret
+	}).(GcpFunctionsSettingsOutput)
+}
+
+func (o GcpFunctionsSettingsPtrOutput) CredentialsFile() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *GcpFunctionsSettings) *string {
+		if v == nil {
+			return nil
+		}
+		return v.CredentialsFile
+	}).(pulumi.StringPtrOutput)
+}
+
+func (o GcpFunctionsSettingsPtrOutput) Endpoint() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *GcpFunctionsSettings) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Endpoint
+	}).(pulumi.StringPtrOutput)
+}
+
+func (o GcpFunctionsSettingsPtrOutput) Project() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *GcpFunctionsSettings) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Project
+	}).(pulumi.StringPtrOutput)
+}
+
+func (o GcpFunctionsSettingsPtrOutput) Regions() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *GcpFunctionsSettings) []string {
+		if v == nil {
+			return nil
+		}
+		return v.Regions
+	}).(pulumi.StringArrayOutput)
+}
+
+func (o GcpFunctionsSettingsPtrOutput) Runtime() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *GcpFunctionsSettings) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Runtime
+	}).(pulumi.StringPtrOutput)
+}
+
+func (o GcpFunctionsSettingsPtrOutput) ServiceAccount() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *GcpFunctionsSettings) *string {
+		if v == nil {
+			return nil
+		}
+		return v.ServiceAccount
+	}).(pulumi.StringPtrOutput)
+}
+
 type WasmSettings struct {
 	Hosts map[string]string `pulumi:"hosts"`
 	Token *string           `pulumi:"token"`
@@ -645,6 +853,8 @@ func (o WasmSettingsPtrOutput) Token() pulumi.StringPtrOutput {
 func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*AwsLambdaSettingsInput)(nil)).Elem(), AwsLambdaSettingsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*AwsLambdaSettingsPtrInput)(nil)).Elem(), AwsLambdaSettingsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*GcpFunctionsSettingsInput)(nil)).Elem(), GcpFunctionsSettingsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*GcpFunctionsSettingsPtrInput)(nil)).Elem(), GcpFunctionsSettingsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*WasmSettingsInput)(nil)).Elem(), WasmSettingsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*WasmSettingsPtrInput)(nil)).Elem(), WasmSettingsArgs{})
 	pulumi.RegisterOutputType(AnalysisOutput{})
@@ -655,6 +865,8 @@ func init() {
 	pulumi.RegisterOutputType(DeploymentArrayOutput{})
 	pulumi.RegisterOutputType(FindingOutput{})
 	pulumi.RegisterOutputType(FindingArrayOutput{})
+	pulumi.RegisterOutputType(GcpFunctionsSettingsOutput{})
+	pulumi.RegisterOutputType(GcpFunctionsSettingsPtrOutput{})
 	pulumi.RegisterOutputType(WasmSettingsOutput{})
 	pulumi.RegisterOutputType(WasmSettingsPtrOutput{})
 }

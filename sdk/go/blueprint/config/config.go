@@ -31,6 +31,11 @@ func GetCostThreshold(ctx *pulumi.Context) float64 {
 	return config.GetFloat64(ctx, "blueprint:costThreshold")
 }
 
+// The gcp_functions platform: one Cloud Function (2nd gen) per job and region.
+func GetGcpFunctions(ctx *pulumi.Context) string {
+	return config.Get(ctx, "blueprint:gcpFunctions")
+}
+
 // Routing policy for the runtime agent: offload when the local run would wait longer than this many milliseconds. Copied into every Job for the agent.
 func GetLatencyThresholdMs(ctx *pulumi.Context) int {
 	return config.GetInt(ctx, "blueprint:latencyThresholdMs")

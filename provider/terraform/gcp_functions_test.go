@@ -1,0 +1,213 @@
+package terraform
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	tfterraform "github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/serverless-blueprint/blueprint/internal/gcftest"
+	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/platform/awslambda"
+	"github.com/serverless-blueprint/blueprint/platform/gcpfunctions"
+	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/router"
+)
+
+var gcpRegions = []string{"europe-west1", "us-central1"}
+
+const (
+	gcpProject = "blueprint-test"
+	gcpSA      = "blueprint-functions@blueprint-test.iam.gserviceaccount.com"
+)
+
+// gcpConfig is a provider deploying to gcp_functions only, at the control-plane stand-in.
+func (e *accEnv) gcpConfig(endpoint string, jobs ...jobBlock) string {
+	cfg := fmt.Sprintf(`provider "blueprint" {
+  platforms = ["gcp_functions"]
+  artifact_store = %q
+  gcp_functions {
+    project         = %q
+    regions         = %s
+    service_account = %q
+    endpoint        = %q
+  }
+}
+`, e.store, gcpProject, hclList(gcpRegions), gcpSA, endpoint)
+	for _, j := range jobs {
+		cfg += fmt.Sprintf("\nresource \"blueprint_job\" %q {\n  package  = %q\n  function = %q\n%s}\n", j.Resource, j.Package, j.Function, j.Extra)
+	}
+	return cfg
+}
+
+func gcpTestTokens(ctx context.Context, audience string) (string, error) {
+	return gcftest.IDToken(audience), nil
+}
+
+// TestAccJob_gcpFunctions: terraform applies a job to Cloud Functions in two regions (the
+// control-plane stand-in builds the source zip and runs it under functions-framework-go),
+// invokes it, plans nothing after apply, the agent offloads to it, import by job name, a code
+// change redeploys, a function deleted out of band is recreated, and destroy leaves no function.
+func TestAccJob_gcpFunctions(t *testing.T) {
+	e := newAccEnv(t)
+	cp := gcftest.StartControlPlane(t)
+	dir := e.writeModule("greet", greetSource("hello "))
+	cfg := e.gcpConfig(cp.Addr, jobBlock{Resource: "greet", Package: dir, Function: "Greet"})
+	const addr = "blueprint_job.greet"
+	invoker := gcpfunctions.NewInvoker(gcpTestTokens)
+	runs := func(want string) func(*tfterraform.State) error {
+		return func(s *tfterraform.State) error {
+			deps := s.RootModule().Resources[addr].Primary.Attributes
+			for i := range gcpRegions {
+				d := platform.Deployment{Platform: gcpfunctions.PlatformName, Region: deps[fmt.Sprintf("deployments.%d.region", i)],
+					FunctionID: "greet", Endpoint: deps[fmt.Sprintf("deployments.%d.endpoint", i)]}
+				out, err := invoker.Invoke(context.Background(), d, []byte(`{"name":"ada"}`))
+				if err != nil {
+					return fmt.Errorf("invoking greet in %s: %w", d.Region, err)
+				}
+				if string(out) != fmt.Sprintf(`{"greeting":%q}`, want+"ada") {
+					return fmt.Errorf("greet in %s answered %s", d.Region, out)
+				}
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		CheckDestroy: func(*tfterraform.State) error {
+			if left := cp.Functions(); len(left) > 0 {
+				return fmt.Errorf("functions left after destroy: %v", left)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("deployments"), knownvalue.ListSizeExact(2)),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("deployments").AtSliceIndex(0).AtMapKey("platform"), knownvalue.StringExact("gcp_functions")),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("deployments").AtSliceIndex(0).AtMapKey("region"), knownvalue.StringExact("europe-west1")),
+				},
+				Check: runs("hello "),
+			},
+			{
+				// The runtime agent, with no local capacity, offloads to the first region.
+				Config:            cfg,
+				ConfigStateChecks: []statecheck.StateCheck{gcpAgentCheck{t: t, e: e, cp: cp}},
+			},
+			{
+				ResourceName:            addr,
+				ImportState:             true,
+				ImportStateId:           "greet",
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"cost_threshold", "latency_threshold_ms"},
+			},
+			{
+				PreConfig: func() { e.writeModule("greet", greetSource("good morning ")) },
+				Config:    cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: runs("good morning "),
+			},
+			{
+				PreConfig: func() {
+					cp.DeleteOutOfBand("projects/" + gcpProject + "/locations/us-central1/functions/" + gcpfunctions.FunctionID("greet"))
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				Check: runs("good morning "),
+			},
+		},
+	})
+}
+
+// gcpAgentCheck runs the agent on the state terraform wrote, with no local capacity and the
+// tests' ID tokens, and checks that a call is answered by a Cloud Function.
+type gcpAgentCheck struct {
+	t  *testing.T
+	e  *accEnv
+	cp *gcftest.ControlPlane
+}
+
+func (c gcpAgentCheck) CheckState(ctx context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	statePath, _, err := stateFile(c.t, req.State)
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	gcp := gcpfunctions.Platform()
+	gcp.NewInvoker = func(platform.Settings) (platform.Invoker, error) { return gcpfunctions.NewInvoker(gcpTestTokens), nil }
+	registry, err := platform.NewRegistry(wasm.Platform(), awslambda.Platform(), gcp)
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	id := gcpfunctions.FunctionID("greet")
+	before := c.cp.Invocations(id)
+	agent, err := startSeamAgent(c.t, statePath, registry, c.e.token, router.Policy{LocalCapacity: -1}, -1, false)
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	ran, body, err := runGreet(agent, `{"name":"lin"}`)
+	switch {
+	case err != nil:
+		resp.Error = err
+	case ran.Ran.Platform != gcpfunctions.PlatformName || !strings.Contains(body, `"hello lin"`):
+		resp.Error = fmt.Errorf("the agent ran greet on %+v: %s; want it offloaded to gcp_functions", ran, body)
+	case c.cp.Invocations(id) != before+1:
+		resp.Error = fmt.Errorf("the functions ran greet %d times for one offloaded call", c.cp.Invocations(id)-before)
+	}
+}
+
+// TestAccJob_gcpFunctionsBadInput: a build that fails surfaces the operation's error with the
+// build log's URL and leaves the job unrecorded; names that are not a project, region or a
+// dedicated service account are refused at plan.
+func TestAccJob_gcpFunctionsBadInput(t *testing.T) {
+	e := newAccEnv(t)
+	cp := gcftest.StartControlPlane(t)
+	dir := e.writeModule("greet", greetSource("hello "))
+	cfg := e.gcpConfig(cp.Addr, jobBlock{Resource: "greet", Package: dir, Function: "Greet"})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{
+			{Config: strings.Replace(cfg, gcpProject, "Not_A_Project", 1), ExpectError: regexp.MustCompile(`not\s+a\s+project\s+ID`)},
+			{Config: strings.Replace(cfg, hclList(gcpRegions), `["mars"]`, 1), ExpectError: regexp.MustCompile(`not\s+a\s+Google\s+Cloud\s+region\s+name`)},
+			{Config: strings.Replace(cfg, gcpSA, "123456789-compute@developer.gserviceaccount.com", 1), ExpectError: regexp.MustCompile(`default\s+compute\s+account`)},
+			{
+				PreConfig:   func() { cp.SetFaults(gcftest.Faults{FailBuild: map[string]bool{gcpfunctions.FunctionID("greet"): true}}) },
+				Config:      cfg,
+				ExpectError: regexp.MustCompile(`(?s)build\s+failed.*build\s+log:\s+http://127\.0\.0\.1:\d+/builds/`),
+			},
+			{
+				// Nothing was left behind: the next apply, with the build fixed, creates afresh.
+				PreConfig: func() {
+					if left := cp.Functions(); len(left) > 0 {
+						t.Fatalf("a failed apply left functions behind: %v", left)
+					}
+					cp.SetFaults(gcftest.Faults{})
+				},
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("blueprint_job.greet", tfjsonpath.New("deployments"), knownvalue.ListSizeExact(2)),
+				},
+			},
+		},
+	})
+}
