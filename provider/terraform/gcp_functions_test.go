@@ -191,7 +191,9 @@ func TestAccJob_gcpFunctionsBadInput(t *testing.T) {
 			{Config: strings.Replace(cfg, hclList(gcpRegions), `["mars"]`, 1), ExpectError: regexp.MustCompile(`not\s+a\s+Google\s+Cloud\s+region\s+name`)},
 			{Config: strings.Replace(cfg, gcpSA, "123456789-compute@developer.gserviceaccount.com", 1), ExpectError: regexp.MustCompile(`default\s+compute\s+account`)},
 			{
-				PreConfig:   func() { cp.SetFaults(gcftest.Faults{FailBuild: map[string]bool{gcpfunctions.FunctionID("greet"): true}}) },
+				PreConfig: func() {
+					cp.SetFaults(gcftest.Faults{FailBuild: map[string]bool{gcpfunctions.FunctionID("greet"): true}})
+				},
 				Config:      cfg,
 				ExpectError: regexp.MustCompile(`(?s)build\s+failed.*build\s+log:\s+http://127\.0\.0\.1:\d+/builds/`),
 			},
