@@ -264,21 +264,21 @@ func TestAccJob_awsLambdaState(t *testing.T) {
 			},
 			{
 				Config:            withStore,
-				ConfigStateChecks: []statecheck.StateCheck{lambdaStateAgentCheck{t: t, e: e, want: "3"}},
+				ConfigStateChecks: []statecheck.StateCheck{localStateAgentCheck{t: t, e: e, want: "3"}},
 			},
 		},
 	})
 }
 
-// lambdaStateAgentCheck runs the agent on the state with room to run locally: the counter
-// runs in its native worker against the same DynamoDB table the functions use.
-type lambdaStateAgentCheck struct {
+// localStateAgentCheck runs the agent on the state with room to run locally: the counter
+// runs in its native worker against the same store (DynamoDB, Firestore) the functions use.
+type localStateAgentCheck struct {
 	t    *testing.T
 	e    *accEnv
 	want string
 }
 
-func (c lambdaStateAgentCheck) CheckState(ctx context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+func (c localStateAgentCheck) CheckState(ctx context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
 	statePath, _, err := stateFile(c.t, req.State)
 	if err != nil {
 		resp.Error = err

@@ -14,6 +14,7 @@ import (
 	tfterraform "github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
+	"github.com/serverless-blueprint/blueprint/internal/firestoretest"
 	"github.com/serverless-blueprint/blueprint/internal/gcftest"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/awslambda"
@@ -209,6 +210,59 @@ func TestAccJob_gcpFunctionsBadInput(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("blueprint_job.greet", tfjsonpath.New("deployments"), knownvalue.ListSizeExact(2)),
 				},
+			},
+		},
+	})
+}
+
+// TestAccJob_gcpFunctionsState: a stateful job on Cloud Functions keeps its state in Firestore
+// (Google's emulator): the functions of both regions and the agent's native worker on the VM
+// share one collection, so a counter incremented in europe-west1, then us-central1, then
+// locally reads 1, 2, 3. A SQLite store is refused for gcp_functions at plan.
+func TestAccJob_gcpFunctionsState(t *testing.T) {
+	e := newAccEnv(t)
+	cp := gcftest.StartControlPlane(t)
+	emu := firestoretest.Start(t)
+	dir := e.writeModule("vmjobs", map[string]string{"jobs.go": vmJobsSource})
+	store := "firestore://" + gcpProject + "/blueprint-state?emulator=" + emu.Host
+	count := jobBlock{Resource: "count", Package: dir, Function: "Count"}
+	withStore := strings.Replace(e.gcpConfig(cp.Addr, count), "  artifact_store =", fmt.Sprintf("  state_store = %q\n  artifact_store =", store), 1)
+	withFile := strings.Replace(e.gcpConfig(cp.Addr, count), "  artifact_store =", fmt.Sprintf("  state_store = %q\n  artifact_store =", e.stateStore()), 1)
+	invoker := gcpfunctions.NewInvoker(gcpTestTokens)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config:      withFile,
+				ExpectError: regexp.MustCompile(`(?s)Cloud\s+Function\s+cannot\s+open.*state\.db.*firestore://`),
+			},
+			{
+				Config: withStore,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("blueprint_job.count", tfjsonpath.New("state_store"), knownvalue.StringExact(store)),
+				},
+				Check: func(s *tfterraform.State) error {
+					attrs := s.RootModule().Resources["blueprint_job.count"].Primary.Attributes
+					for i := range gcpRegions {
+						d := platform.Deployment{Platform: gcpfunctions.PlatformName, Region: attrs[fmt.Sprintf("deployments.%d.region", i)],
+							FunctionID: "count", Endpoint: attrs[fmt.Sprintf("deployments.%d.endpoint", i)]}
+						out, err := invoker.Invoke(context.Background(), d, []byte(`{"name":"hits"}`))
+						if err != nil {
+							return fmt.Errorf("count in %s: %w", d.Region, err)
+						}
+						if string(out) != fmt.Sprint(i+1) {
+							return fmt.Errorf("count in %s answered %s, want %d (one collection for both regions)", d.Region, out, i+1)
+						}
+					}
+					return nil
+				},
+			},
+			{
+				Config:            withStore,
+				ConfigStateChecks: []statecheck.StateCheck{localStateAgentCheck{t: t, e: e, want: "3"}},
 			},
 		},
 	})
