@@ -225,6 +225,13 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 	case err != nil:
 		return fail("reading", err)
 	default:
+		if cur.GetState() == functionspb.Function_DEPLOYING {
+			// Another operation (an earlier apply that was interrupted) is still deploying it:
+			// let it settle, then compare.
+			if cur, err = d.settle(ctx, name); err != nil {
+				return fail("waiting for", err)
+			}
+		}
 		var mask []string
 		broken := cur.GetState() == functionspb.Function_FAILED || cur.GetState() == functionspb.Function_UNKNOWN
 		if broken || tagsOf(cur)[tagArtifact] != req.ArtifactSHA256 {
@@ -324,6 +331,23 @@ func (d *Deployer) uploadSource(ctx context.Context, region string, zipped []byt
 		return nil, fmt.Errorf("uploading the source zip: HTTP %d", res.StatusCode)
 	}
 	return &functionspb.Source{Source: &functionspb.Source_StorageSource{StorageSource: resp.GetStorageSource()}}, nil
+}
+
+// settle polls the function until no operation is deploying it.
+func (d *Deployer) settle(ctx context.Context, name string) (*functionspb.Function, error) {
+	delay := 250 * time.Millisecond
+	for {
+		fn, err := d.get(ctx, name)
+		if err != nil || fn.GetState() != functionspb.Function_DEPLOYING {
+			return fn, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("still DEPLOYING when the deploy timed out: %w", ctx.Err())
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
 }
 
 func (d *Deployer) get(ctx context.Context, name string) (*functionspb.Function, error) {

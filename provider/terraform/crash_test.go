@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"github.com/serverless-blueprint/blueprint/internal/gcftest"
 	"github.com/serverless-blueprint/blueprint/internal/lambdatest"
 	"github.com/serverless-blueprint/blueprint/resources"
 )
@@ -71,20 +72,11 @@ func (c *cliRun) run(args ...string) (int, string) {
 	return 0, string(out)
 }
 
-// TestCLICreateKilledAfterDeploy: `terraform apply` and its provider are killed (SIGKILL)
-// after Lambda has created the function and before terraform recorded it. The next apply
-// takes that function over instead of refusing it or creating a second one, plans nothing
-// afterwards, and destroy leaves no function behind.
-func TestCLICreateKilledAfterDeploy(t *testing.T) {
-	e := newAccEnv(t)
-	stand := lambdatest.Start(t)
-	useTestCredentials(t)
-	dir := e.writeModule("greet", greetSource("hello "))
-	run := newCLIRun(t, e.awsConfig(stand.URL, jobBlock{Resource: "greet", Package: dir, Function: "Greet"}))
-
-	// Lambda answers Pending for a while after the create: the provider waits for Active,
-	// which is the window in which the kill lands.
-	stand.SetFaults(lambdatest.Faults{PendingReads: 1000})
+// applyKilledAfterCreate runs `terraform apply` and kills terraform and the provider (SIGKILL)
+// as soon as created reports the functions exist, then checks terraform recorded nothing and
+// the create journal kept the interrupted create.
+func applyKilledAfterCreate(t *testing.T, run *cliRun, store string, created func() bool) {
+	t.Helper()
 	apply := run.command("apply", "-auto-approve")
 	var log strings.Builder
 	apply.Stdout, apply.Stderr = &log, &log
@@ -93,15 +85,6 @@ func TestCLICreateKilledAfterDeploy(t *testing.T) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- apply.Wait() }()
-	created := func() bool {
-		for _, r := range awsRegions {
-			out, err := lambdaClient(r, stand.URL).ListFunctions(context.Background(), &lambda.ListFunctionsInput{})
-			if err != nil || len(out.Functions) == 0 {
-				return false
-			}
-		}
-		return true
-	}
 	deadline := time.Now().Add(3 * time.Minute)
 	for !created() {
 		select {
@@ -121,9 +104,34 @@ func TestCLICreateKilledAfterDeploy(t *testing.T) {
 	if raw, err := os.ReadFile(filepath.Join(run.dir, "terraform.tfstate")); err == nil && strings.Contains(string(raw), `"blueprint_job"`) {
 		t.Fatalf("the kill came after terraform recorded the job; the test needs it before:\n%s", raw)
 	}
-	if _, err := os.Stat(filepath.Join(e.store, ".creating", "greet.json")); err != nil {
+	if _, err := os.Stat(filepath.Join(store, ".creating", "greet.json")); err != nil {
 		t.Fatalf("the interrupted create left no journal entry: %v", err)
 	}
+}
+
+// TestCLICreateKilledAfterDeploy: `terraform apply` and its provider are killed (SIGKILL)
+// after Lambda has created the function and before terraform recorded it. The next apply
+// takes that function over instead of refusing it or creating a second one, plans nothing
+// afterwards, and destroy leaves no function behind.
+func TestCLICreateKilledAfterDeploy(t *testing.T) {
+	e := newAccEnv(t)
+	stand := lambdatest.Start(t)
+	useTestCredentials(t)
+	dir := e.writeModule("greet", greetSource("hello "))
+	run := newCLIRun(t, e.awsConfig(stand.URL, jobBlock{Resource: "greet", Package: dir, Function: "Greet"}))
+
+	// Lambda answers Pending for a while after the create: the provider waits for Active,
+	// which is the window in which the kill lands.
+	stand.SetFaults(lambdatest.Faults{PendingReads: 1000})
+	applyKilledAfterCreate(t, run, e.store, func() bool {
+		for _, r := range awsRegions {
+			out, err := lambdaClient(r, stand.URL).ListFunctions(context.Background(), &lambda.ListFunctionsInput{})
+			if err != nil || len(out.Functions) == 0 {
+				return false
+			}
+		}
+		return true
+	})
 
 	stand.SetFaults(lambdatest.Faults{})
 	if code, out := run.run("apply", "-auto-approve"); code != 0 {
@@ -159,5 +167,32 @@ func TestCLICreateKilledAfterDeploy(t *testing.T) {
 		if len(out.Functions) != 0 {
 			t.Fatalf("functions left in %s after destroy: %d", r, len(out.Functions))
 		}
+	}
+}
+
+// TestCLICreateKilledAfterDeployGCP: the same on Cloud Functions, killed while the create
+// operations run; the next apply converges with one function per region.
+func TestCLICreateKilledAfterDeployGCP(t *testing.T) {
+	e := newAccEnv(t)
+	cp := gcftest.StartControlPlane(t)
+	dir := e.writeModule("greet", greetSource("hello "))
+	run := newCLIRun(t, e.gcpConfig(cp.Addr, jobBlock{Resource: "greet", Package: dir, Function: "Greet"}))
+	cp.SetFaults(gcftest.Faults{DeployDelay: 8 * time.Second})
+	applyKilledAfterCreate(t, run, e.store, func() bool { return len(cp.Functions()) == len(gcpRegions) })
+	cp.SetFaults(gcftest.Faults{})
+	if code, out := run.run("apply", "-auto-approve"); code != 0 {
+		t.Fatalf("the apply after the kill failed (exit %d):\n%s", code, out)
+	}
+	if fns := cp.Functions(); len(fns) != len(gcpRegions) {
+		t.Fatalf("functions after the second apply: %v, want one per region", fns)
+	}
+	if code, out := run.run("plan", "-detailed-exitcode"); code != 0 {
+		t.Fatalf("the plan after converging is not empty (exit %d):\n%s", code, out)
+	}
+	if code, out := run.run("destroy", "-auto-approve"); code != 0 {
+		t.Fatalf("destroy failed (exit %d):\n%s", code, out)
+	}
+	if fns := cp.Functions(); len(fns) != 0 {
+		t.Fatalf("functions left after destroy: %v", fns)
 	}
 }
