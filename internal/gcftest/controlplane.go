@@ -201,6 +201,26 @@ func (c *ControlPlane) Invocations(id string) int {
 // token source that makes it.
 func IDToken(audience string) string { return "test-id-token:" + audience }
 
+// regions are the Cloud Functions (2nd gen) locations the stand-in serves, as the real API
+// serves a fixed list and refuses the rest.
+var regions = map[string]bool{
+	"us-central1": true, "us-east1": true, "us-east4": true, "us-west1": true, "us-west2": true,
+	"europe-west1": true, "europe-west2": true, "europe-west3": true, "europe-west4": true, "europe-north1": true,
+	"asia-east1": true, "asia-northeast1": true, "asia-southeast1": true, "australia-southeast1": true,
+}
+
+// location checks a parent against the API's rules and returns its project and region.
+func location(parent string) (string, string, error) {
+	m := locationName.FindStringSubmatch(parent)
+	if m == nil {
+		return "", "", status.Errorf(codes.InvalidArgument, "invalid parent %q: want projects/PROJECT/locations/REGION", parent)
+	}
+	if !regions[m[2]] {
+		return "", "", status.Errorf(codes.InvalidArgument, "Location %q is not a supported location for Cloud Functions", m[2])
+	}
+	return m[1], m[2], nil
+}
+
 var (
 	locationName = regexp.MustCompile(`^projects/([a-z][a-z0-9-]{4,28}[a-z0-9])/locations/([a-z]+-[a-z]+[0-9])$`)
 	functionID   = regexp.MustCompile(`^[a-z][a-z0-9-]{2,61}[a-z0-9]$`)
@@ -221,11 +241,11 @@ func (c *ControlPlane) GenerateUploadUrl(ctx context.Context, req *functionspb.G
 	if err := c.quota(); err != nil {
 		return nil, err
 	}
-	m := locationName.FindStringSubmatch(req.GetParent())
-	if m == nil {
-		return nil, status.Errorf(codes.InvalidArgument, "invalid parent %q: want projects/PROJECT/locations/REGION", req.GetParent())
+	project, region, err := location(req.GetParent())
+	if err != nil {
+		return nil, err
 	}
-	bucket := "gcf-v2-uploads-" + m[1] + "-" + m[2]
+	bucket := "gcf-v2-uploads-" + project + "-" + region
 	c.storage.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket})
 	object := randomID() + ".zip"
 	return &functionspb.GenerateUploadUrlResponse{
@@ -251,6 +271,9 @@ func (c *ControlPlane) ListFunctions(ctx context.Context, req *functionspb.ListF
 	if err := c.quota(); err != nil {
 		return nil, err
 	}
+	if _, _, err := location(req.GetParent()); err != nil {
+		return nil, err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := &functionspb.ListFunctionsResponse{}
@@ -266,9 +289,9 @@ func (c *ControlPlane) CreateFunction(ctx context.Context, req *functionspb.Crea
 	if err := c.quota(); err != nil {
 		return nil, err
 	}
-	m := locationName.FindStringSubmatch(req.GetParent())
-	if m == nil {
-		return nil, status.Errorf(codes.InvalidArgument, "invalid parent %q: want projects/PROJECT/locations/REGION", req.GetParent())
+	_, region, err := location(req.GetParent())
+	if err != nil {
+		return nil, err
 	}
 	if !functionID.MatchString(req.GetFunctionId()) {
 		return nil, status.Errorf(codes.InvalidArgument, "Invalid function_id %q: it must be 4 to 63 characters of lowercase letters, digits and hyphens, start with a letter and end with a letter or digit", req.GetFunctionId())
@@ -288,7 +311,7 @@ func (c *ControlPlane) CreateFunction(ctx context.Context, req *functionspb.Crea
 	fn.CreateTime, fn.UpdateTime = timestamppb.Now(), timestamppb.Now()
 	f := &function{f: fn, busy: true}
 	c.functions[name] = f
-	return c.startDeploy(f, "create", m[2]), nil
+	return c.startDeploy(f, "create", region), nil
 }
 
 func (c *ControlPlane) UpdateFunction(ctx context.Context, req *functionspb.UpdateFunctionRequest) (*longrunningpb.Operation, error) {

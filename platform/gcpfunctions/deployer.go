@@ -20,6 +20,7 @@ import (
 
 	functions "cloud.google.com/go/functions/apiv2"
 	"cloud.google.com/go/functions/apiv2/functionspb"
+	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -403,6 +404,35 @@ func (d *Deployer) deleteName(ctx context.Context, name string) error {
 		return nil
 	}
 	return err
+}
+
+var _ platform.Preflighter = (*Deployer)(nil)
+
+// Preflight checks, before anything is deployed, that every region's functions can be listed
+// with these credentials: refused credentials, a missing permission and a region Cloud
+// Functions does not serve fail here, at plan, instead of halfway through an apply.
+func (d *Deployer) Preflight(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var errs []error
+	for _, region := range d.cfg.Regions {
+		it := d.client.ListFunctions(ctx, &functionspb.ListFunctionsRequest{Parent: d.parent(region), PageSize: 1})
+		_, err := it.Next()
+		if err == nil || errors.Is(err, iterator.Done) {
+			continue
+		}
+		switch status.Code(err) {
+		case codes.Unauthenticated:
+			errs = append(errs, fmt.Errorf("Google refused the credentials (%v): check credentials_file or GOOGLE_APPLICATION_CREDENTIALS, or run gcloud auth application-default login", err))
+		case codes.PermissionDenied:
+			errs = append(errs, fmt.Errorf("region %q: the credentials may not list Cloud Functions in project %s (they need roles/cloudfunctions.developer): %w", region, d.cfg.Project, err))
+		case codes.InvalidArgument, codes.NotFound:
+			errs = append(errs, fmt.Errorf("region %q: Cloud Functions does not serve it in project %s (check the region's name, e.g. us-central1): %w", region, d.cfg.Project, err))
+		default:
+			errs = append(errs, fmt.Errorf("region %q: listing Cloud Functions: %w", region, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 var _ platform.StateStoreChecker = (*Deployer)(nil)

@@ -190,6 +190,7 @@ func TestAccJob_gcpFunctionsBadInput(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: strings.Replace(cfg, gcpProject, "Not_A_Project", 1), ExpectError: regexp.MustCompile(`not\s+a\s+project\s+ID`)},
 			{Config: strings.Replace(cfg, hclList(gcpRegions), `["mars"]`, 1), ExpectError: regexp.MustCompile(`not\s+a\s+Google\s+Cloud\s+region\s+name`)},
+			{Config: strings.Replace(cfg, hclList(gcpRegions), `["us-central1", "mars-north9"]`, 1), ExpectError: regexp.MustCompile(`region\s+"mars-north9":\s+Cloud\s+Functions\s+does\s+not\s+serve\s+it`)},
 			{Config: strings.Replace(cfg, gcpSA, "123456789-compute@developer.gserviceaccount.com", 1), ExpectError: regexp.MustCompile(`default\s+compute\s+account`)},
 			{
 				PreConfig: func() {
