@@ -1,0 +1,70 @@
+# Deploy every job of the quickstart package to Google Cloud Functions (2nd gen) in two
+# regions, with the state of stateful jobs in a Firestore collection shared by the functions
+# and the runtime agent.
+#
+# Credentials are Application Default Credentials (gcloud auth application-default login, or
+# the VM's service account), or `credentials_file`. Plan checks them first by listing each
+# region's functions. Applying needs roles/cloudfunctions.developer on the project and
+# roles/iam.serviceAccountUser on the functions' service account. The functions run as
+# `service_account`, a dedicated account you create (never the default compute account), with
+# roles/datastore.user when jobs keep state. The runtime agent's identity needs
+# roles/run.invoker on the functions (granting it is not automated yet).
+#
+# `endpoint` points the provider at a Cloud Functions API stand-in instead (the acceptance
+# tests' control plane, in test code).
+
+terraform {
+  required_providers {
+    blueprint = {
+      source = "serverless-blueprint/blueprint"
+    }
+  }
+}
+
+variable "jobs_dir" {
+  description = "Directory of the Go package that holds the jobs."
+  type        = string
+  default     = "../quickstart/jobs"
+}
+
+variable "project" {
+  description = "Google Cloud project ID."
+  type        = string
+}
+
+variable "regions" {
+  description = "Regions to deploy every job to."
+  type        = list(string)
+  default     = ["us-central1", "europe-west1"]
+}
+
+variable "service_account" {
+  description = "Email of the dedicated service account the functions run as."
+  type        = string
+}
+
+provider "blueprint" {
+  platforms   = ["gcp_functions"]
+  state_store = "firestore://${var.project}/blueprint-state"
+
+  gcp_functions {
+    project         = var.project
+    regions         = var.regions
+    service_account = var.service_account
+  }
+}
+
+data "blueprint_jobs" "all" {
+  package = var.jobs_dir
+}
+
+resource "blueprint_job" "job" {
+  for_each = { for j in data.blueprint_jobs.all.jobs : j.name => j }
+
+  package  = var.jobs_dir
+  function = each.value.function
+}
+
+output "deployments" {
+  value = { for name, j in blueprint_job.job : name => j.deployments }
+}
