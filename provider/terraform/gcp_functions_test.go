@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -16,6 +18,7 @@ import (
 
 	"github.com/serverless-blueprint/blueprint/internal/firestoretest"
 	"github.com/serverless-blueprint/blueprint/internal/gcftest"
+	"github.com/serverless-blueprint/blueprint/internal/lambdatest"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/awslambda"
 	"github.com/serverless-blueprint/blueprint/platform/gcpfunctions"
@@ -267,4 +270,97 @@ func TestAccJob_gcpFunctionsState(t *testing.T) {
 			},
 		},
 	})
+}
+
+// TestAccJob_threePlatforms: one job deployed to wasm, AWS Lambda and Cloud Functions at once
+// (two regions each); the agent, with no local capacity, runs it on one platform, and when
+// that platform's regions are all busy (429 with Retry-After) on another, then on the third:
+// executions move across platforms without an error reaching the caller.
+func TestAccJob_threePlatforms(t *testing.T) {
+	e := newAccEnv(t)
+	stand := lambdatest.Start(t)
+	useTestCredentials(t)
+	cp := gcftest.StartControlPlane(t)
+	dir := e.writeModule("greet", greetSource("hello "))
+	cfg := strings.Replace(e.providerConfig(nil), `platforms = ["wasm"]`, `platforms = ["wasm", "aws_lambda", "gcp_functions"]`, 1)
+	cfg = strings.TrimSuffix(strings.TrimSpace(cfg), "}") + fmt.Sprintf(`  aws_lambda {
+    regions      = %s
+    endpoint     = %q
+    architecture = "x86_64"
+  }
+  gcp_functions {
+    project         = %q
+    regions         = %s
+    service_account = %q
+    endpoint        = %q
+  }
+}
+
+resource "blueprint_job" "greet" {
+  package  = %q
+  function = "Greet"
+}
+`, hclList(awsRegions), stand.URL, gcpProject, hclList(gcpRegions), gcpSA, cp.Addr, dir)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			ConfigStateChecks: []statecheck.StateCheck{
+				statecheck.ExpectKnownValue("blueprint_job.greet", tfjsonpath.New("deployments"), knownvalue.ListSizeExact(6)),
+				threePlatformsCheck{t: t, e: e, stand: stand, cp: cp},
+			},
+		}},
+	})
+}
+
+type threePlatformsCheck struct {
+	t     *testing.T
+	e     *accEnv
+	stand *lambdatest.Stand
+	cp    *gcftest.ControlPlane
+}
+
+func (c threePlatformsCheck) CheckState(ctx context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	statePath, _, err := stateFile(c.t, req.State)
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	gcp := gcpfunctions.Platform()
+	gcp.NewInvoker = func(platform.Settings) (platform.Invoker, error) { return gcpfunctions.NewInvoker(gcpTestTokens), nil }
+	registry, err := platform.NewRegistry(wasm.Platform(), awslambda.Platform(), gcp)
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	agent, err := startSeamAgent(c.t, statePath, registry, c.e.token, router.Policy{LocalCapacity: -1}, -1, false)
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	busy := map[string]func(){
+		wasm.PlatformName: func() {
+			for _, b := range c.e.busyInvokes {
+				b.Store(true)
+			}
+		},
+		awslambda.PlatformName:    func() { c.stand.Throttle("greet", 30*time.Second) },
+		gcpfunctions.PlatformName: func() { c.cp.Throttle(gcpfunctions.FunctionID("greet"), 30*time.Second) },
+	}
+	var order []string
+	for range 3 {
+		ran, body, err := runGreet(agent, `{"name":"lin"}`)
+		if err != nil || !strings.Contains(body, `"hello lin"`) {
+			resp.Error = fmt.Errorf("call %d: %v %s", len(order)+1, err, body)
+			return
+		}
+		p := ran.Ran.Platform
+		if slices.Contains(order, p) || busy[p] == nil {
+			resp.Error = fmt.Errorf("call %d ran on %q after %v: want a platform not yet made busy", len(order)+1, p, order)
+			return
+		}
+		order = append(order, p)
+		busy[p]() // every region of it answers 429 from now on
+	}
+	c.t.Logf("executions moved across platforms in this order: %v", order)
 }

@@ -53,6 +53,9 @@ type accEnv struct {
 	// failDeploys makes a region's host refuse PUT /v1/functions (500) while set, as a host
 	// with a full disk would; reads, uploads and deletes keep working.
 	failDeploys map[string]*atomic.Bool
+	// busyInvokes makes a region's host answer invocations 429 with Retry-After while set, as
+	// a host whose slots are all taken does.
+	busyInvokes map[string]*atomic.Bool
 	// providerExtra are more provider attribute lines, as HCL (routing settings).
 	providerExtra string
 	// store is the artifact store the provider keeps native bootstraps in.
@@ -74,17 +77,22 @@ func newAccEnv(t *testing.T) *accEnv {
 	t.Setenv("CHECKPOINT_DISABLE", "1")
 
 	e := &accEnv{t: t, token: fmt.Sprintf("acc-%d", time.Now().UnixNano()), urls: map[string]string{}, work: t.TempDir(), failDeploys: map[string]*atomic.Bool{},
-		store: t.TempDir()}
+		busyInvokes: map[string]*atomic.Bool{}, store: t.TempDir()}
 	for _, region := range testRegions {
 		ctx := context.Background()
 		h, err := host.New(ctx, host.Config{Region: region, DataDir: t.TempDir(), Token: e.token, Logger: hclog.NewNullLogger()})
 		if err != nil {
 			t.Fatalf("starting host %s: %v", region, err)
 		}
-		fail := new(atomic.Bool)
-		e.failDeploys[region] = fail
+		fail, busy := new(atomic.Bool), new(atomic.Bool)
+		e.failDeploys[region], e.busyInvokes[region] = fail, busy
 		handler := h.Handler()
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if busy.Load() && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/invoke") {
+				w.Header().Set("Retry-After", "30")
+				http.Error(w, `{"error":{"code":"busy","message":"every slot is taken"}}`, http.StatusTooManyRequests)
+				return
+			}
 			if fail.Load() && r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/v1/functions/") {
 				http.Error(w, `{"error":{"code":"storage","message":"storing function: disk full"}}`, http.StatusInternalServerError)
 				return
