@@ -120,18 +120,6 @@ var _ platform.BatchInvoker = (*Invoker)(nil)
 // client context to the function beside the payload, so no job input can pass for a batch.
 var batchClientContext = base64.StdEncoding.EncodeToString([]byte(`{"custom":{"blueprint_batch":"1"}}`))
 
-// batchAnswer is the bootstrap's answer to a batch: one result per input, in order.
-type batchAnswer struct {
-	Results []struct {
-		Output json.RawMessage `json:"output"`
-		Error  *struct {
-			Type    string `json:"errorType"`
-			Message string `json:"errorMessage"`
-			Code    string `json:"code"`
-		} `json:"error"`
-	} `json:"results"`
-}
-
 // InvokeBatch runs several inputs of a pure job in one invocation. The error is for the batch
 // as a whole (refused before sending, throttled, the invocation failed or timed out, a job
 // not configured pure: platform.ErrBatchUnsupported); otherwise each input has its result, in
@@ -144,22 +132,9 @@ func (v *Invoker) InvokeBatch(ctx context.Context, d platform.Deployment, inputs
 	wrap := func(err error) error {
 		return fmt.Errorf("invoking a batch of %d for Lambda function %q in %s: %w", len(inputs), d.FunctionID, d.Region, err)
 	}
-	if len(inputs) > Limits.MaxBatchItems {
-		return nil, wrap(fmt.Errorf("a batch holds at most %d inputs: %w", Limits.MaxBatchItems, platform.ErrNotRun))
-	}
-	raw := make([]json.RawMessage, len(inputs))
-	for i, in := range inputs {
-		if !json.Valid(in) {
-			return nil, wrap(fmt.Errorf("input %d is not JSON (send it alone to get the job's own error): %w", i, platform.ErrNotRun))
-		}
-		raw[i] = in
-	}
-	payload, err := json.Marshal(map[string][]json.RawMessage{"inputs": raw})
+	payload, err := platform.BatchPayload(PlatformName, Limits, inputs)
 	if err != nil {
 		return nil, wrap(err)
-	}
-	if n := int64(len(payload)); n > Limits.MaxPayloadBytes {
-		return nil, &platform.PayloadTooLargeError{Platform: PlatformName, Size: n, Limit: Limits.MaxPayloadBytes}
 	}
 	out, err := v.call(ctx, d, &lambda.InvokeInput{FunctionName: aws.String(d.FunctionID), Qualifier: aws.String(AliasName),
 		Payload: payload, ClientContext: aws.String(batchClientContext)})
@@ -173,20 +148,9 @@ func (v *Invoker) InvokeBatch(ctx context.Context, d platform.Deployment, inputs
 		}
 		return nil, wrap(fe) // the invocation failed as a whole (a timeout, the runtime exited)
 	}
-	var answer batchAnswer
-	if err := json.Unmarshal(out.Payload, &answer); err != nil || len(answer.Results) != len(inputs) {
-		return nil, wrap(fmt.Errorf("the function answered no batch (%d results for %d inputs, %v): is it deployed from a bootstrap of this release?", len(answer.Results), len(inputs), err))
-	}
-	results := make([]platform.BatchItemResult, len(inputs))
-	for i, r := range answer.Results {
-		switch {
-		case r.Error == nil:
-			results[i].Output = r.Output
-		case r.Error.Code == "not_run":
-			results[i].Err = fmt.Errorf("%s: %w", r.Error.Message, platform.ErrNotRun)
-		default:
-			results[i].Err = &platform.FunctionError{Type: r.Error.Type, Message: r.Error.Message}
-		}
+	results, err := platform.DecodeBatchResults(out.Payload, len(inputs))
+	if err != nil {
+		return nil, wrap(err)
 	}
 	return results, nil
 }

@@ -102,19 +102,9 @@ func (v *Invoker) InvokeBatch(ctx context.Context, d platform.Deployment, inputs
 	wrap := func(err error) error {
 		return fmt.Errorf("invoking a batch of %d for job %q in %s: %w", len(inputs), d.FunctionID, d.Region, err)
 	}
-	if len(inputs) > Limits.MaxBatchItems {
-		return nil, wrap(fmt.Errorf("a batch holds at most %d inputs: %w", Limits.MaxBatchItems, platform.ErrNotRun))
-	}
-	raw := make([]json.RawMessage, len(inputs))
-	for i, in := range inputs {
-		if !json.Valid(in) {
-			return nil, wrap(fmt.Errorf("input %d is not JSON (send it alone to get the job's own error): %w", i, platform.ErrNotRun))
-		}
-		raw[i] = in
-	}
-	payload, _ := json.Marshal(map[string][]json.RawMessage{"inputs": raw})
-	if n := int64(len(payload)); n > Limits.MaxPayloadBytes {
-		return nil, &platform.PayloadTooLargeError{Platform: PlatformName, Size: n, Limit: Limits.MaxPayloadBytes}
+	payload, err := platform.BatchPayload(PlatformName, Limits, inputs)
+	if err != nil {
+		return nil, wrap(err)
 	}
 	status, body, err := v.post(ctx, d, payload, true)
 	if err != nil {
@@ -129,27 +119,11 @@ func (v *Invoker) InvokeBatch(ctx context.Context, d platform.Deployment, inputs
 	if status != http.StatusOK {
 		return nil, wrap(answerError(d, status, body))
 	}
-	var answer struct {
-		Results []struct {
-			Output json.RawMessage `json:"output"`
-			Error  *errorBody      `json:"error"`
-		} `json:"results"`
+	results, err := platform.DecodeBatchResults(body, len(inputs))
+	if err != nil {
+		return nil, wrap(err)
 	}
-	if err := json.Unmarshal(body, &answer); err != nil || len(answer.Results) != len(inputs) {
-		return nil, wrap(fmt.Errorf("the function answered no batch (%d results for %d inputs, %v)", len(answer.Results), len(inputs), err))
-	}
-	out := make([]platform.BatchItemResult, len(inputs))
-	for i, r := range answer.Results {
-		switch {
-		case r.Error == nil:
-			out[i].Output = r.Output
-		case r.Error.Code == "not_run":
-			out[i].Err = fmt.Errorf("%s: %w", r.Error.Message, platform.ErrNotRun)
-		default:
-			out[i].Err = &platform.FunctionError{Type: r.Error.Type, Message: r.Error.Message}
-		}
-	}
-	return out, nil
+	return results, nil
 }
 
 // post sends the request with an ID token for the function's URI.

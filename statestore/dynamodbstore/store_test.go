@@ -2,11 +2,8 @@ package dynamodbstore_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -14,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/serverless-blueprint/blueprint/internal/mototest"
-	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/statestore"
 	"github.com/serverless-blueprint/blueprint/statestore/dynamodbstore"
 	"github.com/serverless-blueprint/blueprint/statestore/storetest"
@@ -92,49 +88,5 @@ func TestConditionalWritesAtScale(t *testing.T) {
 	moto := mototest.Start(t)
 	var n atomic.Int64
 	st := newStore(t, moto.Serialized(t), &n).For("counter")
-	ctx := context.Background()
-	var succeeded, refused atomic.Int64
-	errs := make(chan error, writers)
-	var wg sync.WaitGroup
-	for range writers {
-		wg.Go(func() {
-			for range each {
-				v, ver, err := st.Get(ctx, "n")
-				if err != nil {
-					errs <- err
-					return
-				}
-				count := 0
-				if v != nil {
-					count, _ = strconv.Atoi(string(v))
-				}
-				_, err = st.Put(ctx, "n", []byte(strconv.Itoa(count+1)), ver)
-				switch {
-				case err == nil:
-					succeeded.Add(1)
-				case errors.Is(err, job.ErrVersionConflict):
-					refused.Add(1)
-				default:
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	v, _, err := st.Get(ctx, "n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := string(v); got != strconv.FormatInt(succeeded.Load(), 10) {
-		t.Fatalf("counter = %s after %d successful and %d refused conditional writes: they must match", got, succeeded.Load(), refused.Load())
-	}
-	if succeeded.Load()+refused.Load() != int64(writers*each) {
-		t.Fatalf("%d writes answered, want %d", succeeded.Load()+refused.Load(), writers*each)
-	}
-	t.Logf("%d writers × %d conditional increments: %d succeeded, %d refused as conflicts", writers, each, succeeded.Load(), refused.Load())
+	storetest.ConditionalIncrementsAtScale(t, st, writers, each)
 }

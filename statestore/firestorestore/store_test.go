@@ -2,17 +2,13 @@ package firestorestore_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/serverless-blueprint/blueprint/internal/firestoretest"
-	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/statestore"
 	"github.com/serverless-blueprint/blueprint/statestore/firestorestore"
 	"github.com/serverless-blueprint/blueprint/statestore/storetest"
@@ -47,48 +43,7 @@ func TestConditionalWritesAtScale(t *testing.T) {
 	emu := firestoretest.Start(t)
 	var n atomic.Int64
 	st := open(t, emu, &n).For("counter")
-	ctx := context.Background()
-	var committed, refused atomic.Int64
-	errs := make(chan error, writers)
-	var wg sync.WaitGroup
-	for range writers {
-		wg.Go(func() {
-			for range each {
-				v, ver, err := st.Get(ctx, "n")
-				if err != nil {
-					errs <- err
-					return
-				}
-				count := 0
-				if v != nil {
-					count, _ = strconv.Atoi(string(v))
-				}
-				_, err = st.Put(ctx, "n", []byte(strconv.Itoa(count+1)), ver)
-				switch {
-				case err == nil:
-					committed.Add(1)
-				case errors.Is(err, job.ErrVersionConflict):
-					refused.Add(1)
-				default:
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	v, _, err := st.Get(ctx, "n")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(v) != strconv.FormatInt(committed.Load(), 10) {
-		t.Fatalf("counter = %s after %d commits and %d refused writes: they must match", v, committed.Load(), refused.Load())
-	}
-	t.Logf("%d writers × %d conditional increments: %d committed, %d refused as conflicts", writers, each, committed.Load(), refused.Load())
+	storetest.ConditionalIncrementsAtScale(t, st, writers, each)
 }
 
 func TestParseURL(t *testing.T) {
