@@ -13,12 +13,15 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"cloud.google.com/go/functions/apiv2/functionspb"
+	"cloud.google.com/go/iam/apiv1/iampb"
+	"cloud.google.com/go/run/apiv2/runpb"
 	"cloud.google.com/go/longrunning/autogen/longrunningpb"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"google.golang.org/grpc"
@@ -57,6 +60,10 @@ type ControlPlane struct {
 	requests  int
 	throttled map[string]time.Duration // function ID -> Retry-After
 	invokes   map[string]int           // function ID -> invocations served
+	policies  map[string]*iampb.Policy // Cloud Run service -> IAM policy
+	// requireInvoker makes the invoke front admit only callers holding roles/run.invoker on
+	// the function's service, as Cloud Run does.
+	requireInvoker bool
 
 	functionspb.UnimplementedFunctionServiceServer
 	longrunningpb.UnimplementedOperationsServer
@@ -83,7 +90,7 @@ func StartControlPlane(t testing.TB) *ControlPlane {
 	t.Helper()
 	c := &ControlPlane{t: t, functions: map[string]*function{}, ops: map[string]*longrunningpb.Operation{},
 		builds: map[string]string{}, buildLogs: map[string]string{},
-		throttled: map[string]time.Duration{}, invokes: map[string]int{}}
+		throttled: map[string]time.Duration{}, invokes: map[string]int{}, policies: map[string]*iampb.Policy{}}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -132,6 +139,7 @@ func StartControlPlane(t testing.TB) *ControlPlane {
 	srv := grpc.NewServer()
 	functionspb.RegisterFunctionServiceServer(srv, c)
 	longrunningpb.RegisterOperationsServer(srv, c)
+	runpb.RegisterServicesServer(srv, &runServices{c: c})
 	go srv.Serve(gl)
 	t.Cleanup(func() {
 		srv.Stop()
@@ -197,9 +205,92 @@ func (c *ControlPlane) Invocations(id string) int {
 	return c.invokes[id]
 }
 
-// IDToken is the ID token the stand-in accepts for an audience; tests give the invoker a
-// token source that makes it.
+// IDToken is the ID token the stand-in accepts for an audience from an anonymous test caller;
+// tests give the invoker a token source that makes it.
 func IDToken(audience string) string { return "test-id-token:" + audience }
+
+// IDTokenFor is an ID token of a given identity (an IAM member such as
+// serviceAccount:agent@p.iam.gserviceaccount.com) for an audience.
+func IDTokenFor(member, audience string) string { return "test-id-token:" + member + "|" + audience }
+
+// RequireInvoker makes the invoke front admit only callers whose identity holds
+// roles/run.invoker on the function's Cloud Run service.
+func (c *ControlPlane) RequireInvoker(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.requireInvoker = on
+}
+
+// Invokers lists the members holding roles/run.invoker on a function's service.
+func (c *ControlPlane) Invokers(function string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.functions[function]
+	if !ok {
+		return nil
+	}
+	return invokerMembers(c.policies[f.f.GetServiceConfig().GetService()])
+}
+
+func invokerMembers(p *iampb.Policy) []string {
+	for _, b := range p.GetBindings() {
+		if b.GetRole() == "roles/run.invoker" {
+			return b.GetMembers()
+		}
+	}
+	return nil
+}
+
+// runServices is the Cloud Run Admin API's IAM part, for the functions' services.
+type runServices struct {
+	runpb.UnimplementedServicesServer
+	c *ControlPlane
+}
+
+func (r *runServices) GetIamPolicy(ctx context.Context, req *iampb.GetIamPolicyRequest) (*iampb.Policy, error) {
+	c := r.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.serviceExists(req.GetResource()) {
+		return nil, status.Errorf(codes.NotFound, "Resource '%s' was not found", req.GetResource())
+	}
+	p, ok := c.policies[req.GetResource()]
+	if !ok {
+		return &iampb.Policy{Version: 1, Etag: []byte("0")}, nil
+	}
+	return proto.Clone(p).(*iampb.Policy), nil
+}
+
+func (r *runServices) SetIamPolicy(ctx context.Context, req *iampb.SetIamPolicyRequest) (*iampb.Policy, error) {
+	c := r.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.serviceExists(req.GetResource()) {
+		return nil, status.Errorf(codes.NotFound, "Resource '%s' was not found", req.GetResource())
+	}
+	cur := c.policies[req.GetResource()]
+	curEtag := []byte("0")
+	if cur != nil {
+		curEtag = cur.GetEtag()
+	}
+	if string(req.GetPolicy().GetEtag()) != string(curEtag) {
+		return nil, status.Error(codes.Aborted, "There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.")
+	}
+	next := proto.Clone(req.GetPolicy()).(*iampb.Policy)
+	next.Etag = []byte(randomID())
+	c.policies[req.GetResource()] = next
+	return proto.Clone(next).(*iampb.Policy), nil
+}
+
+// serviceExists reports whether a function is backed by the service; called with c.mu held.
+func (c *ControlPlane) serviceExists(service string) bool {
+	for _, f := range c.functions {
+		if f.f.GetServiceConfig().GetService() == service {
+			return true
+		}
+	}
+	return false
+}
 
 // regions are the Cloud Functions (2nd gen) locations the stand-in serves, as the real API
 // serves a fixed list and refuses the rest.
@@ -455,6 +546,7 @@ func (c *ControlPlane) startDeploy(f *function, verb, region string) *longrunnin
 		cur.f.StateMessages = nil
 		uri := c.invoke.URL + "/" + region + "/" + snapshot.Name[strings.LastIndex(snapshot.Name, "/")+1:]
 		cur.f.ServiceConfig.Uri, cur.f.Url = uri, uri
+		cur.f.ServiceConfig.Service = strings.Replace(snapshot.Name, "/functions/", "/services/", 1)
 		cur.f.ServiceConfig.Revision = fmt.Sprintf("%s-%05d", snapshot.Name[strings.LastIndex(snapshot.Name, "/")+1:], time.Now().UnixNano()%100000)
 		cur.f.BuildConfig.Build = "projects/p/locations/" + region + "/builds/" + randomID()
 		c.finish(op, mustAny(cur.f), nil)
@@ -529,7 +621,7 @@ func (c *ControlPlane) serveInvoke(w http.ResponseWriter, r *http.Request) {
 		proc = target.proc
 	}
 	retryAfter, throttled := c.throttled[parts[1]]
-	if !throttled && target != nil && proc != nil && r.Header.Get("Authorization") == "Bearer "+IDToken(uri) {
+	if _, ok := caller(r.Header.Get("Authorization"), uri); !throttled && target != nil && proc != nil && ok {
 		c.invokes[parts[1]]++
 	}
 	c.mu.Unlock()
@@ -542,13 +634,34 @@ func (c *ControlPlane) serveInvoke(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Page not found", http.StatusNotFound)
 		return
 	}
-	if r.Header.Get("Authorization") != "Bearer "+IDToken(uri) {
+	member, ok := caller(r.Header.Get("Authorization"), uri)
+	if !ok {
 		http.Error(w, "Your client does not have permission to the requested URL (an ID token whose audience is the function's URI is required).", http.StatusUnauthorized)
+		return
+	}
+	c.mu.Lock()
+	allowed := !c.requireInvoker || slices.Contains(invokerMembers(c.policies[target.f.GetServiceConfig().GetService()]), member)
+	c.mu.Unlock()
+	if !allowed {
+		http.Error(w, "Your client does not have permission to the requested URL: "+member+" lacks roles/run.invoker on the service.", http.StatusForbidden)
 		return
 	}
 	u, _ := url.Parse(proc.URL)
 	r.URL.Path = "/"
 	httputil.NewSingleHostReverseProxy(u).ServeHTTP(w, r)
+}
+
+// caller reads the identity an ID token for uri names ("" for an anonymous test token).
+func caller(authorization, uri string) (string, bool) {
+	tok, ok := strings.CutPrefix(authorization, "Bearer test-id-token:")
+	if !ok {
+		return "", false
+	}
+	if tok == uri {
+		return "", true
+	}
+	member, aud, ok := strings.Cut(tok, "|")
+	return member, ok && aud == uri
 }
 
 func (c *ControlPlane) newOp(target, verb string) *longrunningpb.Operation {

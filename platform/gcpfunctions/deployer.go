@@ -19,6 +19,8 @@ import (
 	"time"
 
 	functions "cloud.google.com/go/functions/apiv2"
+	"cloud.google.com/go/iam/apiv1/iampb"
+	run "cloud.google.com/go/run/apiv2"
 	"cloud.google.com/go/functions/apiv2/functionspb"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
@@ -44,6 +46,9 @@ type Config struct {
 	// credentials (the tests' control plane).
 	Endpoint string
 	Runtime  string // "" = DefaultRuntime
+	// Invokers are IAM members granted roles/run.invoker on every function's service (the
+	// runtime agent's identity); none = grant nothing.
+	Invokers []string
 	// DeployTimeout bounds one region's deploy, build included; 0 = 15 minutes.
 	DeployTimeout time.Duration
 }
@@ -52,6 +57,7 @@ type Config struct {
 type Deployer struct {
 	cfg    Config
 	client *functions.FunctionClient
+	run    *run.ServicesClient // the functions' Cloud Run services, for invoker grants
 	upload *http.Client
 }
 
@@ -60,6 +66,7 @@ var _ platform.Deployer = (*Deployer)(nil)
 var (
 	projectID  = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
 	regionName = regexp.MustCompile(`^[a-z]+-[a-z]+[0-9]$`)
+	member     = regexp.MustCompile(`^(serviceAccount|user|group|domain):[^\s]+$`)
 	saEmail    = regexp.MustCompile(`^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9-]+\.iam\.gserviceaccount\.com$`)
 )
 
@@ -104,11 +111,22 @@ func NewDeployer(ctx context.Context, cfg Config) (*Deployer, error) {
 	case cfg.CredentialsFile != "":
 		opts = append(opts, option.WithAuthCredentialsFile(option.ServiceAccount, cfg.CredentialsFile))
 	}
+	for _, m := range cfg.Invokers {
+		if !member.MatchString(m) {
+			return nil, fmt.Errorf("gcp_functions: invoker %q is not an IAM member: write serviceAccount:NAME@PROJECT.iam.gserviceaccount.com (or user:, group:)", m)
+		}
+	}
 	client, err := functions.NewFunctionClient(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("gcp_functions: connecting to the Cloud Functions API: %w", err)
 	}
-	return &Deployer{cfg: cfg, client: client, upload: &http.Client{Timeout: 10 * time.Minute}}, nil
+	d := &Deployer{cfg: cfg, client: client, upload: &http.Client{Timeout: 10 * time.Minute}}
+	if len(cfg.Invokers) > 0 {
+		if d.run, err = run.NewServicesClient(ctx, opts...); err != nil {
+			return nil, fmt.Errorf("gcp_functions: connecting to the Cloud Run Admin API: %w", err)
+		}
+	}
+	return d, nil
 }
 
 func (d *Deployer) Name() string      { return PlatformName }
@@ -277,8 +295,54 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 	if cur.GetState() != functionspb.Function_ACTIVE {
 		return fail("deploying", fmt.Errorf("the function is %s, not ACTIVE: %v", cur.GetState(), cur.GetStateMessages()))
 	}
+	if err := d.grantInvokers(ctx, cur.GetServiceConfig().GetService()); err != nil {
+		return fail("granting roles/run.invoker on", err)
+	}
 	return deployment(req.Region, req.Function.Name, cur), nil
 }
+
+// grantInvokers makes sure every configured invoker holds roles/run.invoker on the function's
+// Cloud Run service (a read-modify-write of its IAM policy, retried when another change came
+// in between); members already there cost one read.
+func (d *Deployer) grantInvokers(ctx context.Context, service string) error {
+	if len(d.cfg.Invokers) == 0 {
+		return nil
+	}
+	if service == "" {
+		return errors.New("the function reports no Cloud Run service")
+	}
+	return retryTransient(ctx, func() error {
+		policy, err := d.run.GetIamPolicy(ctx, &iampb.GetIamPolicyRequest{Resource: service})
+		if err != nil {
+			return err
+		}
+		var binding *iampb.Binding
+		for _, b := range policy.GetBindings() {
+			if b.GetRole() == invokerRole && b.GetCondition() == nil {
+				binding = b
+			}
+		}
+		if binding == nil {
+			binding = &iampb.Binding{Role: invokerRole}
+			policy.Bindings = append(policy.Bindings, binding)
+		}
+		missing := false
+		for _, m := range d.cfg.Invokers {
+			if !slices.Contains(binding.Members, m) {
+				binding.Members = append(binding.Members, m)
+				missing = true
+			}
+		}
+		if !missing {
+			return nil
+		}
+		_, err = d.run.SetIamPolicy(ctx, &iampb.SetIamPolicyRequest{Resource: service, Policy: policy})
+		return err
+	})
+}
+
+// invokerRole lets a caller invoke a 2nd gen function (its Cloud Run service).
+const invokerRole = "roles/run.invoker"
 
 func deployment(region, job string, fn *functionspb.Function) platform.Deployment {
 	tags := tagsOf(fn)

@@ -35,6 +35,7 @@ const (
 	settingServiceAccount = "service_account"
 	settingCredentials    = "credentials_file"
 	settingRuntime        = "runtime"
+	settingInvokers       = "invokers"
 )
 
 var credentialsSetting = platform.Setting{
@@ -63,12 +64,14 @@ func Platform() platform.Descriptor {
 				Description: "host:port of a Cloud Functions API stand-in (plain gRPC, no credentials); unset for Google."},
 			{Name: settingRuntime, Type: platform.String,
 				Description: "Go runtime of the functions; default `" + DefaultRuntime + "`."},
+			{Name: settingInvokers, Type: platform.StringList,
+				Description: "IAM members granted `roles/run.invoker` on every function's Cloud Run service: the runtime agent's identity, e.g. `[\"serviceAccount:agent@PROJECT.iam.gserviceaccount.com\"]`. Unset: nothing is granted, and the agent needs run.invoker some other way."},
 		},
 		Validate: validateSettings,
 		NewDeployer: func(s platform.Settings) (platform.Deployer, error) {
 			return NewDeployer(context.Background(), Config{Project: s.String(settingProject), Regions: s.StringList(settingRegions),
 				ServiceAccount: s.String(settingServiceAccount), CredentialsFile: s.String(settingCredentials),
-				Endpoint: s.String(settingEndpoint), Runtime: s.String(settingRuntime)})
+				Endpoint: s.String(settingEndpoint), Runtime: s.String(settingRuntime), Invokers: s.StringList(settingInvokers)})
 		},
 		Regions:         func(s platform.Settings) []string { return s.StringList(settingRegions) },
 		InvokerSettings: []platform.Setting{credentialsSetting},

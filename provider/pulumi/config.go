@@ -62,6 +62,7 @@ type GcpFunctionsSettings struct {
 	CredentialsFile *string  `pulumi:"credentialsFile,optional"`
 	Endpoint        *string  `pulumi:"endpoint,optional"`
 	Runtime         *string  `pulumi:"runtime,optional"`
+	Invokers        []string `pulumi:"invokers,optional"`
 }
 
 // Annotate describes the configuration in the schema.

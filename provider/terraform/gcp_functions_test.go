@@ -364,3 +364,49 @@ func (c threePlatformsCheck) CheckState(ctx context.Context, req statecheck.Chec
 	}
 	c.t.Logf("executions moved across platforms in this order: %v", order)
 }
+
+// TestAccJob_gcpFunctionsInvokers: with invokers set, every function's Cloud Run service
+// grants them roles/run.invoker, and the stand-in's front (enforcing it, as Cloud Run does)
+// admits the agent's identity and refuses another.
+func TestAccJob_gcpFunctionsInvokers(t *testing.T) {
+	e := newAccEnv(t)
+	cp := gcftest.StartControlPlane(t)
+	cp.RequireInvoker(true)
+	const agent = "serviceAccount:agent@blueprint-test.iam.gserviceaccount.com"
+	dir := e.writeModule("greet", greetSource("hello "))
+	cfg := strings.Replace(e.gcpConfig(cp.Addr, jobBlock{Resource: "greet", Package: dir, Function: "Greet"}),
+		"    endpoint        =", fmt.Sprintf("    invokers        = [%q]\n    endpoint        =", agent), 1)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{{
+			Config: cfg,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+			Check: func(s *tfterraform.State) error {
+				attrs := s.RootModule().Resources["blueprint_job.greet"].Primary.Attributes
+				for i, region := range gcpRegions {
+					name := "projects/" + gcpProject + "/locations/" + region + "/functions/" + gcpfunctions.FunctionID("greet")
+					if got := cp.Invokers(name); !slices.Equal(got, []string{agent}) {
+						return fmt.Errorf("run.invoker on %s: %v, want %s", name, got, agent)
+					}
+					d := platform.Deployment{Platform: gcpfunctions.PlatformName, Region: attrs[fmt.Sprintf("deployments.%d.region", i)],
+						FunctionID: "greet", Endpoint: attrs[fmt.Sprintf("deployments.%d.endpoint", i)]}
+					as := func(member string) error {
+						_, err := gcpfunctions.NewInvoker(func(ctx context.Context, aud string) (string, error) {
+							return gcftest.IDTokenFor(member, aud), nil
+						}).Invoke(context.Background(), d, []byte(`{"name":"ada"}`))
+						return err
+					}
+					if err := as(agent); err != nil {
+						return fmt.Errorf("the agent's identity was refused in %s: %w", d.Region, err)
+					}
+					if err := as("serviceAccount:someone@blueprint-test.iam.gserviceaccount.com"); err == nil || !strings.Contains(err.Error(), "roles/run.invoker") {
+						return fmt.Errorf("another identity in %s: %v, want a refusal naming roles/run.invoker", d.Region, err)
+					}
+				}
+				return nil
+			},
+		}},
+	})
+}

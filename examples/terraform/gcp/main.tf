@@ -7,8 +7,9 @@
 # region's functions. Applying needs roles/cloudfunctions.developer on the project and
 # roles/iam.serviceAccountUser on the functions' service account. The functions run as
 # `service_account`, a dedicated account you create (never the default compute account), with
-# roles/datastore.user when jobs keep state. The runtime agent's identity needs
-# roles/run.invoker on the functions (granting it is not automated yet).
+# roles/datastore.user when jobs keep state. `invokers` get roles/run.invoker on every function
+# (the runtime agent's identity); granting it needs run.services.setIamPolicy (roles/run.admin
+# on the functions' services).
 #
 # `endpoint` points the provider at a Cloud Functions API stand-in instead (the acceptance
 # tests' control plane, in test code).
@@ -43,6 +44,11 @@ variable "service_account" {
   type        = string
 }
 
+variable "agent_identity" {
+  description = "IAM member the runtime agent calls as, e.g. serviceAccount:agent@PROJECT.iam.gserviceaccount.com."
+  type        = string
+}
+
 provider "blueprint" {
   platforms   = ["gcp_functions"]
   state_store = "firestore://${var.project}/blueprint-state"
@@ -51,6 +57,7 @@ provider "blueprint" {
     project         = var.project
     regions         = var.regions
     service_account = var.service_account
+    invokers        = [var.agent_identity]
   }
 }
 

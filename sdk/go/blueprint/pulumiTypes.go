@@ -497,6 +497,7 @@ func (o FindingArrayOutput) Index(i pulumi.IntInput) FindingOutput {
 type GcpFunctionsSettings struct {
 	CredentialsFile *string  `pulumi:"credentialsFile"`
 	Endpoint        *string  `pulumi:"endpoint"`
+	Invokers        []string `pulumi:"invokers"`
 	Project         *string  `pulumi:"project"`
 	Regions         []string `pulumi:"regions"`
 	Runtime         *string  `pulumi:"runtime"`
@@ -517,6 +518,7 @@ type GcpFunctionsSettingsInput interface {
 type GcpFunctionsSettingsArgs struct {
 	CredentialsFile pulumi.StringPtrInput   `pulumi:"credentialsFile"`
 	Endpoint        pulumi.StringPtrInput   `pulumi:"endpoint"`
+	Invokers        pulumi.StringArrayInput `pulumi:"invokers"`
 	Project         pulumi.StringPtrInput   `pulumi:"project"`
 	Regions         pulumi.StringArrayInput `pulumi:"regions"`
 	Runtime         pulumi.StringPtrInput   `pulumi:"runtime"`
@@ -608,6 +610,10 @@ func (o GcpFunctionsSettingsOutput) Endpoint() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v GcpFunctionsSettings) *string { return v.Endpoint }).(pulumi.StringPtrOutput)
 }
 
+func (o GcpFunctionsSettingsOutput) Invokers() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v GcpFunctionsSettings) []string { return v.Invokers }).(pulumi.StringArrayOutput)
+}
+
 func (o GcpFunctionsSettingsOutput) Project() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v GcpFunctionsSettings) *string { return v.Project }).(pulumi.StringPtrOutput)
 }
@@ -664,6 +670,15 @@ func (o GcpFunctionsSettingsPtrOutput) Endpoint() pulumi.StringPtrOutput {
 		}
 		return v.Endpoint
 	}).(pulumi.StringPtrOutput)
+}
+
+func (o GcpFunctionsSettingsPtrOutput) Invokers() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *GcpFunctionsSettings) []string {
+		if v == nil {
+			return nil
+		}
+		return v.Invokers
+	}).(pulumi.StringArrayOutput)
 }
 
 func (o GcpFunctionsSettingsPtrOutput) Project() pulumi.StringPtrOutput {
