@@ -21,8 +21,8 @@ import (
 
 	"cloud.google.com/go/functions/apiv2/functionspb"
 	"cloud.google.com/go/iam/apiv1/iampb"
-	"cloud.google.com/go/run/apiv2/runpb"
 	"cloud.google.com/go/longrunning/autogen/longrunningpb"
+	"cloud.google.com/go/run/apiv2/runpb"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
