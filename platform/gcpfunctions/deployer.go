@@ -487,7 +487,7 @@ func (d *Deployer) Preflight(ctx context.Context) error {
 		}
 		switch status.Code(err) {
 		case codes.Unauthenticated:
-			errs = append(errs, fmt.Errorf("Google refused the credentials (%v): check credentials_file or GOOGLE_APPLICATION_CREDENTIALS, or run gcloud auth application-default login", err))
+			errs = append(errs, fmt.Errorf("the credentials were refused by Google (%v): check credentials_file or GOOGLE_APPLICATION_CREDENTIALS, or run gcloud auth application-default login", err))
 		case codes.PermissionDenied:
 			errs = append(errs, fmt.Errorf("region %q: the credentials may not list Cloud Functions in project %s (they need roles/cloudfunctions.developer): %w", region, d.cfg.Project, err))
 		case codes.InvalidArgument, codes.NotFound:

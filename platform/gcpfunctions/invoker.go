@@ -172,9 +172,9 @@ func answerError(d platform.Deployment, status int, body []byte) error {
 	}
 	switch status {
 	case http.StatusNotFound:
-		return fmt.Errorf("Cloud Function for job %q in %s: %w (HTTP 404)", d.FunctionID, d.Region, platform.ErrNotFound)
+		return fmt.Errorf("the Cloud Function for job %q in %s: %w (HTTP 404)", d.FunctionID, d.Region, platform.ErrNotFound)
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return fmt.Errorf("Cloud Function for job %q in %s refused the caller (HTTP %d): grant the agent's identity roles/run.invoker on it", d.FunctionID, d.Region, status)
+		return fmt.Errorf("the Cloud Function for job %q in %s refused the caller (HTTP %d): grant the agent's identity roles/run.invoker on it", d.FunctionID, d.Region, status)
 	}
-	return fmt.Errorf("Cloud Function for job %q in %s: HTTP %d: %s", d.FunctionID, d.Region, status, bytes.TrimSpace(body))
+	return fmt.Errorf("the Cloud Function for job %q in %s: HTTP %d: %s", d.FunctionID, d.Region, status, bytes.TrimSpace(body))
 }
