@@ -25,7 +25,8 @@ import (
 )
 
 // FunctionsFrameworkVersion is the github.com/GoogleCloudPlatform/functions-framework-go a
-// Cloud Functions source zip is built with; a test keeps it equal to this module's go.mod.
+// Cloud Functions source zip is built with (the generated module requires it; this module
+// does not import it).
 const FunctionsFrameworkVersion = "v1.9.2"
 
 // GCFEntryPoint is the entry point (functions-framework name) of every generated function.

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -139,17 +138,5 @@ func TestGCFSource(t *testing.T) {
 	impure := start(map[string]string{"BLUEPRINT_JOB": "greet"})
 	if code, out := post(impure, `{"inputs":[{"name":"a"}]}`, true); code != 409 || !strings.Contains(out, "BatchRefused") {
 		t.Errorf("a batch of a function not configured pure: %d %s", code, out)
-	}
-}
-
-// TestFunctionsFrameworkVersion: the zip's functions-framework-go is this module's.
-func TestFunctionsFrameworkVersion(t *testing.T) {
-	mod, err := os.ReadFile(filepath.Join("..", "go.mod"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`github.com/GoogleCloudPlatform/functions-framework-go (v\S+)`).FindSubmatch(mod)
-	if m == nil || string(m[1]) != packager.FunctionsFrameworkVersion {
-		t.Fatalf("go.mod has functions-framework-go %s, the packager builds with %s", m, packager.FunctionsFrameworkVersion)
 	}
 }
