@@ -325,7 +325,7 @@ func TestAccPlatformSeam_testPlatform(t *testing.T) {
 			},
 			{
 				Config:      e.seamConfig(`platforms = ["inproc", "lambda"]`, true, dir),
-				ExpectError: regexp.MustCompile(`(?s)Unknown platform.*"lambda".*Use\s+one\s+of:\s+aws_lambda,\s+inproc,\s+wasm`),
+				ExpectError: regexp.MustCompile(`(?s)Unknown platform.*"lambda".*Use\s+one\s+of:\s+aws_lambda,\s+gcp_functions,\s+inproc,\s+wasm`),
 			},
 			{
 				Config: e.seamConfig(both, true, dir),
