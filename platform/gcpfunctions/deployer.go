@@ -206,7 +206,7 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 	want := &functionspb.Function{
 		Name:        name,
 		Description: description(tags),
-		Labels:      map[string]string{labelJob: req.Function.Name, labelManaged: "true"},
+		Labels:      map[string]string{labelJob: req.Function.Name[:min(len(req.Function.Name), 63)], labelManaged: "true"}, // label values stop at 63
 		BuildConfig: &functionspb.BuildConfig{Runtime: d.cfg.Runtime, EntryPoint: packager.GCFEntryPoint},
 		ServiceConfig: &functionspb.ServiceConfig{
 			AvailableMemory:      fmt.Sprintf("%dMi", req.Function.MemoryMB),
