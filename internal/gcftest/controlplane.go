@@ -351,9 +351,9 @@ func (c *ControlPlane) GetFunction(ctx context.Context, req *functionspb.GetFunc
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f, ok := c.functions[req.GetName()]
-	if !ok {
-		return nil, status.Errorf(codes.NotFound, "Resource '%s' was not found", req.GetName())
+	f, err := c.lookup(req.GetName(), false)
+	if err != nil {
+		return nil, err
 	}
 	return proto.Clone(f.f).(*functionspb.Function), nil
 }
@@ -412,12 +412,9 @@ func (c *ControlPlane) UpdateFunction(ctx context.Context, req *functionspb.Upda
 	next := req.GetFunction()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f, ok := c.functions[next.GetName()]
-	if !ok {
-		return nil, status.Errorf(codes.NotFound, "Resource '%s' was not found", next.GetName())
-	}
-	if f.busy {
-		return nil, status.Errorf(codes.FailedPrecondition, "An operation on function %s is already in progress. Please try again later.", next.GetName())
+	f, err := c.lookup(next.GetName(), true)
+	if err != nil {
+		return nil, err
 	}
 	paths := req.GetUpdateMask().GetPaths()
 	if len(paths) == 0 {
@@ -461,12 +458,9 @@ func (c *ControlPlane) DeleteFunction(ctx context.Context, req *functionspb.Dele
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f, ok := c.functions[req.GetName()]
-	if !ok {
-		return nil, status.Errorf(codes.NotFound, "Resource '%s' was not found", req.GetName())
-	}
-	if f.busy {
-		return nil, status.Errorf(codes.FailedPrecondition, "An operation on function %s is already in progress. Please try again later.", req.GetName())
+	f, err := c.lookup(req.GetName(), true)
+	if err != nil {
+		return nil, err
 	}
 	if f.proc != nil {
 		f.proc.Stop()
@@ -486,6 +480,22 @@ func (c *ControlPlane) GetOperation(ctx context.Context, req *longrunningpb.GetO
 	}
 	return proto.Clone(op).(*longrunningpb.Operation), nil
 }
+
+// lookup finds a function by full name, as the API answers for one that is missing or, when
+// idle is asked for, one an operation is still running on; called with c.mu held.
+func (c *ControlPlane) lookup(name string, idle bool) (*function, error) {
+	f, ok := c.functions[name]
+	if !ok {
+		return nil, status.Errorf(codes.NotFound, "Resource '%s' was not found", name)
+	}
+	if idle && f.busy {
+		return nil, status.Errorf(codes.FailedPrecondition, "An operation on function %s is already in progress. Please try again later.", name)
+	}
+	return f, nil
+}
+
+// idOf is the function ID, the last part of a function's full name.
+func idOf(name string) string { return name[strings.LastIndex(name, "/")+1:] }
 
 // validate applies the API's rules to a function's configuration.
 func validate(fn *functionspb.Function) error {
@@ -517,7 +527,7 @@ func (c *ControlPlane) startDeploy(f *function, verb, region string) *longrunnin
 	op := c.newOp(f.f.Name, verb)
 	snapshot := proto.Clone(f.f).(*functionspb.Function)
 	delay := c.faults.DeployDelay
-	failBuild := c.faults.FailBuild[snapshot.Name[strings.LastIndex(snapshot.Name, "/")+1:]]
+	failBuild := c.faults.FailBuild[idOf(snapshot.Name)]
 	go func() {
 		time.Sleep(delay)
 		proc, err := c.deploy(snapshot, failBuild)
@@ -544,10 +554,10 @@ func (c *ControlPlane) startDeploy(f *function, verb, region string) *longrunnin
 		cur.proc = proc
 		cur.f.State = functionspb.Function_ACTIVE
 		cur.f.StateMessages = nil
-		uri := c.invoke.URL + "/" + region + "/" + snapshot.Name[strings.LastIndex(snapshot.Name, "/")+1:]
+		uri := c.invoke.URL + "/" + region + "/" + idOf(snapshot.Name)
 		cur.f.ServiceConfig.Uri, cur.f.Url = uri, uri
 		cur.f.ServiceConfig.Service = strings.Replace(snapshot.Name, "/functions/", "/services/", 1)
-		cur.f.ServiceConfig.Revision = fmt.Sprintf("%s-%05d", snapshot.Name[strings.LastIndex(snapshot.Name, "/")+1:], time.Now().UnixNano()%100000)
+		cur.f.ServiceConfig.Revision = fmt.Sprintf("%s-%05d", idOf(snapshot.Name), time.Now().UnixNano()%100000)
 		cur.f.BuildConfig.Build = "projects/p/locations/" + region + "/builds/" + randomID()
 		c.finish(op, mustAny(cur.f), nil)
 	}()
