@@ -43,6 +43,7 @@ require (
 	cloud.google.com/go/longrunning v1.5.0 // indirect
 	cloud.google.com/go/monitoring v1.30.0 // indirect
 	cloud.google.com/go/pubsub/v2 v2.6.2 // indirect
+	cloud.google.com/go/resourcemanager v1.18.1 // indirect
 	cloud.google.com/go/run v1.25.0 // indirect
 	cloud.google.com/go/storage v1.65.0 // indirect
 	github.com/BurntSushi/toml v1.6.0 // indirect

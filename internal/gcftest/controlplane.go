@@ -20,8 +20,10 @@ import (
 	"time"
 
 	"cloud.google.com/go/functions/apiv2/functionspb"
+	"cloud.google.com/go/iam/admin/apiv1/adminpb"
 	"cloud.google.com/go/iam/apiv1/iampb"
 	"cloud.google.com/go/longrunning/autogen/longrunningpb"
+	"cloud.google.com/go/resourcemanager/apiv3/resourcemanagerpb"
 	"cloud.google.com/go/run/apiv2/runpb"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"google.golang.org/grpc"
@@ -65,6 +67,11 @@ type ControlPlane struct {
 	// the function's service, as Cloud Run does.
 	requireInvoker bool
 
+	accounts           map[string]*account      // service accounts by email
+	projectPolicies    map[string]*iampb.Policy // project ID -> IAM policy
+	keys               map[string]issuedKey     // service account keys by key ID
+	requireCredentials bool
+
 	functionspb.UnimplementedFunctionServiceServer
 	longrunningpb.UnimplementedOperationsServer
 }
@@ -77,6 +84,9 @@ type Faults struct {
 	FailBuild map[string]bool
 	// DeployDelay keeps an operation running this long before the build starts.
 	DeployDelay time.Duration
+	// AccountPropagation is how long a new service account stays unknown to functions and
+	// policies, as IAM's eventual consistency makes it for some seconds.
+	AccountPropagation time.Duration
 }
 
 type function struct {
@@ -90,7 +100,8 @@ func StartControlPlane(t testing.TB) *ControlPlane {
 	t.Helper()
 	c := &ControlPlane{t: t, functions: map[string]*function{}, ops: map[string]*longrunningpb.Operation{},
 		builds: map[string]string{}, buildLogs: map[string]string{},
-		throttled: map[string]time.Duration{}, invokes: map[string]int{}, policies: map[string]*iampb.Policy{}}
+		throttled: map[string]time.Duration{}, invokes: map[string]int{}, policies: map[string]*iampb.Policy{},
+		accounts: map[string]*account{}, projectPolicies: map[string]*iampb.Policy{}, keys: map[string]issuedKey{}}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -136,10 +147,12 @@ func StartControlPlane(t testing.TB) *ControlPlane {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpc.NewServer()
+	srv := grpc.NewServer(grpc.UnaryInterceptor(c.authenticate))
 	functionspb.RegisterFunctionServiceServer(srv, c)
 	longrunningpb.RegisterOperationsServer(srv, c)
 	runpb.RegisterServicesServer(srv, &runServices{c: c})
+	adminpb.RegisterIAMServer(srv, &iamAdmin{c: c})
+	resourcemanagerpb.RegisterProjectsServer(srv, &projectsIAM{c: c})
 	go srv.Serve(gl)
 	t.Cleanup(func() {
 		srv.Stop()
@@ -302,6 +315,9 @@ var regions = map[string]bool{
 
 // location checks a parent against the API's rules and returns its project and region.
 func location(parent string) (string, string, error) {
+	if project, ok := strings.CutSuffix(parent, "/locations/-"); ok {
+		return "", "", status.Errorf(codes.InvalidArgument, "parent %q: locations/- (every region) is only for listing", project)
+	}
 	m := locationName.FindStringSubmatch(parent)
 	if m == nil {
 		return "", "", status.Errorf(codes.InvalidArgument, "invalid parent %q: want projects/PROJECT/locations/REGION", parent)
@@ -362,14 +378,20 @@ func (c *ControlPlane) ListFunctions(ctx context.Context, req *functionspb.ListF
 	if err := c.quota(); err != nil {
 		return nil, err
 	}
-	if _, _, err := location(req.GetParent()); err != nil {
+	prefix := req.GetParent() + "/functions/"
+	if project, ok := strings.CutSuffix(req.GetParent(), "/locations/-"); ok { // every region
+		if !projectName.MatchString(strings.TrimPrefix(project, "projects/")) {
+			return nil, status.Errorf(codes.InvalidArgument, "invalid parent %q", req.GetParent())
+		}
+		prefix = project + "/locations/"
+	} else if _, _, err := location(req.GetParent()); err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := &functionspb.ListFunctionsResponse{}
 	for name, f := range c.functions {
-		if strings.HasPrefix(name, req.GetParent()+"/functions/") {
+		if strings.HasPrefix(name, prefix) {
 			out.Functions = append(out.Functions, proto.Clone(f.f).(*functionspb.Function))
 		}
 	}
@@ -394,6 +416,9 @@ func (c *ControlPlane) CreateFunction(ctx context.Context, req *functionspb.Crea
 	name := req.GetParent() + "/functions/" + req.GetFunctionId()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.runsAs(fn); err != nil {
+		return nil, err
+	}
 	if _, exists := c.functions[name]; exists {
 		return nil, status.Errorf(codes.AlreadyExists, "Function %s already exists", req.GetFunctionId())
 	}
@@ -444,6 +469,9 @@ func (c *ControlPlane) UpdateFunction(ctx context.Context, req *functionspb.Upda
 		}
 	}
 	if err := validate(fn); err != nil {
+		return nil, err
+	}
+	if err := c.runsAs(fn); err != nil {
 		return nil, err
 	}
 	fn.State, fn.UpdateTime = functionspb.Function_DEPLOYING, timestamppb.Now()
@@ -517,6 +545,15 @@ func validate(fn *functionspb.Function) error {
 		if !regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`).MatchString(k) {
 			return status.Errorf(codes.InvalidArgument, "label key %q is invalid", k)
 		}
+	}
+	return nil
+}
+
+// runsAs checks the function's service account exists (none named: the project's default
+// compute account); called with c.mu held.
+func (c *ControlPlane) runsAs(fn *functionspb.Function) error {
+	if email := fn.GetServiceConfig().GetServiceAccountEmail(); email != "" {
+		return c.accountMissing(email)
 	}
 	return nil
 }

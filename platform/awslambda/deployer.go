@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/serverless-blueprint/blueprint/internal/coalesce"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/statestore/dynamodbstore"
 )
@@ -81,11 +82,9 @@ type Deployer struct {
 	// roleUse is held (shared) by every deploy and (exclusively) while the managed role is
 	// checked for removal, so no function is created with a role being deleted.
 	roleUse sync.RWMutex
-	// cleaning and cleanAgain coalesce the role checks of concurrent deletes: one runs, and
-	// runs again if a delete finished meanwhile, so the last delete is always seen.
-	cleanMu    sync.Mutex
-	cleaning   bool
-	cleanAgain bool
+	// roleChecks coalesces the role checks of concurrent deletes: one runs, and runs again if
+	// a delete finished meanwhile, so the last delete is always seen.
+	roleChecks coalesce.Runner
 }
 
 var _ platform.Deployer = (*Deployer)(nil)
@@ -514,29 +513,7 @@ func (d *Deployer) Delete(ctx context.Context, region, functionID string) error 
 	if err != nil && !errors.As(err, &missing) {
 		return fmt.Errorf("deleting Lambda function %q in %s: %w", functionID, region, err)
 	}
-	return d.cleanUpRole(ctx)
-}
-
-// cleanUpRole runs removeRoleIfUnused, once for any number of deletes finishing together.
-func (d *Deployer) cleanUpRole(ctx context.Context) error {
-	d.cleanMu.Lock()
-	if d.cleaning {
-		d.cleanAgain = true // the running check goes round once more and sees this delete
-		d.cleanMu.Unlock()
-		return nil
-	}
-	d.cleaning = true
-	d.cleanMu.Unlock()
-	for {
-		err := d.removeRoleIfUnused(ctx)
-		d.cleanMu.Lock()
-		again := d.cleanAgain && err == nil
-		d.cleanAgain, d.cleaning = false, again
-		d.cleanMu.Unlock()
-		if !again {
-			return err
-		}
-	}
+	return d.roleChecks.Run(func() error { return d.removeRoleIfUnused(ctx) })
 }
 
 // retryTransient retries the errors Lambda's control plane returns while it settles: a

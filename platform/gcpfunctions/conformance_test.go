@@ -16,18 +16,16 @@ func testTokens(ctx context.Context, audience string) (string, error) {
 	return gcftest.IDToken(audience), nil
 }
 
-const (
-	testProject = "blueprint-test"
-	testSA      = "blueprint-functions@blueprint-test.iam.gserviceaccount.com"
-)
+const testProject = "blueprint-test"
 
 // TestConformance runs the platform contract through the real Cloud Functions client library
 // against the control-plane stand-in, which builds each source zip the way the Go runtime does
-// and runs it under the real functions-framework-go.
+// and runs it under the real functions-framework-go. The functions run as the managed service
+// account.
 func TestConformance(t *testing.T) {
 	cp := gcftest.StartControlPlane(t)
 	dep, err := gcpfunctions.NewDeployer(context.Background(), gcpfunctions.Config{Project: testProject,
-		Regions: []string{"us-central1", "europe-west1"}, ServiceAccount: testSA, Endpoint: cp.Addr, DeployTimeout: 3 * time.Minute})
+		Regions: []string{"us-central1", "europe-west1"}, Endpoint: cp.Addr, DeployTimeout: 3 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,20 +16,27 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	functions "cloud.google.com/go/functions/apiv2"
 	"cloud.google.com/go/functions/apiv2/functionspb"
+	admin "cloud.google.com/go/iam/admin/apiv1"
 	"cloud.google.com/go/iam/apiv1/iampb"
+	resourcemanager "cloud.google.com/go/resourcemanager/apiv3"
 	run "cloud.google.com/go/run/apiv2"
+	"golang.org/x/sync/singleflight"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
+	"google.golang.org/api/option/internaloption"
+	gtransport "google.golang.org/api/transport/grpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
+	"github.com/serverless-blueprint/blueprint/internal/coalesce"
 	"github.com/serverless-blueprint/blueprint/packager"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/statestore/firestorestore"
@@ -37,13 +44,17 @@ import (
 
 // Config configures the deployer.
 type Config struct {
-	Project        string
-	Regions        []string
-	ServiceAccount string // email the functions run as
+	Project string
+	Regions []string
+	// ServiceAccount is the email the functions run as; "" makes Blueprint create and own
+	// ServiceAccountID@Project.iam.gserviceaccount.com (see serviceaccount.go).
+	ServiceAccount   string
+	ServiceAccountID string // "" = DefaultServiceAccountID
 	// CredentialsFile is a service account key; "" = Application Default Credentials.
 	CredentialsFile string
-	// Endpoint, when set, is the host:port of an API stand-in, reached without TLS or
-	// credentials (the tests' control plane).
+	// Endpoint, when set, is the host:port of a stand-in for Google's APIs (Cloud Functions,
+	// Cloud Run, IAM, Resource Manager), reached without TLS; calls carry the credentials of
+	// CredentialsFile when it is set, and none otherwise (the tests' control plane).
 	Endpoint string
 	Runtime  string // "" = DefaultRuntime
 	// Invokers are IAM members granted roles/run.invoker on every function's service (the
@@ -55,10 +66,23 @@ type Config struct {
 
 // Deployer manages Cloud Functions in the configured regions.
 type Deployer struct {
-	cfg    Config
-	client *functions.FunctionClient
-	run    *run.ServicesClient // the functions' Cloud Run services, for invoker grants
-	upload *http.Client
+	cfg      Config
+	client   *functions.FunctionClient
+	run      *run.ServicesClient // the functions' Cloud Run services, for invoker grants
+	iam      *admin.IamClient    // the managed service account
+	projects *resourcemanager.ProjectsClient
+	upload   *http.Client
+
+	flights        singleflight.Group // one account creation and one grant per project at a time
+	mu             sync.Mutex
+	accountUID     string          // unique ID of the managed account last seen
+	accountCreated time.Time       // when this deployer created it; zero = found it
+	granted        map[string]bool // projects where the managed account holds datastoreRole
+	// accountUse is held (shared) by every deploy and (exclusively) while the managed account
+	// is checked for removal, so no function is created with an account being deleted.
+	accountUse sync.RWMutex
+	// accountChecks coalesces the removal checks of a destroy's many deletes.
+	accountChecks coalesce.Runner
 }
 
 var _ platform.Deployer = (*Deployer)(nil)
@@ -94,8 +118,13 @@ func NewDeployer(ctx context.Context, cfg Config) (*Deployer, error) {
 			return nil, fmt.Errorf("gcp_functions: region %q is not a Google Cloud region name: write it like us-central1", r)
 		}
 	}
-	if err := checkServiceAccount(cfg.ServiceAccount); err != nil {
-		return nil, fmt.Errorf("gcp_functions: service_account %w", err)
+	if cfg.ServiceAccount != "" {
+		if err := checkServiceAccount(cfg.ServiceAccount); err != nil {
+			return nil, fmt.Errorf("gcp_functions: service_account %w", err)
+		}
+	}
+	if cfg.ServiceAccountID == "" {
+		cfg.ServiceAccountID = DefaultServiceAccountID
 	}
 	if cfg.Runtime == "" {
 		cfg.Runtime = DefaultRuntime
@@ -103,30 +132,55 @@ func NewDeployer(ctx context.Context, cfg Config) (*Deployer, error) {
 	if cfg.DeployTimeout == 0 {
 		cfg.DeployTimeout = 15 * time.Minute
 	}
-	var opts []option.ClientOption
-	switch {
-	case cfg.Endpoint != "":
-		opts = append(opts, option.WithEndpoint(cfg.Endpoint), option.WithoutAuthentication(),
-			option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
-	case cfg.CredentialsFile != "":
-		opts = append(opts, option.WithAuthCredentialsFile(option.ServiceAccount, cfg.CredentialsFile))
-	}
 	for _, m := range cfg.Invokers {
 		if !member.MatchString(m) {
 			return nil, fmt.Errorf("gcp_functions: invoker %q is not an IAM member: write serviceAccount:NAME@PROJECT.iam.gserviceaccount.com (or user:, group:)", m)
 		}
 	}
-	client, err := functions.NewFunctionClient(ctx, opts...)
+	opts, err := clientOptions(ctx, cfg)
 	if err != nil {
+		return nil, err
+	}
+	d := &Deployer{cfg: cfg, upload: &http.Client{Timeout: 10 * time.Minute}, granted: map[string]bool{}}
+	if d.client, err = functions.NewFunctionClient(ctx, opts...); err != nil {
 		return nil, fmt.Errorf("gcp_functions: connecting to the Cloud Functions API: %w", err)
 	}
-	d := &Deployer{cfg: cfg, client: client, upload: &http.Client{Timeout: 10 * time.Minute}}
-	if len(cfg.Invokers) > 0 {
-		if d.run, err = run.NewServicesClient(ctx, opts...); err != nil {
-			return nil, fmt.Errorf("gcp_functions: connecting to the Cloud Run Admin API: %w", err)
-		}
+	if d.run, err = run.NewServicesClient(ctx, opts...); err != nil {
+		return nil, fmt.Errorf("gcp_functions: connecting to the Cloud Run Admin API: %w", err)
+	}
+	if d.iam, err = admin.NewIamClient(ctx, opts...); err != nil {
+		return nil, fmt.Errorf("gcp_functions: connecting to the IAM API: %w", err)
+	}
+	if d.projects, err = resourcemanager.NewProjectsClient(ctx, opts...); err != nil {
+		return nil, fmt.Errorf("gcp_functions: connecting to the Resource Manager API: %w", err)
 	}
 	return d, nil
+}
+
+// cloudPlatformScope is the OAuth scope of every API the deployer calls.
+const cloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
+
+// clientOptions connects the API clients: to Google with the key file or Application Default
+// Credentials, or to a stand-in's endpoint without TLS. With a key file, calls to a stand-in
+// carry the same self-signed JWTs Google's client libraries send, so refused credentials are
+// testable; one connection then serves every client.
+func clientOptions(ctx context.Context, cfg Config) ([]option.ClientOption, error) {
+	switch {
+	case cfg.Endpoint != "" && cfg.CredentialsFile != "":
+		conn, err := gtransport.DialInsecure(ctx, option.WithEndpoint(cfg.Endpoint),
+			option.WithAuthCredentialsFile(option.ServiceAccount, cfg.CredentialsFile),
+			option.WithScopes(cloudPlatformScope), internaloption.EnableJwtWithScope())
+		if err != nil {
+			return nil, fmt.Errorf("gcp_functions: connecting to %s with the credentials in %s: %w", cfg.Endpoint, cfg.CredentialsFile, err)
+		}
+		return []option.ClientOption{option.WithGRPCConn(conn)}, nil
+	case cfg.Endpoint != "":
+		return []option.ClientOption{option.WithEndpoint(cfg.Endpoint), option.WithoutAuthentication(),
+			option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials()))}, nil
+	case cfg.CredentialsFile != "":
+		return []option.ClientOption{option.WithAuthCredentialsFile(option.ServiceAccount, cfg.CredentialsFile)}, nil
+	}
+	return nil, nil
 }
 
 func (d *Deployer) Name() string      { return PlatformName }
@@ -170,9 +224,12 @@ func description(tags map[string]string) string {
 	return descriptionPrefix + string(b)
 }
 
-func tagsOf(fn *functionspb.Function) map[string]string {
+func tagsOf(fn *functionspb.Function) map[string]string { return tagsIn(fn.GetDescription()) }
+
+// tagsIn reads the tags description wrote; an edited or foreign description has none.
+func tagsIn(desc string) map[string]string {
 	tags := map[string]string{}
-	if raw, ok := strings.CutPrefix(fn.GetDescription(), descriptionPrefix); ok {
+	if raw, ok := strings.CutPrefix(desc, descriptionPrefix); ok {
 		_ = json.Unmarshal([]byte(raw), &tags)
 	}
 	return tags
@@ -198,6 +255,15 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 	fail := func(doing string, err error) (platform.Deployment, error) {
 		return platform.Deployment{}, fmt.Errorf("%s Cloud Function %s (job %q) in %s: %w", doing, id, req.Function.Name, req.Region, err)
 	}
+	d.accountUse.RLock()
+	defer d.accountUse.RUnlock()
+	account, err := d.ensureAccount(ctx)
+	if err != nil {
+		return fail("preparing the service account of", err)
+	}
+	if err := d.grantStateAccess(ctx, req.Function.StateStore); err != nil {
+		return fail("preparing the service account of", err)
+	}
 	tags := maps.Clone(req.Function.Tags)
 	if tags == nil {
 		tags = map[string]string{}
@@ -212,7 +278,7 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 			AvailableMemory:      fmt.Sprintf("%dMi", req.Function.MemoryMB),
 			TimeoutSeconds:       int32((req.Function.TimeoutMS + 999) / 1000),
 			EnvironmentVariables: functionEnvironment(req.Function),
-			ServiceAccountEmail:  d.cfg.ServiceAccount,
+			ServiceAccountEmail:  account,
 		},
 	}
 
@@ -222,7 +288,7 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 		if want.BuildConfig.Source, err = d.uploadSource(ctx, req.Region, zipped); err != nil {
 			return fail("uploading the source of", err)
 		}
-		err = retryTransient(ctx, func() error {
+		err = d.retryNewAccount(ctx, func() error {
 			op, err := d.client.CreateFunction(ctx, &functionspb.CreateFunctionRequest{Parent: d.parent(req.Region), Function: want, FunctionId: id})
 			if err != nil {
 				return err
@@ -279,7 +345,7 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 			mask = append(mask, "description")
 		}
 		if len(mask) > 0 {
-			err = retryTransient(ctx, func() error {
+			err = d.retryNewAccount(ctx, func() error {
 				op, err := d.client.UpdateFunction(ctx, &functionspb.UpdateFunctionRequest{Function: want, UpdateMask: &fieldmaskpb.FieldMask{Paths: mask}})
 				if err != nil {
 					return err
@@ -453,7 +519,7 @@ func (d *Deployer) Delete(ctx context.Context, region, functionID string) error 
 	if err := d.deleteName(ctx, d.parent(region)+"/functions/"+FunctionID(functionID)); err != nil {
 		return fmt.Errorf("deleting Cloud Function %s in %s: %w", FunctionID(functionID), region, err)
 	}
-	return nil
+	return d.accountChecks.Run(func() error { return d.removeAccountIfUnused(ctx) })
 }
 
 func (d *Deployer) deleteName(ctx context.Context, name string) error {
@@ -494,6 +560,12 @@ func (d *Deployer) Preflight(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("region %q: Cloud Functions does not serve it in project %s (check the region's name, e.g. us-central1): %w", region, d.cfg.Project, err))
 		default:
 			errs = append(errs, fmt.Errorf("region %q: listing Cloud Functions: %w", region, err))
+		}
+	}
+	if len(errs) == 0 && d.managedAccount() {
+		// The managed account is created at the first deploy: make sure these credentials may.
+		if _, err := d.readAccount(ctx); err != nil && status.Code(err) != codes.NotFound {
+			errs = append(errs, fmt.Errorf("reading service account %s, which Blueprint creates when service_account is not set: the credentials need roles/iam.serviceAccountAdmin, or set service_account to an existing account: %w", d.accountEmail(), err))
 		}
 	}
 	return errors.Join(errs...)

@@ -48,7 +48,7 @@ func Platform() platform.Descriptor {
 	return platform.Descriptor{
 		Name: PlatformName,
 		Description: "Google Cloud Functions (2nd gen): one HTTP function per job and region, built by the Go runtime from a source zip with a generated functions-framework-go entry point, invoked with an ID token for its URI. " +
-			"Stateful jobs need a `firestore://PROJECT/COLLECTION` `state_store`; the service account needs roles/datastore.user.",
+			"Stateful jobs need a `firestore://PROJECT/COLLECTION` `state_store`.",
 		Artifact: platform.ArtifactGCFSource,
 		Build:    Build,
 		Limits:   Limits,
@@ -57,11 +57,12 @@ func Platform() platform.Descriptor {
 				Description: "Google Cloud project ID the functions live in."},
 			{Name: settingRegions, Type: platform.StringList, Required: true,
 				Description: "Regions to deploy every job to, e.g. `[\"us-central1\", \"europe-west1\"]`."},
-			{Name: settingServiceAccount, Type: platform.String, Required: true,
-				Description: "Email of the service account the functions run as: a dedicated one, never the project's default compute account; grant it only what the jobs need (roles/datastore.user for stateful jobs)."},
+			{Name: settingServiceAccount, Type: platform.String,
+				Description: "Email of an existing service account the functions run as (never the project's default compute account; grant it roles/datastore.user for stateful jobs yourself). " +
+					"Unset: Blueprint creates `" + DefaultServiceAccountID + "@PROJECT.iam.gserviceaccount.com` on the first deploy, grants it roles/datastore.user on the state store's project only when a stateful job is deployed, and deletes it, grants first, with the last function that runs as it."},
 			credentialsSetting,
 			{Name: settingEndpoint, Type: platform.String,
-				Description: "host:port of a Cloud Functions API stand-in (plain gRPC, no credentials); unset for Google."},
+				Description: "host:port of a stand-in for Google's APIs (Cloud Functions, Cloud Run, IAM, Resource Manager; plain gRPC, with the credentials of `credentials_file` when set); unset for Google."},
 			{Name: settingRuntime, Type: platform.String,
 				Description: "Go runtime of the functions; default `" + DefaultRuntime + "`."},
 			{Name: settingInvokers, Type: platform.StringList,

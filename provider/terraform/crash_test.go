@@ -174,7 +174,7 @@ func TestCLICreateKilledAfterDeploy(t *testing.T) {
 // operations run; the next apply converges with one function per region.
 func TestCLICreateKilledAfterDeployGCP(t *testing.T) {
 	e := newAccEnv(t)
-	cp := gcftest.StartControlPlane(t)
+	cp := startGCP(t)
 	dir := e.writeModule("greet", greetSource("hello "))
 	run := newCLIRun(t, e.gcpConfig(cp.Addr, jobBlock{Resource: "greet", Package: dir, Function: "Greet"}))
 	cp.SetFaults(gcftest.Faults{DeployDelay: 8 * time.Second})

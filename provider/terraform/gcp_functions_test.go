@@ -30,8 +30,16 @@ var gcpRegions = []string{"europe-west1", "us-central1"}
 
 const (
 	gcpProject = "blueprint-test"
-	gcpSA      = "blueprint-functions@blueprint-test.iam.gserviceaccount.com"
+	gcpSA      = "jobs-runner@blueprint-test.iam.gserviceaccount.com" // the user's own account
+	gcpManaged = gcpfunctions.DefaultServiceAccountID + "@blueprint-test.iam.gserviceaccount.com"
 )
+
+// startGCP starts the Cloud Functions stand-in with the user's service account in it.
+func startGCP(t *testing.T) *gcftest.ControlPlane {
+	cp := gcftest.StartControlPlane(t)
+	cp.AddServiceAccount(gcpSA)
+	return cp
+}
 
 // gcpConfig is a provider deploying to gcp_functions only, at the control-plane stand-in.
 func (e *accEnv) gcpConfig(endpoint string, jobs ...jobBlock) string {
@@ -62,7 +70,7 @@ func gcpTestTokens(ctx context.Context, audience string) (string, error) {
 // change redeploys, a function deleted out of band is recreated, and destroy leaves no function.
 func TestAccJob_gcpFunctions(t *testing.T) {
 	e := newAccEnv(t)
-	cp := gcftest.StartControlPlane(t)
+	cp := startGCP(t)
 	dir := e.writeModule("greet", greetSource("hello "))
 	cfg := e.gcpConfig(cp.Addr, jobBlock{Resource: "greet", Package: dir, Function: "Greet"})
 	const addr = "blueprint_job.greet"
@@ -180,18 +188,32 @@ func (c gcpAgentCheck) CheckState(ctx context.Context, req statecheck.CheckState
 	}
 }
 
-// TestAccJob_gcpFunctionsBadInput: a build that fails surfaces the operation's error with the
+// TestAccJob_gcpFunctionsBadInput: credentials Google refuses stop the plan, saying what to
+// check; a build that fails surfaces the operation's error with the
 // build log's URL and leaves the job unrecorded; names that are not a project, region or a
 // dedicated service account are refused at plan.
 func TestAccJob_gcpFunctionsBadInput(t *testing.T) {
 	e := newAccEnv(t)
-	cp := gcftest.StartControlPlane(t)
+	cp := startGCP(t)
 	dir := e.writeModule("greet", greetSource("hello "))
 	cfg := e.gcpConfig(cp.Addr, jobBlock{Resource: "greet", Package: dir, Function: "Greet"})
+	revoked := cp.IssueKey(t, gcpSA)
+	cp.DeleteKeys(gcpSA)
+	withRevokedKey := strings.Replace(cfg, "    endpoint", fmt.Sprintf("    credentials_file = %q\n    endpoint", revoked), 1)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
 		Steps: []resource.TestStep{
-			{Config: strings.Replace(cfg, gcpProject, "Not_A_Project", 1), ExpectError: regexp.MustCompile(`not\s+a\s+project\s+ID`)},
+			{
+				// A key deleted in IAM: Google refuses every call; the plan says what to check.
+				PreConfig:   func() { cp.RequireCredentials(true) },
+				Config:      withRevokedKey,
+				ExpectError: regexp.MustCompile(`(?s)credentials\s+were\s+refused.*credentials_file`),
+			},
+			{
+				PreConfig:   func() { cp.RequireCredentials(false) },
+				Config:      strings.Replace(cfg, gcpProject, "Not_A_Project", 1),
+				ExpectError: regexp.MustCompile(`not\s+a\s+project\s+ID`),
+			},
 			{Config: strings.Replace(cfg, hclList(gcpRegions), `["mars"]`, 1), ExpectError: regexp.MustCompile(`not\s+a\s+Google\s+Cloud\s+region\s+name`)},
 			{Config: strings.Replace(cfg, hclList(gcpRegions), `["us-central1", "mars-north9"]`, 1), ExpectError: regexp.MustCompile(`region\s+"mars-north9":\s+Cloud\s+Functions\s+does\s+not\s+serve\s+it`)},
 			{Config: strings.Replace(cfg, gcpSA, "123456789-compute@developer.gserviceaccount.com", 1), ExpectError: regexp.MustCompile(`default\s+compute\s+account`)},
@@ -222,19 +244,34 @@ func TestAccJob_gcpFunctionsBadInput(t *testing.T) {
 // TestAccJob_gcpFunctionsState: a stateful job on Cloud Functions keeps its state in Firestore
 // (Google's emulator): the functions of both regions and the agent's native worker on the VM
 // share one collection, so a counter incremented in europe-west1, then us-central1, then
-// locally reads 1, 2, 3. A SQLite store is refused for gcp_functions at plan.
+// locally reads 1, 2, 3. With no service_account, the functions run as the account Blueprint
+// creates, which holds roles/datastore.user on the store's project until destroy removes both.
+// A SQLite store is refused for gcp_functions at plan.
 func TestAccJob_gcpFunctionsState(t *testing.T) {
 	e := newAccEnv(t)
-	cp := gcftest.StartControlPlane(t)
+	cp := startGCP(t)
 	emu := firestoretest.Start(t)
 	dir := e.writeModule("vmjobs", map[string]string{"jobs.go": vmJobsSource})
 	store := "firestore://" + gcpProject + "/blueprint-state?emulator=" + emu.Host
 	count := jobBlock{Resource: "count", Package: dir, Function: "Count"}
-	withStore := strings.Replace(e.gcpConfig(cp.Addr, count), "  artifact_store =", fmt.Sprintf("  state_store = %q\n  artifact_store =", store), 1)
+	managed := strings.Replace(e.gcpConfig(cp.Addr, count), fmt.Sprintf("    service_account = %q\n", gcpSA), "", 1)
+	withStore := strings.Replace(managed, "  artifact_store =", fmt.Sprintf("  state_store = %q\n  artifact_store =", store), 1)
 	withFile := strings.Replace(e.gcpConfig(cp.Addr, count), "  artifact_store =", fmt.Sprintf("  state_store = %q\n  artifact_store =", e.stateStore()), 1)
 	invoker := gcpfunctions.NewInvoker(gcpTestTokens)
+	const datastoreUser = "roles/datastore.user"
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
+		CheckDestroy: func(*tfterraform.State) error {
+			if slices.Contains(cp.ServiceAccounts(), gcpManaged) {
+				return fmt.Errorf("destroy left the managed service account %s", gcpManaged)
+			}
+			for _, m := range cp.ProjectMembers(gcpProject, datastoreUser) {
+				if strings.Contains(m, gcpManaged) {
+					return fmt.Errorf("destroy left %s %s on the project", m, datastoreUser)
+				}
+			}
+			return nil
+		},
 		Steps: []resource.TestStep{
 			{
 				Config:      withFile,
@@ -249,8 +286,15 @@ func TestAccJob_gcpFunctionsState(t *testing.T) {
 					statecheck.ExpectKnownValue("blueprint_job.count", tfjsonpath.New("state_store"), knownvalue.StringExact(store)),
 				},
 				Check: func(s *tfterraform.State) error {
+					if got := cp.ProjectMembers(gcpProject, datastoreUser); !slices.Equal(got, []string{"serviceAccount:" + gcpManaged}) {
+						return fmt.Errorf("%s on the store's project: %v, want only the managed account", datastoreUser, got)
+					}
 					attrs := s.RootModule().Resources["blueprint_job.count"].Primary.Attributes
 					for i := range gcpRegions {
+						fn := "projects/" + gcpProject + "/locations/" + gcpRegions[i] + "/functions/" + gcpfunctions.FunctionID("count")
+						if got := cp.FunctionAccount(fn); got != gcpManaged {
+							return fmt.Errorf("count in %s runs as %q, want %s", gcpRegions[i], got, gcpManaged)
+						}
 						d := platform.Deployment{Platform: gcpfunctions.PlatformName, Region: attrs[fmt.Sprintf("deployments.%d.region", i)],
 							FunctionID: "count", Endpoint: attrs[fmt.Sprintf("deployments.%d.endpoint", i)]}
 						out, err := invoker.Invoke(context.Background(), d, []byte(`{"name":"hits"}`))
@@ -280,7 +324,7 @@ func TestAccJob_threePlatforms(t *testing.T) {
 	e := newAccEnv(t)
 	stand := lambdatest.Start(t)
 	useTestCredentials(t)
-	cp := gcftest.StartControlPlane(t)
+	cp := startGCP(t)
 	dir := e.writeModule("greet", greetSource("hello "))
 	cfg := strings.Replace(e.providerConfig(nil), `platforms = ["wasm"]`, `platforms = ["wasm", "aws_lambda", "gcp_functions"]`, 1)
 	cfg = strings.TrimSuffix(strings.TrimSpace(cfg), "}") + fmt.Sprintf(`  aws_lambda {
@@ -370,7 +414,7 @@ func (c threePlatformsCheck) CheckState(ctx context.Context, req statecheck.Chec
 // admits the agent's identity and refuses another.
 func TestAccJob_gcpFunctionsInvokers(t *testing.T) {
 	e := newAccEnv(t)
-	cp := gcftest.StartControlPlane(t)
+	cp := startGCP(t)
 	cp.RequireInvoker(true)
 	const agent = "serviceAccount:agent@blueprint-test.iam.gserviceaccount.com"
 	dir := e.writeModule("greet", greetSource("hello "))
