@@ -525,11 +525,31 @@ func (c *ControlPlane) lookup(name string, idle bool) (*function, error) {
 // idOf is the function ID, the last part of a function's full name.
 func idOf(name string) string { return name[strings.LastIndex(name, "/")+1:] }
 
+// runtimes are the Go runtimes the stand-in offers, with their stages as the API lists them.
+var runtimes = map[string]functionspb.ListRuntimesResponse_RuntimeStage{
+	"go121": functionspb.ListRuntimesResponse_DECOMMISSIONED,
+	"go122": functionspb.ListRuntimesResponse_DEPRECATED,
+	"go123": functionspb.ListRuntimesResponse_GA,
+	"go124": functionspb.ListRuntimesResponse_GA,
+	"go125": functionspb.ListRuntimesResponse_GA,
+}
+
+func (c *ControlPlane) ListRuntimes(ctx context.Context, req *functionspb.ListRuntimesRequest) (*functionspb.ListRuntimesResponse, error) {
+	if _, _, err := location(req.GetParent()); err != nil {
+		return nil, err
+	}
+	out := &functionspb.ListRuntimesResponse{}
+	for name, stage := range runtimes {
+		out.Runtimes = append(out.Runtimes, &functionspb.ListRuntimesResponse_Runtime{Name: name, Stage: stage, Environment: functionspb.Environment_GEN_2})
+	}
+	return out, nil
+}
+
 // validate applies the API's rules to a function's configuration.
 func validate(fn *functionspb.Function) error {
 	bc := fn.GetBuildConfig()
-	if bc.GetRuntime() == "" || !strings.HasPrefix(bc.GetRuntime(), "go1") {
-		return status.Errorf(codes.InvalidArgument, "build_config.runtime %q is not a Go runtime this stand-in builds", bc.GetRuntime())
+	if stage, ok := runtimes[bc.GetRuntime()]; !ok || stage == functionspb.ListRuntimesResponse_DECOMMISSIONED {
+		return status.Errorf(codes.InvalidArgument, "build_config.runtime %q is not a runtime Cloud Functions offers", bc.GetRuntime())
 	}
 	if bc.GetEntryPoint() == "" {
 		return status.Error(codes.InvalidArgument, "build_config.entry_point is required")

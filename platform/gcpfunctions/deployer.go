@@ -562,6 +562,11 @@ func (d *Deployer) Preflight(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("region %q: listing Cloud Functions: %w", region, err))
 		}
 	}
+	if len(errs) == 0 {
+		if err := d.checkRuntime(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if len(errs) == 0 && d.managedAccount() {
 		// The managed account is created at the first deploy: make sure these credentials may.
 		if _, err := d.readAccount(ctx); err != nil && status.Code(err) != codes.NotFound {
@@ -569,6 +574,35 @@ func (d *Deployer) Preflight(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkRuntime refuses a runtime the API does not list for every region, or lists as
+// decommissioned, naming the Go runtimes it offers.
+func (d *Deployer) checkRuntime(ctx context.Context) error {
+	for _, region := range d.cfg.Regions {
+		resp, err := d.client.ListRuntimes(ctx, &functionspb.ListRuntimesRequest{Parent: d.parent(region)})
+		if err != nil {
+			return fmt.Errorf("region %q: listing the runtimes of Cloud Functions: %w", region, err)
+		}
+		var offered []string
+		var found *functionspb.ListRuntimesResponse_Runtime
+		for _, r := range resp.GetRuntimes() {
+			if r.GetName() == d.cfg.Runtime {
+				found = r
+			}
+			if strings.HasPrefix(r.GetName(), "go") && r.GetStage() != functionspb.ListRuntimesResponse_DECOMMISSIONED {
+				offered = append(offered, r.GetName())
+			}
+		}
+		slices.Sort(offered)
+		switch {
+		case found == nil:
+			return fmt.Errorf("runtime %q is not offered by Cloud Functions in %s: set runtime to one of %s", d.cfg.Runtime, region, strings.Join(offered, ", "))
+		case found.GetStage() == functionspb.ListRuntimesResponse_DECOMMISSIONED:
+			return fmt.Errorf("runtime %q is decommissioned in %s: set runtime to one of %s", d.cfg.Runtime, region, strings.Join(offered, ", "))
+		}
+	}
+	return nil
 }
 
 var _ platform.StateStoreChecker = (*Deployer)(nil)

@@ -2,6 +2,7 @@ package gcpfunctions_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -176,5 +177,26 @@ func TestServiceAccountNotBlueprints(t *testing.T) {
 	}
 	if !slices.Contains(cp.ServiceAccounts(), user) {
 		t.Error("the user's account was deleted")
+	}
+}
+
+// TestPreflightRuntime: a runtime the API does not offer, or has decommissioned, is refused
+// before anything is deployed, naming the Go runtimes it offers.
+func TestPreflightRuntime(t *testing.T) {
+	ctx := context.Background()
+	cp := gcftest.StartControlPlane(t)
+	for runtime, want := range map[string]string{
+		"go999": `runtime "go999" is not offered by Cloud Functions in us-central1: set runtime to one of go122, go123, go124, go125`,
+		"go121": `runtime "go121" is decommissioned in us-central1: set runtime to one of go122, go123, go124, go125`,
+		"":      "",
+	} {
+		dep, err := gcpfunctions.NewDeployer(ctx, gcpfunctions.Config{Project: testProject, Regions: []string{"us-central1"}, Endpoint: cp.Addr, Runtime: runtime})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = dep.Preflight(ctx)
+		if got := fmt.Sprint(err); (want == "" && err != nil) || (want != "" && !strings.Contains(got, want)) {
+			t.Errorf("runtime %q: preflight said %v, want %q", runtime, err, want)
+		}
 	}
 }

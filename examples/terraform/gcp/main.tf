@@ -4,15 +4,21 @@
 #
 # Credentials are Application Default Credentials (gcloud auth application-default login, or
 # the VM's service account), or `credentials_file`. Plan checks them first by listing each
-# region's functions. Applying needs roles/cloudfunctions.developer on the project and
-# roles/iam.serviceAccountUser on the functions' service account. The functions run as
-# `service_account`, a dedicated account you create (never the default compute account), with
-# roles/datastore.user when jobs keep state. `invokers` get roles/run.invoker on every function
-# (the runtime agent's identity); granting it needs run.services.setIamPolicy (roles/run.admin
-# on the functions' services).
+# region's functions and the runtimes they offer. Applying needs roles/cloudfunctions.developer
+# on the project and roles/iam.serviceAccountUser on the functions' service account.
 #
-# `endpoint` points the provider at a Cloud Functions API stand-in instead (the acceptance
-# tests' control plane, in test code).
+# The functions run as a dedicated service account. Leave `service_account` unset and Blueprint
+# creates blueprint-functions@PROJECT.iam.gserviceaccount.com on the first apply, grants it
+# roles/datastore.user on the state store's project once a stateful job is deployed (nothing for
+# stateless jobs), and deletes it, grant first, with the last function that runs as it; that
+# needs roles/iam.serviceAccountAdmin and, for the grant, roles/resourcemanager.projectIamAdmin
+# on the store's project. Or name an account you made (never the default compute account) and
+# grant it roles/datastore.user yourself when jobs keep state. `invokers` get roles/run.invoker
+# on every function (the runtime agent's identity); granting it needs
+# run.services.setIamPolicy (roles/run.admin on the functions' services).
+#
+# `endpoint` points the provider at a stand-in for Google's APIs instead (the acceptance tests'
+# control plane, in test code).
 
 terraform {
   required_providers {
@@ -40,8 +46,9 @@ variable "regions" {
 }
 
 variable "service_account" {
-  description = "Email of the dedicated service account the functions run as."
+  description = "Email of an existing service account the functions run as; null = the one Blueprint creates and manages."
   type        = string
+  default     = null
 }
 
 variable "agent_identity" {
