@@ -28,6 +28,7 @@ import (
 	"github.com/serverless-blueprint/blueprint/internal/coalesce"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/statestore/dynamodbstore"
+	"github.com/serverless-blueprint/blueprint/statestore/firestorestore"
 )
 
 // PlatformName is the platform's name in configuration and state.
@@ -65,6 +66,9 @@ type Config struct {
 	// AssumeRole, when set, is a role ARN whose temporary credentials every call uses,
 	// obtained with the credentials above (STS AssumeRole, refreshed before they expire).
 	AssumeRole string
+	// GCPCredentialsConfig is the path of a Workload Identity Federation configuration that
+	// lets the functions reach a firestore:// state store (gcpstate.go); "" = DynamoDB only.
+	GCPCredentialsConfig string
 }
 
 // Deployer manages Lambda functions in the configured regions.
@@ -85,6 +89,8 @@ type Deployer struct {
 	// roleChecks coalesces the role checks of concurrent deletes: one runs, and runs again if
 	// a delete finished meanwhile, so the last delete is always seen.
 	roleChecks coalesce.Runner
+	// gcpCredentials is the compacted federation configuration, "" when none is configured.
+	gcpCredentials string
 }
 
 var _ platform.Deployer = (*Deployer)(nil)
@@ -122,6 +128,12 @@ func NewDeployer(ctx context.Context, cfg Config) (*Deployer, error) {
 			cfg.ArtifactBucket, RegionPlaceholder, cfg.ArtifactBucket+"-"+RegionPlaceholder)
 	}
 	d := &Deployer{cfg: cfg, lambdas: map[string]*lambda.Client{}, s3s: map[string]*s3.Client{}, roleARN: cfg.Role}
+	if cfg.GCPCredentialsConfig != "" {
+		var err error
+		if d.gcpCredentials, err = readFederationConfig(cfg.GCPCredentialsConfig); err != nil {
+			return nil, err
+		}
+	}
 	ident := identity{profile: cfg.Profile, creds: cfg.Credentials, assumeRole: cfg.AssumeRole, endpoint: cfg.Endpoint}
 	for _, region := range cfg.Regions {
 		ac, err := ident.config(ctx, region)
@@ -226,7 +238,7 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 	if err != nil {
 		return platform.Deployment{}, err
 	}
-	if req.Function.StateStore != "" {
+	if dynamodbstore.IsURL(req.Function.StateStore) {
 		if err := d.ensureStateTable(ctx, req.Function.StateStore); err != nil {
 			return platform.Deployment{}, err
 		}
@@ -236,6 +248,9 @@ func (d *Deployer) Deploy(ctx context.Context, req platform.DeployRequest) (plat
 		return platform.Deployment{}, fmt.Errorf("%s Lambda function %q in %s: %w", doing, name, req.Region, err)
 	}
 	env := functionEnvironment(req.Function)
+	if firestorestore.IsURL(req.Function.StateStore) {
+		env[envGCPCredentials] = d.gcpCredentials
+	}
 	memory, timeout := int32(req.Function.MemoryMB), int32((req.Function.TimeoutMS+999)/1000)
 
 	// Each control-plane call counts against the account's ~15 requests a second, which an
@@ -366,14 +381,22 @@ func functionEnvironment(f platform.Function) map[string]string {
 
 var _ platform.StateStoreChecker = (*Deployer)(nil)
 
-// CheckStateStore accepts DynamoDB stores: a function reaches its table with the execution
-// role's credentials, from any region. A SQLite file on the VM is out of its reach.
+// CheckStateStore accepts DynamoDB stores, which a function reaches with the execution role's
+// credentials from any region, and Firestore stores when a federation configuration lets the
+// functions act on Google. A SQLite file on the VM is out of their reach.
 func (d *Deployer) CheckStateStore(region, storeURL string) error {
-	if !dynamodbstore.IsURL(storeURL) {
-		return fmt.Errorf("a Lambda function cannot open %s, a file on this machine: set the provider's state_store to dynamodb://TABLE?region=REGION, or keep the job off aws_lambda", storeURL)
+	switch {
+	case dynamodbstore.IsURL(storeURL):
+		_, err := dynamodbstore.ParseURL(storeURL)
+		return err
+	case firestorestore.IsURL(storeURL):
+		if d.gcpCredentials == "" {
+			return fmt.Errorf("a Lambda function reaches the Firestore store %s only through Workload Identity Federation: set gcp_credentials_config in the aws_lambda block, or use a dynamodb:// state_store", storeURL)
+		}
+		_, err := firestorestore.ParseURL(storeURL)
+		return err
 	}
-	_, err := dynamodbstore.ParseURL(storeURL)
-	return err
+	return fmt.Errorf("a Lambda function cannot open %s, a file on this machine: set the provider's state_store to dynamodb://TABLE?region=REGION (or firestore:// with gcp_credentials_config), or keep the job off aws_lambda", storeURL)
 }
 
 // ensureStateTable creates the job's state table when missing and, for the managed role,

@@ -38,6 +38,7 @@ const (
 	settingBucket       = "artifact_bucket"
 	settingAssumeRole   = "assume_role"
 	settingTimeout      = "deploy_timeout_minutes"
+	settingGCPConfig    = "gcp_credentials_config"
 )
 
 var assumeRoleSetting = platform.Setting{
@@ -55,7 +56,7 @@ func Platform() platform.Descriptor {
 	return platform.Descriptor{
 		Name: PlatformName,
 		Description: "AWS Lambda: one `provided.al2023` function per job and region, running the job package's native bootstrap, invoked through its `live` alias. " +
-			"Stateful jobs need a `dynamodb://` `state_store`: the first deploy creates the table (on-demand) and lets the managed role read and write its items; with your own `role`, grant it `dynamodb:GetItem`, `PutItem` and `UpdateItem` on the table. " +
+			"Stateful jobs need a `dynamodb://` `state_store` (or a `firestore://` one with `gcp_credentials_config`, to share state with Cloud Functions): the first deploy creates the table (on-demand) and lets the managed role read and write its items; with your own `role`, grant it `dynamodb:GetItem`, `PutItem` and `UpdateItem` on the table. " +
 			"The managed role goes with the last function using it; a state table stays when its jobs are destroyed (it holds their state: delete it yourself when that is no longer wanted).",
 		Artifact: platform.ArtifactLambdaZip,
 		Build:    Build,
@@ -75,12 +76,14 @@ func Platform() platform.Descriptor {
 				Description: "Minutes one region's deploy of one job may take, waits for the function to become active and updated included; default 10."},
 			{Name: settingBucket, Type: platform.String,
 				Description: "S3 bucket for function zips over the 50 MB Lambda takes directly, one per region: write `" + RegionPlaceholder + "` where the region goes, e.g. `my-artifacts-" + RegionPlaceholder + "` (Lambda reads code only from a bucket in the function's region). The buckets must exist; zips are kept as `blueprint/<sha256>.zip` (add a lifecycle rule to expire old ones). Unset: such zips are refused with this advice."},
+			{Name: settingGCPConfig, Type: platform.String,
+				Description: "Path of a Workload Identity Federation configuration for AWS workloads (`gcloud iam workload-identity-pools create-cred-config … --aws`; it holds no secret) that lets stateful functions use a `firestore://` `state_store`, so one job on Lambda and Cloud Functions keeps one state: Google's client trades the execution role's credentials for a Google token; the federated principal needs roles/datastore.user. A service account key is refused (it would sit in the functions' environment). Unset: Lambda takes `dynamodb://` stores only."},
 		},
 		Validate: validateSettings,
 		NewDeployer: func(s platform.Settings) (platform.Deployer, error) {
 			return NewDeployer(context.Background(), Config{Regions: s.StringList(settingRegions), Profile: s.String(settingProfile),
 				Endpoint: s.String(settingEndpoint), Role: s.String(settingRole), Architecture: s.String(settingArchitecture),
-				ArtifactBucket: s.String(settingBucket), AssumeRole: s.String(settingAssumeRole),
+				ArtifactBucket: s.String(settingBucket), AssumeRole: s.String(settingAssumeRole), GCPCredentialsConfig: s.String(settingGCPConfig),
 				DeployTimeout: time.Duration(s.Int(settingTimeout)) * time.Minute})
 		},
 		Regions:         func(s platform.Settings) []string { return s.StringList(settingRegions) },

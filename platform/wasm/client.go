@@ -23,6 +23,7 @@ import (
 
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/statestore"
+	"github.com/serverless-blueprint/blueprint/statestore/anystore"
 )
 
 // PlatformName is the name of this platform in configuration and state.
@@ -474,15 +475,19 @@ func readAnswer(body io.Reader, limit int64) ([]byte, error) {
 
 var _ platform.StateStoreChecker = (*Client)(nil)
 
-// CheckStateStore accepts a sqlite:// store only for a host on this machine: the store is a
-// file here, which the host opens beside the agent.
+// CheckStateStore accepts a cloud store (dynamodb://, firestore://), which a host reaches with
+// its machine's credentials, and a sqlite:// store only for a host on this machine: that
+// store is a file here, which the host opens beside the agent.
 func (c *Client) CheckStateStore(region, storeURL string) error {
 	base, err := c.endpoint(region)
 	if err != nil {
 		return err
 	}
-	if _, err := statestore.SQLitePath(storeURL); err != nil {
+	if err := anystore.Check(storeURL); err != nil {
 		return err
+	}
+	if _, err := statestore.SQLitePath(storeURL); err != nil {
+		return nil // a cloud store
 	}
 	u, err := url.Parse(base)
 	if err != nil {

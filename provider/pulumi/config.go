@@ -52,6 +52,7 @@ type AwsLambdaSettings struct {
 	AssumeRole           *string  `pulumi:"assumeRole,optional"`
 	DeployTimeoutMinutes *int     `pulumi:"deployTimeoutMinutes,optional"`
 	ArtifactBucket       *string  `pulumi:"artifactBucket,optional"`
+	GcpCredentialsConfig *string  `pulumi:"gcpCredentialsConfig,optional"`
 }
 
 // GcpFunctionsSettings are the gcp_functions platform's settings (platform/gcpfunctions).

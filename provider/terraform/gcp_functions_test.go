@@ -3,12 +3,17 @@ package terraform
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -241,12 +246,13 @@ func TestAccJob_gcpFunctionsBadInput(t *testing.T) {
 	})
 }
 
-// TestAccJob_gcpFunctionsState: a stateful job on Cloud Functions keeps its state in Firestore
-// (Google's emulator): the functions of both regions and the agent's native worker on the VM
-// share one collection, so a counter incremented in europe-west1, then us-central1, then
-// locally reads 1, 2, 3. With no service_account, the functions run as the account Blueprint
-// creates, which holds roles/datastore.user on the store's project until destroy removes both.
-// A SQLite store is refused for gcp_functions at plan.
+// TestAccJob_gcpFunctionsState: a stateful job deployed to the wasm hosts and to Cloud
+// Functions at once keeps its state in one Firestore collection (Google's emulator): a counter
+// incremented on each deployment in turn — the functions of both regions, then both hosts —
+// reads 1, 2, 3, 4, and the agent's native worker on the VM continues with 5. With no
+// service_account, the functions run as the account Blueprint creates, which holds
+// roles/datastore.user on the store's project until destroy removes both. A SQLite store is
+// refused for gcp_functions at plan.
 func TestAccJob_gcpFunctionsState(t *testing.T) {
 	e := newAccEnv(t)
 	cp := startGCP(t)
@@ -254,10 +260,22 @@ func TestAccJob_gcpFunctionsState(t *testing.T) {
 	dir := e.writeModule("vmjobs", map[string]string{"jobs.go": vmJobsSource})
 	store := "firestore://" + gcpProject + "/blueprint-state?emulator=" + emu.Host
 	count := jobBlock{Resource: "count", Package: dir, Function: "Count"}
-	managed := strings.Replace(e.gcpConfig(cp.Addr, count), fmt.Sprintf("    service_account = %q\n", gcpSA), "", 1)
-	withStore := strings.Replace(managed, "  artifact_store =", fmt.Sprintf("  state_store = %q\n  artifact_store =", store), 1)
 	withFile := strings.Replace(e.gcpConfig(cp.Addr, count), "  artifact_store =", fmt.Sprintf("  state_store = %q\n  artifact_store =", e.stateStore()), 1)
-	invoker := gcpfunctions.NewInvoker(gcpTestTokens)
+	both := strings.Replace(e.providerConfig(nil), `platforms = ["wasm"]`, `platforms = ["wasm", "gcp_functions"]`, 1)
+	both = strings.Replace(both, fmt.Sprintf("state_store = %q", e.stateStore()), fmt.Sprintf("state_store = %q", store), 1)
+	both = strings.TrimSuffix(strings.TrimSpace(both), "}") + fmt.Sprintf(`  gcp_functions {
+    project  = %q
+    regions  = %s
+    endpoint = %q
+  }
+}
+
+resource "blueprint_job" "count" {
+  package  = %q
+  function = "Count"
+}
+`, gcpProject, hclList(gcpRegions), cp.Addr, dir)
+	invokers := map[string]platform.Invoker{gcpfunctions.PlatformName: gcpfunctions.NewInvoker(gcpTestTokens), wasm.PlatformName: wasm.NewRemote(e.token)}
 	const datastoreUser = "roles/datastore.user"
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
@@ -278,39 +296,47 @@ func TestAccJob_gcpFunctionsState(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)Cloud\s+Function\s+cannot\s+open.*state\.db.*firestore://`),
 			},
 			{
-				Config: withStore,
+				Config: both,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("blueprint_job.count", tfjsonpath.New("state_store"), knownvalue.StringExact(store)),
+					statecheck.ExpectKnownValue("blueprint_job.count", tfjsonpath.New("deployments"), knownvalue.ListSizeExact(len(gcpRegions)+len(e.urls))),
 				},
 				Check: func(s *tfterraform.State) error {
 					if got := cp.ProjectMembers(gcpProject, datastoreUser); !slices.Equal(got, []string{"serviceAccount:" + gcpManaged}) {
 						return fmt.Errorf("%s on the store's project: %v, want only the managed account", datastoreUser, got)
 					}
-					attrs := s.RootModule().Resources["blueprint_job.count"].Primary.Attributes
-					for i := range gcpRegions {
-						fn := "projects/" + gcpProject + "/locations/" + gcpRegions[i] + "/functions/" + gcpfunctions.FunctionID("count")
+					for _, region := range gcpRegions {
+						fn := "projects/" + gcpProject + "/locations/" + region + "/functions/" + gcpfunctions.FunctionID("count")
 						if got := cp.FunctionAccount(fn); got != gcpManaged {
-							return fmt.Errorf("count in %s runs as %q, want %s", gcpRegions[i], got, gcpManaged)
+							return fmt.Errorf("count in %s runs as %q, want %s", region, got, gcpManaged)
 						}
-						d := platform.Deployment{Platform: gcpfunctions.PlatformName, Region: attrs[fmt.Sprintf("deployments.%d.region", i)],
-							FunctionID: "count", Endpoint: attrs[fmt.Sprintf("deployments.%d.endpoint", i)]}
-						out, err := invoker.Invoke(context.Background(), d, []byte(`{"name":"hits"}`))
+					}
+					attrs := s.RootModule().Resources["blueprint_job.count"].Primary.Attributes
+					var deps []platform.Deployment
+					for i := range len(gcpRegions) + len(e.urls) {
+						at := func(k string) string { return attrs[fmt.Sprintf("deployments.%d.%s", i, k)] }
+						deps = append(deps, platform.Deployment{Platform: at("platform"), Region: at("region"), FunctionID: at("function_id"), Endpoint: at("endpoint")})
+					}
+					// Cloud Functions first, then the hosts: one count across platforms.
+					slices.SortStableFunc(deps, func(a, b platform.Deployment) int { return strings.Compare(a.Platform, b.Platform) })
+					for i, d := range deps {
+						out, err := invokers[d.Platform].Invoke(context.Background(), d, []byte(`{"name":"hits"}`))
 						if err != nil {
-							return fmt.Errorf("count in %s: %w", d.Region, err)
+							return fmt.Errorf("count on %s in %s: %w", d.Platform, d.Region, err)
 						}
 						if string(out) != fmt.Sprint(i+1) {
-							return fmt.Errorf("count in %s answered %s, want %d (one collection for both regions)", d.Region, out, i+1)
+							return fmt.Errorf("count on %s in %s answered %s, want %d (one collection for every platform and region)", d.Platform, d.Region, out, i+1)
 						}
 					}
 					return nil
 				},
 			},
 			{
-				Config:            withStore,
-				ConfigStateChecks: []statecheck.StateCheck{localStateAgentCheck{t: t, e: e, want: "3"}},
+				Config:            both,
+				ConfigStateChecks: []statecheck.StateCheck{localStateAgentCheck{t: t, e: e, want: fmt.Sprint(len(gcpRegions) + len(e.urls) + 1)}},
 			},
 		},
 	})
@@ -326,25 +352,12 @@ func TestAccJob_threePlatforms(t *testing.T) {
 	useTestCredentials(t)
 	cp := startGCP(t)
 	dir := e.writeModule("greet", greetSource("hello "))
-	cfg := strings.Replace(e.providerConfig(nil), `platforms = ["wasm"]`, `platforms = ["wasm", "aws_lambda", "gcp_functions"]`, 1)
-	cfg = strings.TrimSuffix(strings.TrimSpace(cfg), "}") + fmt.Sprintf(`  aws_lambda {
-    regions      = %s
-    endpoint     = %q
-    architecture = "x86_64"
-  }
-  gcp_functions {
-    project         = %q
-    regions         = %s
-    service_account = %q
-    endpoint        = %q
-  }
-}
-
+	cfg := e.threePlatformsConfig(stand.URL, cp.Addr, "", "") + fmt.Sprintf(`
 resource "blueprint_job" "greet" {
   package  = %q
   function = "Greet"
 }
-`, hclList(awsRegions), stand.URL, gcpProject, hclList(gcpRegions), gcpSA, cp.Addr, dir)
+`, dir)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: e.factories(),
 		Steps: []resource.TestStep{{
@@ -354,6 +367,120 @@ resource "blueprint_job" "greet" {
 				threePlatformsCheck{t: t, e: e, stand: stand, cp: cp},
 			},
 		}},
+	})
+}
+
+// threePlatformsConfig is a provider deploying to the wasm hosts, AWS Lambda (at the Lambda
+// stand-in) and Cloud Functions (at the control-plane stand-in), with another state store and
+// more aws_lambda settings when given.
+func (e *accEnv) threePlatformsConfig(lambdaURL, gcpAddr, stateStore, awsExtra string) string {
+	cfg := strings.Replace(e.providerConfig(nil), `platforms = ["wasm"]`, `platforms = ["wasm", "aws_lambda", "gcp_functions"]`, 1)
+	if stateStore != "" {
+		cfg = strings.Replace(cfg, fmt.Sprintf("state_store = %q", e.stateStore()), fmt.Sprintf("state_store = %q", stateStore), 1)
+	}
+	return strings.TrimSuffix(strings.TrimSpace(cfg), "}") + fmt.Sprintf(`  aws_lambda {
+    regions      = %s
+    endpoint     = %q
+    architecture = "x86_64"
+%s  }
+  gcp_functions {
+    project  = %q
+    regions  = %s
+    endpoint = %q
+  }
+}
+`, hclList(awsRegions), lambdaURL, awsExtra, gcpProject, hclList(gcpRegions), gcpAddr)
+}
+
+// TestAccJob_statefulOnThreePlatforms: one stateful job deployed to the wasm hosts, AWS Lambda
+// and Cloud Functions at once, its state in one Firestore collection (Google's emulator): a
+// counter incremented on every deployment in turn — both hosts, both Cloud Functions regions,
+// both Lambda regions (the functions reach Firestore through the federation configuration) —
+// reads 1 to 6, and the agent's native worker continues with 7. Lambda without the federation
+// configuration is refused at plan.
+func TestAccJob_statefulOnThreePlatforms(t *testing.T) {
+	e := newAccEnv(t)
+	stand := lambdatest.Start(t)
+	useTestCredentials(t)
+	cp := startGCP(t)
+	emu := firestoretest.Start(t)
+	dir := e.writeModule("vmjobs", map[string]string{"jobs.go": vmJobsSource})
+	store := "firestore://" + gcpProject + "/blueprint-state?emulator=" + emu.Host
+	federation := filepath.Join(t.TempDir(), "federation.json")
+	// What gcloud iam workload-identity-pools create-cred-config --aws writes (no secret in it).
+	if err := os.WriteFile(federation, []byte(`{
+  "type": "external_account",
+  "audience": "//iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/blueprint/providers/aws",
+  "subject_token_type": "urn:ietf:params:aws:token-type:aws4_request",
+  "token_url": "https://sts.googleapis.com/v1/token",
+  "credential_source": {
+    "environment_id": "aws1",
+    "region_url": "http://169.254.169.254/latest/meta-data/placement/availability-zone",
+    "url": "http://169.254.169.254/latest/meta-data/iam/security-credentials",
+    "regional_cred_verification_url": "https://sts.{region}.amazonaws.com?Action=GetCallerIdentity&Version=2011-06-15"
+  }
+}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	count := fmt.Sprintf("\nresource \"blueprint_job\" \"count\" {\n  package  = %q\n  function = \"Count\"\n}\n", dir)
+	withoutFederation := e.threePlatformsConfig(stand.URL, cp.Addr, store, "") + count
+	cfg := e.threePlatformsConfig(stand.URL, cp.Addr, store, fmt.Sprintf("    gcp_credentials_config = %q\n", federation)) + count
+	deployments := len(awsRegions) + len(gcpRegions) + len(e.urls)
+	invokers := map[string]platform.Invoker{
+		gcpfunctions.PlatformName: gcpfunctions.NewInvoker(gcpTestTokens),
+		wasm.PlatformName:         wasm.NewRemote(e.token),
+		awslambda.PlatformName:    awslambda.NewInvoker("", credentials.NewStaticCredentialsProvider("testing", "testing", "")),
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: e.factories(),
+		Steps: []resource.TestStep{
+			{
+				Config:      withoutFederation,
+				ExpectError: regexp.MustCompile(`(?s)Firestore\s+store.*only\s+through\s+Workload\s+Identity\s+Federation.*gcp_credentials_config`),
+			},
+			{
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("blueprint_job.count", tfjsonpath.New("deployments"), knownvalue.ListSizeExact(deployments)),
+				},
+				Check: func(s *tfterraform.State) error {
+					attrs := s.RootModule().Resources["blueprint_job.count"].Primary.Attributes
+					var deps []platform.Deployment
+					for i := range deployments {
+						at := func(k string) string { return attrs[fmt.Sprintf("deployments.%d.%s", i, k)] }
+						d := platform.Deployment{Platform: at("platform"), Region: at("region"), FunctionID: at("function_id"), Endpoint: at("endpoint")}
+						if d.Platform == awslambda.PlatformName {
+							d.Endpoint = stand.URL // the agent takes it from the provider's settings
+						}
+						deps = append(deps, d)
+					}
+					for _, r := range awsRegions {
+						fn, err := lambdaClient(r, stand.URL).GetFunctionConfiguration(context.Background(), &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("count")})
+						if err != nil {
+							return err
+						}
+						if v := fn.Environment.Variables["BLUEPRINT_GCP_CREDENTIALS"]; !strings.Contains(v, `"external_account"`) {
+							return fmt.Errorf("the Lambda function in %s lacks the federation configuration: %q", r, v)
+						}
+					}
+					slices.SortStableFunc(deps, func(a, b platform.Deployment) int { return strings.Compare(b.Platform, a.Platform) })
+					for i, d := range deps {
+						out, err := invokers[d.Platform].Invoke(context.Background(), d, []byte(`{"name":"hits"}`))
+						if err != nil {
+							return fmt.Errorf("count on %s in %s: %w", d.Platform, d.Region, err)
+						}
+						if string(out) != fmt.Sprint(i+1) {
+							return fmt.Errorf("count on %s in %s answered %s, want %d (one collection for every platform)", d.Platform, d.Region, out, i+1)
+						}
+					}
+					return nil
+				},
+			},
+			{
+				Config:            cfg,
+				ConfigStateChecks: []statecheck.StateCheck{localStateAgentCheck{t: t, e: e, want: fmt.Sprint(deployments + 1)}},
+			},
+		},
 	})
 }
 

@@ -28,3 +28,17 @@ func Open(ctx context.Context, raw string) (statestore.Store, error) {
 func Opener(ctx context.Context) func(raw string) (statestore.Store, error) {
 	return func(raw string) (statestore.Store, error) { return Open(ctx, raw) }
 }
+
+// Check reports whether raw names a store Open can open, without opening it.
+func Check(raw string) error {
+	switch {
+	case dynamodbstore.IsURL(raw):
+		_, err := dynamodbstore.ParseURL(raw)
+		return err
+	case firestorestore.IsURL(raw):
+		_, err := firestorestore.ParseURL(raw)
+		return err
+	}
+	_, err := statestore.SQLitePath(raw)
+	return err
+}

@@ -94,12 +94,13 @@ func (l Location) URL() string {
 	return s
 }
 
-// Client connects to the location's database: the emulator when one is named, else Google
-// with Application Default Credentials.
+// Client connects to the location's database: the emulator when one is named (which takes no
+// credentials, so credential options are dropped), else Google with the options' credentials
+// or Application Default Credentials.
 func (l Location) Client(ctx context.Context, opts ...option.ClientOption) (*firestore.Client, error) {
 	if l.Emulator != "" {
 		// What the client library does for FIRESTORE_EMULATOR_HOST, for this client alone.
-		opts = append(opts, option.WithEndpoint(l.Emulator), option.WithoutAuthentication(),
+		opts = append([]option.ClientOption(nil), option.WithEndpoint(l.Emulator), option.WithoutAuthentication(),
 			option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
 			option.WithGRPCDialOption(grpc.WithUnaryInterceptor(emulatorOwner)))
 	}
@@ -128,12 +129,12 @@ type Store struct {
 var _ statestore.Store = (*Store)(nil)
 
 // Open opens the store a firestore:// URL names.
-func Open(ctx context.Context, raw string) (*Store, error) {
+func Open(ctx context.Context, raw string, opts ...option.ClientOption) (*Store, error) {
 	loc, err := ParseURL(raw)
 	if err != nil {
 		return nil, err
 	}
-	client, err := loc.Client(ctx)
+	client, err := loc.Client(ctx, opts...)
 	if err != nil {
 		return nil, err
 	}

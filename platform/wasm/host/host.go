@@ -25,6 +25,7 @@ import (
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
 	"github.com/serverless-blueprint/blueprint/statestore"
+	"github.com/serverless-blueprint/blueprint/statestore/anystore"
 )
 
 // Config configures a Host.
@@ -113,7 +114,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		}
 	}
 	h := &Host{
-		states:    statestore.NewStores(nil),
+		states:    statestore.NewStores(anystore.Opener(context.Background())),
 		region:    cfg.Region,
 		token:     []byte(cfg.Token),
 		maxBody:   cfg.MaxBodyBytes,

@@ -12,7 +12,7 @@ import (
 
 	"github.com/serverless-blueprint/blueprint/internal/atomicfile"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
-	"github.com/serverless-blueprint/blueprint/statestore"
+	"github.com/serverless-blueprint/blueprint/statestore/anystore"
 )
 
 // Function is one deployed function as stored and served by the host.
@@ -73,7 +73,7 @@ func (c *FunctionConfig) validate() error {
 		c.TimeoutMS = defaultTimeoutMS
 	}
 	if c.StateStore != "" {
-		if _, err := statestore.SQLitePath(c.StateStore); err != nil {
+		if err := anystore.Check(c.StateStore); err != nil {
 			return err
 		}
 	}

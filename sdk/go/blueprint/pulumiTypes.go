@@ -138,6 +138,7 @@ type AwsLambdaSettings struct {
 	AssumeRole           *string  `pulumi:"assumeRole"`
 	DeployTimeoutMinutes *int     `pulumi:"deployTimeoutMinutes"`
 	Endpoint             *string  `pulumi:"endpoint"`
+	GcpCredentialsConfig *string  `pulumi:"gcpCredentialsConfig"`
 	Profile              *string  `pulumi:"profile"`
 	Regions              []string `pulumi:"regions"`
 	Role                 *string  `pulumi:"role"`
@@ -160,6 +161,7 @@ type AwsLambdaSettingsArgs struct {
 	AssumeRole           pulumi.StringPtrInput   `pulumi:"assumeRole"`
 	DeployTimeoutMinutes pulumi.IntPtrInput      `pulumi:"deployTimeoutMinutes"`
 	Endpoint             pulumi.StringPtrInput   `pulumi:"endpoint"`
+	GcpCredentialsConfig pulumi.StringPtrInput   `pulumi:"gcpCredentialsConfig"`
 	Profile              pulumi.StringPtrInput   `pulumi:"profile"`
 	Regions              pulumi.StringArrayInput `pulumi:"regions"`
 	Role                 pulumi.StringPtrInput   `pulumi:"role"`
@@ -262,6 +264,10 @@ func (o AwsLambdaSettingsOutput) Endpoint() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v AwsLambdaSettings) *string { return v.Endpoint }).(pulumi.StringPtrOutput)
 }
 
+func (o AwsLambdaSettingsOutput) GcpCredentialsConfig() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v AwsLambdaSettings) *string { return v.GcpCredentialsConfig }).(pulumi.StringPtrOutput)
+}
+
 func (o AwsLambdaSettingsOutput) Profile() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v AwsLambdaSettings) *string { return v.Profile }).(pulumi.StringPtrOutput)
 }
@@ -340,6 +346,15 @@ func (o AwsLambdaSettingsPtrOutput) Endpoint() pulumi.StringPtrOutput {
 			return nil
 		}
 		return v.Endpoint
+	}).(pulumi.StringPtrOutput)
+}
+
+func (o AwsLambdaSettingsPtrOutput) GcpCredentialsConfig() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *AwsLambdaSettings) *string {
+		if v == nil {
+			return nil
+		}
+		return v.GcpCredentialsConfig
 	}).(pulumi.StringPtrOutput)
 }
 
