@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -179,11 +180,7 @@ func (c *ControlPlane) SetFaults(f Faults) {
 func (c *ControlPlane) Functions() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var out []string
-	for name := range c.functions {
-		out = append(out, name)
-	}
-	return out
+	return slices.Collect(maps.Keys(c.functions))
 }
 
 // DeleteOutOfBand removes a function as someone in the console would.
@@ -267,11 +264,7 @@ func (r *runServices) GetIamPolicy(ctx context.Context, req *iampb.GetIamPolicyR
 	if !c.serviceExists(req.GetResource()) {
 		return nil, status.Errorf(codes.NotFound, "Resource '%s' was not found", req.GetResource())
 	}
-	p, ok := c.policies[req.GetResource()]
-	if !ok {
-		return &iampb.Policy{Version: 1, Etag: []byte("0")}, nil
-	}
-	return proto.Clone(p).(*iampb.Policy), nil
+	return readPolicy(c.policies, req.GetResource()), nil
 }
 
 func (r *runServices) SetIamPolicy(ctx context.Context, req *iampb.SetIamPolicyRequest) (*iampb.Policy, error) {
@@ -281,17 +274,28 @@ func (r *runServices) SetIamPolicy(ctx context.Context, req *iampb.SetIamPolicyR
 	if !c.serviceExists(req.GetResource()) {
 		return nil, status.Errorf(codes.NotFound, "Resource '%s' was not found", req.GetResource())
 	}
-	cur := c.policies[req.GetResource()]
-	curEtag := []byte("0")
-	if cur != nil {
-		curEtag = cur.GetEtag()
+	return writePolicy(c.policies, req.GetResource(), req.GetPolicy())
+}
+
+// readPolicy is a resource's IAM policy as GetIamPolicy answers it: an empty one with etag
+// "0" before any was set.
+func readPolicy(policies map[string]*iampb.Policy, resource string) *iampb.Policy {
+	p, ok := policies[resource]
+	if !ok {
+		return &iampb.Policy{Version: 1, Etag: []byte("0")}
 	}
-	if string(req.GetPolicy().GetEtag()) != string(curEtag) {
+	return proto.Clone(p).(*iampb.Policy)
+}
+
+// writePolicy sets a resource's IAM policy if the caller read the current one (its etag
+// matches; ABORTED otherwise, as IAM answers a concurrent change) and gives it a new etag.
+func writePolicy(policies map[string]*iampb.Policy, resource string, p *iampb.Policy) (*iampb.Policy, error) {
+	if string(p.GetEtag()) != string(readPolicy(policies, resource).GetEtag()) {
 		return nil, status.Error(codes.Aborted, "There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.")
 	}
-	next := proto.Clone(req.GetPolicy()).(*iampb.Policy)
+	next := proto.Clone(p).(*iampb.Policy)
 	next.Etag = []byte(randomID())
-	c.policies[req.GetResource()] = next
+	policies[resource] = next
 	return proto.Clone(next).(*iampb.Policy), nil
 }
 

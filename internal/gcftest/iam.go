@@ -11,9 +11,11 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -63,11 +65,7 @@ func (c *ControlPlane) AddServiceAccount(email string) {
 func (c *ControlPlane) ServiceAccounts() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var out []string
-	for email := range c.accounts {
-		out = append(out, email)
-	}
-	return out
+	return slices.Collect(maps.Keys(c.accounts))
 }
 
 // FunctionAccount is the service account a function (by full name) runs as.
@@ -238,11 +236,7 @@ func (s *projectsIAM) GetIamPolicy(ctx context.Context, req *iampb.GetIamPolicyR
 	c := s.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	p, ok := c.projectPolicies[project]
-	if !ok {
-		return &iampb.Policy{Version: 1, Etag: []byte("0")}, nil
-	}
-	return proto.Clone(p).(*iampb.Policy), nil
+	return readPolicy(c.projectPolicies, project), nil
 }
 
 func (s *projectsIAM) SetIamPolicy(ctx context.Context, req *iampb.SetIamPolicyRequest) (*iampb.Policy, error) {
@@ -253,13 +247,6 @@ func (s *projectsIAM) SetIamPolicy(ctx context.Context, req *iampb.SetIamPolicyR
 	c := s.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	curEtag := []byte("0")
-	if cur, ok := c.projectPolicies[project]; ok {
-		curEtag = cur.GetEtag()
-	}
-	if string(req.GetPolicy().GetEtag()) != string(curEtag) {
-		return nil, status.Error(codes.Aborted, "There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.")
-	}
 	for _, b := range req.GetPolicy().GetBindings() {
 		for _, m := range b.GetMembers() {
 			if email, ok := strings.CutPrefix(m, "serviceAccount:"); ok && strings.HasSuffix(email, ".iam.gserviceaccount.com") {
@@ -269,10 +256,7 @@ func (s *projectsIAM) SetIamPolicy(ctx context.Context, req *iampb.SetIamPolicyR
 			}
 		}
 	}
-	next := proto.Clone(req.GetPolicy()).(*iampb.Policy)
-	next.Etag = []byte(randomID())
-	c.projectPolicies[project] = next
-	return proto.Clone(next).(*iampb.Policy), nil
+	return writePolicy(c.projectPolicies, project, req.GetPolicy())
 }
 
 // RequireCredentials makes every call need a self-signed JWT made with a key IssueKey gave out

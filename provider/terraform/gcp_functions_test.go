@@ -314,24 +314,7 @@ resource "blueprint_job" "count" {
 							return fmt.Errorf("count in %s runs as %q, want %s", region, got, gcpManaged)
 						}
 					}
-					attrs := s.RootModule().Resources["blueprint_job.count"].Primary.Attributes
-					var deps []platform.Deployment
-					for i := range len(gcpRegions) + len(e.urls) {
-						at := func(k string) string { return attrs[fmt.Sprintf("deployments.%d.%s", i, k)] }
-						deps = append(deps, platform.Deployment{Platform: at("platform"), Region: at("region"), FunctionID: at("function_id"), Endpoint: at("endpoint")})
-					}
-					// Cloud Functions first, then the hosts: one count across platforms.
-					slices.SortStableFunc(deps, func(a, b platform.Deployment) int { return strings.Compare(a.Platform, b.Platform) })
-					for i, d := range deps {
-						out, err := invokers[d.Platform].Invoke(context.Background(), d, []byte(`{"name":"hits"}`))
-						if err != nil {
-							return fmt.Errorf("count on %s in %s: %w", d.Platform, d.Region, err)
-						}
-						if string(out) != fmt.Sprint(i+1) {
-							return fmt.Errorf("count on %s in %s answered %s, want %d (one collection for every platform and region)", d.Platform, d.Region, out, i+1)
-						}
-					}
-					return nil
+					return countOnEveryDeployment(s, len(gcpRegions)+len(e.urls), invokers, nil, gcpfunctions.PlatformName, wasm.PlatformName)
 				},
 			},
 			{
@@ -444,16 +427,6 @@ func TestAccJob_statefulOnThreePlatforms(t *testing.T) {
 					statecheck.ExpectKnownValue("blueprint_job.count", tfjsonpath.New("deployments"), knownvalue.ListSizeExact(deployments)),
 				},
 				Check: func(s *tfterraform.State) error {
-					attrs := s.RootModule().Resources["blueprint_job.count"].Primary.Attributes
-					var deps []platform.Deployment
-					for i := range deployments {
-						at := func(k string) string { return attrs[fmt.Sprintf("deployments.%d.%s", i, k)] }
-						d := platform.Deployment{Platform: at("platform"), Region: at("region"), FunctionID: at("function_id"), Endpoint: at("endpoint")}
-						if d.Platform == awslambda.PlatformName {
-							d.Endpoint = stand.URL // the agent takes it from the provider's settings
-						}
-						deps = append(deps, d)
-					}
 					for _, r := range awsRegions {
 						fn, err := lambdaClient(r, stand.URL).GetFunctionConfiguration(context.Background(), &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("count")})
 						if err != nil {
@@ -463,17 +436,9 @@ func TestAccJob_statefulOnThreePlatforms(t *testing.T) {
 							return fmt.Errorf("the Lambda function in %s lacks the federation configuration: %q", r, v)
 						}
 					}
-					slices.SortStableFunc(deps, func(a, b platform.Deployment) int { return strings.Compare(b.Platform, a.Platform) })
-					for i, d := range deps {
-						out, err := invokers[d.Platform].Invoke(context.Background(), d, []byte(`{"name":"hits"}`))
-						if err != nil {
-							return fmt.Errorf("count on %s in %s: %w", d.Platform, d.Region, err)
-						}
-						if string(out) != fmt.Sprint(i+1) {
-							return fmt.Errorf("count on %s in %s answered %s, want %d (one collection for every platform)", d.Platform, d.Region, out, i+1)
-						}
-					}
-					return nil
+					// The agent takes Lambda's endpoint from the provider's settings; so does this.
+					endpoints := map[string]string{awslambda.PlatformName: stand.URL}
+					return countOnEveryDeployment(s, deployments, invokers, endpoints, wasm.PlatformName, gcpfunctions.PlatformName, awslambda.PlatformName)
 				},
 			},
 			{
@@ -482,6 +447,35 @@ func TestAccJob_statefulOnThreePlatforms(t *testing.T) {
 			},
 		},
 	})
+}
+
+// countOnEveryDeployment invokes blueprint_job.count on each of its n deployments in turn,
+// platform by platform in the order given, and checks they answer 1, 2, 3…: one store behind
+// every platform and region. endpoints replaces a platform's recorded endpoint.
+func countOnEveryDeployment(s *tfterraform.State, n int, invokers map[string]platform.Invoker, endpoints map[string]string, order ...string) error {
+	attrs := s.RootModule().Resources["blueprint_job.count"].Primary.Attributes
+	var deps []platform.Deployment
+	for i := range n {
+		at := func(k string) string { return attrs[fmt.Sprintf("deployments.%d.%s", i, k)] }
+		d := platform.Deployment{Platform: at("platform"), Region: at("region"), FunctionID: at("function_id"), Endpoint: at("endpoint")}
+		if e, ok := endpoints[d.Platform]; ok {
+			d.Endpoint = e
+		}
+		deps = append(deps, d)
+	}
+	slices.SortStableFunc(deps, func(a, b platform.Deployment) int {
+		return slices.Index(order, a.Platform) - slices.Index(order, b.Platform)
+	})
+	for i, d := range deps {
+		out, err := invokers[d.Platform].Invoke(context.Background(), d, []byte(`{"name":"hits"}`))
+		if err != nil {
+			return fmt.Errorf("count on %s in %s: %w", d.Platform, d.Region, err)
+		}
+		if string(out) != fmt.Sprint(i+1) {
+			return fmt.Errorf("count on %s in %s answered %s, want %d (one store for every platform and region)", d.Platform, d.Region, out, i+1)
+		}
+	}
+	return nil
 }
 
 type threePlatformsCheck struct {
