@@ -161,7 +161,9 @@ func TestBatching_concurrentRunsShareInvocations(t *testing.T) {
 // as single calls do, within the retry budget.
 func TestBatching_wholeBatchFailureFailsOver(t *testing.T) {
 	remote := newBatchingRemote()
-	remote.delay = 2 * time.Millisecond
+	// Slow enough that, while the first calls to region a are still failing, the others pile
+	// up into batches for it even when the machine is busy and the callers arrive spread out.
+	remote.delay = 20 * time.Millisecond
 	remote.failBatches["a"] = true
 	f := newFixtureConfig(t, Config{Policy: router.Policy{LocalCapacity: -1}, MemoBytes: -1, HedgeRatio: -1,
 		RetryMinConcurrent: 1000, // this test watches failover, not the budget
