@@ -72,6 +72,7 @@ type ControlPlane struct {
 	projectPolicies    map[string]*iampb.Policy // project ID -> IAM policy
 	keys               map[string]issuedKey     // service account keys by key ID
 	requireCredentials bool
+	denied             map[string]bool // "email service" pairs answered PERMISSION_DENIED
 
 	functionspb.UnimplementedFunctionServiceServer
 	longrunningpb.UnimplementedOperationsServer
@@ -102,7 +103,7 @@ func StartControlPlane(t testing.TB) *ControlPlane {
 	c := &ControlPlane{t: t, functions: map[string]*function{}, ops: map[string]*longrunningpb.Operation{},
 		builds: map[string]string{}, buildLogs: map[string]string{},
 		throttled: map[string]time.Duration{}, invokes: map[string]int{}, policies: map[string]*iampb.Policy{},
-		accounts: map[string]*account{}, projectPolicies: map[string]*iampb.Policy{}, keys: map[string]issuedKey{}}
+		accounts: map[string]*account{}, projectPolicies: map[string]*iampb.Policy{}, keys: map[string]issuedKey{}, denied: map[string]bool{}}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -310,30 +310,49 @@ func (c *ControlPlane) DeleteKeys(email string) {
 	}
 }
 
-// authenticate is the gRPC interceptor checking credentials once RequireCredentials is on.
+// Deny makes every call of one gRPC service (e.g. "google.iam.admin.v1.IAM") by an identity
+// (a service account email) answer PERMISSION_DENIED, as a caller lacking that API's role
+// is answered; it needs RequireCredentials, which tells who calls.
+func (c *ControlPlane) Deny(email, service string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.denied[email+" "+service] = true
+}
+
+// authenticate is the gRPC interceptor checking credentials once RequireCredentials is on,
+// and the permissions Deny took away.
 func (c *ControlPlane) authenticate(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	c.mu.Lock()
 	required := c.requireCredentials
 	c.mu.Unlock()
 	if required {
-		if err := c.checkJWT(ctx); err != nil {
+		email, err := c.checkJWT(ctx)
+		if err != nil {
 			return nil, status.Errorf(codes.Unauthenticated, "Request had invalid authentication credentials (%v). Expected an OAuth 2 access token or another valid authentication credential.", err)
+		}
+		service := strings.Split(strings.TrimPrefix(info.FullMethod, "/"), "/")[0]
+		c.mu.Lock()
+		denied := c.denied[email+" "+service]
+		c.mu.Unlock()
+		if denied {
+			return nil, status.Errorf(codes.PermissionDenied, "Permission denied on %s for %s (or it may not exist).", info.FullMethod, email)
 		}
 	}
 	return handler(ctx, req)
 }
 
-// checkJWT verifies the call's bearer token as a self-signed JWT (RS256) of an issued key.
-func (c *ControlPlane) checkJWT(ctx context.Context) error {
+// checkJWT verifies the call's bearer token as a self-signed JWT (RS256) of an issued key and
+// returns the caller's email.
+func (c *ControlPlane) checkJWT(ctx context.Context) (string, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	auth := md.Get("authorization")
 	if len(auth) == 0 {
-		return fmt.Errorf("no authorization metadata")
+		return "", fmt.Errorf("no authorization metadata")
 	}
 	token, ok := strings.CutPrefix(auth[0], "Bearer ")
 	parts := strings.Split(token, ".")
 	if !ok || len(parts) != 3 {
-		return fmt.Errorf("not a bearer JWT")
+		return "", fmt.Errorf("not a bearer JWT")
 	}
 	var header struct{ Alg, Kid string }
 	var claims struct {
@@ -341,29 +360,29 @@ func (c *ControlPlane) checkJWT(ctx context.Context) error {
 		Exp int64
 	}
 	if err := decodeSegment(parts[0], &header); err != nil {
-		return err
+		return "", err
 	}
 	if err := decodeSegment(parts[1], &claims); err != nil {
-		return err
+		return "", err
 	}
 	c.mu.Lock()
 	key, known := c.keys[header.Kid]
 	c.mu.Unlock()
 	if header.Alg != "RS256" || !known {
-		return fmt.Errorf("key %q is unknown or was deleted", header.Kid)
+		return "", fmt.Errorf("key %q is unknown or was deleted", header.Kid)
 	}
 	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
 	if err != nil {
-		return err
+		return "", err
 	}
 	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
 	if err := rsa.VerifyPKCS1v15(key.pub, crypto.SHA256, digest[:], sig); err != nil {
-		return fmt.Errorf("bad signature")
+		return "", fmt.Errorf("bad signature")
 	}
 	if claims.Iss != key.email || time.Now().Unix() > claims.Exp {
-		return fmt.Errorf("issuer or expiry does not match the key")
+		return "", fmt.Errorf("issuer or expiry does not match the key")
 	}
-	return nil
+	return key.email, nil
 }
 
 func decodeSegment(seg string, into any) error {

@@ -200,3 +200,36 @@ func TestPreflightRuntime(t *testing.T) {
 		}
 	}
 }
+
+// TestPreflightPermissions: credentials Google accepts but that lack a role are refused at
+// preflight, naming the role: Cloud Functions (roles/cloudfunctions.developer), and, when
+// Blueprint is to manage the service account, IAM (roles/iam.serviceAccountAdmin) — while
+// naming an existing service_account needs no IAM role at all.
+func TestPreflightPermissions(t *testing.T) {
+	ctx := context.Background()
+	cp := gcftest.StartControlPlane(t)
+	cp.RequireCredentials(true)
+	key := cp.IssueKey(t, deployerSA)
+	preflight := func(serviceAccount string) error {
+		dep, err := gcpfunctions.NewDeployer(ctx, gcpfunctions.Config{Project: testProject, Regions: []string{"us-central1"},
+			Endpoint: cp.Addr, CredentialsFile: key, ServiceAccount: serviceAccount})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dep.Preflight(ctx)
+	}
+	if err := preflight(""); err != nil {
+		t.Fatalf("with every permission: %v", err)
+	}
+	cp.Deny(deployerSA, "google.iam.admin.v1.IAM")
+	if err := preflight(""); err == nil || !strings.Contains(err.Error(), "roles/iam.serviceAccountAdmin") || !strings.Contains(err.Error(), "PermissionDenied") {
+		t.Errorf("without IAM permissions, managing the account: %v, want the role named", err)
+	}
+	if err := preflight("jobs-runner@" + testProject + ".iam.gserviceaccount.com"); err != nil {
+		t.Errorf("without IAM permissions, naming an account: %v, want no error", err)
+	}
+	cp.Deny(deployerSA, "google.cloud.functions.v2.FunctionService")
+	if err := preflight(""); err == nil || !strings.Contains(err.Error(), "roles/cloudfunctions.developer") {
+		t.Errorf("without Cloud Functions permissions: %v, want the role named", err)
+	}
+}
