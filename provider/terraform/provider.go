@@ -111,7 +111,7 @@ func (p *blueprintProvider) Schema(_ context.Context, _ provider.SchemaRequest, 
 			},
 			"state_store": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Where stateful jobs (a `job.State` parameter) keep their state, the same store wherever they run: `sqlite:///path/state.db`, a file the agent and the `blueprint host`s of this machine share, or `dynamodb://TABLE?region=REGION` (add `&endpoint=URL` for a stand-in), a table the agent and the jobs' Lambda functions share, created on the first deploy of a stateful job to `aws_lambda`. Defaults to `blueprint/state.db` in the user data directory (`$XDG_DATA_HOME`, else `~/.local/share`). A stateful job is deployed only where its store can be reached. Recorded in each stateful `blueprint_job`.",
+				MarkdownDescription: "Where stateful jobs (a `job.State` parameter) keep their state, the same store wherever they run: `sqlite:///path/state.db`, a file the agent and the `blueprint host`s of this machine share; `dynamodb://TABLE?region=REGION` (add `&endpoint=URL` for a stand-in), a table the agent, the hosts and the jobs' Lambda functions share, created on the first deploy of a stateful job to `aws_lambda`; or `firestore://PROJECT/COLLECTION`, a collection the agent, the hosts, the Cloud Functions and (with `aws_lambda`'s `gcp_credentials_config`) the Lambda functions share. Defaults to `blueprint/state.db` in the user data directory (`$XDG_DATA_HOME`, else `~/.local/share`). A stateful job is deployed only where its store can be reached. Recorded in each stateful `blueprint_job`.",
 			},
 			"agent_os_arch": schema.StringAttribute{
 				Optional:            true,
