@@ -21,6 +21,7 @@ import (
 	"github.com/serverless-blueprint/blueprint/manifest"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/router"
+	"github.com/serverless-blueprint/blueprint/runtimeagent/localexec"
 )
 
 // DefaultMaxBodyBytes matches AWS Lambda's synchronous payload limit, so a job that runs here
@@ -71,28 +72,17 @@ type Config struct {
 	Token string
 }
 
-// LocalExecutor runs a job on this machine.
-type LocalExecutor interface {
-	// Execute runs j with the JSON input. A job error is a *platform.FunctionError. When the
-	// executor could not even start the job (no artifact, module fetch failed) the error wraps
-	// ErrLocalUnavailable, so the agent may offload instead: the job has not run.
-	Execute(ctx context.Context, m *manifest.Manifest, j *manifest.Job, input []byte) ([]byte, error)
-	// ArtifactKind is the kind of artifact it runs j with (manifest.Job.Artifacts): what it
-	// ran is part of a memoized result's key.
-	ArtifactKind(j *manifest.Job) platform.ArtifactKind
-}
+// LocalExecutor runs a job on this machine (see localexec.Executor).
+type LocalExecutor = localexec.Executor
 
-// Warmer is implemented by local executors that can prepare a job ahead of its first run
-// (fetch and compile its module), so the first request does not pay for it.
-type Warmer interface {
-	Warm(ctx context.Context, m *manifest.Manifest, j *manifest.Job) error
-}
+// Warmer is implemented by local executors that can prepare a job ahead of its first run.
+type Warmer = localexec.Warmer
 
 // ErrNotRun marks remote failures where the job provably did not run (platform.ErrNotRun).
 var ErrNotRun = platform.ErrNotRun
 
 // ErrLocalUnavailable marks local failures that happened before the job started.
-var ErrLocalUnavailable = errors.New("local execution unavailable")
+var ErrLocalUnavailable = localexec.ErrUnavailable
 
 // Agent routes job executions. Create it with New, serve Handler, and call Run to follow the
 // state file.

@@ -17,12 +17,15 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/serverless-blueprint/blueprint/job"
+	"github.com/serverless-blueprint/blueprint/manifest"
 	"github.com/serverless-blueprint/blueprint/packager"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/builtin"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/platform/wasm/engine"
 	"github.com/serverless-blueprint/blueprint/platform/wasm/host"
 	"github.com/serverless-blueprint/blueprint/router"
+	"github.com/serverless-blueprint/blueprint/runtimeagent/wasmlocal"
 )
 
 const e2eToken = "agent-e2e-token"
@@ -78,8 +81,9 @@ type e2eEnv struct {
 	agent    *Agent
 	srv      *httptest.Server
 	fixture  *fixture // for run()
-	local    *WASMExecutor
-	rt       *wasm.Runtime
+	local    *wasmlocal.Executor
+	modCache string // the local executor's module cache
+	rt       *engine.Runtime
 	logger   hclog.Logger
 }
 
@@ -98,7 +102,7 @@ func newE2EWith(t testing.TB, opts e2eOptions, policy router.Policy, beforeAgent
 	env := &e2eEnv{art: buildFixture(t), deployed: map[string][]platform.Deployment{}}
 	logger := hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: os.Stderr})
 	cache := filepath.Join(os.TempDir(), "blueprint-agent-test-wazero") // shared: compiling is slow, the cache is keyed by content
-	rt, err := wasm.NewRuntime(ctx, wasm.RuntimeConfig{CacheDir: cache, Logger: logger})
+	rt, err := engine.NewRuntime(ctx, engine.RuntimeConfig{CacheDir: cache, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,11 +161,12 @@ func newE2EWith(t testing.TB, opts e2eOptions, policy router.Policy, beforeAgent
 		t.Fatal(err)
 	}
 	t.Cleanup(platforms.Close)
-	local, err := NewWASMExecutor(WASMExecutorConfig{Runtime: rt, Fetcher: platforms, CacheDir: t.TempDir(), Logger: logger.Named("local")})
+	modCache := t.TempDir()
+	local, err := wasmlocal.New(wasmlocal.Config{Runtime: rt, Fetcher: platforms, CacheDir: modCache, Logger: logger.Named("local")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.local = local
+	env.local, env.modCache = local, modCache
 	cfg := Config{
 		StatePath: env.state, Policy: policy, PollInterval: 20 * time.Millisecond,
 		MemoBytes: -1, HedgeRatio: -1, // these tests watch routing: every call must run
@@ -462,8 +467,10 @@ func reportPercentiles(b *testing.B, l []time.Duration) {
 
 func TestE2E_modulesWarmBeforeFirstRun(t *testing.T) {
 	env := newE2E(t, router.Policy{LocalCapacity: 4})
-	waitFor(t, "module warmed", func() bool { return env.local.modules.loaded(env.art.SHA256) })
-	files, _ := filepath.Glob(filepath.Join(env.local.cfg.CacheDir, "*.wasm"))
+	waitFor(t, "module warmed", func() bool {
+		return env.local.Ready(&manifest.Job{Artifacts: map[platform.ArtifactKind]string{platform.ArtifactWASM: env.art.SHA256}})
+	})
+	files, _ := filepath.Glob(filepath.Join(env.modCache, "*.wasm"))
 	if len(files) != 1 || filepath.Base(files[0]) != env.art.SHA256+".wasm" {
 		t.Fatalf("module cache holds %v", files)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/serverless-blueprint/blueprint/manifest"
 	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/runtimeagent/localexec"
 )
 
 // LocalExecutors runs a job with its native bootstrap when the state records one (any job,
@@ -36,12 +37,6 @@ type speedChoice struct {
 	nNative, nWASM int
 	calls          int
 	warming        bool // the wasm module is being prepared in the background
-}
-
-// readiness is a local executor that can tell whether a job would start at once (its module
-// compiled), so a probe never makes a caller wait for a compile.
-type readiness interface {
-	Ready(j *manifest.Job) bool
 }
 
 const (
@@ -132,7 +127,7 @@ func (l *LocalExecutors) preferWASM(m *manifest.Manifest, j *manifest.Job) bool 
 // wasmReady reports whether j's wasm module is ready, starting to prepare it once when not
 // (called with l.mu held).
 func (l *LocalExecutors) wasmReady(m *manifest.Manifest, j *manifest.Job, c *speedChoice) bool {
-	r, ok := l.WASM.(readiness)
+	r, ok := l.WASM.(localexec.Ready)
 	if !ok || r.Ready(j) {
 		return true
 	}

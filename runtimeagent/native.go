@@ -29,6 +29,7 @@ import (
 	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/manifest"
 	"github.com/serverless-blueprint/blueprint/platform"
+	"github.com/serverless-blueprint/blueprint/runtimeagent/localexec"
 	"github.com/serverless-blueprint/blueprint/statestore"
 )
 
@@ -58,7 +59,7 @@ type NativeExecutor struct {
 	mu     sync.Mutex
 	pools  map[poolKey]*workerPool
 	closed bool
-	bins   loadOnce[string] // verified binary paths, by sha256
+	bins   localexec.LoadOnce[string] // verified binary paths, by sha256
 }
 
 type poolKey struct{ sha, env string }
@@ -139,7 +140,7 @@ func (x *NativeExecutor) Close() {
 
 func (x *NativeExecutor) pool(ctx context.Context, j *manifest.Job) (*workerPool, error) {
 	sha := j.Artifact(platform.ArtifactNative)
-	if !sha256Hex.MatchString(sha) {
+	if !localexec.IsSHA256(sha) {
 		return nil, fmt.Errorf("%w: job %q has no native artifact (artifacts %v): apply it with a provider that builds one", ErrLocalUnavailable, j.Name, j.Artifacts)
 	}
 	bin, err := x.binary(ctx, j, sha)
@@ -175,7 +176,7 @@ func workerEnv(j *manifest.Job) []string {
 
 // binary returns the verified path of the binary sha, fetched once from the job's store.
 func (x *NativeExecutor) binary(ctx context.Context, j *manifest.Job, sha string) (string, error) {
-	return x.bins.get(ctx, sha, "binary", func() (string, error) { return x.fetch(ctx, j, sha) })
+	return x.bins.Get(ctx, sha, "binary", func() (string, error) { return x.fetch(ctx, j, sha) })
 }
 
 func (x *NativeExecutor) fetch(ctx context.Context, j *manifest.Job, sha string) (string, error) {

@@ -21,8 +21,9 @@ import (
 	"github.com/serverless-blueprint/blueprint/manifest"
 	"github.com/serverless-blueprint/blueprint/packager"
 	"github.com/serverless-blueprint/blueprint/platform"
-	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/platform/wasm/engine"
 	"github.com/serverless-blueprint/blueprint/router"
+	"github.com/serverless-blueprint/blueprint/runtimeagent/wasmlocal"
 )
 
 // spinN is the fixture's Spin job (nativeJobsSource), called in-process: the baseline.
@@ -184,13 +185,13 @@ func BenchmarkLocalAuto(b *testing.B) {
 	modCache := b.TempDir()
 	code, _ := os.ReadFile(wasmArt.Path)
 	os.WriteFile(filepath.Join(modCache, wasmArt.SHA256+".wasm"), code, 0o600)
-	rt, err := wasm.NewRuntime(ctx, wasm.RuntimeConfig{CacheDir: filepath.Join(os.TempDir(), "blueprint-agent-test-wazero")})
+	rt, err := engine.NewRuntime(ctx, engine.RuntimeConfig{CacheDir: filepath.Join(os.TempDir(), "blueprint-agent-test-wazero")})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { rt.Close(context.Background()) })
 	platforms := fakePlatforms(b, nil)
-	wasmLocal, err := NewWASMExecutor(WASMExecutorConfig{Runtime: rt, Fetcher: platforms, CacheDir: modCache})
+	wasmLocal, err := wasmlocal.New(wasmlocal.Config{Runtime: rt, Fetcher: platforms, CacheDir: modCache})
 	if err != nil {
 		b.Fatal(err)
 	}

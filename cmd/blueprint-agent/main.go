@@ -22,9 +22,10 @@ import (
 
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/builtin"
-	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/platform/wasm/engine"
 	"github.com/serverless-blueprint/blueprint/router"
 	"github.com/serverless-blueprint/blueprint/runtimeagent"
+	"github.com/serverless-blueprint/blueprint/runtimeagent/wasmlocal"
 	"github.com/serverless-blueprint/blueprint/statestore"
 	"github.com/serverless-blueprint/blueprint/statestore/anystore"
 )
@@ -218,7 +219,7 @@ func main() {
 func run(ctx context.Context, o options, ready func(addr string)) error {
 	log := hclog.New(&hclog.LoggerOptions{Name: "blueprint-agent", Level: hclog.LevelFromString(o.logLevel), Output: os.Stderr})
 
-	rt, err := wasm.NewRuntime(ctx, wasm.RuntimeConfig{CacheDir: filepath.Join(o.cache, "wazero"), Logger: log.Named("wasm")})
+	rt, err := engine.NewRuntime(ctx, engine.RuntimeConfig{CacheDir: filepath.Join(o.cache, "wazero"), Logger: log.Named("wasm")})
 	if err != nil {
 		return err
 	}
@@ -232,7 +233,7 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 	// the DynamoDB table the jobs' Lambda functions use too (credentials from the AWS chain).
 	states := statestore.NewStores(anystore.Opener(ctx))
 	defer states.Close()
-	wasmLocal, err := runtimeagent.NewWASMExecutor(runtimeagent.WASMExecutorConfig{
+	wasmLocal, err := wasmlocal.New(wasmlocal.Config{
 		Runtime: rt, Fetcher: platforms, CacheDir: filepath.Join(o.cache, "modules"), States: states, Logger: log.Named("local"),
 	})
 	if err != nil {

@@ -16,20 +16,21 @@ import (
 
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/platform/wasm/engine"
 	"github.com/serverless-blueprint/blueprint/platform/wasm/host"
 	"github.com/serverless-blueprint/blueprint/platform/wasm/internal/wasmtest"
 )
 
 // startHosts runs one real host per region on 127.0.0.1 and returns a client for them.
 func startHosts(t testing.TB, regions ...string) (*wasm.Client, map[string]string) {
-	return startHostsWith(t, wasm.RuntimeConfig{}, regions...)
+	return startHostsWith(t, engine.RuntimeConfig{}, regions...)
 }
 
-func startHostsWith(t testing.TB, cfg wasm.RuntimeConfig, regions ...string) (*wasm.Client, map[string]string) {
+func startHostsWith(t testing.TB, cfg engine.RuntimeConfig, regions ...string) (*wasm.Client, map[string]string) {
 	t.Helper()
 	fx := wasmtest.Fixtures(t)
 	cfg.CacheDir = fx.WazeroCache
-	rt, err := wasm.NewRuntime(context.Background(), cfg)
+	rt, err := engine.NewRuntime(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +205,7 @@ func TestClientErrorsNameRegionAndURL(t *testing.T) {
 // their shared module once; the other nine deploys wait for that upload.
 func TestClientUploadsSharedModuleOnce(t *testing.T) {
 	fx := wasmtest.Fixtures(t)
-	rt, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: fx.WazeroCache})
+	rt, err := engine.NewRuntime(context.Background(), engine.RuntimeConfig{CacheDir: fx.WazeroCache})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/platformtest"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/platform/wasm/engine"
 	"github.com/serverless-blueprint/blueprint/platform/wasm/host"
 	"github.com/serverless-blueprint/blueprint/platform/wasm/internal/wasmtest"
 )
@@ -25,7 +26,7 @@ import (
 func TestConformance(t *testing.T) {
 	fx := wasmtest.Fixtures(t)
 	ctx := context.Background()
-	rt, err := wasm.NewRuntime(ctx, wasm.RuntimeConfig{CacheDir: fx.WazeroCache})
+	rt, err := engine.NewRuntime(ctx, engine.RuntimeConfig{CacheDir: fx.WazeroCache})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,8 +24,10 @@ import (
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/builtin"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/platform/wasm/engine"
 	"github.com/serverless-blueprint/blueprint/router"
 	"github.com/serverless-blueprint/blueprint/runtimeagent"
+	"github.com/serverless-blueprint/blueprint/runtimeagent/wasmlocal"
 	"github.com/serverless-blueprint/blueprint/sdk/go/blueprint"
 	"github.com/serverless-blueprint/blueprint/statestore"
 	"github.com/serverless-blueprint/blueprint/statestore/anystore"
@@ -194,14 +196,14 @@ func startAgent(t *testing.T, path, token string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(platforms.Close)
-	rt, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: t.TempDir()})
+	rt, err := engine.NewRuntime(context.Background(), engine.RuntimeConfig{CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rt.Close(context.Background()) })
 	states := statestore.NewStores(anystore.Opener(context.Background()))
 	t.Cleanup(states.Close)
-	local, err := runtimeagent.NewWASMExecutor(runtimeagent.WASMExecutorConfig{Runtime: rt, Fetcher: platforms, CacheDir: t.TempDir(), States: states})
+	local, err := wasmlocal.New(wasmlocal.Config{Runtime: rt, Fetcher: platforms, CacheDir: t.TempDir(), States: states})
 	if err != nil {
 		t.Fatal(err)
 	}

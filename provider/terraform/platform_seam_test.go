@@ -44,8 +44,10 @@ import (
 	"github.com/serverless-blueprint/blueprint/platform/builtin"
 	"github.com/serverless-blueprint/blueprint/platform/platformtest"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/platform/wasm/engine"
 	"github.com/serverless-blueprint/blueprint/router"
 	"github.com/serverless-blueprint/blueprint/runtimeagent"
+	"github.com/serverless-blueprint/blueprint/runtimeagent/wasmlocal"
 	"github.com/serverless-blueprint/blueprint/statestore"
 	"github.com/serverless-blueprint/blueprint/statestore/anystore"
 )
@@ -61,13 +63,13 @@ const inprocKind platform.ArtifactKind = "inproc_bundle"
 
 // inprocPlatform keeps functions in memory and runs them with wazero in this process.
 type inprocPlatform struct {
-	rt       *wasm.Runtime
+	rt       *engine.Runtime
 	cacheDir string
 
 	mu          sync.Mutex
 	functions   map[string]inprocFunction // by region + "/" + name
 	invocations map[string]int            // by region + "/" + name
-	modules     map[string]*wasm.Module   // by bundle sha256
+	modules     map[string]*engine.Module // by bundle sha256
 	throttles   platformtest.Throttles
 }
 
@@ -80,13 +82,13 @@ type inprocFunction struct {
 
 func newInprocPlatform(t testing.TB) *inprocPlatform {
 	t.Helper()
-	rt, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: filepath.Join(os.TempDir(), "blueprint-wasmtest-wazero-cache")})
+	rt, err := engine.NewRuntime(context.Background(), engine.RuntimeConfig{CacheDir: filepath.Join(os.TempDir(), "blueprint-wasmtest-wazero-cache")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rt.Close(context.Background()) })
 	return &inprocPlatform{rt: rt, cacheDir: t.TempDir(), functions: map[string]inprocFunction{},
-		invocations: map[string]int{}, modules: map[string]*wasm.Module{}}
+		invocations: map[string]int{}, modules: map[string]*engine.Module{}}
 }
 
 // descriptor is the registration: everything the provider, the lifecycle and the agent learn
@@ -220,11 +222,11 @@ func (p *inprocPlatform) Invoke(ctx context.Context, d platform.Deployment, inpu
 	if err != nil {
 		return nil, err
 	}
-	return mod.Invoke(ctx, f.fn.Entry, input, wasm.InvokeOptions{Pure: f.fn.Pure, MemoryMB: f.fn.MemoryMB,
+	return mod.Invoke(ctx, f.fn.Entry, input, engine.InvokeOptions{Pure: f.fn.Pure, MemoryMB: f.fn.MemoryMB,
 		Timeout: time.Duration(f.fn.TimeoutMS) * time.Millisecond, Environment: f.fn.Environment})
 }
 
-func (p *inprocPlatform) module(ctx context.Context, f inprocFunction) (*wasm.Module, error) {
+func (p *inprocPlatform) module(ctx context.Context, f inprocFunction) (*engine.Module, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if m := p.modules[f.sha]; m != nil {
@@ -463,14 +465,14 @@ func startSeamAgent(t *testing.T, path string, registry *platform.Registry, toke
 		return "", err
 	}
 	t.Cleanup(platforms.Close)
-	rt, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: filepath.Join(os.TempDir(), "blueprint-wasmtest-wazero-cache")})
+	rt, err := engine.NewRuntime(context.Background(), engine.RuntimeConfig{CacheDir: filepath.Join(os.TempDir(), "blueprint-wasmtest-wazero-cache")})
 	if err != nil {
 		return "", err
 	}
 	t.Cleanup(func() { rt.Close(context.Background()) })
 	states := statestore.NewStores(anystore.Opener(context.Background())) // as blueprint-agent does
 	t.Cleanup(states.Close)
-	wasmLocal, err := runtimeagent.NewWASMExecutor(runtimeagent.WASMExecutorConfig{Runtime: rt, Fetcher: platforms, CacheDir: t.TempDir(), States: states})
+	wasmLocal, err := wasmlocal.New(wasmlocal.Config{Runtime: rt, Fetcher: platforms, CacheDir: t.TempDir(), States: states})
 	if err != nil {
 		return "", err
 	}

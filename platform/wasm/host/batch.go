@@ -12,6 +12,7 @@ import (
 
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/platform/wasm/engine"
 )
 
 // MaxBatchItems bounds the inputs of one invoke-batch request: a batch is meant to save round
@@ -82,7 +83,7 @@ acquire:
 		writeError(w, http.StatusInternalServerError, "module_unavailable", err.Error())
 		return
 	}
-	opts := wasm.InvokeOptions{
+	opts := engine.InvokeOptions{
 		Pure:        true,
 		MemoryMB:    fn.MemoryMB,
 		Timeout:     time.Duration(fn.TimeoutMS) * time.Millisecond,
@@ -129,7 +130,7 @@ acquire:
 // runItem runs one input of a batch and turns every outcome into an item result. Failures
 // that are not the job's own (timeout, trap) carry a code, as the single invoke answers them
 // with a status, so the client can tell them from job errors.
-func (h *Host) runItem(ctx context.Context, mod *wasm.Module, fn Function, input json.RawMessage, opts wasm.InvokeOptions) wasm.BatchResultWire {
+func (h *Host) runItem(ctx context.Context, mod *engine.Module, fn Function, input json.RawMessage, opts engine.InvokeOptions) wasm.BatchResultWire {
 	itemErr := func(code, typ, msg string) wasm.BatchResultWire {
 		return wasm.BatchResultWire{Error: &wasm.BatchItemError{Code: code, Type: typ, Message: msg}}
 	}
@@ -152,7 +153,7 @@ func (h *Host) runItem(ctx context.Context, mod *wasm.Module, fn Function, input
 		return itemErr(wasm.BatchCodeCanceled, "Canceled", err.Error())
 	case errors.Is(err, platform.ErrNotFound):
 		return itemErr(wasm.BatchCodeFunctionFailed, "NotFound", err.Error())
-	case errors.Is(err, wasm.ErrUnknownEntry):
+	case errors.Is(err, engine.ErrUnknownEntry):
 		return itemErr(wasm.BatchCodeFunctionFailed, "UnknownEntry", err.Error()+": the function's entry does not name a job in its module")
 	default:
 		h.log.Warn("batch item failed", "function", fn.Name, "error", err)

@@ -24,6 +24,7 @@ import (
 	"github.com/serverless-blueprint/blueprint/internal/httpapi"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/platform/wasm/engine"
 	"github.com/serverless-blueprint/blueprint/statestore"
 	"github.com/serverless-blueprint/blueprint/statestore/anystore"
 )
@@ -40,7 +41,7 @@ type Config struct {
 	// MaxBodyBytes limits an invocation's input; 0 = 6 MiB (Lambda's synchronous limit).
 	MaxBodyBytes int64
 	// Runtime runs the modules; nil = one created with its compilation cache under DataDir.
-	Runtime *wasm.Runtime
+	Runtime *engine.Runtime
 	Logger  hclog.Logger
 }
 
@@ -61,7 +62,7 @@ type Host struct {
 	token       []byte
 	maxBody     int64
 	log         hclog.Logger
-	rt          *wasm.Runtime
+	rt          *engine.Runtime
 	ownsRuntime bool
 	states      *statestore.Stores // the state stores of stateful functions, opened once each
 	store       *store
@@ -69,7 +70,7 @@ type Host struct {
 
 	mu        sync.RWMutex
 	functions map[string]*Function
-	modules   map[string]*wasm.Module // by code sha256, loaded on first use
+	modules   map[string]*engine.Module // by code sha256, loaded on first use
 }
 
 // New opens (or creates) the data directory and loads the functions stored there.
@@ -122,7 +123,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		rt:        cfg.Runtime,
 		store:     st,
 		functions: fns,
-		modules:   map[string]*wasm.Module{},
+		modules:   map[string]*engine.Module{},
 	}
 	if h.maxBody == 0 {
 		h.maxBody = defaultMaxBodyBytes
@@ -135,7 +136,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if h.rt == nil {
 		// As many resident instances as concurrent invocations: fewer would make a busy host
 		// start fresh instances (milliseconds each) for pure jobs.
-		h.rt, err = wasm.NewRuntime(ctx, wasm.RuntimeConfig{CacheDir: filepath.Join(cfg.DataDir, "wazero-cache"), Logger: log, MaxIdleInstances: n})
+		h.rt, err = engine.NewRuntime(ctx, engine.RuntimeConfig{CacheDir: filepath.Join(cfg.DataDir, "wazero-cache"), Logger: log, MaxIdleInstances: n})
 		if err != nil {
 			return nil, err
 		}
@@ -276,10 +277,10 @@ func (h *Host) function(name string) (Function, bool) {
 // instance (the function was deleted, or redeployed with other code, meanwhile; the job did
 // not run), it runs the function as it is now, a few times at most; a function deleted
 // meanwhile gives an error wrapping platform.ErrNotFound.
-func (h *Host) invokeCurrent(ctx context.Context, fn Function, mod *wasm.Module, input []byte, opts wasm.InvokeOptions) ([]byte, error) {
+func (h *Host) invokeCurrent(ctx context.Context, fn Function, mod *engine.Module, input []byte, opts engine.InvokeOptions) ([]byte, error) {
 	out, err := mod.Invoke(ctx, fn.Entry, input, opts)
 	sha := fn.CodeSHA256
-	for try := 0; try < 3 && errors.Is(err, wasm.ErrUnloaded); try++ {
+	for try := 0; try < 3 && errors.Is(err, engine.ErrUnloaded); try++ {
 		// A load that raced the unload may have remembered the closed module: forget it.
 		h.mu.Lock()
 		if h.modules[sha] == mod {
@@ -460,7 +461,7 @@ func (h *Host) collectBlobLocked(ctx context.Context, sha string) {
 }
 
 // module returns the loaded module for a code hash, loading it from disk on first use.
-func (h *Host) module(ctx context.Context, sha string) (*wasm.Module, error) {
+func (h *Host) module(ctx context.Context, sha string) (*engine.Module, error) {
 	h.mu.RLock()
 	m, ok := h.modules[sha]
 	h.mu.RUnlock()
@@ -526,7 +527,7 @@ func (h *Host) invoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "module_unavailable", err.Error())
 		return
 	}
-	opts := wasm.InvokeOptions{
+	opts := engine.InvokeOptions{
 		Pure:        fn.Pure,
 		MemoryMB:    fn.MemoryMB,
 		Timeout:     time.Duration(fn.TimeoutMS) * time.Millisecond,
@@ -557,7 +558,7 @@ func (h *Host) invoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusGatewayTimeout, "timeout", err.Error())
 	case errors.Is(err, platform.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", err.Error())
-	case errors.Is(err, wasm.ErrUnknownEntry):
+	case errors.Is(err, engine.ErrUnknownEntry):
 		writeError(w, http.StatusInternalServerError, "unknown_entry", err.Error()+": the function's entry does not name a job in its module")
 	default:
 		h.log.Warn("invocation failed", "function", name, "error", err)

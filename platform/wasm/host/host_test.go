@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/platform/wasm/engine"
 	"github.com/serverless-blueprint/blueprint/platform/wasm/host"
 	"github.com/serverless-blueprint/blueprint/platform/wasm/internal/wasmtest"
 )
@@ -33,14 +33,14 @@ const token = "test-token"
 // sharedRuntime keeps one compiled copy of the fixture for all hosts of the test binary.
 var (
 	rtOnce sync.Once
-	rt     *wasm.Runtime
+	rt     *engine.Runtime
 )
 
-func runtimeFor(t *testing.T) *wasm.Runtime {
+func runtimeFor(t *testing.T) *engine.Runtime {
 	fx := wasmtest.Fixtures(t)
 	rtOnce.Do(func() {
 		var err error
-		rt, err = wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: fx.WazeroCache})
+		rt, err = engine.NewRuntime(context.Background(), engine.RuntimeConfig{CacheDir: fx.WazeroCache})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -387,8 +387,8 @@ func TestAbandonedUploadIsSwept(t *testing.T) {
 	th.mustStatus(th.do("HEAD", "/v1/blobs/"+fresh, nil), http.StatusOK)
 }
 
-func mustRuntime(t *testing.T, dir string) *wasm.Runtime {
-	r, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: dir})
+func mustRuntime(t *testing.T, dir string) *engine.Runtime {
+	r, err := engine.NewRuntime(context.Background(), engine.RuntimeConfig{CacheDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

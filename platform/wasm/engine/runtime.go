@@ -1,4 +1,4 @@
-package wasm
+package engine
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/serverless-blueprint/blueprint/platform/wasm"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/tetratelabs/wazero"
@@ -178,7 +180,7 @@ func (r *Runtime) compile(ctx context.Context, key string, code []byte) (*Module
 		return nil, fmt.Errorf("compiling wasm module %s: %w", key, err)
 	}
 	exports := compiled.ExportedFunctions()
-	for _, name := range []string{ExportAlloc, ExportInvoke, ExportABIVersion, ExportJobs, StartFunction} {
+	for _, name := range []string{wasm.ExportAlloc, wasm.ExportInvoke, wasm.ExportABIVersion, wasm.ExportJobs, wasm.StartFunction} {
 		if _, ok := exports[name]; !ok {
 			compiled.Close(ctx)
 			return nil, fmt.Errorf("wasm module %s is not a Blueprint job module: it does not export %s (build it with `blueprint build`)", key, name)

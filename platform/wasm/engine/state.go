@@ -1,9 +1,11 @@
-package wasm
+package engine
 
 import (
 	"context"
 	"encoding/binary"
 	"errors"
+
+	"github.com/serverless-blueprint/blueprint/platform/wasm"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -17,13 +19,13 @@ type stateKey struct{}
 // instantiateHostModule defines the "blueprint" imports that stateful jobs call (see abi.go).
 func instantiateHostModule(ctx context.Context, wz wazero.Runtime) error {
 	i32, i64 := api.ValueTypeI32, api.ValueTypeI64
-	_, err := wz.NewHostModuleBuilder(HostModule).
+	_, err := wz.NewHostModuleBuilder(wasm.HostModule).
 		NewFunctionBuilder().
 		WithGoModuleFunction(api.GoModuleFunc(stateGet), []api.ValueType{i32, i32, i32, i32, i32}, []api.ValueType{i32}).
-		Export(ImportStateGet).
+		Export(wasm.ImportStateGet).
 		NewFunctionBuilder().
 		WithGoModuleFunction(api.GoModuleFunc(statePut), []api.ValueType{i32, i32, i32, i32, i64, i32, i32, i32}, []api.ValueType{i32}).
-		Export(ImportStatePut).
+		Export(wasm.ImportStatePut).
 		Instantiate(ctx)
 	if err != nil {
 		return errors.New("instantiating the blueprint host module: " + err.Error())
@@ -47,7 +49,7 @@ func stateGet(ctx context.Context, mod api.Module, stack []uint64) {
 		mem.Write(bufPtr, []byte(msg[:n]))
 		mem.WriteUint64Le(outPtr, 0)
 		mem.WriteUint64Le(outPtr+8, uint64(n))
-		stack[0] = uint64(StateError)
+		stack[0] = uint64(wasm.StateError)
 	}
 	st, ok := callState(ctx)
 	if !ok {
@@ -67,7 +69,7 @@ func stateGet(ctx context.Context, mod api.Module, stack []uint64) {
 	if val == nil && version == 0 {
 		mem.WriteUint64Le(outPtr, 0)
 		mem.WriteUint64Le(outPtr+8, 0)
-		stack[0] = uint64(StateMissing)
+		stack[0] = uint64(wasm.StateMissing)
 		return
 	}
 	var out [16]byte
@@ -75,11 +77,11 @@ func stateGet(ctx context.Context, mod api.Module, stack []uint64) {
 	binary.LittleEndian.PutUint64(out[8:], uint64(len(val)))
 	mem.Write(outPtr, out[:])
 	if uint32(len(val)) > bufCap {
-		stack[0] = uint64(StateBufferTooSmall)
+		stack[0] = uint64(wasm.StateBufferTooSmall)
 		return
 	}
 	mem.Write(bufPtr, val)
-	stack[0] = uint64(StateOK)
+	stack[0] = uint64(wasm.StateOK)
 }
 
 // statePut: (key_ptr, key_len, val_ptr, val_len, expected_version i64, out_ptr, err_ptr, err_cap) -> status.
@@ -92,7 +94,7 @@ func statePut(ctx context.Context, mod api.Module, stack []uint64) {
 		n := min(uint32(len(msg)), errCap)
 		mem.Write(errPtr, []byte(msg[:n]))
 		mem.WriteUint64Le(outPtr, uint64(n))
-		stack[0] = uint64(StateError)
+		stack[0] = uint64(wasm.StateError)
 	}
 	st, ok := callState(ctx)
 	if !ok {
@@ -108,7 +110,7 @@ func statePut(ctx context.Context, mod api.Module, stack []uint64) {
 	// Copy the value: the store may keep it, and guest memory changes under it.
 	newVersion, err := st.Put(ctx, string(key), append([]byte{}, val...), expected)
 	if errors.Is(err, job.ErrVersionConflict) {
-		stack[0] = uint64(StateConflict)
+		stack[0] = uint64(wasm.StateConflict)
 		return
 	}
 	if err != nil {
@@ -116,5 +118,5 @@ func statePut(ctx context.Context, mod api.Module, stack []uint64) {
 		return
 	}
 	mem.WriteUint64Le(outPtr, uint64(newVersion))
-	stack[0] = uint64(StateOK)
+	stack[0] = uint64(wasm.StateOK)
 }

@@ -1,4 +1,7 @@
-package runtimeagent
+// Package wasmlocal runs jobs in the agent's own process from their wasm artifact (wazero), the
+// module the wasm hosts run. It is apart from runtimeagent so that programs embedding the
+// router without wasm do not link the wasm engine.
+package wasmlocal
 
 import (
 	"context"
@@ -8,14 +11,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/serverless-blueprint/blueprint/internal/atomicfile"
 	"github.com/serverless-blueprint/blueprint/manifest"
 	"github.com/serverless-blueprint/blueprint/platform"
-	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/platform/wasm/engine"
+	"github.com/serverless-blueprint/blueprint/runtimeagent/localexec"
 	"github.com/serverless-blueprint/blueprint/statestore"
 )
 
@@ -26,10 +29,10 @@ type ArtifactSource interface {
 	FetchArtifact(ctx context.Context, d platform.Deployment, sha256 string) ([]byte, error)
 }
 
-// WASMExecutorConfig configures a WASMExecutor.
-type WASMExecutorConfig struct {
-	Runtime *wasm.Runtime  // required
-	Fetcher ArtifactSource // required: where modules come from the first time
+// Config configures a WASMExecutor.
+type Config struct {
+	Runtime *engine.Runtime // required
+	Fetcher ArtifactSource  // required: where modules come from the first time
 	// CacheDir keeps fetched modules on disk (<CacheDir>/<sha256>.wasm) so that a restarted
 	// agent runs locally without asking a host; required.
 	CacheDir string
@@ -38,24 +41,22 @@ type WASMExecutorConfig struct {
 	Logger hclog.Logger
 }
 
-// WASMExecutor runs jobs in-process from the job's wasm artifact (the module wasm hosts run),
+// Executor runs jobs in-process from the job's wasm artifact (the module wasm hosts run),
 // fetched once by its hash from a deployment that has it.
-type WASMExecutor struct {
-	cfg     WASMExecutorConfig
+type Executor struct {
+	cfg     Config
 	log     hclog.Logger
-	modules loadOnce[*wasm.Module] // by artifact sha256
+	modules localexec.LoadOnce[*engine.Module] // by artifact sha256
 }
 
 var (
-	_ LocalExecutor = (*WASMExecutor)(nil)
-	_ Warmer        = (*WASMExecutor)(nil)
-	_ readiness     = (*WASMExecutor)(nil)
+	_ localexec.Executor = (*Executor)(nil)
+	_ localexec.Warmer   = (*Executor)(nil)
+	_ localexec.Ready    = (*Executor)(nil)
 )
 
-var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
-// NewWASMExecutor checks the configuration and creates the module cache directory.
-func NewWASMExecutor(cfg WASMExecutorConfig) (*WASMExecutor, error) {
+// New checks the configuration and creates the module cache directory.
+func New(cfg Config) (*Executor, error) {
 	if cfg.Runtime == nil || cfg.Fetcher == nil {
 		return nil, errors.New("wasm executor: a runtime and a module fetcher are required")
 	}
@@ -68,17 +69,17 @@ func NewWASMExecutor(cfg WASMExecutorConfig) (*WASMExecutor, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	return &WASMExecutor{cfg: cfg, log: cfg.Logger}, nil
+	return &Executor{cfg: cfg, log: cfg.Logger}, nil
 }
 
 // Execute runs the job with the limits the analysis (or the user's overrides) set; the instance
 // is reused across calls only when the analysis proved the job pure.
-func (x *WASMExecutor) Execute(ctx context.Context, m *manifest.Manifest, j *manifest.Job, input []byte) ([]byte, error) {
+func (x *Executor) Execute(ctx context.Context, m *manifest.Manifest, j *manifest.Job, input []byte) ([]byte, error) {
 	mod, err := x.module(ctx, m, j)
 	if err != nil {
 		return nil, err
 	}
-	opts := wasm.InvokeOptions{
+	opts := engine.InvokeOptions{
 		Pure:        j.Analysis.Pure,
 		MemoryMB:    j.EffectiveMemoryMB(),
 		Timeout:     j.EffectiveTimeout(),
@@ -92,39 +93,39 @@ func (x *WASMExecutor) Execute(ctx context.Context, m *manifest.Manifest, j *man
 		opts.State = st
 	}
 	out, err := mod.Invoke(ctx, j.Name, input, opts)
-	if errors.Is(err, wasm.ErrUnknownEntry) {
-		return nil, fmt.Errorf("%w: module %s has no job %q (the state and the artifact disagree; run terraform apply)", ErrLocalUnavailable, j.Artifact(platform.ArtifactWASM), j.Name)
+	if errors.Is(err, engine.ErrUnknownEntry) {
+		return nil, fmt.Errorf("%w: module %s has no job %q (the state and the artifact disagree; run terraform apply)", localexec.ErrUnavailable, j.Artifact(platform.ArtifactWASM), j.Name)
 	}
 	return out, err
 }
 
 // ArtifactKind is the kind of artifact the executor runs: a job's wasm module.
-func (x *WASMExecutor) ArtifactKind(*manifest.Job) platform.ArtifactKind {
+func (x *Executor) ArtifactKind(*manifest.Job) platform.ArtifactKind {
 	return platform.ArtifactWASM
 }
 
 // Ready reports whether the job's module is compiled, so a run would start at once.
-func (x *WASMExecutor) Ready(j *manifest.Job) bool {
-	return x.modules.loaded(j.Artifact(platform.ArtifactWASM))
+func (x *Executor) Ready(j *manifest.Job) bool {
+	return x.modules.Loaded(j.Artifact(platform.ArtifactWASM))
 }
 
 // Warm fetches and compiles the job's module so that its first run is fast.
-func (x *WASMExecutor) Warm(ctx context.Context, m *manifest.Manifest, j *manifest.Job) error {
+func (x *Executor) Warm(ctx context.Context, m *manifest.Manifest, j *manifest.Job) error {
 	_, err := x.module(ctx, m, j)
 	return err
 }
 
 // module returns the loaded module, fetching and compiling it once per artifact even when many
 // requests ask at the same time. Failures are not cached: the next request tries again.
-func (x *WASMExecutor) module(ctx context.Context, m *manifest.Manifest, j *manifest.Job) (*wasm.Module, error) {
+func (x *Executor) module(ctx context.Context, m *manifest.Manifest, j *manifest.Job) (*engine.Module, error) {
 	sha := j.Artifact(platform.ArtifactWASM)
-	if !sha256Hex.MatchString(sha) {
-		return nil, fmt.Errorf("%w: job %q has no wasm artifact (artifacts %v); it was not built, so it can only run where its package is compiled natively", ErrLocalUnavailable, j.Name, j.Artifacts)
+	if !localexec.IsSHA256(sha) {
+		return nil, fmt.Errorf("%w: job %q has no wasm artifact (artifacts %v); it was not built, so it can only run where its package is compiled natively", localexec.ErrUnavailable, j.Name, j.Artifacts)
 	}
-	return x.modules.get(ctx, sha, "module", func() (*wasm.Module, error) { return x.load(ctx, m, j) })
+	return x.modules.Get(ctx, sha, "module", func() (*engine.Module, error) { return x.load(ctx, m, j) })
 }
 
-func (x *WASMExecutor) load(ctx context.Context, m *manifest.Manifest, j *manifest.Job) (*wasm.Module, error) {
+func (x *Executor) load(ctx context.Context, m *manifest.Manifest, j *manifest.Job) (*engine.Module, error) {
 	sha := j.Artifact(platform.ArtifactWASM)
 	path := filepath.Join(x.cfg.CacheDir, sha+".wasm")
 	code, err := os.ReadFile(path)
@@ -144,7 +145,7 @@ func (x *WASMExecutor) load(ctx context.Context, m *manifest.Manifest, j *manife
 	}
 	mod, err := x.cfg.Runtime.Load(ctx, code)
 	if err != nil {
-		return nil, fmt.Errorf("%w: compiling module %s: %v", ErrLocalUnavailable, sha, err)
+		return nil, fmt.Errorf("%w: compiling module %s: %v", localexec.ErrUnavailable, sha, err)
 	}
 	x.log.Info("module ready for local runs", "job", j.Name, "sha256", sha, "bytes", len(code))
 	return mod, nil
@@ -152,11 +153,11 @@ func (x *WASMExecutor) load(ctx context.Context, m *manifest.Manifest, j *manife
 
 // fetch asks the deployments that run the module first, then any other deployment of a wasm
 // platform: hosts store modules by content hash, so any that has it serves the same bytes.
-func (x *WASMExecutor) fetch(ctx context.Context, m *manifest.Manifest, j *manifest.Job) ([]byte, error) {
+func (x *Executor) fetch(ctx context.Context, m *manifest.Manifest, j *manifest.Job) ([]byte, error) {
 	sha := j.Artifact(platform.ArtifactWASM)
 	sources := x.cfg.Fetcher.Sources(m, j, platform.ArtifactWASM, sha)
 	if len(sources) == 0 {
-		return nil, fmt.Errorf("%w: no deployment in the manifest to fetch module %s of job %q from", ErrLocalUnavailable, sha, j.Name)
+		return nil, fmt.Errorf("%w: no deployment in the manifest to fetch module %s of job %q from", localexec.ErrUnavailable, sha, j.Name)
 	}
 	var errs []error
 	for _, d := range sources {
@@ -169,7 +170,7 @@ func (x *WASMExecutor) fetch(ctx context.Context, m *manifest.Manifest, j *manif
 			break
 		}
 	}
-	return nil, fmt.Errorf("%w: fetching module %s of job %q: %w", ErrLocalUnavailable, sha, j.Name, errors.Join(errs...))
+	return nil, fmt.Errorf("%w: fetching module %s of job %q: %w", localexec.ErrUnavailable, sha, j.Name, errors.Join(errs...))
 }
 
 func hashOf(b []byte) string {

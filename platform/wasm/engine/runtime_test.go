@@ -1,4 +1,4 @@
-package wasm_test
+package engine_test
 
 import (
 	"context"
@@ -10,14 +10,14 @@ import (
 
 	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/platform"
-	"github.com/serverless-blueprint/blueprint/platform/wasm"
+	"github.com/serverless-blueprint/blueprint/platform/wasm/engine"
 	"github.com/serverless-blueprint/blueprint/platform/wasm/internal/wasmtest"
 )
 
-func newRuntime(t testing.TB) *wasm.Runtime {
+func newRuntime(t testing.TB) *engine.Runtime {
 	t.Helper()
 	fx := wasmtest.Fixtures(t)
-	rt, err := wasm.NewRuntime(context.Background(), wasm.RuntimeConfig{CacheDir: fx.WazeroCache})
+	rt, err := engine.NewRuntime(context.Background(), engine.RuntimeConfig{CacheDir: fx.WazeroCache})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func newRuntime(t testing.TB) *wasm.Runtime {
 	return rt
 }
 
-func loadPlain(t testing.TB, rt *wasm.Runtime) *wasm.Module {
+func loadPlain(t testing.TB, rt *engine.Runtime) *engine.Module {
 	t.Helper()
 	m, err := rt.Load(context.Background(), wasmtest.Fixtures(t).Plain)
 	if err != nil {
@@ -40,22 +40,22 @@ func TestInvokeOutcomes(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name, entry, input string
-		opts               wasm.InvokeOptions
+		opts               engine.InvokeOptions
 		want               string
 		wantType           string // FunctionError type
 		wantErr            error  // other error
 		wantMsg            string
 	}{
 		{name: "ok", entry: "greet", input: `{"name":"ada"}`, want: `{"greeting":"hello, ada"}`},
-		{name: "ok pure", entry: "sum", input: `[1,2,3]`, opts: wasm.InvokeOptions{Pure: true}, want: `6`},
+		{name: "ok pure", entry: "sum", input: `[1,2,3]`, opts: engine.InvokeOptions{Pure: true}, want: `6`},
 		{name: "job error keeps its type", entry: "fail", input: `{}`, wantType: "ValidationError", wantMsg: "field name is invalid"},
 		{name: "panic is recovered", entry: "explode", input: `{"name":"x"}`, wantType: "Panic", wantMsg: "nil map"},
 		{name: "undecodable input", entry: "sum", input: `{"a":1}`, wantType: "InvalidInput", wantMsg: "decoding job input"},
-		{name: "unknown entry", entry: "nope", input: `{}`, wantErr: wasm.ErrUnknownEntry, wantMsg: `"nope"`},
-		{name: "timeout", entry: "spin", input: `1`, opts: wasm.InvokeOptions{Timeout: 300 * time.Millisecond}, wantErr: context.DeadlineExceeded, wantMsg: "timed out after 300ms"},
-		{name: "memory limit", entry: "hog", input: `200`, opts: wasm.InvokeOptions{MemoryMB: 64}, wantErr: wasm.ErrInstanceFailed, wantMsg: "out of memory"},
-		{name: "within memory limit", entry: "hog", input: `8`, opts: wasm.InvokeOptions{MemoryMB: 64}, want: `8`},
-		{name: "environment is only what is given", entry: "env", input: `["A","HOME","PATH"]`, opts: wasm.InvokeOptions{Environment: map[string]string{"A": "1"}}, want: `"1,,"`},
+		{name: "unknown entry", entry: "nope", input: `{}`, wantErr: engine.ErrUnknownEntry, wantMsg: `"nope"`},
+		{name: "timeout", entry: "spin", input: `1`, opts: engine.InvokeOptions{Timeout: 300 * time.Millisecond}, wantErr: context.DeadlineExceeded, wantMsg: "timed out after 300ms"},
+		{name: "memory limit", entry: "hog", input: `200`, opts: engine.InvokeOptions{MemoryMB: 64}, wantErr: engine.ErrInstanceFailed, wantMsg: "out of memory"},
+		{name: "within memory limit", entry: "hog", input: `8`, opts: engine.InvokeOptions{MemoryMB: 64}, want: `8`},
+		{name: "environment is only what is given", entry: "env", input: `["A","HOME","PATH"]`, opts: engine.InvokeOptions{Environment: map[string]string{"A": "1"}}, want: `"1,,"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,7 +90,7 @@ func TestPureReusesInstanceOthersGetFreshOne(t *testing.T) {
 	m := loadPlain(t, rt)
 	ctx := context.Background()
 	for i, want := range []string{"1", "2", "3"} {
-		out, err := m.Invoke(ctx, "count", []byte(`{}`), wasm.InvokeOptions{Pure: true})
+		out, err := m.Invoke(ctx, "count", []byte(`{}`), engine.InvokeOptions{Pure: true})
 		if err != nil || string(out) != want {
 			t.Fatalf("pure call %d: got %s, %v; want %s (resident instance)", i, out, err, want)
 		}
@@ -99,7 +99,7 @@ func TestPureReusesInstanceOthersGetFreshOne(t *testing.T) {
 		t.Fatalf("idle instances = %d, want 1", n)
 	}
 	for i := 0; i < 2; i++ {
-		out, err := m.Invoke(ctx, "count", []byte(`{}`), wasm.InvokeOptions{})
+		out, err := m.Invoke(ctx, "count", []byte(`{}`), engine.InvokeOptions{})
 		if err != nil || string(out) != "1" {
 			t.Fatalf("impure call %d: got %s, %v; want 1 (fresh instance)", i, out, err)
 		}
@@ -112,12 +112,12 @@ func TestPureReusesInstanceOthersGetFreshOne(t *testing.T) {
 	if m.SpareInstances() != 1 {
 		t.Fatalf("spare instances = %d, want 1", m.SpareInstances())
 	}
-	out, err := m.Invoke(ctx, "count", []byte(`{}`), wasm.InvokeOptions{})
+	out, err := m.Invoke(ctx, "count", []byte(`{}`), engine.InvokeOptions{})
 	if err != nil || string(out) != "1" {
 		t.Fatalf("call on a spare: got %s, %v; want 1 (never used before)", out, err)
 	}
 	// A different environment is a different pool: state never crosses configurations.
-	out, err = m.Invoke(ctx, "count", []byte(`{}`), wasm.InvokeOptions{Pure: true, Environment: map[string]string{"X": "y"}})
+	out, err = m.Invoke(ctx, "count", []byte(`{}`), engine.InvokeOptions{Pure: true, Environment: map[string]string{"X": "y"}})
 	if err != nil || string(out) != "1" {
 		t.Fatalf("pure call with other env: got %s, %v; want 1", out, err)
 	}
@@ -127,7 +127,7 @@ func TestFailedInstanceIsNotPooled(t *testing.T) {
 	rt := newRuntime(t)
 	m := loadPlain(t, rt)
 	ctx := context.Background()
-	opts := wasm.InvokeOptions{Pure: true, Timeout: 200 * time.Millisecond}
+	opts := engine.InvokeOptions{Pure: true, Timeout: 200 * time.Millisecond}
 	if _, err := m.Invoke(ctx, "count", []byte(`{}`), opts); err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestConcurrentPureCalls(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 50; i++ {
-				out, err := m.Invoke(context.Background(), "sum", []byte(`[1,2,3,4]`), wasm.InvokeOptions{Pure: true})
+				out, err := m.Invoke(context.Background(), "sum", []byte(`[1,2,3,4]`), engine.InvokeOptions{Pure: true})
 				if err != nil || string(out) != "10" {
 					errs <- errors.Join(err, errors.New("got "+string(out)))
 					return
@@ -236,7 +236,7 @@ func TestStatefulJobUsesHostState(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 5; i++ {
-				if _, err := m.Invoke(context.Background(), "tally", []byte(`{"option":"yes"}`), wasm.InvokeOptions{State: st}); err != nil {
+				if _, err := m.Invoke(context.Background(), "tally", []byte(`{"option":"yes"}`), engine.InvokeOptions{State: st}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -247,7 +247,7 @@ func TestStatefulJobUsesHostState(t *testing.T) {
 	if got := string(st.vals["yes"]); got != "20" {
 		t.Fatalf("tally = %s, want 20 (no lost updates)", got)
 	}
-	_, err = m.Invoke(context.Background(), "tally", []byte(`{"option":"yes"}`), wasm.InvokeOptions{})
+	_, err = m.Invoke(context.Background(), "tally", []byte(`{"option":"yes"}`), engine.InvokeOptions{})
 	var fe *platform.FunctionError
 	if !errors.As(err, &fe) || !strings.Contains(fe.Message, "no state store") {
 		t.Fatalf("without state: got %v, want a job error naming the missing state store", err)

@@ -1,4 +1,4 @@
-package runtimeagent
+package localexec
 
 import (
 	"context"
@@ -6,9 +6,9 @@ import (
 	"sync"
 )
 
-// loadOnce loads a value per key once, even when many callers ask at the same time; the
+// LoadOnce loads a value per key once, even when many callers ask at the same time; the
 // others wait for that load. A failure is not kept: the next caller tries again.
-type loadOnce[T any] struct {
+type LoadOnce[T any] struct {
 	mu    sync.Mutex
 	loads map[string]*loading[T]
 }
@@ -19,9 +19,9 @@ type loading[T any] struct {
 	err  error
 }
 
-// get returns the value for key, loading it with load when no one has (or is). what names the
+// Get returns the value for key, loading it with load when no one has (or is). what names the
 // value in the error of a caller that gives up waiting.
-func (o *loadOnce[T]) get(ctx context.Context, key, what string, load func() (T, error)) (T, error) {
+func (o *LoadOnce[T]) Get(ctx context.Context, key, what string, load func() (T, error)) (T, error) {
 	o.mu.Lock()
 	if o.loads == nil {
 		o.loads = map[string]*loading[T]{}
@@ -46,12 +46,12 @@ func (o *loadOnce[T]) get(ctx context.Context, key, what string, load func() (T,
 		return l.v, l.err
 	case <-ctx.Done():
 		var zero T
-		return zero, fmt.Errorf("%w: waiting for %s %s: %v", ErrLocalUnavailable, what, key, ctx.Err())
+		return zero, fmt.Errorf("%w: waiting for %s %s: %v", ErrUnavailable, what, key, ctx.Err())
 	}
 }
 
-// loaded reports whether key's value is loaded (without error).
-func (o *loadOnce[T]) loaded(key string) bool {
+// Loaded reports whether key's value is loaded (without error).
+func (o *LoadOnce[T]) Loaded(key string) bool {
 	o.mu.Lock()
 	l, ok := o.loads[key]
 	o.mu.Unlock()

@@ -1,4 +1,4 @@
-package wasm
+package engine
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/serverless-blueprint/blueprint/platform/wasm"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -126,15 +128,15 @@ func (m *Module) Invoke(ctx context.Context, entry string, input []byte, opts In
 		inst.close(context.Background())
 	}
 	switch status {
-	case StatusOK:
+	case wasm.StatusOK:
 		return payload, nil
-	case StatusJobError:
+	case wasm.StatusJobError:
 		fe := &platform.FunctionError{}
 		if err := json.Unmarshal(payload, fe); err != nil || fe.Type == "" {
 			return nil, fmt.Errorf("job %q: %w: malformed error result %q", entry, ErrInstanceFailed, payload)
 		}
 		return nil, fe
-	case StatusUnknownEntry:
+	case wasm.StatusUnknownEntry:
 		return nil, fmt.Errorf("module %s: %w: %s", m.sha[:12], ErrUnknownEntry, payload)
 	default:
 		return nil, fmt.Errorf("job %q: %w: unknown result status %d", entry, ErrInstanceFailed, status)
@@ -178,7 +180,7 @@ func (m *Module) Jobs(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("listing the jobs of module %s: %w", m.sha, err)
 	}
 	defer inst.close(context.Background())
-	res, err := inst.mod.ExportedFunction(ExportJobs).Call(ctx)
+	res, err := inst.mod.ExportedFunction(wasm.ExportJobs).Call(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing the jobs of module %s: %w", m.sha, err)
 	}
@@ -325,7 +327,7 @@ func (m *Module) instantiate(ctx context.Context, opts InvokeOptions) (*instance
 	// and randomness, and the environment the function was deployed with.
 	cfg := wazero.NewModuleConfig().
 		WithName("").
-		WithStartFunctions(StartFunction).
+		WithStartFunctions(wasm.StartFunction).
 		WithStdout(out).
 		WithStderr(out).
 		WithSysWalltime().
@@ -346,19 +348,19 @@ func (m *Module) instantiate(ctx context.Context, opts InvokeOptions) (*instance
 	}
 	inst := &instance{
 		mod:    mod,
-		alloc:  mod.ExportedFunction(ExportAlloc),
-		invoke: mod.ExportedFunction(ExportInvoke),
+		alloc:  mod.ExportedFunction(wasm.ExportAlloc),
+		invoke: mod.ExportedFunction(wasm.ExportInvoke),
 		output: out,
 	}
 	if !m.abiOK.Load() {
-		res, err := mod.ExportedFunction(ExportABIVersion).Call(ctx)
+		res, err := mod.ExportedFunction(wasm.ExportABIVersion).Call(ctx)
 		if err != nil {
 			inst.close(ctx)
 			return nil, fmt.Errorf("reading module ABI version: %w", err)
 		}
-		if uint32(res[0]) != ABIVersion {
+		if uint32(res[0]) != wasm.ABIVersion {
 			inst.close(ctx)
-			return nil, fmt.Errorf("module speaks Blueprint ABI %d, this runtime speaks %d: rebuild it with this version of blueprint", uint32(res[0]), ABIVersion)
+			return nil, fmt.Errorf("module speaks Blueprint ABI %d, this runtime speaks %d: rebuild it with this version of blueprint", uint32(res[0]), wasm.ABIVersion)
 		}
 		m.abiOK.Store(true)
 	}
