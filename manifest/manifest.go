@@ -1,6 +1,9 @@
 package manifest
 
 import (
+	"path"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/serverless-blueprint/blueprint/job"
@@ -104,4 +107,35 @@ func (j *Job) EffectiveTimeout() time.Duration {
 		return time.Duration(j.Analysis.TimeoutMS) * time.Millisecond
 	}
 	return DefaultTimeout
+}
+
+// Symbol is the job function's Go symbol, "import/path.Function" (what runtime.FuncForPC
+// names it), read from the analysis's code digest; "" when the analysis has none (states
+// applied before code digests) or cannot tell two candidates apart. Programs calling jobs as
+// functions (sdk/go/jobcall) find the job of a function by it.
+func (j *Job) Symbol() string {
+	var found []string
+	for part := range j.Analysis.Code {
+		sym, ok := strings.CutPrefix(part, "func ")
+		if ok && strings.HasSuffix(sym, "."+j.Function) && !strings.Contains(strings.TrimSuffix(sym, "."+j.Function), ".(") {
+			found = append(found, sym)
+		}
+	}
+	if len(found) == 1 {
+		return found[0]
+	}
+	// The job's own function is in the package the resource names (a directory): prefer the
+	// candidate whose import path ends in that directory's name.
+	dir := path.Base(filepath.ToSlash(filepath.Clean(j.Package)))
+	var match string
+	for _, sym := range found {
+		pkg := strings.TrimSuffix(sym, "."+j.Function)
+		if path.Base(pkg) == dir {
+			if match != "" {
+				return ""
+			}
+			match = sym
+		}
+	}
+	return match
 }

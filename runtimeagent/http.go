@@ -39,9 +39,12 @@ type ErrorBody = httpapi.ErrorBody
 
 // JobInfo is one entry of GET /v1/jobs.
 type JobInfo struct {
-	Name          string                           `json:"name"`
-	Package       string                           `json:"package"`
-	Function      string                           `json:"function"`
+	Name     string `json:"name"`
+	Package  string `json:"package"`
+	Function string `json:"function"`
+	// Symbol is the function's Go symbol (import/path.Function), how a program calling jobs
+	// as functions finds the job of a function; "" when the state does not tell.
+	Symbol        string                           `json:"symbol,omitempty"`
 	Mode          string                           `json:"mode"`
 	Eligible      bool                             `json:"eligible"`
 	Pure          bool                             `json:"pure"`
@@ -104,6 +107,20 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 		}
 		ctx = withLatencyBudget(ctx, time.Duration(ms)*time.Millisecond)
 	}
+	if v := r.Header.Get(PlacementHeader); v != "" {
+		p, err := ParsePlacement(v)
+		if err != nil {
+			a.metrics.httpError(CodeBadRequest)
+			writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("header %s: %v", PlacementHeader, err))
+			return
+		}
+		ctx = WithPlacement(ctx, p)
+		if err := checkPlacement(ctx, e); err != nil {
+			a.metrics.httpError(CodeBadRequest)
+			writeError(w, http.StatusBadRequest, CodeBadRequest, err.Error())
+			return
+		}
+	}
 	res, err := a.execute(ctx, snap, e, input)
 	if status, ebody := outcome(name, res, err); ebody != nil {
 		if status == http.StatusServiceUnavailable && ebody.Code == "busy" {
@@ -146,7 +163,7 @@ func (a *Agent) handleList(w http.ResponseWriter, r *http.Request) {
 	for i := range snap.manifest.Jobs {
 		j := &snap.manifest.Jobs[i]
 		info := JobInfo{
-			Name: j.Name, Package: j.Package, Function: j.Function, Mode: j.Mode(), Eligible: j.Eligible,
+			Name: j.Name, Package: j.Package, Function: j.Function, Symbol: j.Symbol(), Mode: j.Mode(), Eligible: j.Eligible,
 			Pure: j.Analysis.Pure, Deterministic: j.Analysis.Deterministic, RequiresState: j.Analysis.RequiresState,
 			MemoryMB: j.EffectiveMemoryMB(), TimeoutMS: j.EffectiveTimeout().Milliseconds(),
 			Artifacts: j.Artifacts, ArtifactSHA256: j.Artifact(a.cfg.Local.ArtifactKind(j)), Findings: j.Analysis.Findings, Deployments: j.Deployments,

@@ -31,6 +31,7 @@ type metrics struct {
 	load      *LoadSampler                 // nil = not sampled
 
 	localInFlight  atomic.Int64
+	abandoned      atomic.Int64 // in-process runs past their timeout that have not returned
 	localCapacity  atomic.Int64
 	manifestSerial atomic.Int64
 	manifestJobs   atomic.Int64
@@ -252,6 +253,7 @@ func (m *metrics) write(w io.Writer, latencies []regionLatency) {
 	}
 
 	gauge(w, "blueprint_agent_local_in_flight", "Local executions running now.", m.localInFlight.Load())
+	gauge(w, "blueprint_agent_local_abandoned", "In-process runs (embedded mode) still running after their caller was answered at the job's timeout.", m.abandoned.Load())
 	gauge(w, "blueprint_agent_local_capacity", "Local executions allowed at once before the router offloads.", m.localCapacity.Load())
 	gauge(w, "blueprint_agent_manifest_serial", "Serial of the Terraform state the agent routes from.", m.manifestSerial.Load())
 	gauge(w, "blueprint_agent_manifest_jobs", "Jobs in the loaded manifest.", m.manifestJobs.Load())

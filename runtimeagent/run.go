@@ -113,7 +113,7 @@ func (a *Agent) route(ctx context.Context, snap *snapshot, e *jobEntry, input []
 	in := router.Input{
 		Eligible:      e.job.Eligible,
 		Pure:          e.job.Analysis.Pure,
-		Mode:          e.mode,
+		Mode:          e.effectiveMode(ctx),
 		InputBytes:    int64(len(input)),
 		LocalInFlight: int(a.inFlight.Load()),
 		Regions:       e.stats,
@@ -186,7 +186,7 @@ var errSafeHere = errors.New("the job may still run here")
 func (a *Agent) offload(ctx context.Context, snap *snapshot, e *jobEntry, input []byte, d router.Decision) (runResult, error) {
 	res, err := a.runRemoteMaybeHedged(ctx, e, input, d)
 	var re *runError
-	if !errors.Is(err, errSafeHere) || e.mode == job.ModeServerless || !errors.As(err, &re) {
+	if !errors.Is(err, errSafeHere) || e.effectiveMode(ctx) == job.ModeServerless || !errors.As(err, &re) {
 		return res, err
 	}
 	d.Target, d.Reason = router.Local, router.ReasonNoHealthyRegion
@@ -234,7 +234,7 @@ func (a *Agent) runRemoteMaybeHedged(ctx context.Context, e *jobEntry, input []b
 // could run its effects twice, so it never happens.
 func (a *Agent) runLocalMaybeHedged(ctx context.Context, snap *snapshot, e *jobEntry, input []byte, d router.Decision, in router.Input) (runResult, error) {
 	delay, known := e.localLatency.Quantile(0.95, minHedgeSamples)
-	if a.hedgeBudget == nil || !e.job.Analysis.Pure || !known || e.mode == job.ModeLocal || !e.job.Eligible {
+	if a.hedgeBudget == nil || !e.job.Analysis.Pure || !known || e.effectiveMode(ctx) == job.ModeLocal || !e.job.Eligible {
 		return a.runLocal(ctx, snap, e, input, d)
 	}
 	if d.Target == router.Speculative {
