@@ -135,6 +135,8 @@ type jobEntry struct {
 	targets []remoteTarget        // one per job.Deployments entry, same order
 	// localLatency of successful local runs: its p95 is when a pure job gets hedged.
 	localLatency *router.LatencyHistogram
+	// localMetrics are the job's local-run series, for BeginLocal's runs; made on first use.
+	localMetrics atomic.Pointer[localRunMetrics]
 }
 
 // recordsArtifact reports whether sha is one of the artifacts the state records for the job:

@@ -136,7 +136,7 @@ type LocalRun struct {
 	a     *Agent
 	e     *jobEntry
 	Job   *manifest.Job
-	start time.Time
+	Start time.Time // when the slot was granted: the run's clock starts here
 }
 
 // BeginLocal is the embedding program's fast path: when the router would run job name here
@@ -161,13 +161,15 @@ func (a *Agent) BeginLocal(ctx context.Context, name string) (LocalRun, bool) {
 		Utilization:   a.utilization(),
 		MemoryMB:      e.job.EffectiveMemoryMB(),
 	}
-	if p50, ok := e.localLatency.Quantile(0.5, 5); ok {
-		in.Expected = p50
-	}
 	if t := e.job.CostThreshold; t != nil {
 		in.CostThreshold = *t
 	}
 	in.LatencyThreshold = time.Duration(e.job.LatencyThresholdMS) * time.Millisecond
+	if a.cfg.Policy.Prices != nil || in.LatencyThreshold > 0 { // only cost and latency routing read it
+		if p50, ok := e.localLatency.Quantile(0.5, 5); ok {
+			in.Expected = p50
+		}
+	}
 	if budget, ok := latencyBudget(ctx); ok {
 		// A budget below the local p95 of a pure job asks for a remote twin: Execute does that.
 		in.LatencyBudget = budget
@@ -186,26 +188,32 @@ func (a *Agent) BeginLocal(ctx context.Context, name string) (LocalRun, bool) {
 	}
 	a.inFlight.Add(1)
 	a.metrics.localInFlight.Add(1)
-	return LocalRun{a: a, e: e, Job: e.job, start: time.Now()}, true
+	return LocalRun{a: a, e: e, Job: e.job, Start: time.Now()}, true
 }
 
 // Done books the run (err is the job's result: nil, a *platform.FunctionError, or a failure)
 // and frees its slot. A run whose caller was answered at the timeout while the function kept
 // going calls Done only when the function returns, so that it keeps its slot meanwhile.
 func (r LocalRun) Done(err error) {
-	elapsed := time.Since(r.start)
+	elapsed := time.Since(r.Start)
 	a := r.a
 	a.inFlight.Add(-1)
 	a.metrics.localInFlight.Add(-1)
 	<-a.slots
+	m := r.e.localMetrics.Load()
+	if m == nil {
+		m = a.metrics.localRun(r.e.job.Name)
+		r.e.localMetrics.Store(m)
+	}
+	m.duration.observe(elapsed)
 	switch {
 	case err == nil:
 		r.e.localLatency.Observe(elapsed)
-		a.metrics.observeRun(r.e.job.Name, "local", OutcomeOK, elapsed)
+		m.ok.Add(1)
 	case isFunctionError(err):
-		a.metrics.observeRun(r.e.job.Name, "local", OutcomeJobError, elapsed)
+		m.jobError.Add(1)
 	default:
-		a.metrics.observeRun(r.e.job.Name, "local", OutcomeFailed, elapsed)
+		m.failed.Add(1)
 	}
 }
 

@@ -79,6 +79,11 @@ func counter[K comparable](mu *sync.RWMutex, m map[K]*atomic.Uint64, key K) *ato
 
 func (m *metrics) observeRun(job, target string, outcome Outcome, d time.Duration) {
 	counter(&m.mu, m.runs, [3]string{job, target, string(outcome)}).Add(1)
+	m.duration(job, target).observe(d)
+}
+
+// duration is the run-duration histogram of job at target, created the first time.
+func (m *metrics) duration(job, target string) *histogram {
 	key := [2]string{job, target}
 	m.mu.RLock()
 	h := m.durations[key]
@@ -91,11 +96,31 @@ func (m *metrics) observeRun(job, target string, outcome Outcome, d time.Duratio
 		}
 		m.mu.Unlock()
 	}
+	return h
+}
+
+func (h *histogram) observe(d time.Duration) {
 	secs := d.Seconds()
 	i := sort.SearchFloat64s(durationBuckets, secs) // first bucket with bound >= secs
 	h.counts[i].Add(1)
 	h.count.Add(1)
 	h.sumNanos.Add(int64(d))
+}
+
+// localRunMetrics are one job's local-run series, looked up once so that an embedded
+// program's in-process calls book themselves without map lookups.
+type localRunMetrics struct {
+	ok, jobError, failed *atomic.Uint64
+	duration             *histogram
+}
+
+func (m *metrics) localRun(job string) *localRunMetrics {
+	return &localRunMetrics{
+		ok:       counter(&m.mu, m.runs, [3]string{job, "local", string(OutcomeOK)}),
+		jobError: counter(&m.mu, m.runs, [3]string{job, "local", string(OutcomeJobError)}),
+		failed:   counter(&m.mu, m.runs, [3]string{job, "local", string(OutcomeFailed)}),
+		duration: m.duration(job, "local"),
+	}
 }
 
 // batchBuckets are batch sizes, up to a host's limit of 256 items.

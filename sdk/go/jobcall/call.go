@@ -101,9 +101,12 @@ func CallStateful[In, Out any](ctx context.Context, fn func(context.Context, job
 // Call runs the job with input in. See the package's Call.
 func (f *Func[In, Out]) Call(ctx context.Context, in In, opts ...Option) (Out, error) {
 	var zero Out
-	var o options
-	for _, opt := range opts {
-		opt(&o)
+	o := &noOptions // most calls have none: no allocation for them
+	if len(opts) > 0 {
+		o = new(options)
+		for _, opt := range opts {
+			opt(o)
+		}
 	}
 	c := o.client
 	if c == nil {
@@ -133,7 +136,7 @@ func (f *Func[In, Out]) Call(ctx context.Context, in In, opts ...Option) (Out, e
 	if err != nil {
 		return zero, &Error{Job: name, Code: "invalid_json", Message: fmt.Sprintf("encoding the input as JSON: %v", err)}
 	}
-	output, err := c.execute(ctx, name, input, &o)
+	output, err := c.execute(ctx, name, input, o)
 	if err != nil {
 		return zero, err
 	}
@@ -200,6 +203,9 @@ type Ran struct {
 // Where makes the call record where it ran in *r (when it got an answer, the job's error
 // included).
 func Where(r *Ran) Option { return func(o *options) { o.ran = r } }
+
+// noOptions are a call's options when it gives none; never written.
+var noOptions options
 
 // apply puts what the embedded router needs to know into the context (the agent gets
 // headers instead).

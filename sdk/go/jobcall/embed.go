@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -56,7 +57,7 @@ func Embed(ctx context.Context, cfg EmbedConfig) (*Client, error) {
 		return nil, fmt.Errorf("blueprint: %w", err)
 	}
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	e := &embedded{stop: stop, platforms: platforms, states: statestore.NewStores(anystore.Opener(runCtx)), log: log}
+	e := &embedded{stop: stop, watchdog: newWatchdog(), platforms: platforms, states: statestore.NewStores(anystore.Opener(runCtx)), log: log}
 	policy := router.Policy{LocalCapacity: cfg.Capacity}
 	if cfg.Policy != nil {
 		policy = *cfg.Policy
@@ -84,6 +85,7 @@ func Embed(ctx context.Context, cfg EmbedConfig) (*Client, error) {
 // program's own functions as the local executor.
 type embedded struct {
 	agent     *runtimeagent.Agent
+	watchdog  *watchdog
 	platforms *runtimeagent.Platforms
 	states    *statestore.Stores
 	log       hclog.Logger
@@ -97,6 +99,7 @@ func (e *embedded) close() error {
 	if e.done != nil {
 		<-e.done
 	}
+	e.watchdog.close()
 	e.states.Close()
 	e.platforms.Close()
 	return nil
@@ -177,7 +180,7 @@ func (x *inProcess) Execute(ctx context.Context, _ *manifest.Manifest, j *manife
 		return nil, fmt.Errorf("%w: the state store of job %q: %v", runtimeagent.ErrLocalUnavailable, j.Name, err)
 	}
 	run := f.(func(context.Context, job.State, []byte) ([]byte, error))
-	out, err := guard(ctx, e.agent, j, func(ctx context.Context) ([]byte, error) { return run(ctx, st, input) }, nil)
+	out, err := guard(ctx, e, j, time.Now(), run, st, input, nil)
 	var fe *FunctionError
 	if errors.As(err, &fe) {
 		return nil, &platform.FunctionError{Type: fe.Type, Message: fe.Message}
@@ -194,92 +197,5 @@ func runInProcess[In, Out any](ctx context.Context, e *embedded, run runtimeagen
 		run.Done(err)
 		return zero, &Error{Job: name, Code: "execution_failed", Message: fmt.Sprintf("opening the state store of job %q: %v", name, err)}
 	}
-	out, err := guard(ctx, e.agent, run.Job, func(ctx context.Context) (Out, error) { return fn(ctx, st, in) }, run.Done)
-	var fe *FunctionError
-	if errors.As(err, &fe) {
-		fe.Job = name
-	}
-	return out, err
-}
-
-// errTimedOut is what an abandoned run reports to the router when it finally returns.
-var errTimedOut = errors.New("ran past its timeout")
-
-// guard runs call in a goroutine under the job's timeout. A panic becomes a *FunctionError of
-// type "Panic", an error of the job a *FunctionError; when the timeout (or the caller's
-// context) ends first, the caller gets an *Error at once and the goroutine, which Go cannot
-// stop, is counted by the router until it returns. done, when set, is the slot's Done: it is
-// called once the function has returned, however late.
-func guard[Out any](ctx context.Context, agent *runtimeagent.Agent, j *manifest.Job, call func(context.Context) (Out, error), done func(error)) (Out, error) {
-	timeout := j.EffectiveTimeout()
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	r := &guarded[Out]{done: make(chan struct{})}
-	go r.run(ctx, j.Name, call, done)
-	select {
-	case <-r.done:
-	case <-ctx.Done():
-		r.mu.Lock()
-		if !r.finished {
-			r.abandoned = agent.AbandonedLocalRun(j.Name, timeout)
-			r.mu.Unlock()
-			var zero Out
-			if parent.Err() != nil {
-				return zero, &Error{Job: j.Name, Code: "canceled", Message: "the caller gave up: " + parent.Err().Error(), cause: parent.Err()}
-			}
-			return zero, &Error{Job: j.Name, Code: "timeout", Message: fmt.Sprintf("the job did not return within its timeout of %v", timeout), cause: context.DeadlineExceeded}
-		}
-		r.mu.Unlock()
-		<-r.done
-	}
-	if done != nil {
-		done(r.reportErr())
-	}
-	return r.out, r.err
-}
-
-// guarded is one guarded run, shared by the caller and the goroutine.
-type guarded[Out any] struct {
-	done chan struct{}
-	out  Out
-	err  error
-
-	mu        sync.Mutex
-	finished  bool   // the function returned
-	abandoned func() // set when the caller left first: tells the router it returned
-}
-
-func (r *guarded[Out]) run(ctx context.Context, name string, call func(context.Context) (Out, error), slotDone func(error)) {
-	defer func() {
-		if p := recover(); p != nil {
-			r.err = &FunctionError{Job: name, Type: "Panic", Message: fmt.Sprint(p)}
-		}
-		r.mu.Lock()
-		r.finished = true
-		abandoned := r.abandoned
-		r.mu.Unlock()
-		if abandoned != nil {
-			abandoned()
-			if slotDone != nil {
-				slotDone(errTimedOut)
-			}
-			return
-		}
-		close(r.done)
-	}()
-	r.out, r.err = call(ctx)
-	if r.err != nil {
-		if _, ok := asFunctionError(r.err); !ok {
-			r.err = &FunctionError{Job: name, Type: errorTypeName(r.err), Message: r.err.Error()}
-		}
-	}
-}
-
-// reportErr is the run's result as the router books it.
-func (r *guarded[Out]) reportErr() error {
-	if fe, ok := asFunctionError(r.err); ok {
-		return &platform.FunctionError{Type: fe.Type, Message: fe.Message}
-	}
-	return r.err
+	return guard(ctx, e, run.Job, run.Start, fn, st, in, run.Done)
 }

@@ -104,6 +104,8 @@ var testJobs = []testJob{
 	{name: "explode", function: "Explode", pure: true, timeoutMS: 5000},
 	{name: "hang", function: "Hang", pure: true, timeoutMS: 200},
 	{name: "tally", function: "Tally", stateful: true, timeoutMS: 5000},
+	{name: "add", function: "Add", pure: true, timeoutMS: 5000},
+	{name: "spin", function: "Spin", pure: true, timeoutMS: 5000},
 }
 
 // writeState writes a terraform.tfstate (v4, as Terraform writes it) holding the test jobs as
