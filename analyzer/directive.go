@@ -151,3 +151,12 @@ func snakeCase(name string) string {
 	}
 	return b.String()
 }
+
+// JobName is the name of the job of function fn with directive d: name= when given, else
+// fn in snake_case.
+func JobName(fn string, d Directive) string {
+	if d.Name != "" {
+		return d.Name
+	}
+	return snakeCase(fn)
+}

@@ -91,6 +91,16 @@ curl -fsS -X POST "$agent/v1/jobs/top_words:run" -H 'Content-Type: application/j
   --data @"$root/examples/terraform/quickstart/jobs/testdata/top_words/dickens.json"
 echo
 
+say "a Go program calling the jobs as functions (examples/app, wrappers from blueprint wrap)"
+(cd "$root" && CGO_ENABLED=0 go build -trimpath -o "$work/app" ./examples/app)
+echo "  through the agent:"
+(cd "$root" && BLUEPRINT_AGENT="$agent" "$work/app" --outputs "$work/app-agent.json" | sed 's/^/    /')
+echo "  with the router embedded in the program (same code, --state instead of BLUEPRINT_AGENT):"
+(cd "$root" && "$work/app" --state "$work/tf/terraform.tfstate" --outputs "$work/app-embedded.json" | sed 's/^/    /')
+cmp -s "$work/app-agent.json" "$work/app-embedded.json" ||
+  { echo "the two modes answered differently; see $work/app-*.json" >&2; exit 1; }
+echo "  both modes returned the same outputs"
+
 say "a job that only runs on the VM: read_config reads a local file (not eligible, deployed nowhere, run natively)"
 printf 'region = local\nowner  = demo\n' >"$work/app.conf"
 curl -fsS -X POST "$agent/v1/jobs/read_config:run" -H 'Content-Type: application/json' \

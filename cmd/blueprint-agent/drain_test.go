@@ -32,40 +32,7 @@ func TestRun_drainsInFlightExecutions(t *testing.T) {
 		t.Skip("builds a wasm module")
 	}
 	ctx := context.Background()
-	_, file, _, _ := runtime.Caller(0)
-	fixtureDir := filepath.Join(filepath.Dir(file), "..", "..", "packager", "testdata", "plainjobs")
-	buildCtx, cancelBuild := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancelBuild()
-	art, err := packager.BuildWASM(buildCtx, packager.WASMBuild{Dir: fixtureDir, Jobs: []job.Analysis{{Name: "greet", Function: "Greet"}, {Name: "spin", Function: "Spin"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	const token = "drain-test-token"
-	h, err := host.New(ctx, host.Config{Region: "local-a", DataDir: t.TempDir(), Token: token, Logger: hclog.NewNullLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hostSrv := httptest.NewServer(h.Handler())
-	defer func() { hostSrv.Close(); h.Close(ctx) }()
-	client, err := wasm.NewClient(wasm.Config{Hosts: map[string]string{"local-a": hostSrv.URL}, Token: token})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := client.Deploy(ctx, platform.DeployRequest{Region: "local-a", Function: platform.Function{Name: "spin", Entry: "spin", MemoryMB: 128, TimeoutMS: 1000, Pure: true}, ArtifactPath: art.Path, ArtifactSHA256: art.SHA256})
-	if err != nil {
-		t.Fatal(err)
-	}
-	deployment, _ := json.Marshal(d)
-	state := filepath.Join(t.TempDir(), "terraform.tfstate")
-	doc := fmt.Sprintf(`{"version":4,"terraform_version":"1.5.7","serial":1,"lineage":"t","outputs":{},"resources":[
-{"mode":"managed","type":"blueprint_job","name":"spin","provider":"provider[\"registry.terraform.io/serverless-blueprint/blueprint\"]","instances":[{"schema_version":0,"attributes":{
-"id":"spin","name":"spin","package":"./plainjobs","function":"Spin","force_serverless":null,"force_local":null,"memory_mb":null,"timeout_s":1,"platforms":null,"regions":null,"environment":null,
-"analysis":{"name":"spin","function":"Spin","pure":true,"deterministic":true,"requires_state":false,"network_calls":[],"max_duration_ms":10,"memory_mb":128,"timeout_ms":1000,"mode":"auto","eligible":true,"input_type":"int","output_type":"int","findings":[]},
-"eligible":true,"source_hash":"sha256:00","artifact_sha256":%q,"deployments":[%s]},"sensitive_attributes":[]}]}],"check_results":null}`, art.SHA256, deployment)
-	if err := os.WriteFile(state, []byte(doc), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	state, token := spinState(t)
 
 	o, err := parseOptions([]string{"--state", state, "--listen", "127.0.0.1:0", "--capacity", "2", "--cache", t.TempDir(), "--host-token", token, "--log-level", "error", "--drain-timeout", "60s"}, io.Discard)
 	if err != nil {
@@ -84,7 +51,7 @@ func TestRun_drainsInFlightExecutions(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("agent did not start within a minute")
 	}
-	base := "http://" + addr
+	base := addr
 
 	type result struct {
 		status int
@@ -139,4 +106,48 @@ func TestRun_drainsInFlightExecutions(t *testing.T) {
 	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Fatal("the agent still accepts connections after stopping")
 	}
+}
+
+// spinState deploys the plainjobs fixture's spin job (runs until its 1 s limit) to an
+// in-process host and writes a state that lists it. It returns the state's path and the
+// host's token.
+func spinState(t *testing.T) (state, token string) {
+	t.Helper()
+	ctx := context.Background()
+	_, file, _, _ := runtime.Caller(0)
+	fixtureDir := filepath.Join(filepath.Dir(file), "..", "..", "packager", "testdata", "plainjobs")
+	buildCtx, cancelBuild := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancelBuild()
+	art, err := packager.BuildWASM(buildCtx, packager.WASMBuild{Dir: fixtureDir, Jobs: []job.Analysis{{Name: "greet", Function: "Greet"}, {Name: "spin", Function: "Spin"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	token = "drain-test-token"
+	h, err := host.New(ctx, host.Config{Region: "local-a", DataDir: t.TempDir(), Token: token, Logger: hclog.NewNullLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostSrv := httptest.NewServer(h.Handler())
+	t.Cleanup(func() { hostSrv.Close(); h.Close(ctx) })
+	client, err := wasm.NewClient(wasm.Config{Hosts: map[string]string{"local-a": hostSrv.URL}, Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := client.Deploy(ctx, platform.DeployRequest{Region: "local-a", Function: platform.Function{Name: "spin", Entry: "spin", MemoryMB: 128, TimeoutMS: 1000, Pure: true}, ArtifactPath: art.Path, ArtifactSHA256: art.SHA256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deployment, _ := json.Marshal(d)
+	state = filepath.Join(t.TempDir(), "terraform.tfstate")
+	doc := fmt.Sprintf(`{"version":4,"terraform_version":"1.5.7","serial":1,"lineage":"t","outputs":{},"resources":[
+{"mode":"managed","type":"blueprint_job","name":"spin","provider":"provider[\"registry.terraform.io/serverless-blueprint/blueprint\"]","instances":[{"schema_version":0,"attributes":{
+"id":"spin","name":"spin","package":"./plainjobs","function":"Spin","force_serverless":null,"force_local":null,"memory_mb":null,"timeout_s":1,"platforms":null,"regions":null,"environment":null,
+"analysis":{"name":"spin","function":"Spin","pure":true,"deterministic":true,"requires_state":false,"network_calls":[],"max_duration_ms":10,"memory_mb":128,"timeout_ms":1000,"mode":"auto","eligible":true,"input_type":"int","output_type":"int","findings":[]},
+"eligible":true,"source_hash":"sha256:00","artifact_sha256":%q,"deployments":[%s]},"sensitive_attributes":[]}]}],"check_results":null}`, art.SHA256, deployment)
+	if err := os.WriteFile(state, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	return state, token
 }

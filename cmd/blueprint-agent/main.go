@@ -59,7 +59,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	var o options
 	fs.StringVar(&o.state, "state", "", "path of the terraform.tfstate that lists the deployed jobs (required)")
-	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "loopback address to serve the API on")
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "loopback address to serve the API on, or unix:///path/agent.sock for a unix socket (mode 0600: only this user's programs reach it)")
 	fs.IntVar(&o.capacity, "capacity", runtime.GOMAXPROCS(0), "local executions at once before offloading; 0 = offload everything that may be offloaded")
 	fs.Int64Var(&o.maxLocalIn, "max-local-input-bytes", router.DefaultMaxLocalInputBytes, "inputs larger than this are offloaded; -1 = no limit")
 	fs.Int64Var(&o.maxBody, "max-body-bytes", runtimeagent.DefaultMaxBodyBytes, "largest accepted input (413 beyond)")
@@ -183,8 +183,14 @@ func largestBatch(registry *platform.Registry) int {
 }
 
 // checkLoopback refuses addresses reachable from other machines: the agent does not
-// authenticate callers yet, and it runs code on their behalf.
+// authenticate callers yet, and it runs code on their behalf. A unix socket is local by nature.
 func checkLoopback(addr string) error {
+	if path, ok := strings.CutPrefix(addr, "unix://"); ok {
+		if !filepath.IsAbs(path) {
+			return fmt.Errorf("--listen %q: a unix socket needs an absolute path, e.g. unix:///run/blueprint/agent.sock", addr)
+		}
+		return nil
+	}
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return fmt.Errorf("--listen %q: %v; use 127.0.0.1:PORT", addr, err)
@@ -196,6 +202,39 @@ func checkLoopback(addr string) error {
 		return nil
 	}
 	return fmt.Errorf("--listen %q is not a loopback address; the agent does not authenticate callers yet, so it only listens on 127.0.0.1 or ::1", addr)
+}
+
+// listen opens the API's listener: TCP on loopback, or a unix socket that only this user may
+// connect to (a socket file left by an agent that died is replaced). url is what clients use
+// (BLUEPRINT_AGENT).
+func listen(addr string) (net.Listener, string, error) {
+	path, ok := strings.CutPrefix(addr, "unix://")
+	if !ok {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, "", fmt.Errorf("listening on %s: %w", addr, err)
+		}
+		return ln, "http://" + ln.Addr().String(), nil
+	}
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSocket == 0 {
+			return nil, "", fmt.Errorf("--listen %s: %s exists and is not a socket; remove it or choose another path", addr, path)
+		}
+		if conn, err := net.Dial("unix", path); err == nil {
+			conn.Close()
+			return nil, "", fmt.Errorf("--listen %s: another agent is serving on %s", addr, path)
+		}
+		os.Remove(path) // left by an agent that did not stop cleanly
+	}
+	// Create the socket with no permissions for others from the start (not chmod after,
+	// which leaves a window).
+	old := syscall.Umask(0o177)
+	ln, err := net.Listen("unix", path)
+	syscall.Umask(old)
+	if err != nil {
+		return nil, "", fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	return ln, "unix://" + path, nil
 }
 
 func main() {
@@ -286,9 +325,9 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 		return err
 	}
 
-	ln, err := net.Listen("tcp", o.listen)
+	ln, url, err := listen(o.listen)
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w", o.listen, err)
+		return err
 	}
 	srv := &http.Server{Handler: agent.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	watchCtx, stopWatch := context.WithCancel(ctx)
@@ -297,11 +336,10 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	url := "http://" + ln.Addr().String()
 	log.Info("agent listening", "url", url, "state", o.state, "capacity", o.capacity, "jobs", len(agent.Manifest().Jobs))
 	fmt.Printf("agent listening on %s\n", url)
 	if ready != nil {
-		ready(ln.Addr().String())
+		ready(url)
 	}
 
 	select {

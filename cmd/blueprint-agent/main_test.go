@@ -42,7 +42,10 @@ func TestParseOptions(t *testing.T) {
 			t.Errorf("%q: error = %v, want %q", args, err, want)
 		}
 	}
-	for _, ok := range []string{"127.0.0.1:1", "[::1]:1", "localhost:1"} {
+	if err := checkLoopback("unix://agent.sock"); err == nil || !strings.Contains(err.Error(), "absolute path") {
+		t.Errorf("a relative socket path: %v", err)
+	}
+	for _, ok := range []string{"127.0.0.1:1", "[::1]:1", "localhost:1", "unix:///run/blueprint/agent.sock"} {
 		if err := checkLoopback(ok); err != nil {
 			t.Errorf("%s refused: %v", ok, err)
 		}

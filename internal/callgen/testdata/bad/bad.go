@@ -1,0 +1,6 @@
+package bad
+
+import "context"
+
+//blueprint:job
+func Two(ctx context.Context) error { return nil }
