@@ -33,7 +33,7 @@ type Digest struct {
 	Sum [32]byte `json:"sum"`
 }
 
-// Spin is a CPU job: N rounds of SHA-256 over a 4 KiB buffer (N = 4000 is about 20 ms here).
+// Spin is a CPU job: N rounds of SHA-256 over a 4 KiB buffer (N = 10000 is about 20 ms here).
 func Spin(ctx context.Context, in Rounds) (Digest, error) {
 	var buf [4096]byte
 	var d Digest
@@ -44,7 +44,7 @@ func Spin(ctx context.Context, in Rounds) (Digest, error) {
 	return d, nil
 }
 
-const spinRounds = 4000
+const spinRounds = 10000
 
 func embeddedClient(b *testing.B) *jobcall.Client {
 	c, err := jobcall.Embed(context.Background(), jobcall.EmbedConfig{State: writeState(b), Capacity: 64})

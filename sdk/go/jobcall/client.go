@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/serverless-blueprint/blueprint/runtimeagent"
@@ -30,25 +31,24 @@ type Client struct {
 }
 
 var (
-	defaultMu     sync.Mutex
-	defaultClient *Client
+	defaultMu     sync.Mutex             // serializes making the default client from the environment
+	defaultClient atomic.Pointer[Client] // read on every call without Using
 )
 
-// SetDefault makes c the client of calls that do not say Using.
-func SetDefault(c *Client) {
-	defaultMu.Lock()
-	defaultClient = c
-	defaultMu.Unlock()
-}
+// SetDefault makes c the client of calls that do not say Using (nil: back to the environment).
+func SetDefault(c *Client) { defaultClient.Store(c) }
 
 // Default is the client set by SetDefault or, failing that, a client of the agent that the
 // environment names: BLUEPRINT_AGENT (its URL, or unix:///path of its socket) and
 // BLUEPRINT_AGENT_TOKEN (its bearer token, when it wants one).
 func Default() (*Client, error) {
+	if c := defaultClient.Load(); c != nil {
+		return c, nil
+	}
 	defaultMu.Lock()
 	defer defaultMu.Unlock()
-	if defaultClient != nil {
-		return defaultClient, nil
+	if c := defaultClient.Load(); c != nil {
+		return c, nil
 	}
 	addr := os.Getenv("BLUEPRINT_AGENT")
 	if addr == "" {
@@ -58,7 +58,7 @@ func Default() (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	defaultClient = c
+	defaultClient.Store(c)
 	return c, nil
 }
 
