@@ -117,7 +117,7 @@ func (j *Job) Symbol() string {
 	var found []string
 	for part := range j.Analysis.Code {
 		sym, ok := strings.CutPrefix(part, "func ")
-		if ok && strings.HasSuffix(sym, "."+j.Function) && !strings.Contains(strings.TrimSuffix(sym, "."+j.Function), ".(") {
+		if ok && strings.HasSuffix(sym, "."+j.Function) && !strings.HasPrefix(sym, "(") { // not a method
 			found = append(found, sym)
 		}
 	}

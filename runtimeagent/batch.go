@@ -49,6 +49,11 @@ func (a *Agent) handleBatch(w http.ResponseWriter, r *http.Request, name string)
 		return
 	}
 
+	ctx, ok := a.callContext(w, r, e)
+	if !ok {
+		return
+	}
+
 	// Enough parallelism to fill the local slots and the regions, not so much that one batch
 	// crowds out every other caller.
 	parallel := min(max(2*(max(a.capacity, 1)+len(e.job.Deployments)), 4), 64)
@@ -60,7 +65,7 @@ func (a *Agent) handleBatch(w http.ResponseWriter, r *http.Request, name string)
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			res, err := a.execute(r.Context(), snap, e, input)
+			res, err := a.execute(ctx, snap, e, input)
 			status, ebody := outcome(name, res, err)
 			item := BatchItem{Status: status, Error: ebody}
 			if ebody == nil {

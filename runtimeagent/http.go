@@ -1,6 +1,7 @@
 package runtimeagent
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -97,29 +98,9 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ctx := r.Context()
-	if v := r.Header.Get(LatencyBudgetHeader); v != "" {
-		ms, err := strconv.Atoi(v)
-		if err != nil || ms <= 0 {
-			a.metrics.httpError(CodeBadRequest)
-			writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("header %s must be a positive number of milliseconds, got %q", LatencyBudgetHeader, v))
-			return
-		}
-		ctx = withLatencyBudget(ctx, time.Duration(ms)*time.Millisecond)
-	}
-	if v := r.Header.Get(PlacementHeader); v != "" {
-		p, err := ParsePlacement(v)
-		if err != nil {
-			a.metrics.httpError(CodeBadRequest)
-			writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("header %s: %v", PlacementHeader, err))
-			return
-		}
-		ctx = WithPlacement(ctx, p)
-		if err := checkPlacement(ctx, e); err != nil {
-			a.metrics.httpError(CodeBadRequest)
-			writeError(w, http.StatusBadRequest, CodeBadRequest, err.Error())
-			return
-		}
+	ctx, ok := a.callContext(w, r, e)
+	if !ok {
+		return
 	}
 	res, err := a.execute(ctx, snap, e, input)
 	if status, ebody := outcome(name, res, err); ebody != nil {
@@ -136,6 +117,36 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 		Decision:   res.reason.String(),
 		Attempts:   res.attempts,
 	})
+}
+
+// callContext carries what the caller's headers ask of the router (a latency budget, a forced
+// placement) into the request's context. On a bad header it writes a 400 and returns false.
+func (a *Agent) callContext(w http.ResponseWriter, r *http.Request, e *jobEntry) (context.Context, bool) {
+	ctx := r.Context()
+	if v := r.Header.Get(LatencyBudgetHeader); v != "" {
+		ms, err := strconv.Atoi(v)
+		if err != nil || ms <= 0 {
+			a.metrics.httpError(CodeBadRequest)
+			writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("header %s must be a positive number of milliseconds, got %q", LatencyBudgetHeader, v))
+			return nil, false
+		}
+		ctx = withLatencyBudget(ctx, time.Duration(ms)*time.Millisecond)
+	}
+	if v := r.Header.Get(PlacementHeader); v != "" {
+		p, err := ParsePlacement(v)
+		if err != nil {
+			a.metrics.httpError(CodeBadRequest)
+			writeError(w, http.StatusBadRequest, CodeBadRequest, fmt.Sprintf("header %s: %v", PlacementHeader, err))
+			return nil, false
+		}
+		ctx = WithPlacement(ctx, p)
+		if err := checkPlacement(ctx, e); err != nil {
+			a.metrics.httpError(CodeBadRequest)
+			writeError(w, http.StatusBadRequest, CodeBadRequest, err.Error())
+			return nil, false
+		}
+	}
+	return ctx, true
 }
 
 // outcome maps an execution's result to the HTTP status and, when it failed, the error body.

@@ -156,4 +156,3 @@ func readJSON(path string, v any) error {
 	}
 	return json.Unmarshal(b, v)
 }
-

@@ -42,9 +42,8 @@ func Greet(ctx context.Context, in Person) (Greeting, error) {
 }
 
 func Explode(ctx context.Context, in Person) (Greeting, error) {
-	var m map[string]int
-	m[in.Name]++ // a nil map write: the job panics
-	return Greeting{}, nil
+	var names []string
+	return Greeting{Text: names[len(in.Name)]}, nil // out of range: the job panics
 }
 
 // hangRelease ends every Hang run; hangReturned counts the runs that ended.
@@ -190,7 +189,7 @@ func TestCall_outputAndTypedErrors(t *testing.T) {
 			}
 
 			_, err = jobcall.Call(ctx, Explode, Person{Name: "x"}, jobcall.Using(c))
-			if !errors.As(err, &fe) || fe.Job != "explode" || fe.Type != "Panic" || !strings.Contains(fe.Message, "nil map") {
+			if !errors.As(err, &fe) || fe.Job != "explode" || fe.Type != "Panic" || !strings.Contains(fe.Message, "index out of range") {
 				t.Fatalf("panic: %#v", err)
 			}
 
