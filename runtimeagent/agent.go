@@ -22,6 +22,7 @@ import (
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/router"
 	"github.com/serverless-blueprint/blueprint/runtimeagent/localexec"
+	"github.com/serverless-blueprint/blueprint/statestore"
 )
 
 // DefaultMaxBodyBytes matches AWS Lambda's synchronous payload limit, so a job that runs here
@@ -67,6 +68,13 @@ type Config struct {
 	// BatchMaxWait is the longest an execution waits for others to share its batch; the wait
 	// adapts below it to the arrival rate and the caller's latency budget. 0 = DefaultBatchMaxWait.
 	BatchMaxWait time.Duration
+	// States opens the state stores that keep idempotency records: a job's own store when it
+	// has one, else IdempotencyStore (default: statestore.DefaultURL, a file on this machine).
+	// nil = requests with an Idempotency-Key are refused (503 idempotency_unavailable).
+	States           *statestore.Stores
+	IdempotencyStore string
+	// IdempotencyTTL is how long a keyed outcome is replayed; 0 = DefaultIdempotencyTTL.
+	IdempotencyTTL time.Duration
 	// Token, when set, is required as "Authorization: Bearer <token>" on /v1/ endpoints
 	// (running jobs, listing them); /healthz and /metrics stay open for probes and scrapers.
 	Token string

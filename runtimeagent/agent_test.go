@@ -263,6 +263,9 @@ func newFixtureConfig(t *testing.T, cfg Config, jobs ...stateJob) *fixture {
 		jobs = defaultJobs
 	}
 	f := &fixture{state: filepath.Join(t.TempDir(), "terraform.tfstate"), local: &fakeLocal{}, remote: newFakeRemote()}
+	if l, ok := cfg.Local.(*fakeLocal); ok { // a test's own, set up before the agent starts
+		f.local = l
+	}
 	writeState(t, f.state, 1, jobs...)
 	cfg.StatePath, cfg.MaxBodyBytes, cfg.PollInterval = f.state, 1024, 20*time.Millisecond
 	cfg.Local = f.local

@@ -53,6 +53,11 @@ func (a *Agent) handleBatch(w http.ResponseWriter, r *http.Request, name string)
 	if !ok {
 		return
 	}
+	if r.Header.Get(IdempotencyKeyHeader) != "" {
+		a.metrics.httpError(CodeBadRequest)
+		writeError(w, http.StatusBadRequest, CodeBadRequest, IdempotencyKeyHeader+" names one request: send keyed inputs one by one to POST /v1/jobs/{name}:run")
+		return
+	}
 
 	// Enough parallelism to fill the local slots and the regions, not so much that one batch
 	// crowds out every other caller.

@@ -23,6 +23,10 @@ const (
 	CodeAllTargetsFailed ErrorCode = "all_targets_failed" // every region failed
 	CodeInvalidOutput    ErrorCode = "invalid_output"     // the job answered something that is not JSON
 	CodeInternal         ErrorCode = "internal"           // a bug in the agent
+
+	CodeIdempotencyInProgress  ErrorCode = "idempotency_in_progress" // a request with this Idempotency-Key is running (409)
+	CodeIdempotencyKeyReused   ErrorCode = "idempotency_key_reused"  // the key was first used with another input (422)
+	CodeIdempotencyUnavailable ErrorCode = "idempotency_unavailable" // the records' store cannot be reached; nothing ran (503)
 )
 
 // ErrorCodes lists every error code the agent sends.
@@ -30,6 +34,7 @@ var ErrorCodes = []ErrorCode{
 	CodeBadRequest, CodeInvalidJSON, CodeInputTooLarge, CodeUnauthorized, CodeNotFound, CodeJobNotFound,
 	CodeJobError, CodeBusy, CodeCanceled, CodeTimeout, CodeExecutionFailed, CodeOffloadFailed,
 	CodeAllTargetsFailed, CodeInvalidOutput, CodeInternal,
+	CodeIdempotencyInProgress, CodeIdempotencyKeyReused, CodeIdempotencyUnavailable,
 }
 
 // Outcome is how an execution or a remote attempt ended: the outcome label of the metrics.

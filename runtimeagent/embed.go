@@ -2,6 +2,7 @@ package runtimeagent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -122,12 +123,31 @@ func (a *Agent) Execute(ctx context.Context, name string, input []byte) (Result,
 	if err := checkPlacement(ctx, e); err != nil {
 		return Result{}, err
 	}
+	if key := idempotencyKeyOf(ctx); key != "" {
+		return resultOf(name, a.runOnce(ctx, e, key, input, func() answer { return a.runAnswer(ctx, snap, e, input, time.Now()) }))
+	}
 	res, err := a.execute(ctx, snap, e, input)
 	if status, body := outcome(name, res, err); body != nil {
 		return Result{}, &Error{Status: status, Code: ErrorCode(body.Code), Job: name, Message: body.Message, JobErrorType: body.Type}
 	}
 	return Result{Output: res.output, Ran: Ran{Target: res.target.String(), Platform: res.platform, Region: res.region},
 		Decision: res.reason.String(), Attempts: res.attempts}, nil
+}
+
+// resultOf reads an answer of the API back into a Result or an *Error.
+func resultOf(name string, ans answer) (Result, error) {
+	if ans.status == http.StatusOK {
+		var r RunResponse
+		if err := json.Unmarshal(ans.body, &r); err != nil {
+			return Result{}, &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Job: name, Message: "decoding a recorded answer: " + err.Error()}
+		}
+		return Result{Output: r.Output, Ran: r.Ran, Decision: r.Decision, Attempts: r.Attempts}, nil
+	}
+	var e ErrorResponse
+	if err := json.Unmarshal(ans.body, &e); err != nil {
+		return Result{}, &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Job: name, Message: "decoding a recorded answer: " + err.Error()}
+	}
+	return Result{}, &Error{Status: ans.status, Code: ErrorCode(e.Error.Code), Job: name, Message: e.Error.Message, JobErrorType: e.Error.Type}
 }
 
 // LocalRun is a local execution slot granted by BeginLocal. The caller runs the job itself and
@@ -149,8 +169,8 @@ type LocalRun struct {
 func (a *Agent) BeginLocal(ctx context.Context, name string) (LocalRun, bool) {
 	snap := a.current.Load()
 	e, found := snap.jobs[name]
-	if !found || placement(ctx) == PlacementServerless {
-		return LocalRun{}, false
+	if !found || placement(ctx) == PlacementServerless || idempotencyKeyOf(ctx) != "" {
+		return LocalRun{}, false // a keyed run goes through its record: Execute
 	}
 	in := router.Input{
 		Eligible:      e.job.Eligible,

@@ -102,21 +102,46 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	res, err := a.execute(ctx, snap, e, input)
-	if status, ebody := outcome(name, res, err); ebody != nil {
-		if status == http.StatusServiceUnavailable && ebody.Code == "busy" {
-			w.Header().Set("Retry-After", "1")
-		}
-		writeJSON(w, status, ErrorResponse{Error: *ebody})
+	run := func() answer { return a.runAnswer(ctx, snap, e, input, start) }
+	if key := r.Header.Get(IdempotencyKeyHeader); key != "" {
+		writeAnswer(w, a.runOnce(ctx, e, key, input, run))
 		return
 	}
-	writeJSON(w, http.StatusOK, RunResponse{
+	writeAnswer(w, run())
+}
+
+// runAnswer runs one execution and renders the API's answer to it.
+func (a *Agent) runAnswer(ctx context.Context, snap *snapshot, e *jobEntry, input []byte, start time.Time) answer {
+	res, err := a.execute(ctx, snap, e, input)
+	if status, ebody := outcome(e.job.Name, res, err); ebody != nil {
+		var re *runError
+		body, _ := json.Marshal(ErrorResponse{Error: *ebody})
+		return answer{status: status, body: body, busy: status == http.StatusServiceUnavailable && ebody.Code == string(CodeBusy),
+			notRun: errors.As(err, &re) && re.notRun}
+	}
+	body, _ := json.Marshal(RunResponse{
 		Output:     res.output,
 		Ran:        Ran{Target: res.target.String(), Platform: res.platform, Region: res.region},
 		DurationMS: float64(time.Since(start).Microseconds()) / 1000,
 		Decision:   res.reason.String(),
 		Attempts:   res.attempts,
 	})
+	return answer{status: http.StatusOK, body: body}
+}
+
+// writeAnswer writes a run's answer with the headers its status calls for.
+func writeAnswer(w http.ResponseWriter, ans answer) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	if ans.busy || ans.status == http.StatusConflict {
+		h.Set("Retry-After", "1")
+	}
+	if ans.replayed {
+		h.Set(IdempotentReplayedHeader, "true")
+	}
+	w.WriteHeader(ans.status)
+	w.Write(ans.body)
+	w.Write([]byte("\n"))
 }
 
 // callContext carries what the caller's headers ask of the router (a latency budget, a forced

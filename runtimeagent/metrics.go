@@ -24,6 +24,7 @@ type metrics struct {
 	errors    map[string]*atomic.Uint64    // code of requests rejected before running
 	reloadsBy map[string]*atomic.Uint64    // result
 	hedges    map[[2]string]*atomic.Uint64 // job, outcome
+	idem      map[string]*atomic.Uint64    // idempotency outcome
 	costPico  map[[2]string]*atomic.Uint64 // job, target: estimated cost in 1e-12 USD
 	batches   map[string]*histogram        // job: batch sizes (as counts, in batchBuckets)
 	batched   map[string]*atomic.Uint64    // job: executions sent in batches
@@ -54,6 +55,7 @@ func newMetrics() *metrics {
 		errors:    map[string]*atomic.Uint64{},
 		reloadsBy: map[string]*atomic.Uint64{},
 		hedges:    map[[2]string]*atomic.Uint64{},
+		idem:      map[string]*atomic.Uint64{},
 		costPico:  map[[2]string]*atomic.Uint64{},
 		batches:   map[string]*histogram{},
 		batched:   map[string]*atomic.Uint64{},
@@ -149,6 +151,12 @@ func (m *metrics) observeAttempt(job, platform, region string, outcome Outcome) 
 	counter(&m.mu, m.attempts, [4]string{job, platform, region, string(outcome)}).Add(1)
 }
 
+// idempotency counts runs with an Idempotency-Key by what the key did: recorded (ran and kept),
+// replayed (answered from the record), in_progress (a duplicate refused while the first runs).
+func (m *metrics) idempotency(outcome string) {
+	counter(&m.mu, m.idem, outcome).Add(1)
+}
+
 func (m *metrics) hedge(job, outcome string) {
 	counter(&m.mu, m.hedges, [2]string{job, outcome}).Add(1)
 }
@@ -232,6 +240,10 @@ func (m *metrics) write(w io.Writer, latencies []regionLatency) {
 		fmt.Fprintf(w, "blueprint_agent_region_latency_ewma_seconds{job=%s,platform=%s,region=%s} %s\n", q(l.job), q(l.platform), q(l.region), formatFloat(l.seconds))
 	}
 
+	header(w, "blueprint_agent_idempotent_requests_total", "counter", "Runs sent with an Idempotency-Key, by outcome (recorded, replayed, in_progress).")
+	for _, k := range sortedKeys(m.idem, func(k string) string { return k }) {
+		fmt.Fprintf(w, "blueprint_agent_idempotent_requests_total{outcome=%s} %d\n", q(k), m.idem[k].Load())
+	}
 	header(w, "blueprint_agent_hedges_total", "counter", "Runs of pure jobs (local, or offloaded to a region) that reached their p95, by job and outcome (no_budget, primary_won, backup_won).")
 	for _, k := range sortedKeys(m.hedges, func(k [2]string) string { return strings.Join(k[:], "\x00") }) {
 		fmt.Fprintf(w, "blueprint_agent_hedges_total{job=%s,outcome=%s} %d\n", q(k[0]), q(k[1]), m.hedges[k].Load())

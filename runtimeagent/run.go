@@ -35,6 +35,7 @@ type runResult struct {
 
 // runError is a failed execution with the HTTP status and code to report.
 type runError struct {
+	notRun  bool // refused before the job started (busy, gave up waiting for a slot)
 	status  int
 	code    ErrorCode
 	message string
@@ -290,14 +291,14 @@ func (a *Agent) acquireSlot(ctx context.Context) error {
 	if a.waiting.Add(1) > int64(a.maxWaiting) {
 		a.waiting.Add(-1)
 		a.metrics.httpError(CodeBusy)
-		return &runError{status: 503, code: CodeBusy, message: fmt.Sprintf("every local slot is taken and %d executions are already waiting; retry later", a.maxWaiting)}
+		return &runError{notRun: true, status: 503, code: CodeBusy, message: fmt.Sprintf("every local slot is taken and %d executions are already waiting; retry later", a.maxWaiting)}
 	}
 	defer a.waiting.Add(-1)
 	select {
 	case a.slots <- struct{}{}:
 		return nil
 	case <-ctx.Done():
-		return &runError{status: 504, code: CodeCanceled, message: "gave up waiting for a local execution slot: " + ctx.Err().Error()}
+		return &runError{notRun: true, status: 504, code: CodeCanceled, message: "gave up waiting for a local execution slot: " + ctx.Err().Error()}
 	}
 }
 
@@ -351,7 +352,7 @@ func (a *Agent) runLocal(ctx context.Context, snap *snapshot, e *jobEntry, input
 	case errors.Is(err, context.DeadlineExceeded):
 		status, code = 504, CodeTimeout
 	}
-	return res, &runError{status: status, code: code, message: fmt.Sprintf("running job %q locally: %v", e.job.Name, err), target: router.Local, cause: err}
+	return res, &runError{notRun: errors.Is(err, ErrLocalUnavailable), status: status, code: code, message: fmt.Sprintf("running job %q locally: %v", e.job.Name, err), target: router.Local, cause: err}
 }
 
 // runRemote tries the decision's regions in order. A transport failure moves on to the next

@@ -52,6 +52,8 @@ type options struct {
 	prices           router.Prices
 	batchItems       int
 	batchWait        time.Duration
+	idempotencyStore string
+	idempotencyTTL   time.Duration
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -76,6 +78,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.logLevel, "log-level", "info", "trace, debug, info, warn or error")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "on shutdown, how long to let running executions finish")
 	fs.DurationVar(&o.poll, "poll", time.Second, "how often to check the state file for changes")
+	fs.StringVar(&o.idempotencyStore, "idempotency-store", "", "state store of Idempotency-Key records for jobs without a state store of their own (default: the machine's, sqlite:// in the user data directory)")
+	fs.DurationVar(&o.idempotencyTTL, "idempotency-ttl", runtimeagent.DefaultIdempotencyTTL, "how long the outcome of a request with an Idempotency-Key is replayed to retries")
 	fs.Int64Var(&o.memoBytes, "memo-bytes", 64<<20, "result cache for pure and deterministic jobs, in bytes; -1 = off")
 	fs.Float64Var(&o.hedgeRatio, "hedge-ratio", 0.05, "share of requests that may start a speculative remote run of a slow pure job; -1 = off")
 	fs.Float64Var(&o.retryPercent, "retry-percent", 0.2, "failover retries in flight allowed, as a share of requests in flight (at least 3)")
@@ -111,6 +115,14 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.batchItems < 1 || o.batchItems > maxBatch {
 		return o, fmt.Errorf("--batch-max-items must be 1 (no batching) to %d (the most any platform takes), got %d", maxBatch, o.batchItems)
+	}
+	if o.idempotencyTTL <= 0 {
+		return o, fmt.Errorf("--idempotency-ttl must be positive, got %v", o.idempotencyTTL)
+	}
+	if o.idempotencyStore != "" {
+		if err := anystore.Check(o.idempotencyStore); err != nil {
+			return o, fmt.Errorf("--idempotency-store: %w", err)
+		}
 	}
 	if o.batchWait <= 0 {
 		return o, fmt.Errorf("--batch-max-wait must be positive, got %v (turn batching off with --batch-max-items 1)", o.batchWait)
@@ -306,20 +318,23 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 		policy.Prices = &o.prices
 	}
 	agent, err := runtimeagent.New(ctx, runtimeagent.Config{
-		StatePath:     o.state,
-		Policy:        policy,
-		MaxBodyBytes:  o.maxBody,
-		PollInterval:  o.poll,
-		Local:         local,
-		Platforms:     platforms,
-		Logger:        log,
-		Token:         o.token,
-		MemoBytes:     o.memoBytes,
-		Load:          load,
-		HedgeRatio:    o.hedgeRatio,
-		RetryPercent:  o.retryPercent,
-		BatchMaxItems: o.batchItems,
-		BatchMaxWait:  o.batchWait,
+		StatePath:        o.state,
+		Policy:           policy,
+		MaxBodyBytes:     o.maxBody,
+		PollInterval:     o.poll,
+		Local:            local,
+		Platforms:        platforms,
+		Logger:           log,
+		Token:            o.token,
+		MemoBytes:        o.memoBytes,
+		Load:             load,
+		HedgeRatio:       o.hedgeRatio,
+		RetryPercent:     o.retryPercent,
+		BatchMaxItems:    o.batchItems,
+		BatchMaxWait:     o.batchWait,
+		States:           states,
+		IdempotencyStore: o.idempotencyStore,
+		IdempotencyTTL:   o.idempotencyTTL,
 	})
 	if err != nil {
 		return err

@@ -73,7 +73,9 @@ func TestRun_unixSocket(t *testing.T) {
 		if !errors.Is(err, jobcall.ErrTimeout) || !errors.As(err, &e) || e.Job != "spin" {
 			t.Fatalf("%s: a job past its 1 s timeout: %#v", placement, err)
 		}
-		if took := time.Since(start); took > 10*time.Second {
+		// The first local run also waits for the module to compile (seconds under -race on a
+		// cold cache): the bound is about not hanging, the timeout itself is the job's 1 s.
+		if took := time.Since(start); took > time.Minute {
 			t.Fatalf("%s: answered after %v", placement, took)
 		}
 	}

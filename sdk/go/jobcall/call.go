@@ -190,6 +190,7 @@ type options struct {
 	client    *Client
 	budget    time.Duration
 	placement Placement
+	idemKey   string
 	ran       *Ran
 }
 
@@ -216,6 +217,9 @@ func (o *options) apply(ctx context.Context) context.Context {
 	if o.placement != PlaceAuto {
 		ctx = runtimeagent.WithPlacement(ctx, runtimeagent.Placement(o.placement))
 	}
+	if o.idemKey != "" {
+		ctx = runtimeagent.WithIdempotencyKey(ctx, o.idemKey)
+	}
 	return ctx
 }
 
@@ -232,6 +236,14 @@ const (
 // WithLatencyBudget tells the router how long the caller can wait: when that is below a pure
 // job's local p95, a remote twin starts with the local run and the first answer wins.
 func WithLatencyBudget(d time.Duration) Option { return func(o *options) { o.budget = d } }
+
+// WithIdempotencyKey makes the call idempotent under key: a retry with the same key and input
+// gets the first call's outcome back instead of running the job again, wherever the first ran
+// (records kept by the agent or the embedded router in the job's state store, an hour by
+// default). Use one key per logical request (a UUID) and retry with it after a timeout or a
+// lost connection. A duplicate that arrives while the first runs is an ErrInProgress; the
+// same key with another input an ErrKeyReused.
+func WithIdempotencyKey(key string) Option { return func(o *options) { o.idemKey = key } }
 
 // WithPlacement forces where the call runs.
 func WithPlacement(p Placement) Option { return func(o *options) { o.placement = p } }

@@ -207,6 +207,9 @@ func (a *agentConn) run(ctx context.Context, name string, input []byte, o *optio
 	if o.placement != PlaceAuto {
 		req.Header.Set(runtimeagent.PlacementHeader, string(o.placement))
 	}
+	if o.idemKey != "" {
+		req.Header.Set(runtimeagent.IdempotencyKeyHeader, o.idemKey)
+	}
 	resp, err := a.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {

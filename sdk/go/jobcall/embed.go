@@ -36,6 +36,9 @@ type EmbedConfig struct {
 	Policy *router.Policy
 	// Logger gets the router's logs; nil = none.
 	Logger hclog.Logger
+	// IdempotencyStore keeps the records of calls with an idempotency key for jobs that have
+	// no state store of their own; "" = the machine's (sqlite:// in the user data directory).
+	IdempotencyStore string
 }
 
 // Embed starts a router in this process. Calls through the returned client run locally as plain
@@ -63,11 +66,13 @@ func Embed(ctx context.Context, cfg EmbedConfig) (*Client, error) {
 		policy = *cfg.Policy
 	}
 	e.agent, err = runtimeagent.New(ctx, runtimeagent.Config{
-		StatePath: cfg.State,
-		Policy:    policy,
-		Local:     (*inProcess)(e),
-		Platforms: platforms,
-		Logger:    log,
+		StatePath:        cfg.State,
+		Policy:           policy,
+		Local:            (*inProcess)(e),
+		Platforms:        platforms,
+		Logger:           log,
+		States:           e.states, // idempotency records: in the job's store, else IdempotencyStore
+		IdempotencyStore: cfg.IdempotencyStore,
 	})
 	if err != nil {
 		e.close()

@@ -66,7 +66,7 @@ var (
 	ErrThrottled error = &sentinel{"throttled: no capacity here or in any region", []string{"busy"}}
 	// ErrUnavailable: the job could not be run (every region failed, or a remote call of a job
 	// that is not pure failed and was not retried, or the local run failed outside the job).
-	ErrUnavailable error = &sentinel{"unavailable", []string{"all_targets_failed", "offload_failed", "execution_failed", "invalid_output", "internal", "unavailable"}}
+	ErrUnavailable error = &sentinel{"unavailable", []string{"all_targets_failed", "offload_failed", "execution_failed", "invalid_output", "internal", "unavailable", "idempotency_unavailable"}}
 	// ErrInputTooLarge: the input is over the agent's or every platform's limit; nothing ran.
 	ErrInputTooLarge error = &sentinel{"input too large", []string{"input_too_large"}}
 	// ErrTimeout: the job ran out of its time.
@@ -77,6 +77,10 @@ var (
 	ErrCanceled error = &sentinel{"canceled", []string{"canceled"}}
 	// ErrBadRequest: the agent refused the call (a forced placement it cannot honour, bad JSON).
 	ErrBadRequest error = &sentinel{"bad request", []string{"bad_request", "invalid_json"}}
+	// ErrInProgress: a call with the same idempotency key is running; retry after it answers.
+	ErrInProgress error = &sentinel{"a call with this idempotency key is running", []string{"idempotency_in_progress"}}
+	// ErrKeyReused: the idempotency key was first used with another input.
+	ErrKeyReused error = &sentinel{"idempotency key reused with another input", []string{"idempotency_key_reused"}}
 	// ErrUnauthorized: the agent wants a token (BLUEPRINT_AGENT_TOKEN) and got none or another.
 	ErrUnauthorized error = &sentinel{"unauthorized", []string{"unauthorized"}}
 )

@@ -290,3 +290,23 @@ func grep(s, sub string) string {
 	}
 	return fmt.Sprint(out)
 }
+
+// A retried call with the same idempotency key gets the first outcome, in either mode and
+// across them (the records live in the job's store).
+func TestCall_idempotencyKey(t *testing.T) {
+	cs := clients(t)
+	ctx := context.Background()
+	for i, mode := range []string{"embedded", "agent", "embedded"} {
+		out, err := jobcall.CallStateful(ctx, Tally, Vote{Counter: "idem"}, jobcall.Using(cs[mode]), jobcall.WithIdempotencyKey("vote-1"))
+		if err != nil || out.Votes != 1 {
+			t.Fatalf("try %d (%s): %+v, %v; want the first vote's answer", i+1, mode, out, err)
+		}
+	}
+	if out, err := jobcall.CallStateful(ctx, Tally, Vote{Counter: "idem"}, jobcall.Using(cs["agent"]), jobcall.WithIdempotencyKey("vote-2")); err != nil || out.Votes != 2 {
+		t.Fatalf("a new key: %+v, %v", out, err)
+	}
+	_, err := jobcall.CallStateful(ctx, Tally, Vote{Counter: "other"}, jobcall.Using(cs["embedded"]), jobcall.WithIdempotencyKey("vote-1"))
+	if !errors.Is(err, jobcall.ErrKeyReused) {
+		t.Fatalf("the key with another input: %v", err)
+	}
+}
