@@ -7,9 +7,11 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +26,9 @@ import (
 	"github.com/serverless-blueprint/blueprint/runtimeagent/localexec"
 	"github.com/serverless-blueprint/blueprint/statestore"
 )
+
+// DefaultBodyTimeout is how long a request's body may take to arrive.
+const DefaultBodyTimeout = 10 * time.Second
 
 // DefaultMaxBodyBytes matches AWS Lambda's synchronous payload limit, so a job that runs here
 // also fits when offloaded.
@@ -75,6 +80,13 @@ type Config struct {
 	IdempotencyStore string
 	// IdempotencyTTL is how long a keyed outcome is replayed; 0 = DefaultIdempotencyTTL.
 	IdempotencyTTL time.Duration
+	// CheckHost answers only requests whose Host names the loopback interface (403
+	// host_not_allowed otherwise): what an agent without a token on a TCP port must do, or a
+	// web page could reach it by DNS rebinding.
+	CheckHost bool
+	// BodyTimeout bounds reading a request's body; 0 = DefaultBodyTimeout. A caller that
+	// stalls mid-body loses its connection instead of holding it.
+	BodyTimeout time.Duration
 	// Token, when set, is required as "Authorization: Bearer <token>" on /v1/ endpoints
 	// (running jobs, listing them); /healthz and /metrics stay open for probes and scrapers.
 	Token string
@@ -439,5 +451,28 @@ func (a *Agent) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeNotFound, fmt.Sprintf("no endpoint %s %s; see docs/agent-api.md", r.Method, r.URL.Path))
 	})
-	return mux
+	if !a.cfg.CheckHost {
+		return mux
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !loopbackHost(r.Host) {
+			a.metrics.httpError(CodeHostNotAllowed)
+			writeError(w, http.StatusForbidden, CodeHostNotAllowed, fmt.Sprintf("Host %q is not this agent's: an agent without a token answers only requests addressed to 127.0.0.1, [::1] or localhost (a page elsewhere cannot reach it through DNS rebinding); give it --token to serve other names", r.Host))
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// loopbackHost reports whether a Host header names this machine's loopback interface.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

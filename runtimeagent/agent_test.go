@@ -832,6 +832,7 @@ func TestToken(t *testing.T) {
 	defer srv.Close()
 	call := func(method, path, auth string) int {
 		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(`{}`))
+		req.Header.Set("Content-Type", "application/json")
 		if auth != "" {
 			req.Header.Set("Authorization", auth)
 		}

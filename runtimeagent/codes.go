@@ -24,6 +24,10 @@ const (
 	CodeInvalidOutput    ErrorCode = "invalid_output"     // the job answered something that is not JSON
 	CodeInternal         ErrorCode = "internal"           // a bug in the agent
 
+	CodeUnsupportedMediaType ErrorCode = "unsupported_media_type" // run and batch take Content-Type: application/json only (415)
+	CodeHostNotAllowed       ErrorCode = "host_not_allowed"       // an agent without a token got a Host that is not loopback (403)
+	CodeBodyTimeout          ErrorCode = "body_timeout"           // the body did not arrive within the body deadline (408)
+
 	CodeIdempotencyInProgress  ErrorCode = "idempotency_in_progress" // a request with this Idempotency-Key is running (409)
 	CodeIdempotencyKeyReused   ErrorCode = "idempotency_key_reused"  // the key was first used with another input (422)
 	CodeIdempotencyUnavailable ErrorCode = "idempotency_unavailable" // the records' store cannot be reached; nothing ran (503)
@@ -35,6 +39,7 @@ var ErrorCodes = []ErrorCode{
 	CodeJobError, CodeBusy, CodeCanceled, CodeTimeout, CodeExecutionFailed, CodeOffloadFailed,
 	CodeAllTargetsFailed, CodeInvalidOutput, CodeInternal,
 	CodeIdempotencyInProgress, CodeIdempotencyKeyReused, CodeIdempotencyUnavailable,
+	CodeUnsupportedMediaType, CodeHostNotAllowed, CodeBodyTimeout,
 }
 
 // Outcome is how an execution or a remote attempt ended: the outcome label of the metrics.

@@ -487,6 +487,7 @@ func BenchmarkAgentHandlerOffload(b *testing.B) {
 	for b.Loop() {
 		t0 := time.Now()
 		req := httptest.NewRequest(http.MethodPost, "/v1/jobs/greet:run", strings.NewReader(`{"name":"bench"}`))
+		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code != 200 {

@@ -1,11 +1,14 @@
 package runtimeagent
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -174,6 +177,12 @@ func (a *Agent) callContext(w http.ResponseWriter, r *http.Request, e *jobEntry)
 	return ctx, true
 }
 
+// isJSON reports whether a Content-Type is application/json (parameters such as charset allowed).
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
+}
+
 // outcome maps an execution's result to the HTTP status and, when it failed, the error body.
 func outcome(name string, res runResult, err error) (int, *ErrorBody) {
 	if err != nil {
@@ -244,6 +253,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) { httpapi.WriteJSON(w, 
 // change what it runs) and reads the body within the size limit. On a problem it writes the
 // error and returns ok=false.
 func (a *Agent) readRequest(w http.ResponseWriter, r *http.Request, name string) (snap *snapshot, e *jobEntry, body []byte, ok bool) {
+	// JSON only: a browser sends text/plain or form bodies across sites without asking first
+	// (no CORS preflight), application/json never.
+	if ct := r.Header.Get("Content-Type"); !isJSON(ct) {
+		a.metrics.httpError(CodeUnsupportedMediaType)
+		writeError(w, http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, fmt.Sprintf("send the job's input with Content-Type: application/json (got %q)", ct))
+		return nil, nil, nil, false
+	}
 	snap = a.current.Load()
 	e, found := snap.jobs[name]
 	if !found {
@@ -251,7 +267,23 @@ func (a *Agent) readRequest(w http.ResponseWriter, r *http.Request, name string)
 		writeError(w, http.StatusNotFound, CodeJobNotFound, fmt.Sprintf("no job named %q in the manifest (serial %d); GET /v1/jobs lists the jobs", name, snap.manifest.Serial))
 		return nil, nil, nil, false
 	}
+	// The body has its own deadline; lifted once read, so a long job keeps its connection.
+	rc := http.NewResponseController(w)
+	timeout := cmp.Or(a.cfg.BodyTimeout, DefaultBodyTimeout)
+	deadlineSet := rc.SetReadDeadline(time.Now().Add(timeout)) == nil
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes))
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		// Leave the deadline passed and close the connection: the rest of the body is not
+		// worth waiting for.
+		w.Header().Set("Connection", "close")
+		a.metrics.httpError(CodeBodyTimeout)
+		writeError(w, http.StatusRequestTimeout, CodeBodyTimeout, fmt.Sprintf("the body did not arrive within %v; nothing ran", timeout))
+		return nil, nil, nil, false
+	}
+	if deadlineSet {
+		rc.SetReadDeadline(time.Time{})
+	}
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {

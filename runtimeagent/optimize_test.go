@@ -172,6 +172,7 @@ func TestRun_latencyBudgetStartsBothAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	req.Header.Set(LatencyBudgetHeader, "5")
+	req.Header.Set("Content-Type", "application/json")
 	start := time.Now()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -189,6 +190,7 @@ func TestRun_latencyBudgetStartsBothAtOnce(t *testing.T) {
 
 	req, _ = http.NewRequest(http.MethodPost, f.srv.URL+"/v1/jobs/resize:run", strings.NewReader(`{}`))
 	req.Header.Set(LatencyBudgetHeader, "soon")
+	req.Header.Set("Content-Type", "application/json")
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

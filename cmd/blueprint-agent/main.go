@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -54,6 +56,9 @@ type options struct {
 	batchWait        time.Duration
 	idempotencyStore string
 	idempotencyTTL   time.Duration
+	bodyTimeout      time.Duration
+	tlsCert, tlsKey  string // serve HTTPS
+	clientCA         string // require client certificates signed by this CA (mTLS)
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -78,6 +83,10 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.logLevel, "log-level", "info", "trace, debug, info, warn or error")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "on shutdown, how long to let running executions finish")
 	fs.DurationVar(&o.poll, "poll", time.Second, "how often to check the state file for changes")
+	fs.DurationVar(&o.bodyTimeout, "body-timeout", runtimeagent.DefaultBodyTimeout, "how long a request's body may take to arrive; a stalled caller loses its connection")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM); with --tls-key")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
+	fs.StringVar(&o.clientCA, "client-ca", "", "require callers to present a client certificate signed by this CA (PEM): mutual TLS, beside or instead of --token; needs --tls-cert")
 	fs.StringVar(&o.idempotencyStore, "idempotency-store", "", "state store of Idempotency-Key records for jobs without a state store of their own (default: the machine's, sqlite:// in the user data directory)")
 	fs.DurationVar(&o.idempotencyTTL, "idempotency-ttl", runtimeagent.DefaultIdempotencyTTL, "how long the outcome of a request with an Idempotency-Key is replayed to retries")
 	fs.Int64Var(&o.memoBytes, "memo-bytes", 64<<20, "result cache for pure and deterministic jobs, in bytes; -1 = off")
@@ -100,9 +109,6 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.state == "" {
 		return o, errors.New("--state is required: the path of the terraform.tfstate written by `terraform apply`")
-	}
-	if err := checkLoopback(o.listen); err != nil {
-		return o, err
 	}
 	if o.capacity < 0 {
 		return o, errors.New("--capacity must be 0 or more")
@@ -132,6 +138,18 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.token == "" {
 		o.token = os.Getenv("BLUEPRINT_AGENT_TOKEN")
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return o, errors.New("--tls-cert and --tls-key go together")
+	}
+	if o.clientCA != "" && o.tlsCert == "" {
+		return o, errors.New("--client-ca needs --tls-cert and --tls-key: client certificates are checked in the TLS handshake")
+	}
+	if o.bodyTimeout <= 0 {
+		return o, fmt.Errorf("--body-timeout must be positive, got %v", o.bodyTimeout)
+	}
+	if err := checkListen(o); err != nil {
+		return o, err
 	}
 	if o.cache == "" {
 		dir, err := os.UserCacheDir()
@@ -194,9 +212,12 @@ func largestBatch(registry *platform.Registry) int {
 	return n
 }
 
-// checkLoopback refuses addresses reachable from other machines: the agent does not
-// authenticate callers yet, and it runs code on their behalf. A unix socket is local by nature.
-func checkLoopback(addr string) error {
+// checkListen refuses to serve other machines unless callers are authenticated: the agent
+// runs code on their behalf. Loopback and unix sockets are this machine's; any other address
+// needs TLS and a token or client certificates (a bearer token in clear text on a network is
+// anyone's who can watch it).
+func checkListen(o options) error {
+	addr := o.listen
 	if path, ok := strings.CutPrefix(addr, "unix://"); ok {
 		if !filepath.IsAbs(path) {
 			return fmt.Errorf("--listen %q: a unix socket needs an absolute path, e.g. unix:///run/blueprint/agent.sock", addr)
@@ -207,13 +228,46 @@ func checkLoopback(addr string) error {
 	if err != nil {
 		return fmt.Errorf("--listen %q: %v; use 127.0.0.1:PORT", addr, err)
 	}
+	if isLoopback(host) {
+		return nil
+	}
+	if o.token == "" && o.clientCA == "" {
+		return fmt.Errorf("--listen %q is reachable from other machines, and the agent runs code for its callers: give --token (or $BLUEPRINT_AGENT_TOKEN) or --client-ca, or listen on 127.0.0.1", addr)
+	}
+	if o.tlsCert == "" {
+		return fmt.Errorf("--listen %q is reachable from other machines: serve HTTPS (--tls-cert, --tls-key) so the token or the traffic cannot be read on the way", addr)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
 	if host == "localhost" {
-		return nil
+		return true
 	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// tlsConfig is the server's TLS: its certificate, and with --client-ca the CA that client
+// certificates must chain to.
+func tlsConfig(o options) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
 	}
-	return fmt.Errorf("--listen %q is not a loopback address; the agent does not authenticate callers yet, so it only listens on 127.0.0.1 or ::1", addr)
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if o.clientCA != "" {
+		pem, err := os.ReadFile(o.clientCA)
+		if err != nil {
+			return nil, fmt.Errorf("--client-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--client-ca %s holds no PEM certificate", o.clientCA)
+		}
+		cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
+	}
+	return cfg, nil
 }
 
 // listen opens the API's listener: TCP on loopback, or a unix socket that only this user may
@@ -335,6 +389,10 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 		States:           states,
 		IdempotencyStore: o.idempotencyStore,
 		IdempotencyTTL:   o.idempotencyTTL,
+		BodyTimeout:      o.bodyTimeout,
+		// Without a token or client certificates, only requests addressed to loopback: a web
+		// page could otherwise reach the agent by DNS rebinding. A unix socket has no Host.
+		CheckHost: o.token == "" && o.clientCA == "" && !strings.HasPrefix(o.listen, "unix://"),
 	})
 	if err != nil {
 		return err
@@ -343,6 +401,15 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 	ln, url, err := listen(o.listen)
 	if err != nil {
 		return err
+	}
+	if o.tlsCert != "" {
+		cfg, err := tlsConfig(o)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		ln = tls.NewListener(ln, cfg)
+		url = strings.Replace(url, "http://", "https://", 1)
 	}
 	srv := &http.Server{Handler: agent.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	watchCtx, stopWatch := context.WithCancel(ctx)

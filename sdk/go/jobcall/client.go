@@ -3,6 +3,7 @@ package jobcall
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,11 +72,18 @@ type agentConn struct {
 
 // Connect returns a client of the agent at addr: "http://127.0.0.1:PORT" or
 // "unix:///path/agent.sock". token is the agent's bearer token ("" when it wants none).
-func Connect(addr, token string) (*Client, error) {
+func Connect(addr, token string) (*Client, error) { return ConnectTLS(addr, token, nil) }
+
+// ConnectTLS is Connect to an agent served over HTTPS (https://HOST:PORT): tlsConfig holds the
+// CA that signed the agent's certificate (RootCAs) and, for an agent that wants client
+// certificates (--client-ca), this program's (Certificates).
+func ConnectTLS(addr, token string, tlsConfig *tls.Config) (*Client, error) {
 	transport := &http.Transport{
 		MaxIdleConns:        256,
 		MaxIdleConnsPerHost: 256, // one keep-alive connection per concurrent call
 		IdleConnTimeout:     90 * time.Second,
+		TLSClientConfig:     tlsConfig,
+		ForceAttemptHTTP2:   tlsConfig != nil,
 	}
 	base := strings.TrimRight(addr, "/")
 	switch {
