@@ -38,6 +38,7 @@ func runHost(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	maxBody := fs.Int64("max-body-bytes", 0, "largest invocation input in bytes (0 = 6 MiB)")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (with --tls-key: serve HTTPS and allow non-loopback addresses)")
 	tlsKey := fs.String("tls-key", "", "TLS key file")
+	envKey := fs.String("env-key-file", "", "file of the 32-byte key that seals functions' environments on disk (default: <data>/environment.key, created on first start)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: blueprint host [flags]\n\nRuns the function host of one region: deploy modules to it and invoke them over HTTP.")
 		fs.PrintDefaults()
@@ -83,7 +84,7 @@ func runHost(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	h, err := host.New(ctx, host.Config{
 		Region: *region, DataDir: *dataDir, Token: tok,
-		MaxConcurrency: *maxConc, MaxBodyBytes: *maxBody, Logger: logger,
+		MaxConcurrency: *maxConc, MaxBodyBytes: *maxBody, Logger: logger, EnvironmentKeyFile: *envKey,
 	})
 	if err != nil {
 		return err

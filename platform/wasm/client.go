@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -117,17 +119,34 @@ func (c *Client) endpoint(region string) (string, error) {
 // HostFunction is a deployed function as a `blueprint host` stores and serves it: the wire
 // format of its function endpoints, shared by the host and this client.
 type HostFunction struct {
-	Name        string            `json:"name"`
-	Region      string            `json:"region"`
-	Version     string            `json:"version"`
-	CodeSHA256  string            `json:"code_sha256"`
-	Entry       string            `json:"entry"`
-	MemoryMB    int64             `json:"memory_mb"`
-	TimeoutMS   int64             `json:"timeout_ms"`
-	Pure        bool              `json:"pure"`
-	Environment map[string]string `json:"environment,omitempty"`
-	Tags        map[string]string `json:"tags,omitempty"`
-	StateStore  string            `json:"state_store,omitempty"`
+	Name       string `json:"name"`
+	Region     string `json:"region"`
+	Version    string `json:"version"`
+	CodeSHA256 string `json:"code_sha256"`
+	Entry      string `json:"entry"`
+	MemoryMB   int64  `json:"memory_mb"`
+	TimeoutMS  int64  `json:"timeout_ms"`
+	Pure       bool   `json:"pure"`
+	// Environment is what the function runs with. It never leaves the host: the API shows
+	// EnvironmentSHA256 (EnvironmentDigest) instead, and the host keeps it sealed on disk.
+	Environment       map[string]string `json:"-"`
+	EnvironmentSHA256 string            `json:"environment_sha256,omitempty"`
+	Tags              map[string]string `json:"tags,omitempty"`
+	StateStore        string            `json:"state_store,omitempty"`
+}
+
+// EnvironmentDigest is the hex SHA-256 of an environment in a canonical form (names sorted,
+// each name and value length-prefixed); "" for none. Hosts report it instead of the values,
+// so a caller can check what a function runs with without reading its secrets.
+func EnvironmentDigest(env map[string]string) string {
+	if len(env) == 0 {
+		return ""
+	}
+	h := sha256.New()
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		fmt.Fprintf(h, "%d:%s=%d:%s\n", len(k), k, len(env[k]), env[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func (f HostFunction) deployment(endpoint string) platform.Deployment {

@@ -113,7 +113,7 @@ func (r *jobResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *
 				ElementType:         types.StringType,
 				Optional:            true,
 				Sensitive:           true,
-				MarkdownDescription: "Environment variables given to the deployed function. Only a digest of them is stored on the platform.",
+				MarkdownDescription: "Environment variables given to the deployed functions and to local runs. Where they are kept: in the Terraform state, in clear (protect the state: an encrypted remote backend); in each Lambda function's and Cloud Function's configuration (encrypted at rest by the platform); on a `blueprint host`, sealed with AES-256-GCM under the host's key (its API shows only their SHA-256); the agent passes them to local runs from the state and never echoes them.",
 			},
 			"name": schema.StringAttribute{
 				Computed:            true,

@@ -43,6 +43,10 @@ type Config struct {
 	// Runtime runs the modules; nil = one created with its compilation cache under DataDir.
 	Runtime *engine.Runtime
 	Logger  hclog.Logger
+	// EnvironmentKeyFile holds the 32-byte key that seals functions' environments on disk;
+	// "" = DataDir/environment.key, created on first start. Keep it apart from the data
+	// directory (another disk, a secrets mount) for the sealing to protect a copied disk.
+	EnvironmentKeyFile string
 }
 
 // defaultMaxBodyBytes is the platform's payload limit (wasm.Limits), which the agent checks too.
@@ -92,7 +96,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		log = hclog.NewNullLogger()
 	}
 	log = log.Named("host")
-	st, err := openStore(cfg.DataDir)
+	st, err := openStore(cfg.DataDir, cfg.EnvironmentKeyFile)
 	if err != nil {
 		return nil, err
 	}
@@ -376,7 +380,7 @@ func (h *Host) putFunction(w http.ResponseWriter, r *http.Request) {
 	f := &Function{
 		Name: name, Region: h.region, Version: strconv.Itoa(version),
 		CodeSHA256: cfg.CodeSHA256, Entry: cfg.Entry, MemoryMB: cfg.MemoryMB, TimeoutMS: cfg.TimeoutMS,
-		Pure: cfg.Pure, Environment: cfg.Environment, Tags: cfg.Tags, StateStore: cfg.StateStore,
+		Pure: cfg.Pure, Environment: cfg.Environment, EnvironmentSHA256: wasm.EnvironmentDigest(cfg.Environment), Tags: cfg.Tags, StateStore: cfg.StateStore,
 	}
 	if err := h.store.saveFunction(f); err != nil {
 		if !exists {

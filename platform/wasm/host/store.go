@@ -1,6 +1,10 @@
 package host
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -106,21 +110,105 @@ func sameMap(a, b map[string]string) bool {
 
 // store keeps functions and blobs on disk under the data directory:
 //
-//	<data>/functions/<name>.json
+//	<data>/functions/<name>.json   the function, its environment sealed (AES-256-GCM)
 //	<data>/blobs/<sha256>.wasm
+//	<data>/environment.key         the sealing key, unless the host is given one
 type store struct {
 	functionsDir string
 	blobsDir     string
+	aead         cipher.AEAD // seals environments at rest
 }
 
-func openStore(dataDir string) (*store, error) {
+// storedFunction is a function file: the function (whose Environment is not serialized) with
+// its environment sealed. Environment is read only from files written before sealing, which
+// are rewritten sealed when the host starts.
+type storedFunction struct {
+	Function
+	EnvironmentSealed string            `json:"environment_sealed,omitempty"` // base64(nonce ‖ ciphertext)
+	Environment       map[string]string `json:"environment,omitempty"`
+}
+
+// EnvironmentKeyFile is the sealing key's file in a data directory when none is given.
+const EnvironmentKeyFile = "environment.key"
+
+// openStore opens the data directory. keyFile names the 32-byte key that seals environments;
+// "" = <data>/environment.key, created (mode 0600) on first use.
+func openStore(dataDir, keyFile string) (*store, error) {
 	s := &store{functionsDir: filepath.Join(dataDir, "functions"), blobsDir: filepath.Join(dataDir, "blobs")}
 	for _, d := range []string{s.functionsDir, s.blobsDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("creating host data directory %s: %w", d, err)
 		}
 	}
+	key, err := environmentKey(dataDir, keyFile)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	if s.aead, err = cipher.NewGCM(block); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// environmentKey reads the sealing key, or creates the data directory's own.
+func environmentKey(dataDir, keyFile string) ([]byte, error) {
+	given := keyFile != ""
+	if !given {
+		keyFile = filepath.Join(dataDir, EnvironmentKeyFile)
+	}
+	key, err := os.ReadFile(keyFile)
+	if errors.Is(err, os.ErrNotExist) && !given {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		if err := atomicfile.Write(keyFile, key); err != nil { // mode 0600
+			return nil, fmt.Errorf("creating the environment key %s: %w", keyFile, err)
+		}
+		return key, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the environment key %s: %w", keyFile, err)
+	}
+	if len(key) != 32 {
+		return nil, fmt.Errorf("the environment key %s holds %d bytes; it must hold 32 random bytes (head -c 32 /dev/urandom > %s)", keyFile, len(key), keyFile)
+	}
+	return key, nil
+}
+
+// seal encrypts a function's environment, bound to its name: a sealed environment copied into
+// another function's file does not open.
+func (s *store) seal(name string, env map[string]string) (string, error) {
+	if len(env) == 0 {
+		return "", nil
+	}
+	plain, err := json.Marshal(env)
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, s.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(s.aead.Seal(nonce, nonce, plain, []byte(name))), nil
+}
+
+func (s *store) open(name, sealed string) (map[string]string, error) {
+	raw, err := base64.StdEncoding.DecodeString(sealed)
+	if err != nil || len(raw) < s.aead.NonceSize() {
+		return nil, errors.New("the sealed environment is not base64 of a nonce and ciphertext")
+	}
+	n := s.aead.NonceSize()
+	plain, err := s.aead.Open(nil, raw[:n], raw[n:], []byte(name))
+	if err != nil {
+		return nil, errors.New("the sealed environment does not open with this host's key (another data directory's file, or another key)")
+	}
+	var env map[string]string
+	return env, json.Unmarshal(plain, &env)
 }
 
 func (s *store) loadFunctions() (map[string]*Function, error) {
@@ -138,22 +226,42 @@ func (s *store) loadFunctions() (map[string]*Function, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading function %s: %w", path, err)
 		}
-		var f Function
-		if err := json.Unmarshal(raw, &f); err != nil {
+		var sf storedFunction
+		if err := json.Unmarshal(raw, &sf); err != nil {
 			return nil, fmt.Errorf("function file %s is corrupt (remove it to drop the function): %w", path, err)
 		}
+		f := sf.Function
 		// The file's name is the function's: a file whose content names another function
 		// (copied by hand, or tampered with) would shadow or duplicate it.
 		if want := strings.TrimSuffix(e.Name(), ".json"); f.Name != want || validName(f.Name) != nil {
 			return nil, fmt.Errorf("function file %s holds function %q, not %q (rename or remove it)", path, f.Name, want)
 		}
+		switch {
+		case sf.EnvironmentSealed != "":
+			env, err := s.open(f.Name, sf.EnvironmentSealed)
+			if err != nil {
+				return nil, fmt.Errorf("function file %s: %w", path, err)
+			}
+			f.Environment = env
+		case sf.Environment != nil:
+			// Written before environments were sealed: seal it now.
+			f.Environment = sf.Environment
+			if err := s.saveFunction(&f); err != nil {
+				return nil, fmt.Errorf("sealing the environment of %s: %w", path, err)
+			}
+		}
+		f.EnvironmentSHA256 = wasm.EnvironmentDigest(f.Environment)
 		fns[f.Name] = &f
 	}
 	return fns, nil
 }
 
 func (s *store) saveFunction(f *Function) error {
-	raw, err := json.MarshalIndent(f, "", "  ")
+	sealed, err := s.seal(f.Name, f.Environment)
+	if err != nil {
+		return err
+	}
+	raw, err := json.MarshalIndent(storedFunction{Function: *f, EnvironmentSealed: sealed}, "", "  ")
 	if err != nil {
 		return err
 	}
