@@ -102,7 +102,8 @@ type Policy struct {
 	MaxLocalInputBytes int64
 	// FailureThreshold consecutive failures take a region out of rotation... 0 = 3.
 	FailureThreshold int
-	// ...for FailureCooldown after its last failure; then one call probes it again. 0 = 10 s.
+	// ...for FailureCooldown after its last failure; then one call of a pure job probes it
+	// (tried first), and its success restores the region. 0 = 10 s.
 	FailureCooldown time.Duration
 	// ColdAfter is how long a region may go unused before its instances are probably gone
 	// (platforms keep idle instances for minutes); such a region is ranked as if ColdPenalty
@@ -297,8 +298,23 @@ func orderRegions(p *Policy, in *Input, d *Decision) (best int64) {
 		if i >= MaxRegions {
 			break
 		}
-		if s.consecutiveFailures.Load() >= threshold && now-s.lastFailureNanos.Load() < cooldown {
-			continue
+		if s.consecutiveFailures.Load() >= threshold {
+			if now-s.lastFailureNanos.Load() < cooldown {
+				continue // open: out of rotation
+			}
+			if in.Pure {
+				// Half-open: one call of a pure job goes there first, to find out whether the
+				// region is back (if not, it fails over); the others keep away until it
+				// answers, or until a cooldown passes without an answer.
+				probe := s.probeNanos.Load()
+				if (probe != 0 && now-probe < cooldown) || !s.probeNanos.CompareAndSwap(probe, now) {
+					continue
+				}
+				insert(d, &latency, uint8(i), -1) // first, before any measured region
+				continue
+			}
+			// A job that is not pure is not sent to an unknown region first (a failed call
+			// of it is not retried elsewhere): the region is ranked by what it did.
 		}
 		if now < s.throttledUntilNanos.Load() {
 			continue // honour the region's Retry-After

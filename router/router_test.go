@@ -31,6 +31,54 @@ func failing(s *RegionStats, times int, at time.Time) *RegionStats {
 
 func order(d Decision) []uint8 { return append([]uint8{}, d.Regions[:d.NumRegions]...) }
 
+// A region out of rotation is probed by one call of a pure job after its cooldown (first, so
+// that the call finds out), kept away from the others meanwhile, and restored with fresh
+// statistics when the probe succeeds.
+func TestDecide_halfOpenProbe(t *testing.T) {
+	now := time.Now()
+	down := failing(stats(1)[0], 5, now.Add(-time.Minute))
+	down.errorRateMilli.Store(800)
+	healthy := stats(5)[0]
+	in := Input{Eligible: true, Pure: true, NowNanos: now.UnixNano(), Regions: []*RegionStats{healthy, down}}
+	p := Policy{LocalCapacity: -1}
+	if d := Decide(&p, &in); fmt.Sprint(order(d)) != "[1 0]" {
+		t.Fatalf("the probe: regions %v, want the half-open one first", order(d))
+	}
+	if d := Decide(&p, &in); fmt.Sprint(order(d)) != "[0]" {
+		t.Fatalf("while the probe is out: regions %v, want only the healthy one", order(d))
+	}
+	if down.Healthy(0) {
+		t.Fatal("healthy before the probe answered")
+	}
+	down.ObserveSuccessAt(now, 2*time.Millisecond)
+	if !down.Healthy(0) || down.ErrorRate() != 0 || down.Latency() != 2*time.Millisecond {
+		t.Fatalf("after a successful probe: healthy %v, error rate %v, latency %v", down.Healthy(0), down.ErrorRate(), down.Latency())
+	}
+	if d := Decide(&p, &in); fmt.Sprint(order(d)) != "[1 0]" {
+		t.Fatalf("after the probe: regions %v, want the restored (faster) region first", order(d))
+	}
+
+	// A failed probe closes it again for a cooldown.
+	gone := failing(stats(1)[0], 3, now.Add(-time.Minute))
+	in.Regions = []*RegionStats{healthy, gone}
+	if d := Decide(&p, &in); fmt.Sprint(order(d)) != "[1 0]" {
+		t.Fatalf("probe: %v", order(d))
+	}
+	gone.ObserveFailure(now)
+	if d := Decide(&p, &in); fmt.Sprint(order(d)) != "[0]" {
+		t.Fatalf("after a failed probe: %v", order(d))
+	}
+
+	// A job that is not pure is never the probe: it sees the region ranked as it was.
+	np := Input{Eligible: true, NowNanos: now.UnixNano(), Regions: []*RegionStats{healthy, failing(stats(1)[0], 5, now.Add(-time.Minute))}}
+	if d := Decide(&p, &np); d.NumRegions != 2 || order(d)[0] == 1 && np.Regions[1].probeNanos.Load() != 0 {
+		t.Fatalf("a job that is not pure: %v", order(d))
+	}
+	if np.Regions[1].probeNanos.Load() != 0 {
+		t.Fatal("a job that is not pure took the probe")
+	}
+}
+
 func TestDecide(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	recent := now.Add(-time.Second)

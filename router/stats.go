@@ -19,6 +19,10 @@ type RegionStats struct {
 	failures            atomic.Uint64
 	throttledUntilNanos atomic.Int64 // the region asked us to stay away until then
 	lastSuccessNanos    atomic.Int64 // when the region last answered: after a long silence its instances are likely cold
+	// probeNanos is when the one probe of a region out of rotation was let through (0 = none
+	// out): after its cooldown such a region is half-open, and the next call of a pure job goes
+	// there first to find out whether it is back.
+	probeNanos atomic.Int64
 }
 
 // ewmaWeight is 1/alpha: each new sample moves the average by a fifth of the difference, so a
@@ -47,6 +51,12 @@ func (s *RegionStats) ObserveSuccessAt(at time.Time, latency time.Duration) {
 	sample := int64(latency)
 	if sample <= 0 {
 		sample = 1 // 0 means "unknown"
+	}
+	if s.probeNanos.Swap(0) != 0 && s.consecutiveFailures.Load() > 0 {
+		// A probe came back: the region is back. What was learnt before it went away is
+		// stale, so start over from this call rather than ranking it by an outage.
+		s.ewmaNanos.Store(sample)
+		s.errorRateMilli.Store(0)
 	}
 	for {
 		old := s.ewmaNanos.Load()
@@ -93,6 +103,7 @@ func (s *RegionStats) moveErrorRate(target int32) {
 // ObserveFailure records a transport or platform failure (not a job error).
 func (s *RegionStats) ObserveFailure(at time.Time) {
 	s.lastFailureNanos.Store(at.UnixNano())
+	s.probeNanos.Store(0) // a failed probe: the cooldown starts again
 	s.consecutiveFailures.Add(1)
 	s.failures.Add(1)
 	s.moveErrorRate(1000)
@@ -112,6 +123,24 @@ func (s *RegionStats) ErrorRate() float64 { return float64(s.errorRateMilli.Load
 
 // Latency is the latency EWMA; 0 when nothing was observed yet.
 func (s *RegionStats) Latency() time.Duration { return time.Duration(s.ewmaNanos.Load()) }
+
+// Idle is how long ago the region last answered; 0 when it never did (nothing to go by).
+func (s *RegionStats) Idle() time.Duration {
+	last := s.lastSuccessNanos.Load()
+	if last == 0 {
+		return 0
+	}
+	return time.Duration(time.Now().UnixNano() - last)
+}
+
+// Healthy reports whether the region is in rotation: fewer than threshold failures in a row
+// (a region out of rotation turns healthy again when a probe succeeds).
+func (s *RegionStats) Healthy(threshold int) bool {
+	if threshold <= 0 {
+		threshold = DefaultFailureThreshold
+	}
+	return int(s.consecutiveFailures.Load()) < threshold
+}
 
 // ConsecutiveFailures counts failures since the last success.
 func (s *RegionStats) ConsecutiveFailures() int { return int(s.consecutiveFailures.Load()) }

@@ -129,6 +129,10 @@ type Agent struct {
 	batchMu     sync.Mutex
 	batchers    map[batchKey]*remoteBatcher
 
+	// downEndpoints are hosts a job's calls took out of rotation (endpoint → until, unix
+	// nanoseconds); jobs that are not pure keep away from them meanwhile.
+	downEndpoints sync.Map
+
 	memo        *router.MemoCache   // nil = memoization off
 	hedgeBudget *router.HedgeBudget // nil = hedging off
 	retryBudget *router.RetryBudget

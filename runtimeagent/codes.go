@@ -56,10 +56,11 @@ const (
 	OutcomeTransportError Outcome = "transport_error" // the region could not be reached or answered garbage
 	OutcomeRetryBudget    Outcome = "retry_budget"    // not tried: the retry budget was spent
 	OutcomeTooLarge       Outcome = "too_large"       // not sent: the input is over the platform's limit
+	OutcomeLostHedge      Outcome = "lost_hedge"      // the region had not answered when a twin in the next region did
 )
 
 // RunOutcomes are the outcomes of blueprint_agent_runs_total.
 var RunOutcomes = []Outcome{OutcomeOK, OutcomeJobError, OutcomeFailed, OutcomeCanceled, OutcomeBusy, OutcomeUnavailable}
 
 // AttemptOutcomes are the outcomes of blueprint_agent_remote_attempts_total.
-var AttemptOutcomes = []Outcome{OutcomeOK, OutcomeJobError, OutcomeBusy, OutcomeTransportError, OutcomeRetryBudget, OutcomeTooLarge}
+var AttemptOutcomes = []Outcome{OutcomeOK, OutcomeJobError, OutcomeBusy, OutcomeTransportError, OutcomeRetryBudget, OutcomeTooLarge, OutcomeLostHedge}

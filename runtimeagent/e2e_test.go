@@ -1,7 +1,9 @@
 package runtimeagent
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -63,6 +65,32 @@ type e2eHost struct {
 	host   *host.Host
 	// Requests the host received, by kind.
 	invokes, batches atomic.Int64
+	// Faults (faults_test.go): while gate is set, invocations wait for it to close (a stalled
+	// host: SIGSTOP); while down, every request's connection is dropped (a crashed host).
+	gate atomic.Pointer[chan struct{}]
+	down atomic.Bool
+	// ran counts the invocations that reached the host, by input.
+	ranMu sync.Mutex
+	ran   map[string]int
+}
+
+// stall holds the host's invocations until unstall.
+func (h *e2eHost) stall() {
+	ch := make(chan struct{})
+	h.gate.Store(&ch)
+}
+
+func (h *e2eHost) unstall() {
+	if ch := h.gate.Swap(nil); ch != nil {
+		close(*ch)
+	}
+}
+
+// runs is how many invocations with this input reached the host.
+func (h *e2eHost) runs(input string) int {
+	h.ranMu.Lock()
+	defer h.ranMu.Unlock()
+	return h.ran[input]
 }
 
 // e2eOptions adjust the hosts and the agent of an end-to-end environment.
@@ -115,12 +143,28 @@ func newE2EWith(t testing.TB, opts e2eOptions, policy router.Policy, beforeAgent
 		if err != nil {
 			t.Fatal(err)
 		}
-		eh := &e2eHost{region: region, host: h}
+		eh := &e2eHost{region: region, host: h, ran: map[string]int{}}
 		api := h.Handler()
 		eh.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if eh.down.Load() {
+				panic(http.ErrAbortHandler) // the connection drops, as when the host dies
+			}
+			invoking := strings.HasSuffix(r.URL.Path, "/invoke") || strings.HasSuffix(r.URL.Path, "/invoke-batch")
+			if gate := eh.gate.Load(); gate != nil && invoking {
+				select {
+				case <-*gate:
+				case <-r.Context().Done():
+					return // the caller gave up on the stalled host: nothing ran
+				}
+			}
 			switch {
 			case strings.HasSuffix(r.URL.Path, "/invoke"):
 				eh.invokes.Add(1)
+				body, _ := io.ReadAll(r.Body)
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				eh.ranMu.Lock()
+				eh.ran[string(body)]++
+				eh.ranMu.Unlock()
 			case strings.HasSuffix(r.URL.Path, "/invoke-batch"):
 				eh.batches.Add(1)
 			}

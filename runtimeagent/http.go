@@ -71,6 +71,10 @@ type RegionInfo struct {
 	Region              string  `json:"region"`
 	LatencyEWMAMS       float64 `json:"latency_ewma_ms"` // 0 until measured
 	ConsecutiveFailures int     `json:"consecutive_failures"`
+	// Healthy is false while the region is out of rotation (FailureThreshold failures in a
+	// row); a probe's success after the cooldown restores it.
+	Healthy   bool    `json:"healthy"`
+	ErrorRate float64 `json:"error_rate"` // recent share of failed calls, smoothed
 }
 
 // JobList is the body of GET /v1/jobs.
@@ -220,7 +224,8 @@ func (a *Agent) handleList(w http.ResponseWriter, r *http.Request) {
 		// Environment is deliberately absent: it is sensitive in the state.
 		for k, d := range j.Deployments {
 			s := snap.jobs[j.Name].stats[k]
-			info.Regions[k] = RegionInfo{Platform: d.Platform, Region: d.Region, LatencyEWMAMS: float64(s.Latency().Microseconds()) / 1000, ConsecutiveFailures: s.ConsecutiveFailures()}
+			info.Regions[k] = RegionInfo{Platform: d.Platform, Region: d.Region, LatencyEWMAMS: float64(s.Latency().Microseconds()) / 1000, ConsecutiveFailures: s.ConsecutiveFailures(),
+				Healthy: s.Healthy(a.cfg.Policy.FailureThreshold), ErrorRate: s.ErrorRate()}
 		}
 		list.Jobs = append(list.Jobs, info)
 	}

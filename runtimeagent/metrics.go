@@ -174,7 +174,8 @@ func (m *metrics) reloads(result string) { counter(&m.mu, m.reloadsBy, result).A
 // regionLatency is one latency EWMA for the exposition.
 type regionLatency struct {
 	job, platform, region string
-	seconds               float64
+	seconds               float64 // 0 = not measured yet
+	healthy               bool
 }
 
 func (a *Agent) regionLatencies() []regionLatency {
@@ -182,9 +183,8 @@ func (a *Agent) regionLatencies() []regionLatency {
 	var out []regionLatency
 	for _, j := range snap.manifest.Jobs {
 		for k, d := range j.Deployments {
-			if l := snap.jobs[j.Name].stats[k].Latency(); l > 0 {
-				out = append(out, regionLatency{j.Name, d.Platform, d.Region, l.Seconds()})
-			}
+			s := snap.jobs[j.Name].stats[k]
+			out = append(out, regionLatency{j.Name, d.Platform, d.Region, s.Latency().Seconds(), s.Healthy(a.cfg.Policy.FailureThreshold)})
 		}
 	}
 	return out
@@ -237,7 +237,17 @@ func (m *metrics) write(w io.Writer, latencies []regionLatency) {
 		return a.job+"\x00"+a.platform+"\x00"+a.region < b.job+"\x00"+b.platform+"\x00"+b.region
 	})
 	for _, l := range latencies {
-		fmt.Fprintf(w, "blueprint_agent_region_latency_ewma_seconds{job=%s,platform=%s,region=%s} %s\n", q(l.job), q(l.platform), q(l.region), formatFloat(l.seconds))
+		if l.seconds > 0 {
+			fmt.Fprintf(w, "blueprint_agent_region_latency_ewma_seconds{job=%s,platform=%s,region=%s} %s\n", q(l.job), q(l.platform), q(l.region), formatFloat(l.seconds))
+		}
+	}
+	header(w, "blueprint_agent_region_healthy", "gauge", "1 while a region is in rotation for a job, 0 while it is out (failures in a row; it returns when a probe succeeds).")
+	for _, l := range latencies {
+		healthy := 0
+		if l.healthy {
+			healthy = 1
+		}
+		fmt.Fprintf(w, "blueprint_agent_region_healthy{job=%s,platform=%s,region=%s} %d\n", q(l.job), q(l.platform), q(l.region), healthy)
 	}
 
 	header(w, "blueprint_agent_idempotent_requests_total", "counter", "Runs sent with an Idempotency-Key, by outcome (recorded, replayed, in_progress).")

@@ -226,6 +226,15 @@ func (a *Agent) runRemoteMaybeHedged(ctx context.Context, e *jobEntry, input []b
 	if outcome != router.HedgeNotNeeded {
 		a.metrics.hedge(e.job.Name, outcome.String())
 	}
+	if outcome == router.HedgeBackupWon && err == nil {
+		// The first region did not answer by its p95 plus the time the next took: a call it
+		// lost. Counted as a failure so that a region that stalls — every call to it rescued
+		// by a twin, none failing on its own — still leaves rotation after a few; a region
+		// that is merely slow now and then wins in between, which resets the count.
+		e.stats[d.Regions[0]].ObserveFailure(time.Now())
+		a.noteRegionFailure(e.job.Deployments[d.Regions[0]].Endpoint, e.stats[d.Regions[0]])
+		a.metrics.observeAttempt(e.job.Name, e.job.Deployments[d.Regions[0]].Platform, e.job.Deployments[d.Regions[0]].Region, OutcomeLostHedge)
+	}
 	return res, err
 }
 
@@ -355,6 +364,52 @@ func (a *Agent) runLocal(ctx context.Context, snap *snapshot, e *jobEntry, input
 	return res, &runError{notRun: errors.Is(err, ErrLocalUnavailable), status: status, code: code, message: fmt.Sprintf("running job %q locally: %v", e.job.Name, err), target: router.Local, cause: err}
 }
 
+// noteRegionFailure marks a host out of rotation for every job once one job's calls took it out:
+// a host that stalls or died does so for all its functions, and jobs that are not pure (which
+// cannot fail over after a call that hangs) should not find out one call at a time.
+func (a *Agent) noteRegionFailure(endpoint string, stats *router.RegionStats) {
+	if endpoint == "" || stats.Healthy(a.cfg.Policy.FailureThreshold) {
+		return
+	}
+	a.downEndpoints.Store(endpoint, time.Now().Add(cmp.Or(a.cfg.Policy.FailureCooldown, router.DefaultFailureCooldown)).UnixNano())
+}
+
+// endpointDown reports whether a job's calls recently took the host at endpoint out of rotation
+// (until its cooldown passes or a call to it succeeds).
+func (a *Agent) endpointDown(endpoint string) bool {
+	until, ok := a.downEndpoints.Load(endpoint)
+	return ok && time.Now().UnixNano() < until.(int64)
+}
+
+// minAttemptTimeout is the shortest a pure job's remote attempt may be given: below it, a GC
+// pause or a network hiccup would look like a stalled region.
+const minAttemptTimeout = 50 * time.Millisecond
+
+// attemptTimeout bounds one remote attempt. A pure job's attempt gets what its region normally
+// takes — 4× its p99, plus the cold-start allowance when the region has been idle long enough
+// to have lost its instances — at least minAttemptTimeout and at most the job's own limit: a
+// region that stalls then costs a caller that much, not the job's whole timeout, and the call
+// fails over (pure jobs may run twice). A job that is not pure waits its full time: moving it
+// on could run it twice. The last region of a call always gets the full time (runRemote).
+func attemptTimeout(e *jobEntry, stats *router.RegionStats, full time.Duration) time.Duration {
+	if !e.job.Analysis.Pure {
+		return full
+	}
+	p99, ok := stats.Quantile(0.99)
+	if !ok {
+		return full // nothing measured: no basis for a shorter deadline
+	}
+	d := 4 * p99
+	if stats.Idle() > router.DefaultColdAfter {
+		d += coldStartAllowance
+	}
+	return min(max(d, minAttemptTimeout), full)
+}
+
+// coldStartAllowance is added to the attempt deadline of a region idle for long: Lambda and
+// Cloud Functions start a Go instance in a few hundred milliseconds.
+const coldStartAllowance = 2 * time.Second
+
 // runRemote tries the decision's regions in order. A transport failure moves on to the next
 // region only for pure jobs: a non-pure job may have run before the connection broke, and
 // running it twice could repeat its effects.
@@ -375,6 +430,12 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 			a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, OutcomeTooLarge)
 			continue // nothing was sent, so trying the next region is safe for any job
 		}
+		if !e.job.Analysis.Pure && a.endpointDown(dep.Endpoint) {
+			// Another job found this host stalled or gone: a job that is not pure cannot fail
+			// over after a call that hangs, so it does not go there until the host answers again.
+			failures = append(failures, fmt.Sprintf("%s/%s: out of rotation (another job's calls to it failed; not sent)", dep.Platform, dep.Region))
+			continue
+		}
 		if mayHaveRun {
 			// A retry of a call that may have run (pure jobs only get here): bounded by the
 			// retry budget, so a sick region cannot turn into a retry storm.
@@ -384,7 +445,14 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 				break
 			}
 		}
-		callCtx, cancel := context.WithTimeout(ctx, timeout)
+		attempt := timeout
+		if i < d.NumRegions-1 {
+			// Not the last region: a stalled region hands the call on after what it normally
+			// takes. The last region gets the job's full time, so that an input that is simply
+			// slow still completes somewhere.
+			attempt = attemptTimeout(e, stats, timeout)
+		}
+		callCtx, cancel := context.WithTimeout(ctx, attempt)
 		t0 := time.Now()
 		out, err := a.invokeRemote(callCtx, e, dep, target, input, d.Target == router.Batched)
 		latency := time.Since(t0)
@@ -397,6 +465,7 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 			code: cmp.Or(dep.CodeSHA256, e.job.Artifact(target.kind))}
 		if err == nil {
 			stats.ObserveSuccess(latency)
+			a.downEndpoints.Delete(dep.Endpoint)
 			a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, OutcomeOK)
 			a.metrics.observeRun(e.job.Name, "serverless", OutcomeOK, time.Since(start))
 			return res, nil
@@ -435,6 +504,7 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 			continue
 		}
 		stats.ObserveFailure(time.Now())
+		a.noteRegionFailure(dep.Endpoint, stats)
 		a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, OutcomeTransportError)
 		if neverSent(err) {
 			// The connection was never established, so the request was never sent: trying

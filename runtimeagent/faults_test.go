@@ -1,0 +1,253 @@
+package runtimeagent
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/serverless-blueprint/blueprint/router"
+)
+
+// Faults against the real parts: two in-process hosts running the fixture module, an agent that
+// offloads everything, open-loop load (requests start on a clock, not when the last answered),
+// and faults injected in front of one host. Bounded: a few hundred requests over seconds.
+
+// loadResult is one request of a load run.
+type loadResult struct {
+	phase   string
+	job     string
+	input   string
+	status  int
+	latency time.Duration
+}
+
+// openLoop sends job requests at rate per second until stop is closed, each in its own
+// goroutine, labelled with the phase current when it started.
+func openLoop(t *testing.T, url, job string, rate int, phase func() string, stop <-chan struct{}, out chan<- loadResult, wg *sync.WaitGroup) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second}
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	for n := 0; ; n++ {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		input := fmt.Sprintf(`{"name":"%s-%d"}`, job, n)
+		p := phase()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			resp, err := client.Post(url+"/v1/jobs/"+job+":run", "application/json", strings.NewReader(input))
+			r := loadResult{phase: p, job: job, input: input, latency: time.Since(start)}
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				r.status = resp.StatusCode
+			}
+			out <- r
+		}()
+	}
+}
+
+func quantile(l []time.Duration, q float64) time.Duration {
+	if len(l) == 0 {
+		return 0
+	}
+	s := slices.Clone(l)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(q*float64(len(s))))]
+}
+
+// TestFaults_stalledRegion stalls one of two regions for 5 s under load (its invocations hang,
+// as a host under SIGSTOP): a pure job's p99 during the stall stays under 10× its p99 before,
+// every call of it succeeds, the stalled region leaves rotation within about a second, and no
+// call of a job that is not pure runs twice.
+func TestFaults_stalledRegion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault suite: real hosts under load")
+	}
+	env := newE2EWith(t, e2eOptions{agent: func(c *Config) {
+		c.HedgeRatio = 0 // the default budget: hedging is part of what keeps the tail short
+	}}, router.Policy{LocalCapacity: -1}, func(env *e2eEnv) {
+		writeState(t, env.state, 1,
+			stateJob{name: "greet", pure: true, eligible: true, deployments: env.deployed["greet"], artifact: env.art.SHA256},
+			stateJob{name: "charge", pure: false, eligible: true, deployments: env.deployed["greet"], artifact: env.art.SHA256})
+	})
+	var mu sync.Mutex
+	phase := "warm"
+	current := func() string { mu.Lock(); defer mu.Unlock(); return phase }
+	setPhase := func(p string) { mu.Lock(); phase = p; mu.Unlock() }
+
+	results := make(chan loadResult, 4096)
+	stop := make(chan struct{})
+	var senders, requests sync.WaitGroup
+	for _, l := range []struct {
+		job  string
+		rate int
+	}{{"greet", 60}, {"charge", 15}} {
+		senders.Add(1)
+		go func() {
+			defer senders.Done()
+			openLoop(t, env.srv.URL, l.job, l.rate, current, stop, results, &requests)
+		}()
+	}
+	time.Sleep(2 * time.Second) // regions measured (p99 needs 20 calls each)
+	setPhase("before")
+	a, b := env.hosts[0].invokes.Load(), env.hosts[1].invokes.Load()
+	time.Sleep(2 * time.Second)
+	// Stall the region the router prefers now: the other gets little traffic to lose.
+	stalled, index := env.hosts[0], 0
+	if env.hosts[1].invokes.Load()-b > env.hosts[0].invokes.Load()-a {
+		stalled, index = env.hosts[1], 1
+	}
+	setPhase("stall")
+	stalled.stall()
+	stallStart := time.Now()
+	var leftRotation time.Duration
+	for time.Since(stallStart) < 5*time.Second {
+		if leftRotation == 0 && !env.agent.current.Load().jobs["greet"].stats[index].Healthy(0) {
+			leftRotation = time.Since(stallStart)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stalled.unstall()
+	setPhase("after")
+	time.Sleep(time.Second)
+	close(stop)
+	senders.Wait()
+	requests.Wait()
+	close(results)
+
+	lat := map[string][]time.Duration{}
+	failed := map[string]int{}
+	count := map[string]int{}
+	var charges []string
+	for r := range results {
+		key := r.job + "/" + r.phase
+		count[key]++
+		if r.status != 200 {
+			failed[key]++
+			continue
+		}
+		lat[key] = append(lat[key], r.latency)
+		if r.job == "charge" {
+			charges = append(charges, r.input)
+		}
+	}
+	var report strings.Builder
+	fmt.Fprintf(&report, "%-14s %6s %6s %9s %9s %9s\n", "job/phase", "sent", "failed", "p50", "p99", "max")
+	for _, k := range []string{"greet/before", "greet/stall", "greet/after", "charge/before", "charge/stall", "charge/after"} {
+		fmt.Fprintf(&report, "%-14s %6d %6d %9v %9v %9v\n", k, count[k], failed[k], quantile(lat[k], 0.5).Round(time.Microsecond),
+			quantile(lat[k], 0.99).Round(time.Microsecond), quantile(lat[k], 1).Round(time.Microsecond))
+	}
+	fmt.Fprintf(&report, "stalled region (%s) out of rotation after %v\n", stalled.region, leftRotation.Round(time.Millisecond))
+	t.Logf("stall one of two regions for 5 s (greet pure 60/s, charge not pure 15/s, all offloaded):\n%s", report.String())
+
+	before, during := quantile(lat["greet/before"], 0.99), quantile(lat["greet/stall"], 0.99)
+	if during > 10*before {
+		t.Errorf("pure job p99 during the stall %v, over 10× its p99 before (%v)", during, before)
+	}
+	for _, p := range []string{"before", "stall", "after"} {
+		if failed["greet/"+p] > 0 {
+			t.Errorf("%d calls of the pure job failed (%s)", failed["greet/"+p], p)
+		}
+	}
+	if leftRotation == 0 || leftRotation > 1500*time.Millisecond {
+		t.Errorf("the stalled region left rotation after %v, want within about a second", leftRotation)
+	}
+	for _, in := range charges {
+		if n := env.hosts[0].runs(in) + env.hosts[1].runs(in); n > 1 {
+			t.Errorf("the job that is not pure ran %d times for %s", n, in)
+		}
+	}
+}
+
+// TestFaults_regionRestarted kills a region (its connections drop) until it leaves rotation,
+// brings it back, and expects traffic to reach it again within two cooldowns and the agent to
+// report it healthy.
+func TestFaults_regionRestarted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault suite: real hosts under load")
+	}
+	const cooldown = 500 * time.Millisecond
+	env := newE2E(t, router.Policy{LocalCapacity: -1, FailureCooldown: cooldown})
+	run := func() {
+		t.Helper()
+		if r := env.fixture.run(t, "greet", `{"name":"x"}`); r.status != 200 {
+			t.Fatalf("greet: %d %s", r.status, r.raw)
+		}
+	}
+	for i := 0; i < 30; i++ { // both regions measured
+		run()
+	}
+	// Kill the region the router prefers now (the other one gets no traffic to fail).
+	a, b := env.hosts[0].invokes.Load(), env.hosts[1].invokes.Load()
+	for i := 0; i < 10; i++ {
+		run()
+	}
+	killed, index := env.hosts[0], 0
+	if env.hosts[1].invokes.Load()-b > env.hosts[0].invokes.Load()-a {
+		killed, index = env.hosts[1], 1
+	}
+	killed.down.Store(true)
+	waitFor(t, "the killed region out of rotation", func() bool {
+		run() // pure: fails over to the other region
+		return !env.agent.current.Load().jobs["greet"].stats[index].Healthy(0)
+	})
+	if !strings.Contains(listJobs(t, env), `"healthy":false`) {
+		t.Fatal("/v1/jobs does not report the killed region unhealthy")
+	}
+	killed.down.Store(false)
+	back := time.Now()
+	before := killed.invokes.Load()
+	for killed.invokes.Load() == before {
+		if time.Since(back) > 2*cooldown+time.Second {
+			t.Fatalf("no call reached the restarted region within two cooldowns (%v)", 2*cooldown)
+		}
+		run()
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("the restarted region served again %v after it came back", time.Since(back).Round(time.Millisecond))
+	if body := listJobs(t, env); strings.Contains(body, `"healthy":false`) {
+		t.Fatalf("/v1/jobs after the probe: %s", body)
+	}
+	resp, err := http.Get(env.srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `blueprint_agent_region_healthy{job="greet",platform="wasm",region="`+killed.region+`"} 1`) {
+		t.Fatalf("metrics do not show the region healthy:\n%s", metrics)
+	}
+}
+
+func listJobs(t *testing.T, env *e2eEnv) string {
+	t.Helper()
+	resp, err := http.Get(env.srv.URL + "/v1/jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list JobList
+	body, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(body, &list); err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range list.Jobs {
+		if j.Name == "greet" {
+			b, _ := json.Marshal(j.Regions)
+			return string(b)
+		}
+	}
+	t.Fatalf("no greet in %s", body)
+	return ""
+}
