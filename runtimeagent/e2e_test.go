@@ -67,8 +67,9 @@ type e2eHost struct {
 	invokes, batches atomic.Int64
 	// Faults (faults_test.go): while gate is set, invocations wait for it to close (a stalled
 	// host: SIGSTOP); while down, every request's connection is dropped (a crashed host).
-	gate atomic.Pointer[chan struct{}]
-	down atomic.Bool
+	gate     atomic.Pointer[chan struct{}]
+	down     atomic.Bool
+	throttle atomic.Bool // invocations answered 429 with Retry-After, as a host with every slot taken
 	// ran counts the invocations that reached the host, by input.
 	ranMu sync.Mutex
 	ran   map[string]int
@@ -150,6 +151,11 @@ func newE2EWith(t testing.TB, opts e2eOptions, policy router.Policy, beforeAgent
 				panic(http.ErrAbortHandler) // the connection drops, as when the host dies
 			}
 			invoking := strings.HasSuffix(r.URL.Path, "/invoke") || strings.HasSuffix(r.URL.Path, "/invoke-batch")
+			if invoking && eh.throttle.Load() {
+				w.Header().Set("Retry-After", "1")
+				http.Error(w, `{"error":{"code":"busy","message":"every slot is taken"}}`, http.StatusTooManyRequests)
+				return
+			}
 			if gate := eh.gate.Load(); gate != nil && invoking {
 				select {
 				case <-*gate:
