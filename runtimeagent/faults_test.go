@@ -26,6 +26,7 @@ type loadResult struct {
 	input   string
 	status  int
 	latency time.Duration
+	local   bool // ran on this machine
 }
 
 // openLoop sends job requests at rate per second until stop is closed, each in its own
@@ -49,9 +50,10 @@ func openLoop(t *testing.T, url, job string, rate int, phase func() string, stop
 			resp, err := client.Post(url+"/v1/jobs/"+job+":run", "application/json", strings.NewReader(input))
 			r := loadResult{phase: p, job: job, input: input, latency: time.Since(start)}
 			if err == nil {
-				io.Copy(io.Discard, resp.Body)
+				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				r.status = resp.StatusCode
+				r.local = strings.Contains(string(body), `"target":"local"`)
 			}
 			out <- r
 		}()
@@ -284,4 +286,57 @@ func listJobs(t *testing.T, env *e2eEnv) string {
 	}
 	t.Fatalf("no greet in %s", body)
 	return ""
+}
+
+// TestFaults_risingLoad steps open-loop load of the pure job up (local slots and two hosts, the
+// agent placing each call) and reports, per step, what was achieved and the highest rate held:
+// every call answered, achieved within 5% of the rate, p99 under 250 ms.
+func TestFaults_risingLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault suite: real hosts under load")
+	}
+	env := newE2E(t, router.Policy{LocalCapacity: 2})
+	var report strings.Builder
+	fmt.Fprintf(&report, "| rate/s | sent | failed | achieved/s | p50 | p99 | p99.9 | local |\n|---|---|---|---|---|---|---|---|\n")
+	held := 0
+	for _, rate := range []int{25, 50, 100, 200, 400} {
+		results := make(chan loadResult, 4*rate)
+		stop := make(chan struct{})
+		var sender, requests sync.WaitGroup
+		sender.Add(1)
+		go func() { defer sender.Done(); openLoop(t, env.srv.URL, "greet", rate, func() string { return "" }, stop, results, &requests) }()
+		const window = 2 * time.Second
+		time.Sleep(window)
+		close(stop)
+		sender.Wait()
+		requests.Wait()
+		close(results)
+		var lat []time.Duration
+		sent, failed, locally := 0, 0, 0
+		for r := range results {
+			sent++
+			if r.status != 200 {
+				failed++
+				continue
+			}
+			lat = append(lat, r.latency)
+			if r.local {
+				locally++
+			}
+		}
+		achieved := float64(sent-failed) / window.Seconds()
+		local := float64(locally) / float64(max(sent, 1))
+		p99 := quantile(lat, 0.99)
+		fmt.Fprintf(&report, "| %d | %d | %d | %.0f | %v | %v | %v | %.0f%% |\n", rate, sent, failed, achieved,
+			quantile(lat, 0.5).Round(time.Microsecond), p99.Round(time.Microsecond), quantile(lat, 0.999).Round(time.Microsecond), 100*local)
+		if failed > 0 || achieved < 0.95*float64(rate) || p99 > 250*time.Millisecond {
+			break
+		}
+		held = rate
+	}
+	fmt.Fprintf(&report, "\nhighest rate held: %d/s\n", held)
+	t.Logf("rising load of a pure job (2 local slots, two hosts):\n%s", report.String())
+	if held < 25 {
+		t.Fatalf("not even 25 calls a second held")
+	}
 }
