@@ -12,10 +12,16 @@ import (
 	"github.com/serverless-blueprint/blueprint/router"
 )
 
-// postWith runs a job with extra headers.
-func (f *fixture) postWith(t *testing.T, name, body string, header map[string]string) (int, string) {
+// postWith posts JSON to /v1/jobs/{spec} (a run or a batch) with extra headers.
+func (f *fixture) postWith(t *testing.T, spec, body string, header map[string]string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/v1/jobs/"+name, strings.NewReader(body))
+	status, data, _ := f.post(t, spec, body, header)
+	return status, data
+}
+
+func (f *fixture) post(t *testing.T, spec, body string, header map[string]string) (int, string, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/v1/jobs/"+spec, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	for k, v := range header {
 		req.Header.Set(k, v)
@@ -26,7 +32,7 @@ func (f *fixture) postWith(t *testing.T, name, body string, header map[string]st
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(data)
+	return resp.StatusCode, string(data), resp.Header
 }
 
 func TestPlacementHeader(t *testing.T) {

@@ -36,19 +36,12 @@ type keyedAnswer struct {
 
 func (f *fixture) keyed(t *testing.T, name, key, body string, header map[string]string) keyedAnswer {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/v1/jobs/"+name+":run", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(IdempotencyKeyHeader, key)
+	h := map[string]string{IdempotencyKeyHeader: key}
 	for k, v := range header {
-		req.Header.Set(k, v)
+		h[k] = v
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return keyedAnswer{status: resp.StatusCode, body: string(data), replayed: resp.Header.Get(IdempotentReplayedHeader) == "true", retry: resp.Header.Get("Retry-After")}
+	status, data, got := f.post(t, name+":run", body, h)
+	return keyedAnswer{status: status, body: data, replayed: got.Get(IdempotentReplayedHeader) == "true", retry: got.Get("Retry-After")}
 }
 
 // The acceptance case: a non-pure job offloaded on the first try, retried with the same key
@@ -136,20 +129,12 @@ func TestIdempotency_badRequests(t *testing.T) {
 	if r := f.keyed(t, "charge", strings.Repeat("k", 300), `{}`, nil); r.status != 400 {
 		t.Fatalf("a 300-byte key: %+v", r)
 	}
-	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/v1/jobs/charge:batch", strings.NewReader(`[{}]`))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(IdempotencyKeyHeader, "k")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 400 || f.local.calls.Load() != 0 {
-		t.Fatalf("a keyed batch: %d (runs %d)", resp.StatusCode, f.local.calls.Load())
+	if status, _ := f.postWith(t, "charge:batch", `[{}]`, map[string]string{IdempotencyKeyHeader: "k"}); status != 400 || f.local.calls.Load() != 0 {
+		t.Fatalf("a keyed batch: %d (runs %d)", status, f.local.calls.Load())
 	}
 	// An agent without stores refuses keys rather than running without a record.
 	g := newFixture(t, router.Policy{LocalCapacity: 4})
-	_, err = g.agent.Execute(WithIdempotencyKey(context.Background(), "k"), "charge", []byte(`{}`))
+	_, err := g.agent.Execute(WithIdempotencyKey(context.Background(), "k"), "charge", []byte(`{}`))
 	var e *Error
 	if !errors.As(err, &e) || e.Code != CodeIdempotencyUnavailable || g.local.calls.Load() != 0 {
 		t.Fatalf("no stores: %#v", err)
