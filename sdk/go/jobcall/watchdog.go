@@ -60,14 +60,19 @@ func (w *watchdog) watch(r expirable) {
 func (w *watchdog) unwatch(r expirable) {
 	w.mu.Lock()
 	if i := r.slot(); i >= 0 && i < len(w.runs) && w.runs[i] == r {
-		last := len(w.runs) - 1
-		w.runs[i] = w.runs[last]
-		w.runs[i].setSlot(i)
-		w.runs[last] = nil
-		w.runs = w.runs[:last]
-		r.setSlot(-1)
+		w.removeLocked(i)
 	}
 	w.mu.Unlock()
+}
+
+// removeLocked takes the run at index i out of the list (the last one takes its place).
+func (w *watchdog) removeLocked(i int) {
+	r, last := w.runs[i], len(w.runs)-1
+	w.runs[i] = w.runs[last]
+	w.runs[i].setSlot(i)
+	w.runs[last] = nil
+	w.runs = w.runs[:last]
+	r.setSlot(-1)
 }
 
 func (w *watchdog) loop() {
@@ -100,12 +105,7 @@ func (w *watchdog) loop() {
 					continue
 				}
 				expired = append(expired, r)
-				last := len(w.runs) - 1
-				w.runs[i] = w.runs[last]
-				w.runs[i].setSlot(i)
-				w.runs[last] = nil
-				w.runs = w.runs[:last]
-				r.setSlot(-1)
+				w.removeLocked(i)
 			}
 			busy := len(w.runs) > 0 || w.watched != seen
 			seen = w.watched
