@@ -304,7 +304,10 @@ func TestFaults_risingLoad(t *testing.T) {
 		stop := make(chan struct{})
 		var sender, requests sync.WaitGroup
 		sender.Add(1)
-		go func() { defer sender.Done(); openLoop(t, env.srv.URL, "greet", rate, func() string { return "" }, stop, results, &requests) }()
+		go func() {
+			defer sender.Done()
+			openLoop(t, env.srv.URL, "greet", rate, func() string { return "" }, stop, results, &requests)
+		}()
 		const window = 2 * time.Second
 		time.Sleep(window)
 		close(stop)
