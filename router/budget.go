@@ -91,3 +91,9 @@ func (b *RetryBudget) TryRetry() bool {
 
 // RetryDone releases a retry reserved by TryRetry.
 func (b *RetryBudget) RetryDone() { b.retries.Add(-1) }
+
+// Tokens is how many hedges the budget would allow now.
+func (b *HedgeBudget) Tokens() float64 { return float64(b.milliTokens.Load()) / 1000 }
+
+// State is the requests and retries in flight now (explain).
+func (b *RetryBudget) State() (active, retries int64) { return b.active.Load(), b.retries.Load() }

@@ -161,6 +161,9 @@ type Input struct {
 	// Expected by more than it.
 	CostThreshold    float64
 	LatencyThreshold time.Duration
+	// DryRun decides without side effects (explain): a half-open region's probe is shown in
+	// the order, not claimed.
+	DryRun bool
 }
 
 // Decision is where to run. It holds no slices so that deciding allocates nothing.
@@ -307,7 +310,10 @@ func orderRegions(p *Policy, in *Input, d *Decision) (best int64) {
 				// region is back (if not, it fails over); the others keep away until it
 				// answers, or until a cooldown passes without an answer.
 				probe := s.probeNanos.Load()
-				if (probe != 0 && now-probe < cooldown) || !s.probeNanos.CompareAndSwap(probe, now) {
+				if probe != 0 && now-probe < cooldown {
+					continue
+				}
+				if !in.DryRun && !s.probeNanos.CompareAndSwap(probe, now) {
 					continue
 				}
 				insert(d, &latency, uint8(i), -1) // first, before any measured region

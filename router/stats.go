@@ -124,6 +124,9 @@ func (s *RegionStats) ErrorRate() float64 { return float64(s.errorRateMilli.Load
 // Latency is the latency EWMA; 0 when nothing was observed yet.
 func (s *RegionStats) Latency() time.Duration { return time.Duration(s.ewmaNanos.Load()) }
 
+// Probing reports whether a probe of the region is out now.
+func (s *RegionStats) Probing() bool { return s.probeNanos.Load() != 0 }
+
 // Idle is how long ago the region last answered; 0 when it never did (nothing to go by).
 func (s *RegionStats) Idle() time.Duration {
 	last := s.lastSuccessNanos.Load()

@@ -245,12 +245,13 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 			MaxBytes: maxBatchBytes,
 		},
 	}
+	a.metrics.reg.MustRegister(regionCollector{a})
 	if cfg.Load != nil {
-		a.metrics.load = cfg.Load
+		a.metrics.watchLoad(cfg.Load)
 	}
 	if cfg.MemoBytes >= 0 {
 		a.memo = router.NewMemoCache(cfg.MemoBytes)
-		a.metrics.memo = a.memo.Stats
+		a.metrics.watchMemo(a.memo.Stats)
 	}
 	if cfg.HedgeRatio >= 0 {
 		a.hedgeBudget = &router.HedgeBudget{Ratio: cfg.HedgeRatio}
@@ -450,6 +451,14 @@ func (a *Agent) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/jobs/{spec}", a.authorized(a.handleRun))
 	mux.HandleFunc("GET /v1/jobs", a.authorized(a.handleList))
+	mux.HandleFunc("GET /v1/jobs/{spec}", a.authorized(func(w http.ResponseWriter, r *http.Request) {
+		name, ok := strings.CutSuffix(r.PathValue("spec"), ":explain")
+		if !ok || name == "" {
+			writeError(w, http.StatusNotFound, CodeNotFound, fmt.Sprintf("no endpoint GET %s; GET /v1/jobs/{name}:explain says where a run would go and why", r.URL.Path))
+			return
+		}
+		a.handleExplain(w, r, name)
+	}))
 	mux.HandleFunc("GET /healthz", a.handleHealth)
 	mux.HandleFunc("GET /metrics", a.handleMetrics)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -711,11 +711,11 @@ func TestListHealthMetrics(t *testing.T) {
 
 	metrics := get(t, f.srv.URL+"/metrics")
 	for _, want := range []string{
-		`blueprint_agent_runs_total{job="resize",target="serverless",outcome="ok"} 1`,
-		`blueprint_agent_runs_total{job="audit",target="local",outcome="ok"} 1`,
-		`blueprint_agent_run_duration_seconds_bucket{job="resize",target="serverless",le="+Inf"} 1`,
+		`blueprint_agent_runs_total{job="resize",outcome="ok",target="serverless"} 1`,
+		`blueprint_agent_runs_total{job="audit",outcome="ok",target="local"} 1`,
+		`blueprint_agent_run_duration_seconds_bucket{job="resize",le="+Inf",target="serverless"} 1`,
 		`blueprint_agent_run_duration_seconds_count{job="audit",target="local"} 1`,
-		`blueprint_agent_remote_attempts_total{job="resize",platform="fake",region="a",outcome="ok"} 1`,
+		`blueprint_agent_remote_attempts_total{job="resize",outcome="ok",platform="fake",region="a"} 1`,
 		`blueprint_agent_rejected_requests_total{code="job_not_found"} 1`,
 		`blueprint_agent_region_latency_ewma_seconds{job="resize",platform="fake",region="a"}`,
 		"# TYPE blueprint_agent_run_duration_seconds histogram",

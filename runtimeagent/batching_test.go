@@ -184,7 +184,7 @@ func TestBatching_wholeBatchFailureFailsOver(t *testing.T) {
 		t.Fatalf("%d runs failed over; batches: a %v, b %v", failedOver, remote.sizes("a"), remote.sizes("b"))
 	}
 	m := get(t, f.srv.URL+"/metrics")
-	if !strings.Contains(m, fmt.Sprintf(`blueprint_agent_remote_attempts_total{job="resize",platform="fake",region="a",outcome="transport_error"} %d`, failedOver)) {
+	if !strings.Contains(m, fmt.Sprintf(`blueprint_agent_remote_attempts_total{job="resize",outcome="transport_error",platform="fake",region="a"} %d`, failedOver)) {
 		t.Errorf("/metrics does not count %d transport errors in region a", failedOver)
 	}
 
@@ -204,7 +204,7 @@ func TestBatching_wholeBatchFailureFailsOver(t *testing.T) {
 			t.Errorf("run %d: %d %s", i, r.status, r.raw)
 		}
 	}
-	if m := get(t, g.srv.URL+"/metrics"); !strings.Contains(m, `blueprint_agent_remote_attempts_total{job="resize",platform="fake",region="b",outcome="retry_budget"}`) {
+	if m := get(t, g.srv.URL+"/metrics"); !strings.Contains(m, `blueprint_agent_remote_attempts_total{job="resize",outcome="retry_budget",platform="fake",region="b"}`) {
 		t.Errorf("no run was refused a retry: the budget did not bound failover of a failed batch")
 	}
 }

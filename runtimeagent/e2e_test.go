@@ -413,7 +413,7 @@ func TestE2E_busyHostIsNotAFailure(t *testing.T) {
 	if f := env.agent.current.Load().jobs["charge"].stats[0].ConsecutiveFailures(); f != 0 {
 		t.Errorf("a busy host counted as %d failures", f)
 	}
-	if m := get(t, env.srv.URL+"/metrics"); !strings.Contains(m, `blueprint_agent_remote_attempts_total{job="charge",platform="wasm",region="busy",outcome="busy"} 1`) {
+	if m := get(t, env.srv.URL+"/metrics"); !strings.Contains(m, `blueprint_agent_remote_attempts_total{job="charge",outcome="busy",platform="wasm",region="busy"} 1`) {
 		t.Errorf("busy attempt not counted:\n%s", m)
 	}
 }

@@ -225,15 +225,15 @@ func (r LocalRun) Done(err error) {
 		m = a.metrics.localRun(r.e.job.Name)
 		r.e.localMetrics.Store(m)
 	}
-	m.duration.observe(elapsed)
+	m.duration.Observe(elapsed.Seconds())
 	switch {
 	case err == nil:
 		r.e.localLatency.Observe(elapsed)
-		m.ok.Add(1)
+		m.ok.Inc()
 	case isFunctionError(err):
-		m.jobError.Add(1)
+		m.jobError.Inc()
 	default:
-		m.failed.Add(1)
+		m.failed.Inc()
 	}
 }
 

@@ -126,6 +126,10 @@ func (a *Agent) runAnswer(ctx context.Context, snap *snapshot, e *jobEntry, inpu
 		return answer{status: status, body: body, busy: status == http.StatusServiceUnavailable && ebody.Code == string(CodeBusy),
 			notRun: errors.As(err, &re) && re.notRun}
 	}
+	ran := res.target.String()
+	if res.platform != "" {
+		ran += " " + res.platform + "/" + res.region
+	}
 	body, _ := json.Marshal(RunResponse{
 		Output:     res.output,
 		Ran:        Ran{Target: res.target.String(), Platform: res.platform, Region: res.region},
@@ -133,8 +137,15 @@ func (a *Agent) runAnswer(ctx context.Context, snap *snapshot, e *jobEntry, inpu
 		Decision:   res.reason.String(),
 		Attempts:   res.attempts,
 	})
-	return answer{status: http.StatusOK, body: body}
+	return answer{status: http.StatusOK, body: body, ran: ran, decision: res.reason.String()}
 }
+
+// Headers of a successful run's answer: where it ran and the router's reason (the body's "ran"
+// and "decision"), for proxies and logs that do not read bodies.
+const (
+	RanHeader      = "X-Blueprint-Ran"      // "local", or "serverless wasm/local-a"
+	DecisionHeader = "X-Blueprint-Decision" // e.g. "local_capacity"
+)
 
 // writeAnswer writes a run's answer with the headers its status calls for.
 func writeAnswer(w http.ResponseWriter, ans answer) {
@@ -145,6 +156,10 @@ func writeAnswer(w http.ResponseWriter, ans answer) {
 	}
 	if ans.replayed {
 		h.Set(IdempotentReplayedHeader, "true")
+	}
+	if ans.ran != "" {
+		h.Set(RanHeader, ans.ran)
+		h.Set(DecisionHeader, ans.decision)
 	}
 	w.WriteHeader(ans.status)
 	w.Write(ans.body)
@@ -244,8 +259,7 @@ func (a *Agent) handleHealth(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Agent) handleMetrics(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	a.metrics.write(w, a.regionLatencies())
+	a.metrics.handler().ServeHTTP(w, r)
 }
 
 func writeError(w http.ResponseWriter, status int, code ErrorCode, message string) {

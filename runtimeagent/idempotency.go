@@ -97,8 +97,10 @@ type answer struct {
 	status   int
 	body     []byte
 	replayed bool
-	busy     bool // 503 busy: answered with Retry-After
-	notRun   bool // refused before the job started
+	busy     bool   // 503 busy: answered with Retry-After
+	notRun   bool   // refused before the job started
+	ran      string // for the X-Blueprint-Ran header: "local", or "serverless platform/region"
+	decision string // for the X-Blueprint-Decision header: the router's reason
 }
 
 // runOnce answers a run under an idempotency key: from the key's record when an earlier try has

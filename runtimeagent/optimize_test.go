@@ -121,8 +121,8 @@ func TestRun_hedgesSlowLocalRunsOfPureJobsOnly(t *testing.T) {
 		t.Errorf("/metrics does not count the hedge:\n%s", m)
 	}
 	// The local run that lost the race was cancelled, not failed.
-	if strings.Contains(m, `blueprint_agent_runs_total{job="resize",target="local",outcome="failed"}`) ||
-		!strings.Contains(m, `blueprint_agent_runs_total{job="resize",target="local",outcome="canceled"}`) {
+	if strings.Contains(m, `blueprint_agent_runs_total{job="resize",outcome="failed",target="local"}`) ||
+		!strings.Contains(m, `blueprint_agent_runs_total{job="resize",outcome="canceled",target="local"}`) {
 		t.Errorf("/metrics should count the losing local run as canceled:\n%s", m)
 	}
 }

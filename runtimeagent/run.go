@@ -109,13 +109,14 @@ func (a *Agent) utilization() float64 {
 	return u
 }
 
-// route decides where the job runs and runs it there.
-func (a *Agent) route(ctx context.Context, snap *snapshot, e *jobEntry, input []byte) (runResult, error) {
+// routerInput is what the router decides one execution of e from: the analysis, the request,
+// and this machine's and the regions' live state.
+func (a *Agent) routerInput(ctx context.Context, e *jobEntry, inputBytes int64) router.Input {
 	in := router.Input{
 		Eligible:      e.job.Eligible,
 		Pure:          e.job.Analysis.Pure,
 		Mode:          e.effectiveMode(ctx),
-		InputBytes:    int64(len(input)),
+		InputBytes:    inputBytes,
 		LocalInFlight: int(a.inFlight.Load()),
 		Regions:       e.stats,
 		Utilization:   a.utilization(),
@@ -139,6 +140,12 @@ func (a *Agent) route(ctx context.Context, snap *snapshot, e *jobEntry, input []
 		in.CostThreshold = *t
 	}
 	in.LatencyThreshold = time.Duration(e.job.LatencyThresholdMS) * time.Millisecond
+	return in
+}
+
+// route decides where the job runs and runs it there.
+func (a *Agent) route(ctx context.Context, snap *snapshot, e *jobEntry, input []byte) (runResult, error) {
+	in := a.routerInput(ctx, e, int64(len(input)))
 	d := router.Decide(&a.cfg.Policy, &in)
 
 	if d.Target == router.Local || d.Target == router.Speculative {
