@@ -26,6 +26,7 @@ type metrics struct {
 	hedges    *prometheus.CounterVec   // job, outcome
 	idem      *prometheus.CounterVec   // outcome
 	cost      *prometheus.CounterVec   // job, target
+	costSaved *prometheus.GaugeVec     // job: always-local cost minus what offloaded runs cost
 	batchSize *prometheus.HistogramVec // job
 	batched   *prometheus.CounterVec   // job
 
@@ -59,6 +60,8 @@ func newMetrics() *metrics {
 	m.hedges = counterVec("blueprint_agent_hedges_total", "Runs of pure jobs (local, or offloaded to a region) that reached their p95, by job and outcome (no_budget, primary_won, backup_won).", "job", "outcome")
 	m.idem = counterVec("blueprint_agent_idempotent_requests_total", "Runs sent with an Idempotency-Key, by outcome (recorded, replayed, in_progress).", "outcome")
 	m.cost = counterVec("blueprint_agent_cost_usd_total", "Estimated cost of executions by job and target: the VM's marginal cost locally, the platform's price remotely.", "job", "target")
+	m.costSaved = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "blueprint_agent_cost_saved_usd", Help: "Estimated cost saved by offloading, by job: what the offloaded runs would have cost on this machine (at its measured local p50 and the utilization then) minus what they cost on the platform; negative when the router offloaded for capacity or latency at a higher price. Needs cost-aware routing."}, []string{"job"})
+	m.reg.MustRegister(m.costSaved)
 	m.batched = counterVec("blueprint_agent_batched_executions_total", "Executions sent to a region inside a batch invocation, by job.", "job")
 	m.durations = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "blueprint_agent_run_duration_seconds", Help: "Time to run a job, including failover, by job and target.",

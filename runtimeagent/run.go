@@ -91,7 +91,14 @@ func (a *Agent) routeAndAccount(ctx context.Context, snap *snapshot, e *jobEntry
 	}
 	elapsed := time.Since(start)
 	if res.target == router.Serverless {
-		a.metrics.addCost(e.job.Name, "serverless", prices.ServerlessCost(e.job.EffectiveMemoryMB(), elapsed))
+		remote := prices.ServerlessCost(e.job.EffectiveMemoryMB(), elapsed)
+		a.metrics.addCost(e.job.Name, "serverless", remote)
+		// Against always-local: what the run would have cost here, at the local p50 this
+		// machine measured and the utilization it had (negative when the router offloaded
+		// for capacity or latency at a higher price).
+		if p50, ok := e.localLatency.Quantile(0.5, 5); ok {
+			a.metrics.costSaved.WithLabelValues(e.job.Name).Add(prices.LocalCost(p50, utilization) - remote)
+		}
 	} else {
 		a.metrics.addCost(e.job.Name, "local", prices.LocalCost(elapsed, utilization))
 	}
