@@ -15,8 +15,7 @@ import (
 
 // Load reads the manifest from source: a local path (or file:// URL) to a terraform.tfstate,
 // the output of `terraform show -json` or of `pulumi stack export --show-secrets`, or a
-// manifest JSON file. Object stores (s3://, gs://)
-// are part of the design but not implemented yet and return an error that says so.
+// manifest JSON file. Object stores (s3://, gs://) are read with OpenRemote.
 func Load(ctx context.Context, source string) (*Manifest, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -60,7 +59,7 @@ func localPath(source string) (string, error) {
 		}
 		return u.Path, nil
 	case "s3", "gs":
-		return "", fmt.Errorf("loading manifest: %s:// sources are not supported yet; copy the state to a local file (e.g. `terraform state pull > blueprint.tfstate`) and pass its path", scheme)
+		return "", fmt.Errorf("loading manifest: %s:// sources are read through OpenRemote (the runtime agent does), not Load", scheme)
 	default:
 		return "", fmt.Errorf("loading manifest: unknown source scheme %q; pass a local path", scheme)
 	}

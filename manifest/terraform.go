@@ -16,9 +16,9 @@ import (
 // ResourceType is the Terraform resource type whose instances are jobs.
 const ResourceType = "blueprint_job"
 
-// maxStateBytes bounds how much of a state file is read: real states with hundreds of jobs
+// MaxStateBytes bounds how much of a state file is read: real states with hundreds of jobs
 // stay far below it, and it keeps a wrong path (a disk image, a log) from eating memory.
-const maxStateBytes = 256 << 20
+const MaxStateBytes = 256 << 20
 
 // tfState is the part of a terraform.tfstate (format version 4) that Blueprint reads.
 type tfState struct {
@@ -196,12 +196,12 @@ func wholeNumber(n *json.Number) (int64, error) {
 }
 
 func readAllBounded(r io.Reader) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxStateBytes+1))
+	data, err := io.ReadAll(io.LimitReader(r, MaxStateBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading manifest source: %w", err)
 	}
-	if len(data) > maxStateBytes {
-		return nil, fmt.Errorf("reading manifest source: larger than %d MiB; is this really a state file?", maxStateBytes>>20)
+	if len(data) > MaxStateBytes {
+		return nil, fmt.Errorf("reading manifest source: larger than %d MiB; is this really a state file?", MaxStateBytes>>20)
 	}
 	return data, nil
 }

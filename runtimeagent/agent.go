@@ -21,6 +21,7 @@ import (
 	"github.com/serverless-blueprint/blueprint/internal/httpapi"
 	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/manifest"
+	"github.com/serverless-blueprint/blueprint/manifest/remote"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/router"
 	"github.com/serverless-blueprint/blueprint/runtimeagent/localexec"
@@ -87,6 +88,10 @@ type Config struct {
 	// BodyTimeout bounds reading a request's body; 0 = DefaultBodyTimeout. A caller that
 	// stalls mid-body loses its connection instead of holding it.
 	BodyTimeout time.Duration
+	// WaitForState lets New succeed before the state can be read (an agent started with its VM
+	// before the first apply): it serves with no jobs and /readyz answers 503 until Run loads
+	// one. Without it a state that does not load is an error of New.
+	WaitForState bool
 	// Token, when set, is required as "Authorization: Bearer <token>" on /v1/ endpoints
 	// (running jobs, listing them); /healthz and /metrics stay open for probes and scrapers.
 	Token string
@@ -140,6 +145,14 @@ type Agent struct {
 	// The last state that failed to load, so that it is logged once. Only Run touches these.
 	lastBad     fileSignature
 	lastBadHash [sha256.Size]byte
+
+	firstLoadErr atomic.Value // string: why no state has loaded yet (WaitForState)
+
+	// remote is the state's object store when StatePath is s3:// or gs://; remoteVersion the
+	// version (ETag, generation) of what is loaded, remoteBad that of the last that failed.
+	remote        remote.Remote
+	remoteVersion string
+	remoteBad     string
 }
 
 // snapshot is one loaded manifest with everything derived from it; swapped atomically so that
@@ -258,8 +271,22 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	}
 	a.cfg.Policy.LocalCapacity = capacity
 	a.metrics.localCapacity.Store(int64(max(capacity, 0)))
+	if remote.Is(cfg.StatePath) {
+		r, err := remote.Open(ctx, cfg.StatePath)
+		if err != nil {
+			return nil, fmt.Errorf("runtime agent: %w", err)
+		}
+		a.remote = r
+	}
 	if err := a.reload(ctx); err != nil {
-		return nil, err
+		if !cfg.WaitForState {
+			return nil, err
+		}
+		// Serve without a manifest (every run is job_not_found, /readyz says 503) until Run
+		// loads one.
+		a.log.Warn("no state loaded yet; serving as not ready until one loads", "source", cfg.StatePath, "error", err)
+		a.current.Store(&snapshot{manifest: &manifest.Manifest{Source: cfg.StatePath}, jobs: map[string]*jobEntry{}})
+		a.firstLoadErr.Store(err.Error())
 	}
 	return a, nil
 }
@@ -292,6 +319,11 @@ func (a *Agent) Run(ctx context.Context) error {
 		case <-ticker.C:
 		case <-a.trigger:
 		}
+		if a.remote != nil {
+			a.pollRemote(ctx, log)
+			a.warm(ctx, &warming, a.current.Load())
+			continue
+		}
 		sig, err := statSignature(a.cfg.StatePath)
 		if err != nil {
 			if sig != a.lastBad {
@@ -318,6 +350,29 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.metrics.reloads("ok")
 		a.warm(ctx, &warming, a.current.Load())
 	}
+}
+
+// pollRemote asks the object store for the state if it changed, and loads it when it did.
+func (a *Agent) pollRemote(ctx context.Context, log hclog.Logger) {
+	data, version, err := a.remote.Fetch(ctx, a.remoteVersion)
+	if err != nil {
+		if a.remoteBad != "error:"+err.Error() {
+			log.Error("cannot read the state object; keeping the current manifest", "source", a.remote.String(), "error", err)
+			a.remoteBad = "error:" + err.Error()
+		}
+		return
+	}
+	if data == nil || version == a.remoteBad {
+		return // unchanged, or the version that did not load
+	}
+	if err := a.install(data, fileSignature{}, a.remote.String()); err != nil {
+		a.metrics.reloads("error")
+		log.Error("new state does not load; keeping the current manifest", "source", a.remote.String(), "version", version, "error", err)
+		a.remoteBad = version
+		return
+	}
+	a.remoteVersion, a.remoteBad = version, ""
+	a.metrics.reloads("ok")
 }
 
 // mtimeGranularity is a generous bound on file system timestamp resolution (ext4 and tmpfs
@@ -367,36 +422,54 @@ func statSignature(path string) (fileSignature, error) {
 }
 
 func (a *Agent) reload(ctx context.Context) error {
+	if a.remote != nil {
+		data, version, err := a.remote.Fetch(ctx, "")
+		if err != nil {
+			return fmt.Errorf("runtime agent: %w", err)
+		}
+		if err := a.install(data, fileSignature{}, a.remote.String()); err != nil {
+			return err
+		}
+		a.remoteVersion = version
+		return nil
+	}
 	before, statErr := statSignature(a.cfg.StatePath)
 	data, readErr := os.ReadFile(a.cfg.StatePath)
 	if statErr != nil || readErr != nil {
 		_, err := manifest.Load(ctx, a.cfg.StatePath) // its errors say what to fix; prefer them
 		return fmt.Errorf("runtime agent: %w", cmp.Or(err, readErr, statErr))
 	}
-	hash := sha256.Sum256(data)
-	m, err := manifest.Decode(bytes.NewReader(data))
-	if err != nil {
-		a.lastBadHash = hash
-		return fmt.Errorf("runtime agent: %s: %w", a.cfg.StatePath, err)
-	}
-	m.Source = a.cfg.StatePath
-	if abs, err := filepath.Abs(a.cfg.StatePath); err == nil {
-		m.Source = abs
-	}
-	if err := a.cfg.Platforms.check(m); err != nil {
-		a.lastBadHash = hash
-		return fmt.Errorf("runtime agent: %s: %w", a.cfg.StatePath, err)
-	}
 	after, err := statSignature(a.cfg.StatePath)
 	if err != nil {
 		return fmt.Errorf("runtime agent: reading state: %w", err)
 	}
 	if after != before {
-		// Terraform was writing while we read; what we parsed is consistent JSON, but remember
-		// no signature so the next poll reads the final file.
+		// Terraform was writing while we read; what we parse is consistent JSON or an error,
+		// but remember no signature so the next poll reads the final file.
 		after = fileSignature{}
 	}
-	snap := &snapshot{manifest: m, jobs: make(map[string]*jobEntry, len(m.Jobs)), sig: after, contentHash: hash, loadedAt: time.Now()}
+	source := a.cfg.StatePath
+	if abs, err := filepath.Abs(source); err == nil {
+		source = abs
+	}
+	return a.install(data, after, source)
+}
+
+// install decodes a state and, when it loads, swaps it in: requests in progress keep the
+// manifest they started with.
+func (a *Agent) install(data []byte, sig fileSignature, source string) error {
+	hash := sha256.Sum256(data)
+	m, err := manifest.Decode(bytes.NewReader(data))
+	if err != nil {
+		a.lastBadHash = hash
+		return fmt.Errorf("runtime agent: %s: %w", source, err)
+	}
+	m.Source = source
+	if err := a.cfg.Platforms.check(m); err != nil {
+		a.lastBadHash = hash
+		return fmt.Errorf("runtime agent: %s: %w", source, err)
+	}
+	snap := &snapshot{manifest: m, jobs: make(map[string]*jobEntry, len(m.Jobs)), sig: sig, contentHash: hash, loadedAt: time.Now()}
 	// Carry each deployment's statistics over (same job, platform, region and endpoint); drop
 	// those of deployments that are gone, so the map does not grow with every apply.
 	a.statsMu.Lock()
@@ -460,6 +533,7 @@ func (a *Agent) Handler() http.Handler {
 		a.handleExplain(w, r, name)
 	}))
 	mux.HandleFunc("GET /healthz", a.handleHealth)
+	mux.HandleFunc("GET /readyz", a.handleReady)
 	mux.HandleFunc("GET /metrics", a.handleMetrics)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeNotFound, fmt.Sprintf("no endpoint %s %s; see docs/agent-api.md", r.Method, r.URL.Path))

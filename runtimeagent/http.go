@@ -258,6 +258,18 @@ func (a *Agent) handleHealth(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// handleReady answers 200 once a manifest has loaded (for a load balancer or an orchestrator),
+// 503 before, with why.
+func (a *Agent) handleReady(w http.ResponseWriter, r *http.Request) {
+	snap := a.current.Load()
+	if snap.loadedAt.IsZero() {
+		why, _ := a.firstLoadErr.Load().(string)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "source": a.cfg.StatePath, "error": why})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ready": true, "source": snap.manifest.Source, "manifest_serial": snap.manifest.Serial, "jobs": len(snap.manifest.Jobs)})
+}
+
 func (a *Agent) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	a.metrics.handler().ServeHTTP(w, r)
 }

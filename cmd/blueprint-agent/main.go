@@ -57,6 +57,7 @@ type options struct {
 	idempotencyStore string
 	idempotencyTTL   time.Duration
 	bodyTimeout      time.Duration
+	waitForState     bool
 	tlsCert, tlsKey  string // serve HTTPS
 	clientCA         string // require client certificates signed by this CA (mTLS)
 }
@@ -65,7 +66,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("blueprint-agent", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o options
-	fs.StringVar(&o.state, "state", "", "path of the terraform.tfstate that lists the deployed jobs (required)")
+	fs.StringVar(&o.state, "state", "", "the state that lists the deployed jobs (required): a terraform.tfstate path, `terraform show -json` or `pulumi stack export` output, or an object in S3 (s3://BUCKET/KEY) or GCS (gs://BUCKET/OBJECT), polled for changes")
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "loopback address to serve the API on, or unix:///path/agent.sock for a unix socket (mode 0600: only this user's programs reach it)")
 	fs.IntVar(&o.capacity, "capacity", runtime.GOMAXPROCS(0), "local executions at once before offloading; 0 = offload everything that may be offloaded")
 	fs.Int64Var(&o.maxLocalIn, "max-local-input-bytes", router.DefaultMaxLocalInputBytes, "inputs larger than this are offloaded; -1 = no limit")
@@ -83,6 +84,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.logLevel, "log-level", "info", "trace, debug, info, warn or error")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "on shutdown, how long to let running executions finish")
 	fs.DurationVar(&o.poll, "poll", time.Second, "how often to check the state file for changes")
+	fs.BoolVar(&o.waitForState, "wait-for-state", false, "start serving before the state can be read (an agent started with its VM before the first apply): /readyz answers 503 until it loads")
 	fs.DurationVar(&o.bodyTimeout, "body-timeout", runtimeagent.DefaultBodyTimeout, "how long a request's body may take to arrive; a stalled caller loses its connection")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM); with --tls-key")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "the private key of --tls-cert (PEM)")
@@ -390,6 +392,7 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 		IdempotencyStore: o.idempotencyStore,
 		IdempotencyTTL:   o.idempotencyTTL,
 		BodyTimeout:      o.bodyTimeout,
+		WaitForState:     o.waitForState,
 		// Without a token or client certificates, only requests addressed to loopback: a web
 		// page could otherwise reach the agent by DNS rebinding. A unix socket has no Host.
 		CheckHost: o.token == "" && o.clientCA == "" && !strings.HasPrefix(o.listen, "unix://"),
