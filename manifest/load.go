@@ -59,7 +59,7 @@ func localPath(source string) (string, error) {
 		}
 		return u.Path, nil
 	case "s3", "gs":
-		return "", fmt.Errorf("loading manifest: %s:// sources are read through OpenRemote (the runtime agent does), not Load", scheme)
+		return "", fmt.Errorf("loading manifest: %s:// sources are read through manifest/remote (the runtime agent does), not Load", scheme)
 	default:
 		return "", fmt.Errorf("loading manifest: unknown source scheme %q; pass a local path", scheme)
 	}

@@ -175,8 +175,8 @@ func TestLoad(t *testing.T) {
 	}
 
 	for source, want := range map[string]string{
-		"s3://bucket/terraform.tfstate": "s3:// sources are not supported yet",
-		"gs://bucket/terraform.tfstate": "gs:// sources are not supported yet",
+		"s3://bucket/terraform.tfstate": "s3:// sources are read through manifest/remote",
+		"gs://bucket/terraform.tfstate": "gs:// sources are read through manifest/remote",
 		"ftp://host/x":                  "unknown source scheme",
 		"":                              "no source given",
 		"testdata/missing.tfstate":      "does not exist",

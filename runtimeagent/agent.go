@@ -16,6 +16,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/serverless-blueprint/blueprint/internal/httpapi"
@@ -88,6 +91,9 @@ type Config struct {
 	// BodyTimeout bounds reading a request's body; 0 = DefaultBodyTimeout. A caller that
 	// stalls mid-body loses its connection instead of holding it.
 	BodyTimeout time.Duration
+	// TracerProvider makes the spans of executions; nil = otel's global provider (a no-op one
+	// unless the program installed another: internal/telemetry.Setup does from the environment).
+	TracerProvider trace.TracerProvider
 	// WaitForState lets New succeed before the state can be read (an agent started with its VM
 	// before the first apply): it serves with no jobs and /readyz answers 503 until Run loads
 	// one. Without it a state that does not load is an error of New.
@@ -118,6 +124,7 @@ type Agent struct {
 	localLog  hclog.Logger
 	current   atomic.Pointer[snapshot]
 	metrics   *metrics
+	tracer    trace.Tracer
 	trigger   chan struct{}
 	slots     chan struct{} // local execution slots
 	waiting   atomic.Int64  // requests waiting for a slot
@@ -241,6 +248,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		routerLog:  cfg.Logger.Named("router"),
 		localLog:   cfg.Logger.Named("local"),
 		metrics:    newMetrics(),
+		tracer:     cmp.Or[trace.TracerProvider](cfg.TracerProvider, otel.GetTracerProvider()).Tracer("github.com/serverless-blueprint/blueprint/runtimeagent"),
 		trigger:    make(chan struct{}, 1),
 		slots:      make(chan struct{}, slots),
 		maxWaiting: 4 * slots,

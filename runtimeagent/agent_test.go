@@ -257,7 +257,7 @@ func newFixture(t *testing.T, policy router.Policy, jobs ...stateJob) *fixture {
 }
 
 // newFixtureConfig starts an agent over fakes with cfg (its state, local and invokers are set here).
-func newFixtureConfig(t *testing.T, cfg Config, jobs ...stateJob) *fixture {
+func newFixtureConfig(t testing.TB, cfg Config, jobs ...stateJob) *fixture {
 	t.Helper()
 	if len(jobs) == 0 {
 		jobs = defaultJobs
@@ -272,7 +272,9 @@ func newFixtureConfig(t *testing.T, cfg Config, jobs ...stateJob) *fixture {
 	if cfg.Platforms == nil {
 		cfg.Platforms = fakePlatforms(t, map[string]platform.Invoker{"fake": f.remote})
 	}
-	cfg.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard})
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: io.Discard})
+	}
 	a, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -713,7 +715,7 @@ func TestListHealthMetrics(t *testing.T) {
 	for _, want := range []string{
 		`blueprint_agent_runs_total{job="resize",outcome="ok",target="serverless"} 1`,
 		`blueprint_agent_runs_total{job="audit",outcome="ok",target="local"} 1`,
-		`blueprint_agent_run_duration_seconds_bucket{job="resize",le="+Inf",target="serverless"} 1`,
+		`blueprint_agent_run_duration_seconds_bucket{job="resize",target="serverless",le="+Inf"} 1`,
 		`blueprint_agent_run_duration_seconds_count{job="audit",target="local"} 1`,
 		`blueprint_agent_remote_attempts_total{job="resize",outcome="ok",platform="fake",region="a"} 1`,
 		`blueprint_agent_rejected_requests_total{code="job_not_found"} 1`,

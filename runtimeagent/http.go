@@ -14,6 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+
 	"github.com/serverless-blueprint/blueprint/internal/httpapi"
 	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/platform"
@@ -109,6 +112,8 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// A caller's trace continues here (W3C traceparent).
+	ctx = otel.GetTextMapPropagator().Extract(ctx, propagation.HeaderCarrier(r.Header))
 	run := func() answer { return a.runAnswer(ctx, snap, e, input, start) }
 	if key := r.Header.Get(IdempotencyKeyHeader); key != "" {
 		writeAnswer(w, a.runOnce(ctx, e, key, input, run))

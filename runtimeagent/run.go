@@ -9,6 +9,10 @@ import (
 	"runtime"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/router"
@@ -51,7 +55,10 @@ func (e *runError) Unwrap() error { return e.cause }
 // do beyond running the job once: only a pure and deterministic job is answered from the memo
 // cache, only a pure job is hedged or retried after it may have run. That link from analysis
 // to runtime is what makes these optimizations safe.
-func (a *Agent) execute(ctx context.Context, snap *snapshot, e *jobEntry, input []byte) (runResult, error) {
+func (a *Agent) execute(ctx context.Context, snap *snapshot, e *jobEntry, input []byte) (res runResult, err error) {
+	ctx, span := a.tracer.Start(ctx, "run "+e.job.Name, trace.WithAttributes(attribute.String("blueprint.job", e.job.Name),
+		attribute.Bool("blueprint.pure", e.job.Analysis.Pure), attribute.Int("blueprint.input_bytes", len(input))))
+	defer func() { endRunSpan(span, res, err) }()
 	a.retryBudget.Begin()
 	defer a.retryBudget.End()
 	if a.hedgeBudget != nil {
@@ -69,11 +76,37 @@ func (a *Agent) execute(ctx context.Context, snap *snapshot, e *jobEntry, input 
 		a.metrics.observeRun(e.job.Name, "memo", OutcomeOK, 0)
 		return runResult{output: out, target: router.Local, reason: router.ReasonMemoized}, nil
 	}
-	res, err := a.routeAndAccount(ctx, snap, e, input)
+	res, err = a.routeAndAccount(ctx, snap, e, input)
 	if err == nil && res.code != "" && e.recordsArtifact(res.code) {
 		a.memo.Put(key, res.output)
 	}
 	return res, err
+}
+
+// endRunSpan records an execution's decision and outcome on its span and ends it.
+func endRunSpan(span trace.Span, res runResult, err error) {
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("blueprint.target", res.target.String()), attribute.String("blueprint.reason", res.reason.String()),
+			attribute.Int("blueprint.attempts", res.attempts))
+		if res.platform != "" {
+			span.SetAttributes(attribute.String("blueprint.platform", res.platform), attribute.String("blueprint.region", res.region))
+		}
+		var re *runError
+		if errors.As(err, &re) {
+			span.SetAttributes(attribute.String("blueprint.error_code", string(re.code)))
+			span.SetStatus(codes.Error, re.message)
+		}
+	}
+	span.End()
+}
+
+// traced adds the execution's trace and span IDs to a log line's key-value pairs, so the lines
+// of one execution can be found from its trace and the other way round.
+func traced(ctx context.Context, kv ...any) []any {
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		kv = append(kv, "trace_id", sc.TraceID().String(), "span_id", sc.SpanID().String())
+	}
+	return kv
 }
 
 // routeAndAccount routes and runs, then books what the execution cost where it ran: the
@@ -178,7 +211,7 @@ func (a *Agent) route(ctx context.Context, snap *snapshot, e *jobEntry, input []
 			// The job never started here (no artifact yet, fetch failed): offload instead.
 			in.LocalInFlight = max(a.capacity, 1)
 			if d2 := router.Decide(&a.cfg.Policy, &in); offloads(d2) {
-				a.routerLog.Warn("local execution unavailable; offloading", "job", e.job.Name, "error", err)
+				a.routerLog.Warn("local execution unavailable; offloading", traced(ctx, "job", e.job.Name, "error", err)...)
 				return a.runRemote(ctx, e, input, d2)
 			}
 		}
@@ -208,7 +241,7 @@ func (a *Agent) offload(ctx context.Context, snap *snapshot, e *jobEntry, input 
 	if re.code == CodeBusy {
 		d.Reason = router.ReasonRegionsBusy
 	}
-	a.routerLog.Warn("no region could run the job; running it here", "job", e.job.Name, "reason", d.Reason.String())
+	a.routerLog.Warn("no region could run the job; running it here", traced(ctx, "job", e.job.Name, "reason", d.Reason.String())...)
 	if err := a.acquireSlot(ctx); err != nil {
 		return runResult{}, err
 	}
@@ -239,6 +272,7 @@ func (a *Agent) runRemoteMaybeHedged(ctx context.Context, e *jobEntry, input []b
 		})
 	if outcome != router.HedgeNotNeeded {
 		a.metrics.hedge(e.job.Name, outcome.String())
+		trace.SpanFromContext(ctx).AddEvent("hedge", trace.WithAttributes(attribute.String("blueprint.outcome", outcome.String())))
 	}
 	if outcome == router.HedgeBackupWon && err == nil {
 		// The first region did not answer by its p95 plus the time the next took: a call it
@@ -281,6 +315,7 @@ func (a *Agent) runLocalMaybeHedged(ctx context.Context, snap *snapshot, e *jobE
 			return r, err
 		})
 	a.metrics.hedge(e.job.Name, outcome.String())
+	trace.SpanFromContext(ctx).AddEvent("hedge", trace.WithAttributes(attribute.String("blueprint.outcome", outcome.String())))
 	return res, err
 }
 
@@ -334,6 +369,8 @@ func (a *Agent) runLocal(ctx context.Context, snap *snapshot, e *jobEntry, input
 		a.metrics.localInFlight.Add(-1)
 		<-a.slots
 	}()
+	ctx, span := a.tracer.Start(ctx, "local "+e.job.Name)
+	defer span.End()
 	start := time.Now()
 	var out []byte
 	var err error
@@ -364,7 +401,7 @@ func (a *Agent) runLocal(ctx context.Context, snap *snapshot, e *jobEntry, input
 		a.metrics.observeRun(e.job.Name, "local", OutcomeCanceled, elapsed)
 	default:
 		a.metrics.observeRun(e.job.Name, "local", OutcomeFailed, elapsed)
-		a.localLog.Error("local execution failed", "job", e.job.Name, "error", err)
+		a.localLog.Error("local execution failed", traced(ctx, "job", e.job.Name, "error", err)...)
 	}
 	status, code := 502, CodeExecutionFailed
 	switch {
@@ -467,10 +504,18 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 			attempt = attemptTimeout(e, stats, timeout)
 		}
 		callCtx, cancel := context.WithTimeout(ctx, attempt)
+		callCtx, attemptSpan := a.tracer.Start(callCtx, "attempt "+dep.Platform+"/"+dep.Region, trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(attribute.String("blueprint.platform", dep.Platform), attribute.String("blueprint.region", dep.Region),
+				attribute.Int("blueprint.attempt", i+1), attribute.Int64("blueprint.attempt_deadline_ms", attempt.Milliseconds())))
 		t0 := time.Now()
 		out, err := a.invokeRemote(callCtx, e, dep, target, input, d.Target == router.Batched)
 		latency := time.Since(t0)
 		hung := callCtx.Err() != nil // our own guard fired: the host did not answer in time
+		if err != nil {
+			attemptSpan.RecordError(err)
+			attemptSpan.SetStatus(codes.Error, err.Error())
+		}
+		attemptSpan.End()
 		cancel()
 		if mayHaveRun {
 			a.retryBudget.RetryDone()
@@ -514,7 +559,7 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 			}
 			busy++
 			a.metrics.observeAttempt(e.job.Name, dep.Platform, dep.Region, OutcomeBusy)
-			log.Debug("region busy; trying the next", "job", e.job.Name, "region", dep.Region)
+			log.Debug("region busy; trying the next", traced(ctx, "job", e.job.Name, "region", dep.Region)...)
 			continue
 		}
 		stats.ObserveFailure(time.Now())
@@ -523,17 +568,17 @@ func (a *Agent) runRemote(ctx context.Context, e *jobEntry, input []byte, d rout
 		if neverSent(err) {
 			// The connection was never established, so the request was never sent: trying
 			// the next region cannot run the job twice.
-			log.Warn("region unreachable; trying the next", "job", e.job.Name, "region", dep.Region, "error", err)
+			log.Warn("region unreachable; trying the next", traced(ctx, "job", e.job.Name, "region", dep.Region, "error", err)...)
 			continue
 		}
 		mayHaveRun = true
 		if !e.job.Analysis.Pure {
-			log.Warn("offloaded call failed; not retrying a job that is not pure", "job", e.job.Name, "region", dep.Region, "error", err)
+			log.Warn("offloaded call failed; not retrying a job that is not pure", traced(ctx, "job", e.job.Name, "region", dep.Region, "error", err)...)
 			a.metrics.observeRun(e.job.Name, "serverless", OutcomeFailed, time.Since(start))
 			return res, &runError{status: 502, code: CodeOffloadFailed, target: router.Serverless, message: fmt.Sprintf(
 				"running job %q in %s/%s failed: %v (not retried elsewhere: the analysis did not prove the job pure, so it may have run)", e.job.Name, dep.Platform, dep.Region, err)}
 		}
-		log.Warn("offloaded call failed; failing over", "job", e.job.Name, "region", dep.Region, "error", err)
+		log.Warn("offloaded call failed; failing over", traced(ctx, "job", e.job.Name, "region", dep.Region, "error", err)...)
 	}
 	var cause error
 	if !mayHaveRun || e.job.Analysis.Pure {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/serverless-blueprint/blueprint/internal/telemetry"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/builtin"
 	"github.com/serverless-blueprint/blueprint/platform/wasm/engine"
@@ -45,6 +46,7 @@ type options struct {
 	platformSettings map[string]platform.Settings
 	token            string
 	logLevel         string
+	logJSON          bool
 	drainTimeout     time.Duration
 	poll             time.Duration
 	memoBytes        int64
@@ -82,6 +84,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	})
 	fs.StringVar(&o.token, "token", "", "require this bearer token from callers of /v1/ (default: $BLUEPRINT_AGENT_TOKEN; none when both are empty)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "trace, debug, info, warn or error")
+	fs.BoolVar(&o.logJSON, "log-json", false, "write logs as JSON lines (one object per line; trace_id and span_id on an execution's lines)")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "on shutdown, how long to let running executions finish")
 	fs.DurationVar(&o.poll, "poll", time.Second, "how often to check the state file for changes")
 	fs.BoolVar(&o.waitForState, "wait-for-state", false, "start serving before the state can be read (an agent started with its VM before the first apply): /readyz answers 503 until it loads")
@@ -324,7 +327,21 @@ func main() {
 
 // run serves until ctx ends, then drains. ready, when set, gets the address once serving.
 func run(ctx context.Context, o options, ready func(addr string)) error {
-	log := hclog.New(&hclog.LoggerOptions{Name: "blueprint-agent", Level: hclog.LevelFromString(o.logLevel), Output: os.Stderr})
+	log := hclog.New(&hclog.LoggerOptions{Name: "blueprint-agent", Level: hclog.LevelFromString(o.logLevel), Output: os.Stderr, JSONFormat: o.logJSON})
+	// Traces: W3C context propagation always; spans exported when OTEL_EXPORTER_OTLP_ENDPOINT
+	// (or ..._TRACES_ENDPOINT) is set.
+	tracerProvider, shutdownTracing, err := telemetry.Setup(ctx, "blueprint-agent")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		shutdownTracing(flushCtx)
+	}()
+	if telemetry.Exporting() {
+		log.Info("exporting traces over OTLP")
+	}
 
 	rt, err := engine.NewRuntime(ctx, engine.RuntimeConfig{CacheDir: filepath.Join(o.cache, "wazero"), Logger: log.Named("wasm")})
 	if err != nil {
@@ -393,6 +410,7 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 		IdempotencyTTL:   o.idempotencyTTL,
 		BodyTimeout:      o.bodyTimeout,
 		WaitForState:     o.waitForState,
+		TracerProvider:   tracerProvider,
 		// Without a token or client certificates, only requests addressed to loopback: a web
 		// page could otherwise reach the agent by DNS rebinding. A unix socket has no Host.
 		CheckHost: o.token == "" && o.clientCA == "" && !strings.HasPrefix(o.listen, "unix://"),

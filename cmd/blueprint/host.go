@@ -16,6 +16,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/serverless-blueprint/blueprint/internal/telemetry"
 	"github.com/serverless-blueprint/blueprint/platform/wasm/host"
 )
 
@@ -38,6 +39,7 @@ func runHost(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	maxBody := fs.Int64("max-body-bytes", 0, "largest invocation input in bytes (0 = 6 MiB)")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (with --tls-key: serve HTTPS and allow non-loopback addresses)")
 	tlsKey := fs.String("tls-key", "", "TLS key file")
+	logJSON := fs.Bool("log-json", false, "write logs as JSON lines")
 	envKey := fs.String("env-key-file", "", "file of the 32-byte key that seals functions' environments on disk (default: <data>/environment.key, created on first start)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: blueprint host [flags]\n\nRuns the function host of one region: deploy modules to it and invoke them over HTTP.")
@@ -64,7 +66,18 @@ func runHost(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		*dataDir = filepath.Join(base, "blueprint", "host", *region)
 	}
-	logger := hclog.New(&hclog.LoggerOptions{Name: "blueprint", Level: hclog.Info, Output: stderr})
+	logger := hclog.New(&hclog.LoggerOptions{Name: "blueprint", Level: hclog.Info, Output: stderr, JSONFormat: *logJSON})
+	// The agent's trace continues here (W3C traceparent); spans are exported when
+	// OTEL_EXPORTER_OTLP_ENDPOINT is set.
+	_, shutdownTracing, err := telemetry.Setup(ctx, "blueprint-host")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		shutdownTracing(flushCtx)
+	}()
 	if lvl := os.Getenv("BLUEPRINT_LOG_LEVEL"); lvl != "" {
 		logger.SetLevel(hclog.LevelFromString(lvl))
 	}

@@ -21,6 +21,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+
 	"golang.org/x/sync/singleflight"
 
 	"github.com/serverless-blueprint/blueprint/platform"
@@ -86,6 +88,14 @@ func NewClient(cfg Config) (*Client, error) {
 	if c.http == nil {
 		c.http = &http.Client{Transport: newTransport()}
 	}
+	// otelhttp carries the caller's trace to the host (W3C traceparent, with the global
+	// propagator) and records a client span when a tracer provider is installed.
+	traced := *c.http
+	if traced.Transport == nil {
+		traced.Transport = http.DefaultTransport
+	}
+	traced.Transport = otelhttp.NewTransport(traced.Transport)
+	c.http = &traced
 	return c, nil
 }
 

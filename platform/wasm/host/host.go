@@ -19,6 +19,11 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/serverless-blueprint/blueprint/internal/httpapi"
@@ -62,6 +67,7 @@ const (
 
 // Host serves the function host HTTP API. It is safe for concurrent use.
 type Host struct {
+	tracer      trace.Tracer
 	region      string
 	token       []byte
 	maxBody     int64
@@ -119,6 +125,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		}
 	}
 	h := &Host{
+		tracer:    otel.GetTracerProvider().Tracer("github.com/serverless-blueprint/blueprint/platform/wasm/host"),
 		states:    statestore.NewStores(anystore.Opener(context.Background())),
 		region:    cfg.Region,
 		token:     []byte(cfg.Token),
@@ -174,7 +181,14 @@ func (h *Host) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path))
 	})
-	return mux
+	// A caller's trace (the agent's attempt) continues into the host: a server span per
+	// request, with the global tracer provider and propagator (internal/telemetry sets them).
+	return otelhttp.NewHandler(mux, "blueprint-host", otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+		if r.Pattern != "" {
+			return r.Pattern // "POST /v1/functions/{name}/invoke": the route, not the function
+		}
+		return r.Method + " " + r.URL.Path
+	}))
 }
 
 func (h *Host) auth(next http.HandlerFunc) http.Handler {
@@ -507,6 +521,10 @@ func (h *Host) invoke(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	ctx, span := h.tracer.Start(r.Context(), "invoke "+fn.Name, trace.WithAttributes(attribute.String("blueprint.function", fn.Name),
+		attribute.String("blueprint.region", h.region), attribute.String("blueprint.code_sha256", fn.CodeSHA256)))
+	defer span.End()
+	r = r.WithContext(ctx)
 	name := fn.Name
 
 	buf := bodyPool.Get().(*bytes.Buffer)
