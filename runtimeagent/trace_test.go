@@ -77,7 +77,7 @@ func TestTrace_offloadedExecutionIsOneTrace(t *testing.T) {
 	}
 	attrs := map[string]string{}
 	for _, a := range run.Attributes() {
-		attrs[string(a.Key)] = a.Value.Emit()
+		attrs[string(a.Key)] = a.Value.String()
 	}
 	if attrs["blueprint.target"] != "serverless" || attrs["blueprint.reason"] != "local_capacity" || attrs["blueprint.attempts"] != "2" {
 		t.Errorf("run span attributes %v", attrs)
