@@ -267,6 +267,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		},
 	}
 	a.metrics.reg.MustRegister(regionCollector{a})
+	a.metrics.watchBudgets(a)
 	if cfg.Load != nil {
 		a.metrics.watchLoad(cfg.Load)
 	}

@@ -94,6 +94,23 @@ func (m *metrics) watchMemo(stats func() router.MemoStats) {
 	)
 }
 
+// watchBudgets exports the budgets that bound speculation and failover.
+func (m *metrics) watchBudgets(a *Agent) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "blueprint_agent_retries_in_flight", Help: "Retries of executions that may have run (pure jobs failing over) in flight; the retry budget bounds them."},
+			func() float64 { _, r := a.retryBudget.State(); return float64(r) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "blueprint_agent_requests_in_flight", Help: "Executions in flight, local and remote (the retry budget is a share of them)."},
+			func() float64 { n, _ := a.retryBudget.State(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "blueprint_agent_hedge_tokens", Help: "Hedges the hedge budget allows now (-1 when hedging is off)."},
+			func() float64 {
+				if a.hedgeBudget == nil {
+					return -1
+				}
+				return a.hedgeBudget.Tokens()
+			}),
+	)
+}
+
 // watchLoad exports the machine's load as the router sees it.
 func (m *metrics) watchLoad(l *LoadSampler) {
 	m.reg.MustRegister(

@@ -68,6 +68,7 @@ const (
 // Host serves the function host HTTP API. It is safe for concurrent use.
 type Host struct {
 	tracer      trace.Tracer
+	metrics     *hostMetrics
 	region      string
 	token       []byte
 	maxBody     int64
@@ -144,6 +145,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		n = 2 * runtime.GOMAXPROCS(0)
 	}
 	h.slots = make(chan struct{}, n)
+	h.metrics = newHostMetrics(h)
 	if h.rt == nil {
 		// As many resident instances as concurrent invocations: fewer would make a busy host
 		// start fresh instances (milliseconds each) for pure jobs.
@@ -176,8 +178,9 @@ func (h *Host) Handler() http.Handler {
 	mux.Handle("PUT /v1/functions/{name}", h.auth(h.putFunction))
 	mux.Handle("GET /v1/functions/{name}", h.auth(h.getFunction))
 	mux.Handle("DELETE /v1/functions/{name}", h.auth(h.deleteFunction))
-	mux.Handle("POST /v1/functions/{name}/invoke", h.auth(h.invoke))
-	mux.Handle("POST /v1/functions/{name}/invoke-batch", h.auth(h.invokeBatch))
+	mux.Handle("POST /v1/functions/{name}/invoke", h.auth(h.metrics.counted(h.invoke)))
+	mux.Handle("POST /v1/functions/{name}/invoke-batch", h.auth(h.metrics.counted(h.invokeBatch)))
+	mux.Handle("GET /metrics", h.metrics.handler())
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path))
 	})
