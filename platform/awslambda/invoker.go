@@ -10,6 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -72,7 +75,8 @@ func (v *Invoker) Invoke(ctx context.Context, d platform.Deployment, input []byt
 	if n := int64(len(input)); n > Limits.MaxPayloadBytes {
 		return nil, &platform.PayloadTooLargeError{Platform: PlatformName, Size: n, Limit: Limits.MaxPayloadBytes}
 	}
-	out, err := v.call(ctx, d, &lambda.InvokeInput{FunctionName: aws.String(d.FunctionID), Qualifier: aws.String(AliasName), Payload: input})
+	out, err := v.call(ctx, d, &lambda.InvokeInput{FunctionName: aws.String(d.FunctionID), Qualifier: aws.String(AliasName), Payload: input,
+		ClientContext: clientContext(ctx, false)})
 	if err != nil {
 		return nil, fmt.Errorf("invoking Lambda function %q in %s: %w", d.FunctionID, d.Region, err)
 	}
@@ -116,9 +120,22 @@ func functionError(out *lambda.InvokeOutput) *platform.FunctionError {
 
 var _ platform.BatchInvoker = (*Invoker)(nil)
 
-// batchClientContext marks an invocation as a batch for the bootstrap: Lambda hands the
-// client context to the function beside the payload, so no job input can pass for a batch.
-var batchClientContext = base64.StdEncoding.EncodeToString([]byte(`{"custom":{"blueprint_batch":"1"}}`))
+// clientContext is what the invocation tells the bootstrap beside the payload (Lambda hands
+// the client context to the function, so no job input can pass for it): that it is a batch,
+// and the caller's W3C trace context (traceparent), so the function's log lines name the
+// agent's trace. nil when there is nothing to say.
+func clientContext(ctx context.Context, batch bool) *string {
+	custom := map[string]string{}
+	otel.GetTextMapPropagator().Inject(ctx, propagation.MapCarrier(custom))
+	if batch {
+		custom["blueprint_batch"] = "1"
+	}
+	if len(custom) == 0 {
+		return nil
+	}
+	raw, _ := json.Marshal(map[string]any{"custom": custom})
+	return aws.String(base64.StdEncoding.EncodeToString(raw))
+}
 
 // InvokeBatch runs several inputs of a pure job in one invocation. The error is for the batch
 // as a whole (refused before sending, throttled, the invocation failed or timed out, a job
@@ -137,7 +154,7 @@ func (v *Invoker) InvokeBatch(ctx context.Context, d platform.Deployment, inputs
 		return nil, wrap(err)
 	}
 	out, err := v.call(ctx, d, &lambda.InvokeInput{FunctionName: aws.String(d.FunctionID), Qualifier: aws.String(AliasName),
-		Payload: payload, ClientContext: aws.String(batchClientContext)})
+		Payload: payload, ClientContext: clientContext(ctx, true)})
 	if err != nil {
 		return nil, wrap(err)
 	}

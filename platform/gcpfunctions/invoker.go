@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+
 	"golang.org/x/oauth2"
 	"google.golang.org/api/idtoken"
 	"google.golang.org/api/option"
@@ -67,7 +69,8 @@ var (
 func NewInvoker(tokens TokenSource) *Invoker {
 	// No client timeout: each call carries the agent's deadline, and a function may run for
 	// up to an hour; a client that gave up first could have the job run twice.
-	return &Invoker{tokens: tokens, http: &http.Client{}}
+	// otelhttp sends the caller's W3C trace context (traceparent) to the function.
+	return &Invoker{tokens: tokens, http: &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport)}}
 }
 
 // errorBody is the generated entry point's error answer.
