@@ -1,6 +1,7 @@
 package runtimeagent
 
 import (
+	"errors"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,7 @@ type metrics struct {
 	reg *prometheus.Registry
 
 	runs      *prometheus.CounterVec   // job, target, outcome
+	execs     *prometheus.CounterVec   // job, placement, platform, region, outcome
 	durations *prometheus.HistogramVec // job, target
 	attempts  *prometheus.CounterVec   // job, platform, region, outcome
 	rejected  *prometheus.CounterVec   // code
@@ -54,6 +56,7 @@ func newMetrics() *metrics {
 		return v
 	}
 	m.runs = counterVec("blueprint_agent_runs_total", "Job executions by job, target (local, serverless or memo) and outcome (ok, job_error, failed, canceled, busy, unavailable).", "job", "target", "outcome")
+	m.execs = counterVec("blueprint_agent_executions_total", "Executions as callers saw them, by job, placement (local, serverless, memo: answered from the cache, hedge: a speculative twin answered), platform and region where they ran, and outcome (ok, job_error, or the error code).", "job", "placement", "platform", "region", "outcome")
 	m.attempts = counterVec("blueprint_agent_remote_attempts_total", "Calls to deployed functions by job, platform, region and outcome (ok, job_error, busy, transport_error, retry_budget, too_large, lost_hedge).", "job", "platform", "region", "outcome")
 	m.rejected = counterVec("blueprint_agent_rejected_requests_total", "Run requests rejected before running, by error code.", "code")
 	m.reloadsBy = counterVec("blueprint_agent_manifest_reloads_total", "Reloads of the state after it changed, by result (ok, error).", "result")
@@ -122,6 +125,26 @@ func (m *metrics) watchLoad(l *LoadSampler) {
 func (m *metrics) observeRun(job, target string, outcome Outcome, d time.Duration) {
 	m.runs.WithLabelValues(job, target, string(outcome)).Inc()
 	m.durations.WithLabelValues(job, target).Observe(d.Seconds())
+}
+
+// observeExecution books one execution as its caller saw it.
+func (m *metrics) observeExecution(job string, res runResult, err error) {
+	placement := res.target.String()
+	switch res.reason {
+	case router.ReasonMemoized:
+		placement = "memo"
+	case router.ReasonHedged:
+		placement = "hedge"
+	}
+	outcome := string(OutcomeOK)
+	if err != nil {
+		outcome = string(CodeInternal)
+		var re *runError
+		if errors.As(err, &re) {
+			outcome = string(re.code)
+		}
+	}
+	m.execs.WithLabelValues(job, placement, res.platform, res.region, outcome).Inc()
 }
 
 // localRunMetrics are one job's local-run series, looked up once so that an embedded

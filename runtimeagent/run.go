@@ -58,7 +58,10 @@ func (e *runError) Unwrap() error { return e.cause }
 func (a *Agent) execute(ctx context.Context, snap *snapshot, e *jobEntry, input []byte) (res runResult, err error) {
 	ctx, span := a.tracer.Start(ctx, "run "+e.job.Name, trace.WithAttributes(attribute.String("blueprint.job", e.job.Name),
 		attribute.Bool("blueprint.pure", e.job.Analysis.Pure), attribute.Int("blueprint.input_bytes", len(input))))
-	defer func() { endRunSpan(span, res, err) }()
+	defer func() {
+		endRunSpan(span, res, err)
+		a.metrics.observeExecution(e.job.Name, res, err)
+	}()
 	a.retryBudget.Begin()
 	defer a.retryBudget.End()
 	if a.hedgeBudget != nil {
