@@ -434,8 +434,17 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 	}
 	srv := &http.Server{Handler: agent.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	watchCtx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
-	go agent.Run(watchCtx)
+	watching := make(chan struct{})
+	go func() {
+		defer close(watching)
+		agent.Run(watchCtx)
+	}()
+	// Run (and the module compiles it starts in the background) must end before the wasm
+	// runtime and the stores deferred above are closed.
+	defer func() {
+		stopWatch()
+		<-watching
+	}()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
