@@ -263,6 +263,42 @@ func (a *funcAnalysis) summarizedCall(fn *ssa.Function, cc *ssa.CallCommon, pos 
 	}
 }
 
+// maxFieldDepth bounds how deep fieldCallbacks follows structs stored in structs.
+const maxFieldDepth = 4
+
+// fieldCallbacks adds callbacks for what is stored in the fields of a struct allocated here
+// (and in structs stored in those fields): function values in it may be called by the code it
+// is handed to (http.Transport's DialContext, a Proxy func, a CheckRedirect).
+func (a *funcAnalysis) fieldCallbacks(alloc *ssa.Alloc, depth int) {
+	if depth > maxFieldDepth {
+		return
+	}
+	for _, r := range *alloc.Referrers() {
+		fa, ok := r.(*ssa.FieldAddr)
+		if !ok || fa.X != alloc {
+			continue
+		}
+		for _, fr := range *fa.Referrers() {
+			st, ok := fr.(*ssa.Store)
+			if !ok || st.Addr != fa {
+				continue
+			}
+			switch val := st.Val.(type) {
+			case *ssa.Alloc:
+				a.fieldCallbacks(val, depth+1)
+			case *ssa.MakeInterface:
+				if inner, ok := val.X.(*ssa.Alloc); ok {
+					a.fieldCallbacks(inner, depth+1)
+				} else {
+					a.callbacks(val)
+				}
+			default:
+				a.callbacks(val)
+			}
+		}
+	}
+}
+
 // callbacks adds edges to the code a summarized function may call back: function values and
 // the methods of user types passed to it (sort.Slice's less, strings.Map's mapping, a
 // fmt.Stringer handed to fmt).
@@ -297,7 +333,15 @@ func (a *funcAnalysis) callbacks(v ssa.Value) {
 				}
 			}
 		}
+	case *ssa.Alloc:
+		// A struct built here and handed over (an *http.Client whose Transport dials through
+		// a closure): the summarized code may call the function values stored in its fields,
+		// however deep.
+		a.fieldCallbacks(v, 0)
 	case *ssa.MakeInterface:
+		if alloc, ok := v.X.(*ssa.Alloc); ok {
+			a.fieldCallbacks(alloc, 0)
+		}
 		t := v.X.Type()
 		named, ok := types.Unalias(derefType(t)).(*types.Named)
 		if !ok || named.Obj().Pkg() == nil || a.p.summarized(named.Obj().Pkg().Path()) {
@@ -358,6 +402,15 @@ func (a *funcAnalysis) builtin(b *ssa.Builtin, args []ssa.Value, pos token.Pos) 
 		if len(args) > 0 {
 			if g := a.root(args[0]); g != nil {
 				a.write(g, pos, "changes (with "+b.Name()+")")
+			}
+		}
+	case "append":
+		// append writes into the slice's backing array when it has spare capacity: appending
+		// to a package-level slice, even through a local copy of it, can change memory that
+		// the variable and every other copy share.
+		if len(args) > 1 {
+			if g := a.root(args[0]); g != nil {
+				a.write(g, pos, "appends into the backing array of")
 			}
 		}
 	}

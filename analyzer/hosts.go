@@ -213,13 +213,89 @@ func (t valueText) constPrefix(v ssa.Value, depth int) (string, bool) {
 			if !complete {
 				return format, false
 			}
-			if i := strings.IndexByte(format, '%'); i >= 0 {
-				return format[:i], false
+			var args []ssa.Value
+			if len(x.Call.Args) > 1 {
+				args = variadicArgs(x.Call.Args[1])
 			}
-			return format, true
+			return t.sprintfPrefix(format, args, depth)
 		}
 	}
 	return "", false
+}
+
+// sprintfPrefix is the constant text fmt.Sprintf(format, args...) starts with: the format with
+// its leading %s and %v verbs replaced by the constant strings passed for them
+// (fmt.Sprintf("https://%s/v1/%s", "api.example.com", id) starts "https://api.example.com/v1/"),
+// up to the first verb whose argument is not constant.
+func (t valueText) sprintfPrefix(format string, args []ssa.Value, depth int) (string, bool) {
+	var b strings.Builder
+	next := 0
+	for i := 0; i < len(format); i++ {
+		c := format[i]
+		if c != '%' {
+			b.WriteByte(c)
+			continue
+		}
+		if i+1 < len(format) && format[i+1] == '%' {
+			b.WriteByte('%')
+			i++
+			continue
+		}
+		if i+1 >= len(format) || (format[i+1] != 's' && format[i+1] != 'v') || next >= len(args) {
+			return b.String(), false
+		}
+		text, complete := t.constPrefix(args[next], depth+1)
+		b.WriteString(text)
+		if !complete {
+			return b.String(), false
+		}
+		next++
+		i++
+	}
+	return b.String(), true
+}
+
+// variadicArgs returns the values a variadic call packed into its slice argument (stored one by
+// one into a local array), in order; nil when they cannot be told.
+func variadicArgs(v ssa.Value) []ssa.Value {
+	slice, ok := v.(*ssa.Slice)
+	if !ok {
+		return nil
+	}
+	alloc, ok := slice.X.(*ssa.Alloc)
+	if !ok {
+		return nil
+	}
+	arr, ok := types.Unalias(derefType(alloc.Type())).(*types.Array)
+	if !ok {
+		return nil
+	}
+	out := make([]ssa.Value, arr.Len())
+	for _, r := range *alloc.Referrers() {
+		ia, ok := r.(*ssa.IndexAddr)
+		if !ok {
+			continue
+		}
+		idx, ok := ia.Index.(*ssa.Const)
+		if !ok || idx.Value == nil {
+			return nil
+		}
+		i, exact := constant.Int64Val(constant.ToInt(idx.Value))
+		if !exact || i < 0 || int(i) >= len(out) {
+			return nil
+		}
+		for _, ir := range *ia.Referrers() {
+			if st, ok := ir.(*ssa.Store); ok && st.Addr == ia {
+				out[i] = st.Val
+			}
+		}
+	}
+	for _, v := range out {
+		if v == nil {
+			return nil
+		}
+	}
+	return out
 }
 
 // initValues maps each package-level variable that is given a value exactly once, during
@@ -332,11 +408,56 @@ func (t valueText) urlHost(v ssa.Value, depth int) []string {
 			}
 		}
 	}
+	if alloc, ok := v.(*ssa.Alloc); ok {
+		// url.URL{Scheme: "https", Host: "api.example.com", Path: …}: the constant its Host
+		// field is given, when every store gives the same.
+		if host, ok := t.urlStructHost(alloc, depth); ok {
+			return []string{host}
+		}
+	}
 	var hosts []string
 	for _, c := range t.texts(v, 0) {
 		hosts = appendHost(hosts, hostOfURLText(c.text, c.complete))
 	}
 	return hosts
+}
+
+// urlStructHost reads the Host field stored into a url.URL built here.
+func (t valueText) urlStructHost(alloc *ssa.Alloc, depth int) (string, bool) {
+	named, ok := types.Unalias(derefType(alloc.Type())).(*types.Named)
+	if !ok || named.Obj().Pkg() == nil || named.Obj().Pkg().Path() != "net/url" || named.Obj().Name() != "URL" {
+		return "", false
+	}
+	st := named.Underlying().(*types.Struct)
+	host := ""
+	found := false
+	for _, r := range *alloc.Referrers() {
+		if whole, ok := r.(*ssa.Store); ok && whole.Addr == alloc && depth < maxValueDepth {
+			// u := url.URL{…} builds the literal apart and copies it in.
+			if load, ok := whole.Val.(*ssa.UnOp); ok && load.Op == token.MUL {
+				if lit, ok := load.X.(*ssa.Alloc); ok {
+					return t.urlStructHost(lit, depth+1)
+				}
+			}
+			return "", false
+		}
+		fa, ok := r.(*ssa.FieldAddr)
+		if !ok || fa.X != alloc || st.Field(fa.Field).Name() != "Host" {
+			continue
+		}
+		for _, fr := range *fa.Referrers() {
+			store, ok := fr.(*ssa.Store)
+			if !ok || store.Addr != fa {
+				continue
+			}
+			text, complete := t.constPrefix(store.Val, depth+1)
+			if !complete || (found && text != host) {
+				return "", false
+			}
+			host, found = hostOfAddress(text), true
+		}
+	}
+	return host, found && host != ""
 }
 
 // hostOfURLText returns the host a URL's text names, "*" when it does not say.
