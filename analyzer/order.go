@@ -354,8 +354,12 @@ func (o *orderFlow) call(v ssa.Value, call *ssa.Call, src token.Pos) {
 			o.mark(call, src)
 		}
 	}
-	// The callee may write the order into memory it was given (b.WriteString(k)).
+	// The callee may write the order into memory it was given (b.WriteString(k)), also
+	// behind an interface (fmt.Fprintf(&b, "%s", k) writes through an io.Writer).
 	for _, arg := range callArgs(cc) {
+		if mi, ok := arg.(*ssa.MakeInterface); ok {
+			arg = mi.X
+		}
 		if arg != v && mayAlias(arg.Type()) {
 			if _, isPtr := arg.Type().Underlying().(*types.Pointer); isPtr {
 				o.taintMemory(arg, src)

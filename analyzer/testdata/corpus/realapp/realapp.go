@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sort"
 	"strings"
 	"time"
 )
@@ -144,4 +145,42 @@ func (s stamp) String() string { return time.Now().Format(time.RFC3339) }
 //blueprint:job
 func StampedGreeting(ctx context.Context, in In) (Out, error) {
 	return Out{Text: fmt.Sprintf("hello %s at %v", in.Name, stamp{})}, nil
+}
+
+// MapIntoBuilder writes a map's entries straight into a strings.Builder through fmt.Fprintf:
+// the text follows the iteration order.
+// expect: pure=true deterministic=false state=false eligible=true hosts=
+//
+//blueprint:job
+func MapIntoBuilder(ctx context.Context, in In) (Out, error) {
+	counts := map[string]int{}
+	for _, w := range strings.Fields(in.Name) {
+		counts[w]++
+	}
+	var b strings.Builder
+	for w, n := range counts {
+		fmt.Fprintf(&b, "%s=%d ", w, n)
+	}
+	return Out{Text: b.String()}, nil
+}
+
+// SortedIntoBuilder writes the same entries after sorting the words: deterministic.
+// expect: pure=true deterministic=true state=false eligible=true hosts=
+//
+//blueprint:job
+func SortedIntoBuilder(ctx context.Context, in In) (Out, error) {
+	counts := map[string]int{}
+	for _, w := range strings.Fields(in.Name) {
+		counts[w]++
+	}
+	words := make([]string, 0, len(counts))
+	for w := range counts {
+		words = append(words, w)
+	}
+	sort.Strings(words)
+	var b strings.Builder
+	for _, w := range words {
+		fmt.Fprintf(&b, "%s=%d ", w, counts[w])
+	}
+	return Out{Text: b.String()}, nil
 }
