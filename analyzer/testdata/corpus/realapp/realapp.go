@@ -14,6 +14,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -183,4 +184,17 @@ func SortedIntoBuilder(ctx context.Context, in In) (Out, error) {
 		fmt.Fprintf(&b, "%s=%d ", w, counts[w])
 	}
 	return Out{Text: b.String()}, nil
+}
+
+// DiskFree reads the file system's free space: a read of this machine (not deterministic,
+// and it only means something on the VM), not an effect.
+// expect: pure=true deterministic=false state=false eligible=false hosts=
+//
+//blueprint:job
+func DiskFree(ctx context.Context, in In) (Out, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs("/", &st); err != nil {
+		return Out{}, err
+	}
+	return Out{Text: fmt.Sprint(st.Bavail * uint64(st.Bsize))}, nil
 }
