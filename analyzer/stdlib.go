@@ -126,12 +126,10 @@ func init() {
 		"(*net/http.Server).ListenAndServe", "(*net/http.Server).ListenAndServeTLS", "(*net/http.Server).Serve")
 }
 
-// readOnlySyscalls are the package syscall functions that only read: file and file system
-// metadata, and the process's identity.
+// readOnlySyscalls are the package syscall functions that only read file and file system
+// metadata, as os.Stat does. Other raw system calls stay effects the analyzer cannot judge.
 var readOnlySyscalls = map[string]bool{
-	"Statfs": true, "Fstatfs": true, "Stat": true, "Lstat": true, "Fstat": true, "Getpagesize": true,
-	"Getpid": true, "Getppid": true, "Getuid": true, "Geteuid": true, "Getgid": true, "Getegid": true,
-	"Getwd": true, "Uname": true, "Sysinfo": true, "Getrlimit": true, "Getrusage": true,
+	"Statfs": true, "Fstatfs": true, "Stat": true, "Lstat": true, "Fstat": true, "Getwd": true,
 }
 
 // stdPackageEffect covers whole packages where every function has the same effect.
@@ -141,8 +139,8 @@ func stdPackageEffect(pkgPath, funcName string, isMethod bool) (string, bool) {
 		return KindExec, true
 	case "syscall":
 		if readOnlySyscalls[funcName] {
-			// Reading the file system's or the process's own facts changes nothing: a read
-			// of this machine (not deterministic, and not on a platform), not an effect.
+			// Reading the file system's facts changes nothing: a read of this machine (not
+			// deterministic, and not on a platform), not an effect.
 			return KindFileRead, true
 		}
 		return KindSyscall, true
