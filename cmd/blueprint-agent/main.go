@@ -334,11 +334,7 @@ func run(ctx context.Context, o options, ready func(addr string)) error {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		shutdownTracing(flushCtx)
-	}()
+	defer shutdownTracing()
 	if telemetry.Exporting() {
 		log.Info("exporting traces over OTLP")
 	}

@@ -73,11 +73,7 @@ func runHost(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	defer func() {
-		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		shutdownTracing(flushCtx)
-	}()
+	defer shutdownTracing()
 	if lvl := os.Getenv("BLUEPRINT_LOG_LEVEL"); lvl != "" {
 		logger.SetLevel(hclog.LevelFromString(lvl))
 	}

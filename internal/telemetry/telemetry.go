@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -27,13 +28,16 @@ func Exporting() bool {
 	return os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != ""
 }
 
+// flushTimeout bounds how long a stopping process waits for its last spans to be sent.
+const flushTimeout = 5 * time.Second
+
 // Setup installs the propagator and, when Exporting, a tracer provider that batches spans to
 // the OTLP/HTTP endpoint, as the global ones. The returned provider is what to pass on
-// (a no-op one when not exporting); shutdown flushes what is buffered.
-func Setup(ctx context.Context, service string) (tp trace.TracerProvider, shutdown func(context.Context) error, err error) {
+// (a no-op one when not exporting); shutdown sends what is buffered, within a few seconds.
+func Setup(ctx context.Context, service string) (tp trace.TracerProvider, shutdown func(), err error) {
 	otel.SetTextMapPropagator(Propagator)
 	if !Exporting() {
-		return otel.GetTracerProvider(), func(context.Context) error { return nil }, nil
+		return otel.GetTracerProvider(), func() {}, nil
 	}
 	exporter, err := otlptracehttp.New(ctx) // endpoint, headers and TLS from OTEL_EXPORTER_OTLP_*
 	if err != nil {
@@ -45,5 +49,9 @@ func Setup(ctx context.Context, service string) (tp trace.TracerProvider, shutdo
 	}
 	provider := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res))
 	otel.SetTracerProvider(provider)
-	return provider, provider.Shutdown, nil
+	return provider, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
+		defer cancel()
+		provider.Shutdown(ctx)
+	}, nil
 }
