@@ -560,15 +560,12 @@ func (a *Agent) Handler() http.Handler {
 	})
 }
 
-// loopbackHost reports whether a Host header names this machine's loopback interface.
+// loopbackHost reports whether a Host header names this machine's loopback interface (host
+// names in a Host header are case-insensitive).
 func loopbackHost(host string) bool {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
 	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return httpapi.IsLoopbackHost(strings.ToLower(host))
 }

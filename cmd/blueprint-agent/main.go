@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/serverless-blueprint/blueprint/internal/httpapi"
+
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/serverless-blueprint/blueprint/internal/telemetry"
@@ -233,7 +235,7 @@ func checkListen(o options) error {
 	if err != nil {
 		return fmt.Errorf("--listen %q: %v; use 127.0.0.1:PORT", addr, err)
 	}
-	if isLoopback(host) {
+	if httpapi.IsLoopbackHost(host) {
 		return nil
 	}
 	if o.token == "" && o.clientCA == "" {
@@ -243,14 +245,6 @@ func checkListen(o options) error {
 		return fmt.Errorf("--listen %q is reachable from other machines: serve HTTPS (--tls-cert, --tls-key) so the token or the traffic cannot be read on the way", addr)
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // tlsConfig is the server's TLS: its certificate, and with --client-ca the CA that client

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/serverless-blueprint/blueprint/internal/httpapi"
+
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/serverless-blueprint/blueprint/internal/telemetry"
@@ -150,11 +152,8 @@ func checkListenAddress(addr string, useTLS bool) error {
 	if useTLS {
 		return nil
 	}
-	if hostPart == "localhost" {
-		return nil
-	}
-	ip := net.ParseIP(hostPart)
-	if ip == nil || !ip.IsLoopback() {
+	if !httpapi.IsLoopbackHost(hostPart) {
+		ip := net.ParseIP(hostPart)
 		what := hostPart
 		if hostPart == "" || (ip != nil && ip.IsUnspecified()) {
 			what = "every interface"

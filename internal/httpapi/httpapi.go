@@ -1,10 +1,11 @@
 // Package httpapi holds what the agent's and the host's HTTP APIs share: JSON answers, the
-// error body every error has, and the bearer-token check.
+// error body every error has, the bearer-token check, and what counts as this machine.
 package httpapi
 
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"net"
 	"net/http"
 	"strconv"
 )
@@ -62,4 +63,14 @@ func RequireBearer(token, realm, hint string, rejected func(), next http.Handler
 		}
 		next(w, r)
 	}
+}
+
+// IsLoopbackHost reports whether a host name (without a port) is this machine's loopback
+// interface: "localhost" or a loopback IP.
+func IsLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

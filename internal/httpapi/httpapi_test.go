@@ -37,3 +37,12 @@ func TestRequireBearer(t *testing.T) {
 		t.Errorf("rejected told %d times, want 4", rejected)
 	}
 }
+
+func TestIsLoopbackHost(t *testing.T) {
+	for host, want := range map[string]bool{"localhost": true, "127.0.0.1": true, "127.1.2.3": true, "::1": true,
+		"LOCALHOST": false, "0.0.0.0": false, "10.0.0.1": false, "example.com": false, "": false, "127.0.0.1:80": false} {
+		if got := IsLoopbackHost(host); got != want {
+			t.Errorf("IsLoopbackHost(%q) = %v, want %v", host, got, want)
+		}
+	}
+}

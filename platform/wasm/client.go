@@ -21,6 +21,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/serverless-blueprint/blueprint/internal/httpapi"
+
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"golang.org/x/sync/singleflight"
@@ -522,8 +524,7 @@ func (c *Client) CheckStateStore(region, storeURL string) error {
 	if err != nil {
 		return err
 	}
-	host := u.Hostname()
-	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+	if httpapi.IsLoopbackHost(u.Hostname()) {
 		return nil
 	}
 	return fmt.Errorf("the wasm host of region %s (%s) is not on this machine, and the state store %s is a file here: run the host on this machine, or keep stateful jobs off that region (regions, or force_local)", region, base, storeURL)
