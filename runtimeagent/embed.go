@@ -172,31 +172,9 @@ func (a *Agent) BeginLocal(ctx context.Context, name string) (LocalRun, bool) {
 	if !found || placement(ctx) == PlacementServerless || idempotencyKeyOf(ctx) != "" {
 		return LocalRun{}, false // a keyed run goes through its record: Execute
 	}
-	in := router.Input{
-		Eligible:      e.job.Eligible,
-		Pure:          e.job.Analysis.Pure,
-		Mode:          e.effectiveMode(ctx),
-		LocalInFlight: int(a.inFlight.Load()),
-		Regions:       e.stats,
-		Utilization:   a.utilization(),
-		MemoryMB:      e.job.EffectiveMemoryMB(),
-	}
-	if t := e.job.CostThreshold; t != nil {
-		in.CostThreshold = *t
-	}
-	in.LatencyThreshold = time.Duration(e.job.LatencyThresholdMS) * time.Millisecond
-	if a.cfg.Policy.Prices != nil || in.LatencyThreshold > 0 { // only cost and latency routing read it
-		if p50, ok := e.localLatency.Quantile(0.5, 5); ok {
-			in.Expected = p50
-		}
-	}
-	if budget, ok := latencyBudget(ctx); ok {
-		// A budget below the local p95 of a pure job asks for a remote twin: Execute does that.
-		in.LatencyBudget = budget
-		if p95, ok := e.localLatency.Quantile(0.95, minHedgeSamples); ok && a.hedgeBudget != nil {
-			in.LocalP95 = p95
-		}
-	}
+	// Decided before the input is encoded, so as for an empty one. A latency budget below a
+	// pure job's local p95 asks for a remote twin: that is Speculative, which Execute runs.
+	in := a.routerInput(ctx, e, 0)
 	d := router.Decide(&a.cfg.Policy, &in)
 	if d.Target != router.Local {
 		return LocalRun{}, false

@@ -131,8 +131,15 @@ func (a *Agent) explain(ctx context.Context, e *jobEntry, inputBytes int64) Expl
 	ex.Inputs = ExplainedInputs{
 		Mode: in.Mode, Eligible: in.Eligible, Pure: in.Pure, InputBytes: in.InputBytes, MaxLocalInput: maxLocal,
 		LocalInFlight: in.LocalInFlight, LocalCapacity: a.capacity, Utilization: in.Utilization,
-		ExpectedMS: ms(in.Expected), LocalP95MS: ms(in.LocalP95), LatencyBudgetMS: ms(in.LatencyBudget), MemoryMB: in.MemoryMB,
+		LatencyBudgetMS: ms(in.LatencyBudget), MemoryMB: in.MemoryMB,
 		CostThreshold: in.CostThreshold, LatencyThreshold: ms(in.LatencyThreshold),
+	}
+	// The measured local latencies, shown even when this decision did not need them.
+	if p50, ok := e.localLatency.Quantile(0.5, 5); ok {
+		ex.Inputs.ExpectedMS = ms(p50)
+	}
+	if p95, ok := e.localLatency.Quantile(0.95, minHedgeSamples); ok && a.hedgeBudget != nil {
+		ex.Inputs.LocalP95MS = ms(p95)
 	}
 	if p := policy.Prices; p != nil && in.Expected > 0 {
 		local, remote := p.LocalCost(in.Expected, in.Utilization), p.ServerlessCost(in.MemoryMB, in.Expected)

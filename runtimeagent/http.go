@@ -244,7 +244,7 @@ func (a *Agent) handleList(w http.ResponseWriter, r *http.Request) {
 		// Environment is deliberately absent: it is sensitive in the state.
 		for k, d := range j.Deployments {
 			s := snap.jobs[j.Name].stats[k]
-			info.Regions[k] = RegionInfo{Platform: d.Platform, Region: d.Region, LatencyEWMAMS: float64(s.Latency().Microseconds()) / 1000, ConsecutiveFailures: s.ConsecutiveFailures(),
+			info.Regions[k] = RegionInfo{Platform: d.Platform, Region: d.Region, LatencyEWMAMS: ms(s.Latency()), ConsecutiveFailures: s.ConsecutiveFailures(),
 				Healthy: s.Healthy(a.cfg.Policy.FailureThreshold), ErrorRate: s.ErrorRate()}
 		}
 		list.Jobs = append(list.Jobs, info)

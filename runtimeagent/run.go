@@ -165,24 +165,27 @@ func (a *Agent) routerInput(ctx context.Context, e *jobEntry, inputBytes int64) 
 		Utilization:   a.utilization(),
 		MemoryMB:      e.job.EffectiveMemoryMB(),
 	}
-	// The expected duration is what this machine measured, never the analysis's default
-	// guess: cost-aware routing acts on evidence only.
-	if p50, ok := e.localLatency.Quantile(0.5, 5); ok {
-		in.Expected = p50
-	}
-	// For speculation: what the caller can wait against what a local run takes at p95.
-	if p95, ok := e.localLatency.Quantile(0.95, minHedgeSamples); ok && a.hedgeBudget != nil {
-		in.LocalP95 = p95
-	}
-	if budget, ok := latencyBudget(ctx); ok {
-		in.LatencyBudget = budget
-	}
 	in.CanBatch = a.batchingOn()
 	// The provider block's routing settings travel in the state with each job.
 	if t := e.job.CostThreshold; t != nil {
 		in.CostThreshold = *t
 	}
 	in.LatencyThreshold = time.Duration(e.job.LatencyThresholdMS) * time.Millisecond
+	// The expected duration is what this machine measured, never the analysis's default
+	// guess: cost-aware routing acts on evidence only. Only cost and latency routing read it,
+	// so the histogram is not read on every decision.
+	if a.cfg.Policy.Prices != nil || in.LatencyThreshold > 0 {
+		if p50, ok := e.localLatency.Quantile(0.5, 5); ok {
+			in.Expected = p50
+		}
+	}
+	// For speculation: what the caller can wait against what a local run takes at p95.
+	if budget, ok := latencyBudget(ctx); ok {
+		in.LatencyBudget = budget
+		if p95, ok := e.localLatency.Quantile(0.95, minHedgeSamples); ok && a.hedgeBudget != nil {
+			in.LocalP95 = p95
+		}
+	}
 	return in
 }
 
