@@ -252,10 +252,7 @@ func agentError(name string, status int, body []byte) error {
 	if err := json.Unmarshal(body, &e); err != nil || e.Error.Code == "" {
 		return &Error{Job: name, Code: "internal", Message: fmt.Sprintf("the agent answered %d: %.200s", status, body)}
 	}
-	if e.Error.Code == string(runtimeagent.CodeJobError) {
-		return &FunctionError{Job: name, Type: e.Error.Type, Message: e.Error.Message}
-	}
-	return &Error{Job: name, Code: e.Error.Code, Message: e.Error.Message}
+	return callError(name, e.Error.Code, e.Error.Type, e.Error.Message)
 }
 
 func (a *agentConn) get(ctx context.Context, path string, v any) error {

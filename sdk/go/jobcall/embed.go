@@ -147,10 +147,7 @@ func (e *embedded) execute(ctx context.Context, name string, input []byte, o *op
 	if !errors.As(err, &ae) {
 		return nil, &Error{Job: name, Code: "internal", Message: err.Error()}
 	}
-	if ae.Code == runtimeagent.CodeJobError {
-		return nil, &FunctionError{Job: name, Type: ae.JobErrorType, Message: ae.Message}
-	}
-	return nil, &Error{Job: name, Code: string(ae.Code), Message: ae.Message}
+	return nil, callError(name, string(ae.Code), ae.JobErrorType, ae.Message)
 }
 
 // state is the job.State of a stateful job; nil for the others.

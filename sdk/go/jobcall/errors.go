@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+
+	"github.com/serverless-blueprint/blueprint/runtimeagent"
 )
 
 // FunctionError is an error the job itself returned, or a panic in it: the job ran. Type names
@@ -84,6 +86,15 @@ var (
 	// ErrUnauthorized: the agent wants a token (BLUEPRINT_AGENT_TOKEN) and got none or another.
 	ErrUnauthorized error = &sentinel{"unauthorized", []string{"unauthorized"}}
 )
+
+// callError is the error of a call the agent (over HTTP or embedded) answered with an error
+// code: the job's own error (job_error) as a *FunctionError, anything else as an *Error.
+func callError(job, code, errorType, message string) error {
+	if code == string(runtimeagent.CodeJobError) {
+		return &FunctionError{Job: job, Type: errorType, Message: message}
+	}
+	return &Error{Job: job, Code: code, Message: message}
+}
 
 // errorTypeName names an error by its dynamic type without package, as AWS Lambda's errorType
 // and the job wrappers Blueprint builds do.
