@@ -87,11 +87,14 @@ func newMetrics() *metrics {
 
 // watchMemo exports the result cache's statistics.
 func (m *metrics) watchMemo(stats func() router.MemoStats) {
+	lookups := func(result string, count func(router.MemoStats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "blueprint_agent_memo_lookups_total",
+			Help: "Result-cache lookups for pure and deterministic jobs, by result.", ConstLabels: prometheus.Labels{"result": result}},
+			func() float64 { return float64(count(stats())) })
+	}
 	m.reg.MustRegister(
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "blueprint_agent_memo_lookups_total", Help: "Result-cache lookups for pure and deterministic jobs, by result.", ConstLabels: prometheus.Labels{"result": "hit"}},
-			func() float64 { return float64(stats().Hits) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "blueprint_agent_memo_lookups_total", Help: "Result-cache lookups for pure and deterministic jobs, by result.", ConstLabels: prometheus.Labels{"result": "miss"}},
-			func() float64 { return float64(stats().Misses) }),
+		lookups("hit", func(s router.MemoStats) uint64 { return s.Hits }),
+		lookups("miss", func(s router.MemoStats) uint64 { return s.Misses }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "blueprint_agent_memo_entries", Help: "Results held in the cache."}, func() float64 { return float64(stats().Entries) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "blueprint_agent_memo_bytes", Help: "Bytes held in the result cache."}, func() float64 { return float64(stats().Bytes) }),
 	)
