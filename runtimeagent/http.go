@@ -128,8 +128,7 @@ func (a *Agent) runAnswer(ctx context.Context, snap *snapshot, e *jobEntry, inpu
 	if status, ebody := outcome(e.job.Name, res, err); ebody != nil {
 		var re *runError
 		body, _ := json.Marshal(ErrorResponse{Error: *ebody})
-		return answer{status: status, body: body, busy: status == http.StatusServiceUnavailable && ebody.Code == string(CodeBusy),
-			notRun: errors.As(err, &re) && re.notRun}
+		return answer{status: status, body: body, code: ErrorCode(ebody.Code), notRun: errors.As(err, &re) && re.notRun}
 	}
 	ran := res.target.String()
 	if res.platform != "" {
@@ -156,7 +155,7 @@ const (
 func writeAnswer(w http.ResponseWriter, ans answer) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	if ans.busy || ans.status == http.StatusConflict {
+	if (ans.status == http.StatusServiceUnavailable && ans.code == CodeBusy) || ans.status == http.StatusConflict {
 		h.Set("Retry-After", "1")
 	}
 	if ans.replayed {

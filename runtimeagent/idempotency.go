@@ -96,8 +96,8 @@ func checkIdempotencyKey(key string) error {
 type answer struct {
 	status   int
 	body     []byte
+	code     ErrorCode // of an error answered by this agent now ("" for a success or a replay)
 	replayed bool
-	busy     bool   // 503 busy: answered with Retry-After
 	notRun   bool   // refused before the job started
 	ran      string // for the X-Blueprint-Ran header: "local", or "serverless platform/region"
 	decision string // for the X-Blueprint-Decision header: the router's reason
@@ -184,11 +184,7 @@ func ran(ans answer) bool {
 	if ans.status < 400 {
 		return true
 	}
-	var e ErrorResponse
-	if json.Unmarshal(ans.body, &e) != nil {
-		return true // not ours to judge: keep it
-	}
-	switch ErrorCode(e.Error.Code) {
+	switch ans.code {
 	case CodeBusy, CodeBadRequest, CodeInvalidJSON, CodeInputTooLarge, CodeJobNotFound:
 		return false
 	}
@@ -197,7 +193,7 @@ func ran(ans answer) bool {
 
 func errorAnswer(status int, code ErrorCode, message string) answer {
 	body, _ := json.Marshal(ErrorResponse{Error: ErrorBody{Code: string(code), Message: message}})
-	return answer{status: status, body: body}
+	return answer{status: status, body: body, code: code}
 }
 
 // idempotencyState is where e's records are kept: the job's own store, else the agent's.
