@@ -175,6 +175,15 @@ type Decision struct {
 	NumRegions int
 }
 
+// Cooldown is how long a region stays out of rotation after its last failure: FailureCooldown,
+// or DefaultFailureCooldown when that is not positive.
+func (p *Policy) Cooldown() time.Duration {
+	if p.FailureCooldown <= 0 {
+		return DefaultFailureCooldown
+	}
+	return p.FailureCooldown
+}
+
 // Decide picks the target and orders the regions. It is a pure function of its arguments (and
 // the clock when in.NowNanos is 0), safe to call concurrently while stats are updated.
 //
@@ -281,10 +290,7 @@ func orderRegions(p *Policy, in *Input, d *Decision) (best int64) {
 	if threshold <= 0 {
 		threshold = DefaultFailureThreshold
 	}
-	cooldown := int64(p.FailureCooldown)
-	if cooldown <= 0 {
-		cooldown = int64(DefaultFailureCooldown)
-	}
+	cooldown := int64(p.Cooldown())
 	now := in.NowNanos
 	if now == 0 {
 		now = time.Now().UnixNano()

@@ -428,7 +428,7 @@ func (a *Agent) noteRegionFailure(endpoint string, stats *router.RegionStats) {
 	if endpoint == "" || stats.Healthy(a.cfg.Policy.FailureThreshold) {
 		return
 	}
-	a.downEndpoints.Store(endpoint, time.Now().Add(cmp.Or(a.cfg.Policy.FailureCooldown, router.DefaultFailureCooldown)).UnixNano())
+	a.downEndpoints.Store(endpoint, time.Now().Add(a.cfg.Policy.Cooldown()).UnixNano())
 }
 
 // endpointDown reports whether a job's calls recently took the host at endpoint out of rotation
