@@ -133,7 +133,8 @@ func (o *orderFlow) seed(instr ssa.Instruction) {
 		cc := in.Common()
 		for _, callee := range o.calleesOf(in) {
 			name := fullName(callee)
-			if isSortCall(name) || strings.HasPrefix(name, "slices.Sorted") {
+			if (isSortCall(name) || strings.HasPrefix(name, "slices.Sorted")) &&
+				o.p.comparisonIsTotal(o.p.comparatorOf(name, cc.Args)) {
 				for _, arg := range cc.Args {
 					o.markSorted(arg)
 				}

@@ -37,6 +37,8 @@ type program struct {
 
 	// fields holds the string fields every store gives one constant (hosts.go).
 	fields map[*types.Var]constText
+	// keyFields holds the struct fields a map range's key is stored into (sortties.go).
+	keyFields map[*types.Var]bool
 	// inits holds the globals given one value at initialization and never written again.
 	inits map[*ssa.Global]ssa.Value
 
@@ -86,6 +88,7 @@ func buildProgram(pkgs []*packages.Package, root *packages.Package, summarized f
 	}
 	p.fields = constantFields(funcs)
 	p.inits = initValues(funcs)
+	p.keyFields = mapKeyFields(funcs)
 	cg := vta.CallGraph(funcs, cha.CallGraph(prog))
 	for fn, n := range cg.Nodes {
 		if fn == nil || !funcs[fn] {
