@@ -207,6 +207,10 @@ func (a *funcAnalysis) summarizedCall(fn *ssa.Function, cc *ssa.CallCommon, pos 
 		recv, args = all[0], all[1:]
 	}
 
+	if isPoolMethod(full) && recv != nil {
+		a.poolCall(full, short, recv, args, pos, result)
+		return
+	}
 	if full == "runtime.GOMAXPROCS" && len(args) == 1 {
 		// GOMAXPROCS(0) only reads the setting; any other argument changes it for the process.
 		if c, ok := args[0].(*ssa.Const); !ok || c.Value == nil || c.Value.String() != "0" {
@@ -221,7 +225,7 @@ func (a *funcAnalysis) summarizedCall(fn *ssa.Function, cc *ssa.CallCommon, pos 
 	// What a summarized call answers may come from the global memory it was handed
 	// (cache.Load(k), hits.Add(1), json.Marshal(&config)): a read of that global, which counts
 	// when the global is mutable and the answer is used.
-	if used(result) && !notAGlobalRead[full] {
+	if used(result) {
 		for _, v := range all {
 			if g := a.root(v); g != nil {
 				a.n.effects = append(a.n.effects, effect{kind: KindGlobalRead, pos: pos, read: g})
@@ -649,10 +653,6 @@ func describe(kind, full string) string {
 	}
 	return "calls " + full
 }
-
-// notAGlobalRead are calls on global memory whose answer does not carry its state: a
-// sync.Pool hands out an object whose contents the caller must reset.
-var notAGlobalRead = map[string]bool{"(*sync.Pool).Get": true}
 
 // readOnlyLogged says which kinds only matter through their value: a clock reading, random
 // number or environment variable that is only logged cannot change the job's result (a file

@@ -39,6 +39,8 @@ type program struct {
 	fields map[*types.Var]constText
 	// keyFields holds the struct fields a map range's key is stored into (sortties.go).
 	keyFields map[*types.Var]bool
+	// pools says, per sync.Pool, whether its objects may carry content between calls (pool.go).
+	pools map[any]*poolUse
 	// inits holds the globals given one value at initialization and never written again.
 	inits map[*ssa.Global]ssa.Value
 
@@ -89,6 +91,7 @@ func buildProgram(pkgs []*packages.Package, root *packages.Package, summarized f
 	p.fields = constantFields(funcs)
 	p.inits = initValues(funcs)
 	p.keyFields = mapKeyFields(funcs)
+	p.pools = poolUses(funcs)
 	cg := vta.CallGraph(funcs, cha.CallGraph(prog))
 	for fn, n := range cg.Nodes {
 		if fn == nil || !funcs[fn] {
