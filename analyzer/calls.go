@@ -218,7 +218,9 @@ func (a *funcAnalysis) summarizedCall(fn *ssa.Function, cc *ssa.CallCommon, pos 
 		}
 	}
 	if eff, ok := lookupEffect(fn, full); ok && !(full == "time.LoadLocation" && a.p.embedsTZData()) {
-		if !readOnlyLogged(eff.kind) || !onlyLogged(result) {
+		unobserved := (readOnlyLogged(eff.kind) && onlyLogged(result)) ||
+			(full == "time.AfterFunc" && afterFuncUnobserved(args, result))
+		if !unobserved {
 			a.applyEffect(eff, full, short, recv, args, pos)
 		}
 	}
@@ -659,6 +661,112 @@ func describe(kind, full string) string {
 // read still needs the file, so it counts however it is used).
 func readOnlyLogged(kind string) bool {
 	return kind == KindClock || kind == KindRandom || kind == KindEnvRead
+}
+
+// afterFuncUnobserved reports whether nothing the job returns can depend on when a
+// time.AfterFunc timer fires: the timer is only stopped or reset (and what Stop and Reset
+// answer, which says whether it had fired, is dropped), and the function it runs changes
+// nothing the job shares with it — it stores through no captured variable and sends on or
+// closes no channel. (What the function does beyond that, such as writing a package variable,
+// is judged on its own, as any callback's effects are.)
+func afterFuncUnobserved(args []ssa.Value, timer ssa.Value) bool {
+	if len(args) != 2 {
+		return false
+	}
+	for _, r := range timerRefs(timer) {
+		call, ok := r.(ssa.CallInstruction)
+		if !ok {
+			return false
+		}
+		fn := call.Common().StaticCallee()
+		if fn == nil || (fn.Name() != "Stop" && fn.Name() != "Reset") {
+			return false
+		}
+		if v := call.Value(); v != nil && used(v) {
+			return false
+		}
+	}
+	if ct, ok := args[1].(*ssa.ChangeType); ok && isCancelFunc(ct.X.Type()) {
+		return true // time.AfterFunc(d, cancel)
+	}
+	closure, ok := args[1].(*ssa.MakeClosure)
+	if !ok {
+		_, named := args[1].(*ssa.Function)
+		return named // a package-level function shares only package variables with the job
+	}
+	fn, ok := closure.Fn.(*ssa.Function)
+	if !ok {
+		return false
+	}
+	for _, b := range fn.Blocks {
+		for _, instr := range b.Instrs {
+			switch in := instr.(type) {
+			case *ssa.Send:
+				return false
+			case *ssa.Store:
+				if capturedMemory(in.Addr) {
+					return false
+				}
+			case ssa.CallInstruction:
+				cc := in.Common()
+				if cc.IsInvoke() || cc.StaticCallee() == nil {
+					if _, isFree := cc.Value.(*ssa.FreeVar); !isFree || !isCancelFunc(cc.Value.Type()) {
+						return false // an unknown function could change anything it was handed
+					}
+					continue
+				}
+				if fullName(cc.StaticCallee()) == "close" {
+					return false
+				}
+				for _, arg := range cc.Args {
+					if mayAlias(arg.Type()) && capturedMemory(arg) {
+						return false // done.Store(true), append to a captured slice…
+					}
+				}
+			}
+		}
+	}
+	return true
+}
+
+// timerRefs returns the uses of a timer; none when it is dropped.
+func timerRefs(timer ssa.Value) []ssa.Instruction {
+	if timer == nil {
+		return []ssa.Instruction{}
+	}
+	refs := timer.Referrers()
+	if refs == nil {
+		return []ssa.Instruction{}
+	}
+	return *refs
+}
+
+// capturedMemory reports whether an address is reached from a closure's captured variables.
+func capturedMemory(addr ssa.Value) bool {
+	for depth := 0; depth < maxValueDepth; depth++ {
+		switch v := addr.(type) {
+		case *ssa.FreeVar:
+			return true
+		case *ssa.FieldAddr:
+			addr = v.X
+		case *ssa.IndexAddr:
+			addr = v.X
+		case *ssa.UnOp:
+			addr = v.X
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isCancelFunc reports whether t is context.CancelFunc (or a func() of that shape): calling a
+// captured cancel makes the job fail at the deadline rather than answer differently.
+func isCancelFunc(t types.Type) bool {
+	if n, ok := types.Unalias(t).(*types.Named); ok {
+		return n.Obj().Pkg() != nil && n.Obj().Pkg().Path() == "context" && n.Obj().Name() == "CancelFunc"
+	}
+	return false
 }
 
 // used reports whether a call's value is used at all.
