@@ -228,9 +228,11 @@ func (a *funcAnalysis) summarizedCall(fn *ssa.Function, cc *ssa.CallCommon, pos 
 	// (cache.Load(k), hits.Add(1), json.Marshal(&config)): a read of that global, which counts
 	// when the global is mutable and the answer is used.
 	if used(result) {
-		for _, v := range all {
-			if g := a.root(v); g != nil {
-				a.n.effects = append(a.n.effects, effect{kind: KindGlobalRead, pos: pos, read: g})
+		for _, arg := range all {
+			for _, v := range variadicElements(arg) { // fmt.Sprint(tags): the elements of the variadic slice
+				if g := a.root(v); g != nil {
+					a.n.effects = append(a.n.effects, effect{kind: KindGlobalRead, pos: pos, read: g})
+				}
 			}
 		}
 	}

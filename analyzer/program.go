@@ -46,6 +46,8 @@ type program struct {
 
 	nodes map[nodeKey]*node
 	order map[*ssa.Function]*orderSummary
+	// returns memoizes returnedGlobal by function and the globals its parameters point into.
+	returns map[string]*ssa.Global
 
 	// mutable holds the package-level variables that code reachable from the jobs writes, with
 	// the position of one such write; a variable written only during initialization is not here.
@@ -78,6 +80,7 @@ func buildProgram(pkgs []*packages.Package, root *packages.Package, summarized f
 		callStarts: map[token.Pos]token.Pos{},
 		nodes:      map[nodeKey]*node{},
 		order:      map[*ssa.Function]*orderSummary{},
+		returns:    map[string]*ssa.Global{},
 	}
 	p.root = rootSSA
 

@@ -281,6 +281,11 @@ type funcAnalysis struct {
 	text     valueText
 	roots    map[ssa.Value]*ssa.Global
 	seenEdge map[edgeKey]bool
+	// rooting holds the values whose root is being computed; cycled says a computation met
+	// one of them (through a phi or a field stored from its own load), so a nil it found may
+	// be incomplete and is not remembered.
+	rooting map[ssa.Value]bool
+	cycled  bool
 }
 
 func (a *funcAnalysis) add(kind string, pos token.Pos, tail, format string, args ...any) {
@@ -382,6 +387,13 @@ func (a *funcAnalysis) instr(instr ssa.Instruction) {
 	case *ssa.Call:
 		if l, ok := launchOf(in); ok {
 			a.goroutine(l) // wg.Go(f), errgroup's Go(f)
+		}
+		// len and cap of a map or slice that is global memory read its state (a local copy
+		// of a struct shares its maps and slices).
+		if b, ok := in.Call.Value.(*ssa.Builtin); ok && (b.Name() == "len" || b.Name() == "cap") && used(in) {
+			if g := a.root(in.Call.Args[0]); g != nil {
+				a.n.effects = append(a.n.effects, effect{kind: KindGlobalRead, pos: in.Pos(), read: g})
+			}
 		}
 		a.call(in)
 	case *ssa.Defer:
@@ -537,9 +549,25 @@ func (a *funcAnalysis) root(v ssa.Value) *ssa.Global {
 	if g, ok := a.roots[v]; ok {
 		return g
 	}
-	a.roots[v] = nil // cycles through phis end here
+	if a.rooting == nil {
+		a.rooting = map[ssa.Value]bool{}
+	}
+	if a.rooting[v] {
+		a.cycled = true // cycles through phis and self-referring fields end here
+		return nil
+	}
+	a.rooting[v] = true
+	outer := a.cycled
+	a.cycled = false
 	g := a.computeRoot(v)
-	a.roots[v] = g
+	delete(a.rooting, v)
+	if g != nil || !a.cycled || len(a.rooting) == 0 {
+		a.roots[v] = g
+	}
+	a.cycled = a.cycled || outer
+	if len(a.rooting) == 0 {
+		a.cycled = false
+	}
 	return g
 }
 
@@ -601,45 +629,182 @@ func (a *funcAnalysis) computeRoot(v ssa.Value) *ssa.Global {
 		if fn := v.Call.StaticCallee(); fn != nil && reflectAliases[fullName(fn)] && len(v.Call.Args) > 0 {
 			return a.root(v.Call.Args[0])
 		}
+		// append's result shares its first argument's backing array while capacity lasts.
+		if b, ok := v.Call.Value.(*ssa.Builtin); ok && b.Name() == "append" && len(v.Call.Args) > 0 {
+			return a.root(v.Call.Args[0])
+		}
+		// A helper's result refers to the global memory it returns (func defaults() config
+		// { return cfg }), judged with the globals its arguments point into.
+		if fn := v.Call.StaticCallee(); fn != nil && fn.Blocks != nil && !a.p.isSummarized(fn) && mayAlias(v.Type()) {
+			in := make([]*ssa.Global, len(fn.Params)+len(fn.FreeVars))
+			for i, arg := range v.Call.Args {
+				if i < len(fn.Params) {
+					in[i] = a.root(arg)
+				}
+			}
+			if mc, ok := v.Call.Value.(*ssa.MakeClosure); ok {
+				for j, b := range mc.Bindings {
+					in[len(fn.Params)+j] = a.root(b)
+				}
+			}
+			return a.p.returnedGlobal(fn, in)
+		}
 	}
 	return nil
 }
 
 // heldGlobal returns a package-level variable whose memory a local variable (or the field of
-// one that addr names) was given: after svc := Service{Store: sessions}, loading svc.Store
-// yields a pointer into sessions.
+// one that addr names, however deeply nested) was given: after svc := Service{Store: sessions},
+// loading svc.Store yields a pointer into sessions, and after s := &server{cfg: defaults},
+// s.cfg.limits is defaults' map (a shallow copy shares it).
 func (a *funcAnalysis) heldGlobal(addr ssa.Value) *ssa.Global {
-	base, field := addr, -1
-	if fa, ok := addr.(*ssa.FieldAddr); ok {
-		base, field = fa.X, fa.Field
-	}
-	if _, ok := base.(*ssa.Alloc); !ok {
-		return nil
-	}
-	for _, r := range *base.Referrers() {
-		switch r := r.(type) {
-		case *ssa.Store:
-			// A whole value stored (s := gs, a value receiver spilled to memory) carries
-			// every field of it.
-			if r.Addr == base {
-				if g := a.root(r.Val); g != nil {
-					return g
-				}
-			}
-		case *ssa.FieldAddr:
-			if field >= 0 && r.Field != field {
-				continue
-			}
-			for _, fr := range *r.Referrers() {
-				if st, ok := fr.(*ssa.Store); ok && st.Addr == r {
-					if g := a.root(st.Val); g != nil {
+	switch x := addr.(type) {
+	case *ssa.Alloc:
+		// Loading the whole value: any store into it carries memory along.
+		for _, r := range *x.Referrers() {
+			switch r := r.(type) {
+			case *ssa.Store:
+				// A whole value stored (s := gs, a value receiver spilled to memory) carries
+				// every field of it.
+				if r.Addr == x {
+					if g := a.root(r.Val); g != nil {
 						return g
 					}
 				}
+			case *ssa.FieldAddr:
+				if g := a.storedGlobal(r); g != nil {
+					return g
+				}
+			}
+		}
+	case *ssa.FieldAddr:
+		if _, local := fieldBase(x).(*ssa.Alloc); !local {
+			return nil
+		}
+		for _, r := range *x.X.Referrers() {
+			if fa, ok := r.(*ssa.FieldAddr); ok && fa.Field == x.Field {
+				if g := a.storedGlobal(fa); g != nil {
+					return g
+				}
+			}
+		}
+		if a.fieldOverwritten(x) {
+			return nil // c := defaults; c.limits = map[string]int{}: the copy has its own map
+		}
+		return a.wholeStoredGlobal(x.X)
+	}
+	return nil
+}
+
+// storedGlobal returns a global whose memory is stored through addr (a field's address).
+func (a *funcAnalysis) storedGlobal(addr *ssa.FieldAddr) *ssa.Global {
+	for _, r := range *addr.Referrers() {
+		if st, ok := r.(*ssa.Store); ok && st.Addr == addr {
+			if g := a.root(st.Val); g != nil {
+				return g
 			}
 		}
 	}
 	return nil
+}
+
+// wholeStoredGlobal returns a global whose memory the struct at addr (or a struct it is a
+// field of) was given as a whole value.
+func (a *funcAnalysis) wholeStoredGlobal(addr ssa.Value) *ssa.Global {
+	for _, r := range *addr.Referrers() {
+		if st, ok := r.(*ssa.Store); ok && st.Addr == addr {
+			if g := a.root(st.Val); g != nil {
+				return g
+			}
+		}
+	}
+	if fa, ok := addr.(*ssa.FieldAddr); ok {
+		for _, r := range *fa.X.Referrers() {
+			if other, ok := r.(*ssa.FieldAddr); ok && other.Field == fa.Field && other != fa {
+				if g := a.storedGlobal(other); g != nil {
+					return g
+				}
+			}
+		}
+		return a.wholeStoredGlobal(fa.X)
+	}
+	return nil
+}
+
+// fieldOverwritten reports whether the field access reads a value stored into that field
+// after the struct was last given a whole value: a store to the field comes before the access
+// on every path, and no whole-value store to the struct comes after that store.
+func (a *funcAnalysis) fieldOverwritten(access *ssa.FieldAddr) bool {
+	var wholes []ssa.Instruction
+	for _, r := range *access.X.Referrers() {
+		if st, ok := r.(*ssa.Store); ok && st.Addr == access.X {
+			wholes = append(wholes, st)
+		}
+	}
+	for _, r := range *access.X.Referrers() {
+		fa, ok := r.(*ssa.FieldAddr)
+		if !ok || fa.Field != access.Field {
+			continue
+		}
+		for _, fr := range *fa.Referrers() {
+			st, ok := fr.(*ssa.Store)
+			if !ok || st.Addr != fa || !dominates(st, access) {
+				continue
+			}
+			later := false
+			for _, w := range wholes {
+				if dominates(st, w) {
+					later = true
+				}
+			}
+			if !later {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fieldBase returns the memory a chain of field addresses starts from.
+func fieldBase(v ssa.Value) ssa.Value {
+	for {
+		fa, ok := v.(*ssa.FieldAddr)
+		if !ok {
+			return v
+		}
+		v = fa.X
+	}
+}
+
+// returnedGlobal returns the package-level variable whose memory fn's results refer to when
+// its parameters (then free variables) point into the globals in.
+func (p *program) returnedGlobal(fn *ssa.Function, in []*ssa.Global) *ssa.Global {
+	var key strings.Builder
+	fmt.Fprintf(&key, "%p", fn)
+	for i, g := range in {
+		if g != nil {
+			fmt.Fprintf(&key, ";%d=%p", i, g)
+		}
+	}
+	if g, ok := p.returns[key.String()]; ok {
+		return g
+	}
+	p.returns[key.String()] = nil // a recursive call ends here
+	ra := &funcAnalysis{p: p, n: &node{fn: fn, in: in}, roots: map[ssa.Value]*ssa.Global{}}
+	var g *ssa.Global
+	for _, b := range fn.Blocks {
+		ret, ok := b.Instrs[len(b.Instrs)-1].(*ssa.Return)
+		if !ok {
+			continue
+		}
+		for _, r := range ret.Results {
+			if g == nil && mayAlias(r.Type()) {
+				g = ra.root(r)
+			}
+		}
+	}
+	p.returns[key.String()] = g
+	return g
 }
 
 // rootIfAliasing keeps v in x's memory only when v can point somewhere (a number or a string
