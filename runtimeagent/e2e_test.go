@@ -94,6 +94,17 @@ func (h *e2eHost) runs(input string) int {
 	return h.ran[input]
 }
 
+// statusRecorder remembers the status a handler answered with.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
+
 // e2eOptions adjust the hosts and the agent of an end-to-end environment.
 type e2eOptions struct {
 	hostMaxConcurrency int           // 0 = the host's default
@@ -168,9 +179,14 @@ func newE2EWith(t testing.TB, opts e2eOptions, policy router.Policy, beforeAgent
 				eh.invokes.Add(1)
 				body, _ := io.ReadAll(r.Body)
 				r.Body = io.NopCloser(bytes.NewReader(body))
-				eh.ranMu.Lock()
-				eh.ran[string(body)]++
-				eh.ranMu.Unlock()
+				rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+				api.ServeHTTP(rec, r)
+				if rec.status != http.StatusTooManyRequests { // a 429 from the host: its slots were taken, nothing ran
+					eh.ranMu.Lock()
+					eh.ran[string(body)]++
+					eh.ranMu.Unlock()
+				}
+				return
 			case strings.HasSuffix(r.URL.Path, "/invoke-batch"):
 				eh.batches.Add(1)
 			}

@@ -192,10 +192,15 @@ func TestFaults_underLoad(t *testing.T) {
 	fmt.Fprintf(&report, "\nthe stalled region (%s) left rotation after %v\n", faulty.region, leftRotation.Round(time.Millisecond))
 	t.Logf("faults under load (greet pure 60/s, charge not pure 15/s, all offloaded to two hosts):\n%s", report.String())
 
+	// The bound is 10× the p99 before the faults, but never under 100 ms: with 60 calls in a
+	// phase the p99 is its slowest call, and on a busy 2-core CI machine one scheduler or GC
+	// pause of a few tens of milliseconds is not what a fault costs (a caller held by the
+	// stalled region waits seconds).
 	before := quantile(lat["greet/before"], 0.99)
+	bound := max(10*before, 100*time.Millisecond)
 	for _, p := range phases {
-		if got := quantile(lat["greet/"+p], 0.99); got > 10*before {
-			t.Errorf("pure job p99 %v during %q, over 10× its p99 before (%v)", got, p, before)
+		if got := quantile(lat["greet/"+p], 0.99); got > bound {
+			t.Errorf("pure job p99 %v during %q, over %v (10× its p99 before, %v, and at least 100 ms)", got, p, bound, before)
 		}
 		if failed["greet/"+p] > 0 {
 			t.Errorf("%d calls of the pure job failed during %q", failed["greet/"+p], p)
