@@ -46,9 +46,11 @@ func (a *funcAnalysis) call(instr ssa.CallInstruction) {
 			a.add(KindUnknown, pos, name, "calls %s through an interface, and no concrete type that the analyzer can see reaches it", name)
 			return
 		}
+		a.gate = gateInterface
 		for _, fn := range callees {
 			a.callFunction(fn, cc, pos, result)
 		}
+		a.gate = gateNone
 		return
 	}
 	if fn := cc.StaticCallee(); fn != nil {
@@ -80,9 +82,11 @@ func (a *funcAnalysis) call(instr ssa.CallInstruction) {
 		a.add(KindUnknown, pos, name, "calls %s, and the analyzer cannot see which function it holds", name)
 		return
 	}
+	a.gate = gateValue
 	for _, fn := range callees {
 		a.callFunction(fn, cc, pos, result)
 	}
+	a.gate = gateNone
 }
 
 func recvNamed(method *types.Func) string {
@@ -262,6 +266,7 @@ func (a *funcAnalysis) summarizedCall(fn *ssa.Function, cc *ssa.CallCommon, pos 
 			for _, v := range variadicElements(all[i]) {
 				if g := a.root(v); g != nil {
 					a.write(g, pos, "changes (through "+short+")")
+					a.n.stored = append(a.n.stored, all...) // m.Store(k, handler)
 				}
 			}
 		}
@@ -419,6 +424,7 @@ func (a *funcAnalysis) builtin(b *ssa.Builtin, args []ssa.Value, pos token.Pos) 
 		if len(args) > 1 {
 			if g := a.root(args[0]); g != nil {
 				a.write(g, pos, "appends into the backing array of")
+				a.n.stored = append(a.n.stored, args[1:]...)
 			}
 		}
 	}

@@ -41,6 +41,8 @@ type program struct {
 	keyFields map[*types.Var]bool
 	// pools says, per sync.Pool, whether its objects may carry content between calls (pool.go).
 	pools map[any]*poolUse
+	// avail says which function values and interface types each job can call (reach.go).
+	avail *availability
 	// inits holds the globals given one value at initialization and never written again.
 	inits map[*ssa.Global]ssa.Value
 
@@ -95,6 +97,7 @@ func buildProgram(pkgs []*packages.Package, root *packages.Package, summarized f
 	p.inits = initValues(funcs)
 	p.keyFields = mapKeyFields(funcs)
 	p.pools = poolUses(funcs)
+	p.avail = indexAvailability(funcs)
 	cg := vta.CallGraph(funcs, cha.CallGraph(prog))
 	for fn, n := range cg.Nodes {
 		if fn == nil || !funcs[fn] {

@@ -28,6 +28,7 @@ type node struct {
 	effects []effect
 	edges   []edge
 	writes  map[*ssa.Global]token.Pos // package-level variables this function writes
+	stored  []ssa.Value               // values it stores into package-level memory (reach.go)
 }
 
 type nodeKey struct {
@@ -53,6 +54,7 @@ type edge struct {
 	to         *node
 	callback   bool // a function value passed to summarized code, which may call it
 	dropResult bool // the caller ignores what the call returns (go, defer, unused results)
+	gate       gate // a dynamic call: followed once the target is available to the job (reach.go)
 }
 
 func (p *program) node(fn *ssa.Function, in []*ssa.Global) *node {
@@ -155,6 +157,9 @@ func (p *program) computeMutable(jobs []*ssa.Function) {
 				p.mutable[g] = pos
 			}
 		}
+		for _, v := range n.stored {
+			p.avail.noteStoredValue(v)
+		}
 		for _, e := range n.edges {
 			if !seen[e.to] {
 				seen[e.to] = true
@@ -203,10 +208,49 @@ func (p *program) walk(root *ssa.Function, isJob, followCallbacks bool) walkResu
 	start := p.node(root, nil)
 	queue := []item{{n: start, chain: []string{p.displayName(root)}}}
 	seen := map[visit]bool{{start, false}: true}
-	for len(queue) > 0 {
+	// A job follows a dynamic call's edge only once the target is available to it (reach.go):
+	// edges wait in pending until the code that makes their target is reached.
+	type waiting struct {
+		from item
+		e    edge
+	}
+	var pending []waiting
+	gating := isJob
+	reached := map[*ssa.Function]bool{}
+	follow := func(it item, e edge) {
+		v := visit{e.to, e.dropResult}
+		if seen[v] {
+			return
+		}
+		seen[v] = true
+		chain := it.chain
+		if !isWrapper(e.to.fn) {
+			chain = append(chain[:len(chain):len(chain)], p.displayName(e.to.fn))
+		}
+		queue = append(queue, item{n: e.to, chain: chain, dropResult: e.dropResult})
+	}
+	for {
+		if len(queue) == 0 {
+			var still []waiting
+			for _, w := range pending {
+				if !gating || p.avail.available(w.e.gate, w.e.to.fn, reached) {
+					follow(w.from, w.e)
+				} else {
+					still = append(still, w)
+				}
+			}
+			pending = still
+			if len(queue) == 0 {
+				break
+			}
+		}
 		it := queue[0]
 		queue = queue[1:]
 		p.ensure(it.n)
+		reached[it.n.fn] = true
+		if p.avail.reflective[it.n.fn] {
+			gating = false // values made by reflection can be of any type
+		}
 		for _, e := range it.n.effects {
 			message := e.message
 			if e.read != nil {
@@ -241,19 +285,42 @@ func (p *program) walk(root *ssa.Function, isJob, followCallbacks bool) walkResu
 			}
 		}
 		for _, e := range it.n.edges {
-			v := visit{e.to, e.dropResult}
-			if seen[v] || (e.callback && !followCallbacks) {
+			if e.callback && !followCallbacks {
 				continue
 			}
-			seen[v] = true
-			chain := it.chain
-			if !isWrapper(e.to.fn) {
-				chain = append(chain[:len(chain):len(chain)], p.displayName(e.to.fn))
+			if gating && e.gate != gateNone && !p.avail.available(e.gate, e.to.fn, reached) {
+				pending = append(pending, waiting{it, e})
+				continue
 			}
-			queue = append(queue, item{n: e.to, chain: chain, dropResult: e.dropResult})
+			follow(it, e)
 		}
 	}
 	return res
+}
+
+// reachable returns the functions code reachable from root runs (callbacks it only stores
+// are not followed, as for package initialization).
+func (p *program) reachable(root *ssa.Function) map[*ssa.Function]bool {
+	out := map[*ssa.Function]bool{}
+	if root == nil {
+		return out
+	}
+	start := p.node(root, nil)
+	seen := map[*node]bool{start: true}
+	queue := []*node{start}
+	for len(queue) > 0 {
+		n := queue[0]
+		queue = queue[1:]
+		p.ensure(n)
+		out[n.fn] = true
+		for _, e := range n.edges {
+			if !e.callback && !seen[e.to] {
+				seen[e.to] = true
+				queue = append(queue, e.to)
+			}
+		}
+	}
+	return out
 }
 
 // shortPosition renders pos as file.go:line for messages.
@@ -286,6 +353,8 @@ type funcAnalysis struct {
 	// be incomplete and is not remembered.
 	rooting map[ssa.Value]bool
 	cycled  bool
+	// gate is set while the edges of a dynamic call's targets are added.
+	gate gate
 }
 
 func (a *funcAnalysis) add(kind string, pos token.Pos, tail, format string, args ...any) {
@@ -298,17 +367,18 @@ func (a *funcAnalysis) edge(fn *ssa.Function, in []*ssa.Global, callback bool) {
 
 func (a *funcAnalysis) edgeWith(fn *ssa.Function, in []*ssa.Global, consts map[int][]constText, fields map[[2]int]constText, callback, dropResult bool) {
 	to := a.p.nodeWith(fn, in, consts, fields)
-	key := edgeKey{to, dropResult}
+	key := edgeKey{to, dropResult, a.gate}
 	if a.seenEdge[key] {
 		return
 	}
 	a.seenEdge[key] = true
-	a.n.edges = append(a.n.edges, edge{to: to, callback: callback, dropResult: dropResult})
+	a.n.edges = append(a.n.edges, edge{to: to, callback: callback, dropResult: dropResult, gate: a.gate})
 }
 
 type edgeKey struct {
 	to         *node
 	dropResult bool
+	gate       gate
 }
 
 // onlyReturned reports whether a loaded value only leaves the function as a result.
@@ -343,10 +413,12 @@ func (a *funcAnalysis) instr(instr ssa.Instruction) {
 	case *ssa.Store:
 		if g := a.root(in.Addr); g != nil {
 			a.write(g, in.Pos(), "writes")
+			a.n.stored = append(a.n.stored, in.Val)
 		}
 	case *ssa.MapUpdate:
 		if g := a.root(in.Map); g != nil {
 			a.write(g, in.Pos(), "writes to a map in")
+			a.n.stored = append(a.n.stored, in.Value)
 		}
 	case *ssa.UnOp:
 		if in.Op == token.MUL {
