@@ -47,7 +47,7 @@ func (a *funcAnalysis) call(instr ssa.CallInstruction) {
 			return
 		}
 		a.gate = gateInterface
-		for _, fn := range callees {
+		for _, fn := range a.p.narrowByRegistry(cc.Value, callees) {
 			a.callFunction(fn, cc, pos, result)
 		}
 		a.gate = gateNone
@@ -83,7 +83,7 @@ func (a *funcAnalysis) call(instr ssa.CallInstruction) {
 		return
 	}
 	a.gate = gateValue
-	for _, fn := range callees {
+	for _, fn := range a.p.narrowByRegistry(cc.Value, callees) {
 		a.callFunction(fn, cc, pos, result)
 	}
 	a.gate = gateNone

@@ -43,6 +43,12 @@ type program struct {
 	pools map[any]*poolUse
 	// avail says which function values and interface types each job can call (reach.go).
 	avail *availability
+	// registries holds the package-level maps read as tables of constant keys (registry.go).
+	registries map[*ssa.Global]registryEntries
+	// funcs are the functions with bodies the analyzer walks; globalUses indexes their uses
+	// of package-level variables (built when first needed).
+	funcs      map[*ssa.Function]bool
+	globalUses map[*ssa.Global][]ssa.Instruction
 	// inits holds the globals given one value at initialization and never written again.
 	inits map[*ssa.Global]ssa.Value
 
@@ -83,6 +89,7 @@ func buildProgram(pkgs []*packages.Package, root *packages.Package, summarized f
 		nodes:      map[nodeKey]*node{},
 		order:      map[*ssa.Function]*orderSummary{},
 		returns:    map[string]*ssa.Global{},
+		registries: map[*ssa.Global]registryEntries{},
 	}
 	p.root = rootSSA
 
@@ -93,6 +100,7 @@ func buildProgram(pkgs []*packages.Package, root *packages.Package, summarized f
 			funcs[fn] = true
 		}
 	}
+	p.funcs = funcs
 	p.fields = constantFields(funcs)
 	p.inits = initValues(funcs)
 	p.keyFields = mapKeyFields(funcs)

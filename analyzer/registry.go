@@ -1,0 +1,165 @@
+package analyzer
+
+import (
+	"go/constant"
+	"go/types"
+
+	"golang.org/x/tools/go/ssa"
+)
+
+// Registries chosen by a constant key. A package-level map filled only with constant keys
+// (a map literal, or m["name"] = v) and otherwise only read is a table: formatters["upper"]
+// holds exactly what was stored under "upper", so a call through it runs those values' code,
+// not that of every value in the map. Any other use of the map (a store under a computed
+// key, the map handed to a function, the variable reassigned) makes it an ordinary map, and
+// its calls keep every target the call graph gives.
+
+// registryEntries lists, per constant key, the values stored under it; nil when the map is
+// not such a table.
+type registryEntries map[string][]ssa.Value
+
+// registryOf returns the table a package-level map variable holds, computed once.
+func (p *program) registryOf(g *ssa.Global) registryEntries {
+	if r, ok := p.registries[g]; ok {
+		return r
+	}
+	r := registryEntries{}
+	ok := true
+	addUpdates := func(m ssa.Value) {
+		for _, ref := range *m.Referrers() {
+			switch u := ref.(type) {
+			case *ssa.MapUpdate:
+				key, isConst := u.Key.(*ssa.Const)
+				if u.Map != m || !isConst || key.Value == nil || key.Value.Kind() != constant.String {
+					ok = false
+					continue
+				}
+				k := constant.StringVal(key.Value)
+				r[k] = append(r[k], u.Value)
+			case *ssa.Lookup, *ssa.Range:
+			case *ssa.Store:
+				if u.Val == m && u.Addr != ssa.Value(g) {
+					ok = false // the map is kept somewhere else too
+				}
+			case *ssa.Call:
+				if b, isBuiltin := u.Call.Value.(*ssa.Builtin); !isBuiltin || b.Name() != "len" {
+					ok = false
+				}
+			default:
+				ok = false
+			}
+		}
+	}
+	for _, ref := range p.usesOf(g) {
+		switch u := ref.(type) {
+		case *ssa.UnOp: // a load of the map
+			addUpdates(u)
+		case *ssa.Store:
+			if mm, isMake := u.Val.(*ssa.MakeMap); isMake {
+				addUpdates(mm)
+			} else {
+				ok = false // assigned some other map
+			}
+		default:
+			ok = false // its address taken: anything may change it
+		}
+	}
+	if !ok {
+		r = nil
+	}
+	p.registries[g] = r
+	return r
+}
+
+// usesOf returns the instructions of the walked code that use a package-level variable (the
+// SSA keeps no referrers for globals), indexing them all on the first call.
+func (p *program) usesOf(g *ssa.Global) []ssa.Instruction {
+	if p.globalUses == nil {
+		p.globalUses = map[*ssa.Global][]ssa.Instruction{}
+		for fn := range p.funcs {
+			for _, b := range fn.Blocks {
+				for _, instr := range b.Instrs {
+					for _, op := range instr.Operands(nil) {
+						if used, ok := (*op).(*ssa.Global); ok {
+							p.globalUses[used] = append(p.globalUses[used], instr)
+						}
+					}
+				}
+			}
+		}
+	}
+	return p.globalUses[g]
+}
+
+// registryValues returns the values a dynamic call's callee (a function value or interface
+// value) can be when it is read from a table under a constant key: formatters["upper"], or
+// f, ok := factories["upper"]. ok is false when the callee is not such a read.
+func (p *program) registryValues(v ssa.Value) ([]ssa.Value, bool) {
+	if ex, isExtract := v.(*ssa.Extract); isExtract && ex.Index == 0 {
+		v = ex.Tuple
+	}
+	lookup, isLookup := v.(*ssa.Lookup)
+	if !isLookup {
+		return nil, false
+	}
+	key, isConst := lookup.Index.(*ssa.Const)
+	load, isLoad := lookup.X.(*ssa.UnOp)
+	if !isConst || key.Value == nil || key.Value.Kind() != constant.String || !isLoad {
+		return nil, false
+	}
+	g, isGlobal := load.X.(*ssa.Global)
+	if !isGlobal {
+		return nil, false
+	}
+	r := p.registryOf(g)
+	if r == nil {
+		return nil, false
+	}
+	return r[constant.StringVal(key.Value)], true
+}
+
+// narrowByRegistry keeps the callees a table read can hold: the functions and closures stored
+// under the key, or the methods of the types whose values are. The callees stay as they were
+// when any stored value is not one of those.
+func (p *program) narrowByRegistry(callee ssa.Value, callees []*ssa.Function) []*ssa.Function {
+	values, ok := p.registryValues(callee)
+	if !ok {
+		return callees
+	}
+	funcs := map[*ssa.Function]bool{}
+	types := map[*types.TypeName]bool{}
+	for _, v := range values {
+		for {
+			ct, isConversion := v.(*ssa.ChangeType) // a literal stored as a named func type
+			if !isConversion {
+				break
+			}
+			v = ct.X
+		}
+		switch x := v.(type) {
+		case *ssa.Function:
+			funcs[x] = true
+		case *ssa.MakeClosure:
+			funcs[x.Fn.(*ssa.Function)] = true
+		case *ssa.MakeInterface:
+			tn := receiverTypeName(x.X.Type())
+			if tn == nil {
+				return callees
+			}
+			types[tn] = true
+		default:
+			return callees
+		}
+	}
+	var kept []*ssa.Function
+	for _, fn := range callees {
+		if funcs[fn] {
+			kept = append(kept, fn)
+			continue
+		}
+		if recv := fn.Signature.Recv(); recv != nil && types[receiverTypeName(recv.Type())] {
+			kept = append(kept, fn)
+		}
+	}
+	return kept
+}
