@@ -271,8 +271,61 @@ func (a *funcAnalysis) summarizedCall(fn *ssa.Function, cc *ssa.CallCommon, pos 
 			}
 		}
 	}
+	a.callbackPos = pos
 	for _, v := range all {
 		a.callbacks(v)
+	}
+}
+
+// stdlibCalledMethods are the methods the standard library calls on values it finds inside
+// what it is handed (fmt, encoding/json, encoding/xml, text/template and friends).
+var stdlibCalledMethods = map[string]bool{
+	"String": true, "GoString": true, "Error": true, "Format": true,
+	"MarshalJSON": true, "MarshalText": true, "MarshalXML": true, "MarshalXMLAttr": true, "MarshalBinary": true,
+	"UnmarshalJSON": true, "UnmarshalText": true, "UnmarshalXML": true, "UnmarshalBinary": true,
+	"AppendText": true, "AppendBinary": true, "Value": true, "Scan": true,
+}
+
+// nestedMethodCallbacks adds edges to the stdlibCalledMethods of user types found inside a
+// value of type t (its fields, elements, pointed-to values), however it is named itself.
+func (a *funcAnalysis) nestedMethodCallbacks(t types.Type, recvRoot *ssa.Global, depth int, seen map[types.Type]bool) {
+	if depth > maxFieldDepth || seen[t] {
+		return
+	}
+	seen[t] = true
+	if depth > 0 {
+		if named, ok := types.Unalias(derefType(t)).(*types.Named); ok && named.Obj().Pkg() != nil && !a.p.summarized(named.Obj().Pkg().Path()) {
+			mset := a.p.prog.MethodSets.MethodSet(types.NewPointer(derefType(t)))
+			for i := 0; i < mset.Len(); i++ {
+				if !stdlibCalledMethods[mset.At(i).Obj().Name()] {
+					continue
+				}
+				fn := a.p.prog.MethodValue(mset.At(i))
+				if fn == nil || fn.Blocks == nil || a.p.isSummarized(fn) {
+					continue
+				}
+				in := make([]*ssa.Global, len(fn.Params)+len(fn.FreeVars))
+				if len(in) > 0 {
+					in[0] = recvRoot
+				}
+				a.edge(fn, in, true)
+			}
+		}
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Struct:
+		for i := 0; i < u.NumFields(); i++ {
+			a.nestedMethodCallbacks(u.Field(i).Type(), recvRoot, depth+1, seen)
+		}
+	case *types.Pointer:
+		a.nestedMethodCallbacks(u.Elem(), recvRoot, depth, seen)
+	case *types.Slice:
+		a.nestedMethodCallbacks(u.Elem(), recvRoot, depth+1, seen)
+	case *types.Array:
+		a.nestedMethodCallbacks(u.Elem(), recvRoot, depth+1, seen)
+	case *types.Map:
+		a.nestedMethodCallbacks(u.Key(), recvRoot, depth+1, seen)
+		a.nestedMethodCallbacks(u.Elem(), recvRoot, depth+1, seen)
 	}
 }
 
@@ -320,7 +373,23 @@ func (a *funcAnalysis) callbacks(v ssa.Value) {
 	case *ssa.Function:
 		if v.Blocks != nil && !a.p.isSummarized(v) {
 			a.edge(v, make([]*ssa.Global, len(v.Params)), true)
+			return
 		}
+		// A standard function handed over as a value (template.FuncMap{"env": os.Getenv})
+		// has its effects when the code it is handed to calls it.
+		full := fullName(v)
+		if eff, ok := lookupEffect(v, full); ok && a.p.isSummarized(v) {
+			a.applyEffect(eff, full, a.p.displayName(v), nil, nil, a.callbackPos)
+		}
+	case *ssa.MakeMap:
+		// A map of functions handed over (a template.FuncMap): each value may be called.
+		for _, r := range *v.Referrers() {
+			if u, ok := r.(*ssa.MapUpdate); ok && u.Map == v {
+				a.callbacks(u.Value)
+			}
+		}
+	case *ssa.ChangeType:
+		a.callbacks(v.X)
 	case *ssa.MakeClosure:
 		fn := v.Fn.(*ssa.Function)
 		if fn.Blocks == nil || a.p.isSummarized(fn) {
@@ -352,15 +421,22 @@ func (a *funcAnalysis) callbacks(v ssa.Value) {
 		// however deep.
 		a.fieldCallbacks(v, 0)
 	case *ssa.MakeInterface:
-		if alloc, ok := v.X.(*ssa.Alloc); ok {
-			a.fieldCallbacks(alloc, 0)
+		switch x := v.X.(type) {
+		case *ssa.Function, *ssa.MakeClosure:
+			a.callbacks(x) // a function stored as any (a FuncMap value)
+			return
+		case *ssa.Alloc:
+			a.fieldCallbacks(x, 0)
 		}
 		t := v.X.Type()
+		recvRoot := a.root(v.X)
+		// The standard library also calls the String, MarshalJSON… methods of values inside
+		// the one it is handed (a struct's fields, a slice's elements).
+		a.nestedMethodCallbacks(t, recvRoot, 0, map[types.Type]bool{})
 		named, ok := types.Unalias(derefType(t)).(*types.Named)
 		if !ok || named.Obj().Pkg() == nil || a.p.summarized(named.Obj().Pkg().Path()) {
 			return
 		}
-		recvRoot := a.root(v.X)
 		mset := a.p.prog.MethodSets.MethodSet(t)
 		for i := 0; i < mset.Len(); i++ {
 			fn := a.p.prog.MethodValue(mset.At(i))

@@ -29,6 +29,8 @@ type valueText struct {
 	inits     map[*ssa.Global]ssa.Value // read-only globals and the value initialization gives them
 	// summarized says which functions have no walked body (returned does not enter them).
 	summarized func(*ssa.Function) bool
+	// registry returns what a package-level map holds under each constant key (registry.go).
+	registry func(*ssa.Global) registryEntries
 }
 
 // constText is the constant text (or constant prefix) of a string value.
@@ -53,6 +55,15 @@ func (t valueText) texts(v ssa.Value, depth int) []constText {
 	case *ssa.Parameter:
 		if c, ok := t.params[x]; ok {
 			return c
+		}
+	case *ssa.Lookup:
+		// endpoints["billing"] in a table of constant keys: the texts stored under the key.
+		if values := t.tableValues(x); len(values) > 0 {
+			var out []constText
+			for _, val := range values {
+				out = append(out, t.texts(val, depth+1)...)
+			}
+			return out
 		}
 	case *ssa.UnOp:
 		if x.Op == token.MUL {
@@ -79,6 +90,24 @@ func (t valueText) texts(v ssa.Value, depth int) []constText {
 	return []constText{{text: text, complete: complete}}
 }
 
+// tableValues returns the values stored under a lookup's constant key in a package-level map
+// that is a table of constant keys; nil otherwise.
+func (t valueText) tableValues(l *ssa.Lookup) []ssa.Value {
+	if t.registry == nil || l.CommaOk {
+		return nil
+	}
+	key, isConst := l.Index.(*ssa.Const)
+	load, isLoad := l.X.(*ssa.UnOp)
+	if !isConst || key.Value == nil || key.Value.Kind() != constant.String || !isLoad {
+		return nil
+	}
+	g, isGlobal := load.X.(*ssa.Global)
+	if !isGlobal {
+		return nil
+	}
+	return t.registry(g)[constant.StringVal(key.Value)]
+}
+
 // returned follows a value a walked helper returns (buildURL(id), NewRequest(ctx, url, …)):
 // it answers the helper's matching return operands and a valueText for the helper's body,
 // in which its string parameters hold what this call passed.
@@ -95,7 +124,8 @@ func (t valueText) returned(v ssa.Value, depth int) (valueText, []ssa.Value, boo
 	if fn == nil || fn.Blocks == nil || t.summarized == nil || t.summarized(fn) {
 		return valueText{}, nil, false
 	}
-	inner := valueText{params: map[ssa.Value][]constText{}, objFields: map[objField]constText{}, fields: t.fields, inits: t.inits, summarized: t.summarized}
+	inner := valueText{params: map[ssa.Value][]constText{}, objFields: map[objField]constText{}, fields: t.fields, inits: t.inits,
+		summarized: t.summarized, registry: t.registry}
 	for i, arg := range call.Call.Args {
 		if i >= len(fn.Params) {
 			break
@@ -178,6 +208,11 @@ func (t valueText) constPrefix(v ssa.Value, depth int) (string, bool) {
 	case *ssa.Field:
 		if c, ok := t.fields[fieldOf(x.X.Type(), x.Field)]; ok {
 			return c.text, c.complete
+		}
+	case *ssa.Lookup:
+		// endpoints["billing"] + path: one value stored under the key in a table.
+		if values := t.tableValues(x); len(values) == 1 {
+			return t.constPrefix(values[0], depth+1)
 		}
 	case *ssa.MakeInterface:
 		return t.constPrefix(x.X, depth+1)
@@ -685,29 +720,7 @@ func (t valueText) structFields(v ssa.Value, depth int) map[int]constText {
 	switch x := v.(type) {
 	case *ssa.Alloc:
 		out := map[int]constText{}
-		varies := map[int]bool{}
-		for _, r := range *x.Referrers() {
-			fa, ok := r.(*ssa.FieldAddr)
-			if !ok {
-				continue
-			}
-			for _, fr := range *fa.Referrers() {
-				st, ok := fr.(*ssa.Store)
-				if !ok || st.Addr != fa || !isString(st.Val.Type()) {
-					continue
-				}
-				texts := t.texts(st.Val, depth+1)
-				prev, seen := out[fa.Field]
-				if len(texts) != 1 || !texts[0].complete || (seen && prev != texts[0]) {
-					varies[fa.Field] = true
-					continue
-				}
-				out[fa.Field] = texts[0]
-			}
-		}
-		for f := range varies {
-			delete(out, f)
-		}
+		t.overrideFields(x, out, depth)
 		return out
 	case *ssa.Parameter:
 		return t.fieldsOf(x)
@@ -721,7 +734,63 @@ func (t valueText) structFields(v ssa.Value, depth int) map[int]constText {
 		if !ok || len(results) != 1 {
 			return nil
 		}
-		return inner.structFields(results[0], depth+1)
+		out := inner.structFields(results[0], depth+1)
+		if out == nil {
+			out = map[int]constText{}
+		}
+		// c := newClient(); c.base = "https://eu.example.com": the caller's own stores into
+		// the struct it got override what the constructor set.
+		t.overrideFields(v, out, depth)
+		return out
+	}
+	return nil
+}
+
+// overrideFields applies the stores this function makes into the string fields of the struct
+// ptr points to. Several stores into one field give the last one when it follows all the
+// others on every path (a default, then an override); otherwise the field is not known.
+func (t valueText) overrideFields(ptr ssa.Value, out map[int]constText, depth int) {
+	stores := map[int][]*ssa.Store{}
+	for _, r := range *ptr.Referrers() {
+		fa, ok := r.(*ssa.FieldAddr)
+		if !ok {
+			continue
+		}
+		for _, fr := range *fa.Referrers() {
+			if st, ok := fr.(*ssa.Store); ok && st.Addr == fa && isString(st.Val.Type()) {
+				stores[fa.Field] = append(stores[fa.Field], st)
+			}
+		}
+	}
+	for field, list := range stores {
+		last := lastStore(list)
+		if last == nil {
+			delete(out, field)
+			continue
+		}
+		texts := t.texts(last.Val, depth+1)
+		if len(texts) != 1 || !texts[0].complete {
+			delete(out, field)
+			continue
+		}
+		out[field] = texts[0]
+	}
+}
+
+// lastStore returns the store that every other store in the list precedes on every path, or
+// nil when there is no such one.
+func lastStore(list []*ssa.Store) *ssa.Store {
+	for _, candidate := range list {
+		last := true
+		for _, other := range list {
+			if other != candidate && !dominates(other, candidate) {
+				last = false
+				break
+			}
+		}
+		if last {
+			return candidate
+		}
 	}
 	return nil
 }

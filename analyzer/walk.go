@@ -111,6 +111,7 @@ func (p *program) ensure(n *node) {
 	a.text.fields = p.fields
 	a.text.inits = p.inits
 	a.text.summarized = p.isSummarized
+	a.text.registry = p.registryOf
 	a.text.params = map[ssa.Value][]constText{}
 	a.text.objFields = map[objField]constText{}
 	for k, c := range n.fields {
@@ -355,6 +356,8 @@ type funcAnalysis struct {
 	cycled  bool
 	// gate is set while the edges of a dynamic call's targets are added.
 	gate gate
+	// callbackPos is the summarized call whose arguments' callbacks are being added.
+	callbackPos token.Pos
 }
 
 func (a *funcAnalysis) add(kind string, pos token.Pos, tail, format string, args ...any) {
