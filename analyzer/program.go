@@ -49,6 +49,7 @@ type program struct {
 	// of package-level variables (built when first needed).
 	funcs      map[*ssa.Function]bool
 	globalUses map[*ssa.Global][]ssa.Instruction
+	callers    map[*ssa.Function][]ssa.CallInstruction // static call sites, built when first needed
 	// inits holds the globals given one value at initialization and never written again.
 	inits map[*ssa.Global]ssa.Value
 

@@ -29,13 +29,18 @@ func (p *program) registryOf(g *ssa.Global) registryEntries {
 		for _, ref := range *m.Referrers() {
 			switch u := ref.(type) {
 			case *ssa.MapUpdate:
-				key, isConst := u.Key.(*ssa.Const)
-				if u.Map != m || !isConst || key.Value == nil || key.Value.Kind() != constant.String {
+				if u.Map != m {
 					ok = false
 					continue
 				}
-				k := constant.StringVal(key.Value)
-				r[k] = append(r[k], u.Value)
+				if k, isConst := constString(u.Key); isConst {
+					r[k] = append(r[k], u.Value)
+					continue
+				}
+				// register(name, v) { m[name] = v }: the keys and values its callers pass.
+				if !p.registerCalls(u, r) {
+					ok = false
+				}
 			case *ssa.Lookup, *ssa.Range:
 			case *ssa.Store:
 				if u.Val == m && u.Addr != ssa.Value(g) {
@@ -71,6 +76,72 @@ func (p *program) registryOf(g *ssa.Global) registryEntries {
 	return r
 }
 
+// constString returns the text of a constant string.
+func constString(v ssa.Value) (string, bool) {
+	c, ok := v.(*ssa.Const)
+	if !ok || c.Value == nil || c.Value.Kind() != constant.String {
+		return "", false
+	}
+	return constant.StringVal(c.Value), true
+}
+
+// registerCalls handles a store under a key that is a parameter of a registering function
+// (func register(name string, c codec) { codecs[name] = c }): when every caller calls it
+// directly with a constant key, each call adds its value under its key to r. It reports
+// false when some call does not (or the function is also used as a value).
+func (p *program) registerCalls(u *ssa.MapUpdate, r registryEntries) bool {
+	fn := u.Parent()
+	keyParam, isParam := u.Key.(*ssa.Parameter)
+	if !isParam || fn.Parent() != nil || len(p.avail.valueMadeIn[fn]) > 0 {
+		return false
+	}
+	keyIndex, valueIndex := -1, -1
+	for i, param := range fn.Params {
+		if param == keyParam {
+			keyIndex = i
+		}
+		if param == u.Value {
+			valueIndex = i
+		}
+	}
+	sites := p.staticCallers(fn)
+	if keyIndex < 0 || len(sites) == 0 {
+		return false
+	}
+	for _, call := range sites {
+		args := call.Common().Args
+		k, isConst := constString(args[keyIndex])
+		if !isConst {
+			return false
+		}
+		value := u.Value
+		if valueIndex >= 0 {
+			value = args[valueIndex]
+		}
+		r[k] = append(r[k], value)
+	}
+	return true
+}
+
+// staticCallers returns the call instructions in the walked code that call fn directly.
+func (p *program) staticCallers(fn *ssa.Function) []ssa.CallInstruction {
+	if p.callers == nil {
+		p.callers = map[*ssa.Function][]ssa.CallInstruction{}
+		for f := range p.funcs {
+			for _, b := range f.Blocks {
+				for _, instr := range b.Instrs {
+					if call, ok := instr.(ssa.CallInstruction); ok {
+						if callee := call.Common().StaticCallee(); callee != nil {
+							p.callers[callee] = append(p.callers[callee], call)
+						}
+					}
+				}
+			}
+		}
+	}
+	return p.callers[fn]
+}
+
 // usesOf returns the instructions of the walked code that use a package-level variable (the
 // SSA keeps no referrers for globals), indexing them all on the first call.
 func (p *program) usesOf(g *ssa.Global) []ssa.Instruction {
@@ -102,9 +173,9 @@ func (p *program) registryValues(v ssa.Value) ([]ssa.Value, bool) {
 	if !isLookup {
 		return nil, false
 	}
-	key, isConst := lookup.Index.(*ssa.Const)
+	key, isConst := constString(lookup.Index)
 	load, isLoad := lookup.X.(*ssa.UnOp)
-	if !isConst || key.Value == nil || key.Value.Kind() != constant.String || !isLoad {
+	if !isConst || !isLoad {
 		return nil, false
 	}
 	g, isGlobal := load.X.(*ssa.Global)
@@ -115,7 +186,7 @@ func (p *program) registryValues(v ssa.Value) ([]ssa.Value, bool) {
 	if r == nil {
 		return nil, false
 	}
-	return r[constant.StringVal(key.Value)], true
+	return r[key], true
 }
 
 // narrowByRegistry keeps the callees a table read can hold: the functions and closures stored

@@ -437,6 +437,17 @@ func (a *funcAnalysis) instr(instr ssa.Instruction) {
 		if g := a.root(in.X); g != nil {
 			a.n.effects = append(a.n.effects, effect{kind: KindGlobalRead, pos: in.Pos(), read: g})
 		}
+	case *ssa.Return:
+		// A result that refers to global memory (a slice sharing a global array, a copy of a
+		// struct whose map is global) hands its current contents to the caller: a read, which
+		// counts when the caller uses the result.
+		for _, r := range in.Results {
+			if mayAlias(r.Type()) {
+				if g := a.root(r); g != nil {
+					a.n.effects = append(a.n.effects, effect{kind: KindGlobalRead, pos: in.Pos(), read: g, returnedOnly: true})
+				}
+			}
+		}
 	case *ssa.Send:
 		if g := a.root(in.Chan); g != nil {
 			a.write(g, in.Pos(), "sends on a channel in")
@@ -528,7 +539,10 @@ func addressOnly(v ssa.Value, depth int) bool {
 			if b, ok := r.Common().Value.(*ssa.Builtin); ok && b.Name() != "delete" {
 				return false // len, cap, append, copy read it
 			}
-			if r.Common().StaticCallee() != nil && len(r.Common().StaticCallee().Blocks) == 0 {
+			if callee := r.Common().StaticCallee(); callee != nil && len(callee.Blocks) == 0 {
+				if isSortCall(fullName(callee)) {
+					continue // a sort reorders what it is given in place; nothing read leaves it
+				}
 				return false // a summarized callee reads what it is given (its answer is the read)
 			}
 		default:
@@ -752,6 +766,15 @@ func (a *funcAnalysis) heldGlobal(addr ssa.Value) *ssa.Global {
 				}
 			}
 		}
+	case *ssa.IndexAddr:
+		// An element of a local array copied from a global one (local := rules; local[0]).
+		if _, isArray := derefType(x.X.Type()).Underlying().(*types.Array); !isArray {
+			return nil
+		}
+		if _, local := fieldBase(x.X).(*ssa.Alloc); !local {
+			return nil
+		}
+		return a.wholeStoredGlobal(x.X)
 	case *ssa.FieldAddr:
 		if _, local := fieldBase(x).(*ssa.Alloc); !local {
 			return nil
@@ -793,15 +816,20 @@ func (a *funcAnalysis) wholeStoredGlobal(addr ssa.Value) *ssa.Global {
 			}
 		}
 	}
-	if fa, ok := addr.(*ssa.FieldAddr); ok {
-		for _, r := range *fa.X.Referrers() {
-			if other, ok := r.(*ssa.FieldAddr); ok && other.Field == fa.Field && other != fa {
+	switch x := addr.(type) {
+	case *ssa.FieldAddr:
+		for _, r := range *x.X.Referrers() {
+			if other, ok := r.(*ssa.FieldAddr); ok && other.Field == x.Field && other != x {
 				if g := a.storedGlobal(other); g != nil {
 					return g
 				}
 			}
 		}
-		return a.wholeStoredGlobal(fa.X)
+		return a.wholeStoredGlobal(x.X)
+	case *ssa.IndexAddr:
+		if _, isArray := derefType(x.X.Type()).Underlying().(*types.Array); isArray {
+			return a.wholeStoredGlobal(x.X)
+		}
 	}
 	return nil
 }
@@ -840,14 +868,21 @@ func (a *funcAnalysis) fieldOverwritten(access *ssa.FieldAddr) bool {
 	return false
 }
 
-// fieldBase returns the memory a chain of field addresses starts from.
+// fieldBase returns the memory a chain of field addresses (and elements of arrays held by
+// value) starts from.
 func fieldBase(v ssa.Value) ssa.Value {
 	for {
-		fa, ok := v.(*ssa.FieldAddr)
-		if !ok {
+		switch x := v.(type) {
+		case *ssa.FieldAddr:
+			v = x.X
+		case *ssa.IndexAddr:
+			if _, isArray := derefType(x.X.Type()).Underlying().(*types.Array); !isArray {
+				return v
+			}
+			v = x.X
+		default:
 			return v
 		}
-		v = fa.X
 	}
 }
 
