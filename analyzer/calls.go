@@ -47,7 +47,7 @@ func (a *funcAnalysis) call(instr ssa.CallInstruction) {
 			return
 		}
 		a.gate = gateInterface
-		for _, fn := range a.p.narrowByRegistry(cc.Value, callees) {
+		for _, fn := range a.narrowByFactory(cc.Value, a.p.narrowByRegistry(cc.Value, callees)) {
 			a.callFunction(fn, cc, pos, result)
 		}
 		a.gate = gateNone
@@ -123,6 +123,14 @@ func (a *funcAnalysis) callFunction(fn *ssa.Function, cc *ssa.CallCommon, pos to
 		a.add(KindUnknown, pos, name, "calls %s, which has no Go body (assembly or go:linkname)", name)
 		return
 	}
+	in, consts, fields := a.callContext(fn, cc)
+	a.edgeWith(fn, in, consts, fields, false, !used(result))
+}
+
+// callContext computes what a call tells its callee: the globals each argument points into,
+// the constant strings it passes, and the constant string fields of the structs it passes
+// pointers to (and, for a closure, what it captured).
+func (a *funcAnalysis) callContext(fn *ssa.Function, cc *ssa.CallCommon) ([]*ssa.Global, map[int][]constText, map[[2]int]constText) {
 	args := callArgs(cc)
 	in := make([]*ssa.Global, len(fn.Params)+len(fn.FreeVars))
 	consts := map[int][]constText{}
@@ -150,7 +158,54 @@ func (a *funcAnalysis) callFunction(fn *ssa.Function, cc *ssa.CallCommon, pos to
 	if mc, ok := cc.Value.(*ssa.MakeClosure); ok && mc.Fn == fn {
 		fields = a.captured(mc, fn, in, consts, fields)
 	}
-	a.edgeWith(fn, in, consts, fields, false, !used(result))
+	return in, consts, fields
+}
+
+// narrowByFactory keeps the methods an interface value can run when it is what a function
+// returns in this call's context (newCodec("gzip") whose switch returns gzipCodec{} for that
+// constant): only the types its live returns convert to the interface. The callees stay as
+// they were when a live return gives anything else.
+func (a *funcAnalysis) narrowByFactory(v ssa.Value, callees []*ssa.Function) []*ssa.Function {
+	call, ok := v.(*ssa.Call)
+	if !ok {
+		return callees
+	}
+	fn := call.Call.StaticCallee()
+	if fn == nil || fn.Blocks == nil || a.p.isSummarized(fn) || fn.Signature.Results().Len() != 1 {
+		return callees
+	}
+	in, consts, fields := a.callContext(fn, &call.Call)
+	n := a.p.nodeWith(fn, in, consts, fields)
+	a.p.ensure(n)
+	if n.live == nil {
+		return callees
+	}
+	made := map[*types.TypeName]bool{}
+	for _, b := range n.live {
+		ret, ok := b.Instrs[len(b.Instrs)-1].(*ssa.Return)
+		if !ok {
+			continue
+		}
+		if c, isConst := ret.Results[0].(*ssa.Const); isConst && c.IsNil() {
+			continue // a nil interface runs no method
+		}
+		mi, ok := ret.Results[0].(*ssa.MakeInterface)
+		if !ok {
+			return callees
+		}
+		tn := receiverTypeName(mi.X.Type())
+		if tn == nil {
+			return callees
+		}
+		made[tn] = true
+	}
+	var kept []*ssa.Function
+	for _, callee := range callees {
+		if recv := callee.Signature.Recv(); recv != nil && made[receiverTypeName(recv.Type())] {
+			kept = append(kept, callee)
+		}
+	}
+	return kept
 }
 
 // captured fills a closure's context from what it captured: the globals its free variables

@@ -165,7 +165,7 @@ func (a *ssaAnalyzer) Analyze(ctx context.Context, dir string) (*job.PackageAnal
 		jobFuncs[i] = prog.jobFunction(j.fn)
 	}
 	prog.computeMutable(jobFuncs)
-	prog.avail.initReach = prog.reachable(prog.initFunction())
+	prog.avail.initMade = prog.madeFrom(prog.initFunction())
 	goVersion, err := a.goCommand(ctx, absDir, "env", "GOVERSION")
 	if err != nil {
 		return nil, fmt.Errorf("reading the Go version: %w", err)

@@ -33,7 +33,7 @@ type availability struct {
 	valueMadeIn map[*ssa.Function]map[*ssa.Function]bool // function value → functions creating it
 	typeMadeIn  map[*types.TypeName]map[*ssa.Function]bool
 	reflective  map[*ssa.Function]bool // functions that make values by reflection
-	initReach   map[*ssa.Function]bool // functions package initialization runs
+	initMade    map[any]bool           // what package initialization makes (see node.made)
 	// storedFuncs and storedIfaces are the function and interface types of values that code
 	// reachable from the jobs stores into package-level memory (computeMutable fills them).
 	storedFuncs  []*types.Signature
@@ -149,9 +149,10 @@ func (av *availability) noteStored(t types.Type) {
 	visit(t, 0)
 }
 
-// available reports whether a gated edge's target can be called in a job that has reached the
-// functions in reached.
-func (av *availability) available(g gate, target *ssa.Function, reached map[*ssa.Function]bool) bool {
+// available reports whether a gated edge's target can be called in a job whose reached code
+// made the function values and interface types in made (node.made).
+func (av *availability) available(g gate, target *ssa.Function, made map[any]bool) bool {
+	var key any
 	var makers map[*ssa.Function]bool
 	switch g {
 	case gateValue:
@@ -160,7 +161,7 @@ func (av *availability) available(g gate, target *ssa.Function, reached map[*ssa
 				return true
 			}
 		}
-		makers = av.valueMadeIn[target]
+		key, makers = target, av.valueMadeIn[target]
 	case gateInterface:
 		recv := target.Signature.Recv().Type()
 		for _, iface := range av.storedIfaces {
@@ -172,17 +173,33 @@ func (av *availability) available(g gate, target *ssa.Function, reached map[*ssa
 		if tn == nil || av.storedNamed[tn] {
 			return true
 		}
-		makers = av.typeMadeIn[tn]
+		key, makers = tn, av.typeMadeIn[tn]
 	default:
 		return true
 	}
 	if len(makers) == 0 {
 		return true // made where the analyzer does not look: do not hide it
 	}
-	for fn := range makers {
-		if reached[fn] || av.initReach[fn] {
-			return true
+	return made[key] || av.initMade[key]
+}
+
+// madeBy returns what an instruction makes that a dynamic call may later reach: the function
+// it takes as a value (or the closure it creates), or the named type it converts to an
+// interface.
+func madeBy(instr ssa.Instruction, out map[any]bool) {
+	for _, op := range instr.Operands(nil) {
+		target, ok := (*op).(*ssa.Function)
+		if !ok {
+			continue
+		}
+		if call, isCall := instr.(ssa.CallInstruction); isCall && !call.Common().IsInvoke() && op == &call.Common().Value {
+			continue
+		}
+		out[target] = true
+	}
+	if mi, ok := instr.(*ssa.MakeInterface); ok {
+		if tn := receiverTypeName(mi.X.Type()); tn != nil {
+			out[tn] = true
 		}
 	}
-	return false
 }

@@ -29,6 +29,9 @@ type node struct {
 	edges   []edge
 	writes  map[*ssa.Global]token.Pos // package-level variables this function writes
 	stored  []ssa.Value               // values it stores into package-level memory (reach.go)
+	// made holds the function values and interface types its live code makes (reach.go).
+	made map[any]bool
+	live []*ssa.BasicBlock // the blocks that can run in its context (liveBlocks)
 }
 
 type nodeKey struct {
@@ -130,11 +133,76 @@ func (p *program) ensure(n *node) {
 			a.text.params[n.fn.FreeVars[i-len(n.fn.Params)]] = c
 		}
 	}
-	for _, b := range n.fn.Blocks {
+	n.made = map[any]bool{}
+	n.live = a.liveBlocks()
+	for _, b := range n.live {
 		for _, instr := range b.Instrs {
+			madeBy(instr, n.made)
 			a.instr(instr)
 		}
 	}
+}
+
+// liveBlocks returns the blocks that can run in this node's context: a branch on a string
+// parameter compared with a constant, where the caller passed a known constant
+// (newCodec("gzip") with switch kind { case "gzip": … }), takes only its matching edge.
+func (a *funcAnalysis) liveBlocks() []*ssa.BasicBlock {
+	fn := a.n.fn
+	if len(fn.Blocks) == 0 || len(a.text.params) == 0 {
+		return fn.Blocks
+	}
+	live := make([]bool, len(fn.Blocks))
+	var out []*ssa.BasicBlock
+	var visit func(b *ssa.BasicBlock)
+	visit = func(b *ssa.BasicBlock) {
+		if live[b.Index] {
+			return
+		}
+		live[b.Index] = true
+		out = append(out, b)
+		if taken, ok := a.decidedBranch(b); ok {
+			visit(taken)
+			return
+		}
+		for _, s := range b.Succs {
+			visit(s)
+		}
+	}
+	visit(fn.Blocks[0])
+	if fn.Recover != nil {
+		visit(fn.Recover)
+	}
+	return out
+}
+
+// decidedBranch returns the successor a block's if takes when its condition compares a
+// parameter of known constant text with a constant.
+func (a *funcAnalysis) decidedBranch(b *ssa.BasicBlock) (*ssa.BasicBlock, bool) {
+	if len(b.Instrs) == 0 || len(b.Succs) != 2 {
+		return nil, false
+	}
+	cond, ok := b.Instrs[len(b.Instrs)-1].(*ssa.If)
+	if !ok {
+		return nil, false
+	}
+	cmp, ok := cond.Cond.(*ssa.BinOp)
+	if !ok || (cmp.Op != token.EQL && cmp.Op != token.NEQ) {
+		return nil, false
+	}
+	param, other := cmp.X, cmp.Y
+	if _, isConst := param.(*ssa.Const); isConst {
+		param, other = other, param
+	}
+	text, isConst := constString(other)
+	known, ok := a.text.params[param]
+	if !isConst || !ok || len(known) != 1 || !known[0].complete {
+		return nil, false
+	}
+	equal := known[0].text == text
+	if (cmp.Op == token.EQL) == equal {
+		return b.Succs[0], true
+	}
+	return b.Succs[1], true
 }
 
 // computeMutable finds every package-level variable that code reachable from the jobs
@@ -217,7 +285,7 @@ func (p *program) walk(root *ssa.Function, isJob, followCallbacks bool) walkResu
 	}
 	var pending []waiting
 	gating := isJob
-	reached := map[*ssa.Function]bool{}
+	made := map[any]bool{} // what the nodes reached so far make (reach.go)
 	follow := func(it item, e edge) {
 		v := visit{e.to, e.dropResult}
 		if seen[v] {
@@ -234,7 +302,7 @@ func (p *program) walk(root *ssa.Function, isJob, followCallbacks bool) walkResu
 		if len(queue) == 0 {
 			var still []waiting
 			for _, w := range pending {
-				if !gating || p.avail.available(w.e.gate, w.e.to.fn, reached) {
+				if !gating || p.avail.available(w.e.gate, w.e.to.fn, made) {
 					follow(w.from, w.e)
 				} else {
 					still = append(still, w)
@@ -248,7 +316,9 @@ func (p *program) walk(root *ssa.Function, isJob, followCallbacks bool) walkResu
 		it := queue[0]
 		queue = queue[1:]
 		p.ensure(it.n)
-		reached[it.n.fn] = true
+		for k := range it.n.made {
+			made[k] = true
+		}
 		if p.avail.reflective[it.n.fn] {
 			gating = false // values made by reflection can be of any type
 		}
@@ -289,7 +359,7 @@ func (p *program) walk(root *ssa.Function, isJob, followCallbacks bool) walkResu
 			if e.callback && !followCallbacks {
 				continue
 			}
-			if gating && e.gate != gateNone && !p.avail.available(e.gate, e.to.fn, reached) {
+			if gating && e.gate != gateNone && !p.avail.available(e.gate, e.to.fn, made) {
 				pending = append(pending, waiting{it, e})
 				continue
 			}
@@ -299,10 +369,10 @@ func (p *program) walk(root *ssa.Function, isJob, followCallbacks bool) walkResu
 	return res
 }
 
-// reachable returns the functions code reachable from root runs (callbacks it only stores
-// are not followed, as for package initialization).
-func (p *program) reachable(root *ssa.Function) map[*ssa.Function]bool {
-	out := map[*ssa.Function]bool{}
+// madeFrom returns what the code reachable from root makes (node.made; callbacks it only
+// stores are not followed, as for package initialization).
+func (p *program) madeFrom(root *ssa.Function) map[any]bool {
+	out := map[any]bool{}
 	if root == nil {
 		return out
 	}
@@ -313,7 +383,9 @@ func (p *program) reachable(root *ssa.Function) map[*ssa.Function]bool {
 		n := queue[0]
 		queue = queue[1:]
 		p.ensure(n)
-		out[n.fn] = true
+		for k := range n.made {
+			out[k] = true
+		}
 		for _, e := range n.edges {
 			if !e.callback && !seen[e.to] {
 				seen[e.to] = true
