@@ -157,8 +157,48 @@ func (a *funcAnalysis) callContext(fn *ssa.Function, cc *ssa.CallCommon) ([]*ssa
 	}
 	if mc, ok := cc.Value.(*ssa.MakeClosure); ok && mc.Fn == fn {
 		fields = a.captured(mc, fn, in, consts, fields)
+	} else if maker, mc := a.closureFactory(cc.Value, fn); mc != nil {
+		// statusCheck("https://…")(ctx): what the closure captured, read in the context of
+		// the call that made it.
+		fields = maker.captured(mc, fn, in, consts, fields)
 	}
 	return in, consts, fields
+}
+
+// closureFactory finds, for a call through the value a static call returns, the closure
+// creation of fn that every live return of that call gives, and an analysis of the returning
+// function in the call's context; mc is nil when there is no single such creation.
+func (a *funcAnalysis) closureFactory(v ssa.Value, fn *ssa.Function) (maker *funcAnalysis, mc *ssa.MakeClosure) {
+	call, ok := v.(*ssa.Call)
+	if !ok {
+		return nil, nil
+	}
+	factory := call.Call.StaticCallee()
+	if factory == nil || factory == a.n.fn || factory.Blocks == nil || a.p.isSummarized(factory) || factory.Signature.Results().Len() != 1 {
+		return nil, nil
+	}
+	in, consts, fields := a.callContext(factory, &call.Call)
+	n := a.p.nodeWith(factory, in, consts, fields)
+	a.p.ensure(n)
+	for _, b := range n.live {
+		ret, ok := b.Instrs[len(b.Instrs)-1].(*ssa.Return)
+		if !ok {
+			continue
+		}
+		result := ret.Results[0]
+		if ct, isConversion := result.(*ssa.ChangeType); isConversion {
+			result = ct.X // returned as a named func type
+		}
+		made, ok := result.(*ssa.MakeClosure)
+		if !ok || made.Fn != fn || (mc != nil && made != mc) {
+			return nil, nil
+		}
+		mc = made
+	}
+	if mc == nil {
+		return nil, nil
+	}
+	return a.p.analysisOf(n), mc
 }
 
 // narrowByFactory keeps the methods an interface value can run when it is what a function

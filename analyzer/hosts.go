@@ -806,3 +806,143 @@ func (t valueText) fieldsOf(v ssa.Value) map[int]constText {
 	}
 	return out
 }
+
+// maxConstantRounds bounds how many times constantParams passes over the program: each round
+// carries constants one call (or one closure) deeper.
+const maxConstantRounds = 4
+
+// constantParams finds the string parameters that every caller passes the same complete
+// constant (func RequireToken(verifyURL string) called only as RequireToken("https://…")),
+// and the string free variables every closure creation binds to one (the closures such a
+// function returns). Functions taken as values, methods and closures' own parameters may be
+// called where the analyzer sees no arguments, so their parameters are left out.
+func (p *program) constantParams() map[ssa.Value]constText {
+	consts := map[ssa.Value]constText{}
+	varies := map[ssa.Value]bool{}
+	textOf := func(v ssa.Value) (constText, bool) {
+		if s, ok := constString(v); ok {
+			return constText{text: s, complete: true}, true
+		}
+		c, ok := consts[v]
+		return c, ok
+	}
+	// agree records what one place gives v; it reports whether v's constant changed.
+	agree := func(v ssa.Value, given []ssa.Value) bool {
+		if varies[v] || len(given) == 0 {
+			return false
+		}
+		first, ok := textOf(given[0])
+		for _, g := range given[1:] {
+			c, known := textOf(g)
+			ok = ok && known && c == first
+		}
+		if !ok {
+			if _, was := consts[v]; was {
+				delete(consts, v)
+			}
+			return false // unknown yet, or varying; a later round may know more
+		}
+		if prev, was := consts[v]; was && prev == first {
+			return false
+		}
+		consts[v] = first
+		return true
+	}
+	for round := 0; round < maxConstantRounds; round++ {
+		changed := false
+		for fn := range p.funcs {
+			if fn.Parent() == nil && fn.Signature.Recv() == nil && len(p.avail.valueMadeIn[fn]) == 0 {
+				sites := p.staticCallers(fn)
+				for i, param := range fn.Params {
+					if !isString(param.Type()) || len(sites) == 0 {
+						continue
+					}
+					var given []ssa.Value
+					for _, call := range sites {
+						if args := call.Common().Args; i < len(args) {
+							given = append(given, args[i])
+						}
+					}
+					changed = agree(param, given) || changed
+				}
+			}
+			for _, b := range fn.Blocks {
+				for _, instr := range b.Instrs {
+					mc, ok := instr.(*ssa.MakeClosure)
+					if !ok {
+						continue
+					}
+					closure := mc.Fn.(*ssa.Function)
+					for j := range mc.Bindings {
+						if j >= len(closure.FreeVars) || !capturesString(closure.FreeVars[j].Type()) {
+							continue
+						}
+						if storedThrough(closure.FreeVars[j]) {
+							varies[closure.FreeVars[j]] = true // the closure changes the variable
+							continue
+						}
+						changed = agree(closure.FreeVars[j], p.bindingsOf(closure, j)) || changed
+					}
+				}
+			}
+		}
+		if !changed {
+			break
+		}
+	}
+	return consts
+}
+
+// storedThrough reports whether code stores through a pointer (a captured variable).
+func storedThrough(v ssa.Value) bool {
+	refs := v.Referrers()
+	if refs == nil {
+		return false
+	}
+	for _, r := range *refs {
+		if st, ok := r.(*ssa.Store); ok && st.Addr == v {
+			return true
+		}
+	}
+	return false
+}
+
+// capturesString reports whether a free variable holds a string: by value, or (as go/ssa
+// captures variables) as the address of a string variable.
+func capturesString(t types.Type) bool {
+	if ptr, ok := t.Underlying().(*types.Pointer); ok {
+		return isString(ptr.Elem())
+	}
+	return isString(t)
+}
+
+// bindingsOf returns what every creation of a closure gives its free variable j: for a
+// captured variable (an Alloc), every value stored into it; for a free variable passed on by
+// an enclosing closure, that free variable.
+func (p *program) bindingsOf(closure *ssa.Function, j int) []ssa.Value {
+	var out []ssa.Value
+	for maker := range p.avail.valueMadeIn[closure] {
+		for _, b := range maker.Blocks {
+			for _, instr := range b.Instrs {
+				mc, ok := instr.(*ssa.MakeClosure)
+				if !ok || mc.Fn != closure || j >= len(mc.Bindings) {
+					continue
+				}
+				alloc, isVar := mc.Bindings[j].(*ssa.Alloc)
+				if !isVar {
+					out = append(out, mc.Bindings[j])
+					continue
+				}
+				for _, r := range *alloc.Referrers() {
+					if st, ok := r.(*ssa.Store); ok && st.Addr == alloc {
+						out = append(out, st.Val)
+					}
+				}
+				if len(out) == 0 {
+					out = append(out, alloc) // never stored: not a constant
+				}
+			}
+		}
+	}
+	return out
+}

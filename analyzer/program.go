@@ -50,6 +50,9 @@ type program struct {
 	funcs      map[*ssa.Function]bool
 	globalUses map[*ssa.Global][]ssa.Instruction
 	callers    map[*ssa.Function][]ssa.CallInstruction // static call sites, built when first needed
+	// constParams holds the string parameters and free variables the whole program gives one
+	// constant (hosts.go).
+	constParams map[ssa.Value]constText
 	// inits holds the globals given one value at initialization and never written again.
 	inits map[*ssa.Global]ssa.Value
 
@@ -107,6 +110,7 @@ func buildProgram(pkgs []*packages.Package, root *packages.Package, summarized f
 	p.keyFields = mapKeyFields(funcs)
 	p.pools = poolUses(funcs)
 	p.avail = indexAvailability(funcs)
+	p.constParams = p.constantParams()
 	cg := vta.CallGraph(funcs, cha.CallGraph(prog))
 	for fn, n := range cg.Nodes {
 		if fn == nil || !funcs[fn] {

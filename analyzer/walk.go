@@ -110,12 +110,38 @@ func (p *program) ensure(n *node) {
 		return
 	}
 	n.analyzed = true
+	a := p.analysisOf(n)
+	n.made = map[any]bool{}
+	n.live = a.liveBlocks()
+	for _, b := range n.live {
+		for _, instr := range b.Instrs {
+			madeBy(instr, n.made)
+			a.instr(instr)
+		}
+	}
+}
+
+// analysisOf sets up the reading of a node's body: its context's globals, constant strings
+// and constant fields.
+func (p *program) analysisOf(n *node) *funcAnalysis {
 	a := &funcAnalysis{p: p, n: n, roots: map[ssa.Value]*ssa.Global{}, seenEdge: map[edgeKey]bool{}}
 	a.text.fields = p.fields
 	a.text.inits = p.inits
 	a.text.summarized = p.isSummarized
 	a.text.registry = p.registryOf
 	a.text.params = map[ssa.Value][]constText{}
+	// What every caller passes holds in any context; what this context's caller passed
+	// (below) is more precise.
+	for _, v := range n.fn.Params {
+		if c, ok := p.constParams[v]; ok {
+			a.text.params[v] = []constText{c}
+		}
+	}
+	for _, v := range n.fn.FreeVars {
+		if c, ok := p.constParams[v]; ok {
+			a.text.params[v] = []constText{c}
+		}
+	}
 	a.text.objFields = map[objField]constText{}
 	for k, c := range n.fields {
 		switch {
@@ -133,14 +159,7 @@ func (p *program) ensure(n *node) {
 			a.text.params[n.fn.FreeVars[i-len(n.fn.Params)]] = c
 		}
 	}
-	n.made = map[any]bool{}
-	n.live = a.liveBlocks()
-	for _, b := range n.live {
-		for _, instr := range b.Instrs {
-			madeBy(instr, n.made)
-			a.instr(instr)
-		}
-	}
+	return a
 }
 
 // liveBlocks returns the blocks that can run in this node's context: a branch on a string
