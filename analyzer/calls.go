@@ -586,6 +586,7 @@ func (a *funcAnalysis) builtin(b *ssa.Builtin, args []ssa.Value, pos token.Pos) 
 		if len(args) > 0 {
 			if g := a.root(args[0]); g != nil {
 				a.write(g, pos, "changes (with "+b.Name()+")")
+				a.n.stored = append(a.n.stored, args[1:]...)
 			}
 		}
 	case "append":

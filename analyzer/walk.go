@@ -542,11 +542,13 @@ func (a *funcAnalysis) instr(instr ssa.Instruction) {
 	case *ssa.Send:
 		if g := a.root(in.Chan); g != nil {
 			a.write(g, in.Pos(), "sends on a channel in")
+			a.n.stored = append(a.n.stored, in.X) // a later call may receive it
 		}
 	case *ssa.Select:
 		for _, st := range in.States {
 			if g := a.root(st.Chan); g != nil && st.Dir == types.SendOnly {
 				a.write(g, st.Pos, "sends on a channel in")
+				a.n.stored = append(a.n.stored, st.Send)
 			}
 		}
 		if racySelect(in) {

@@ -139,3 +139,34 @@ func RunHooks(ctx context.Context, in In) (Out, error) {
 	}
 	return Out{Text: in.Name}, nil
 }
+
+// pendingTasks carries tasks from one job's calls to another's.
+var pendingTasks = make(chan func() string, 16)
+
+// QueueTask sends a task that changes the environment on a package-level channel. (Whether
+// the send happens depends on how full the channel is, but the answer is the same either way;
+// the analyzer's rule for select calls that a race: a known miss on the safe side.)
+// expect: pure=false deterministic=true state=true eligible=false hosts=
+//
+//blueprint:job
+func QueueTask(ctx context.Context, in In) (Out, error) {
+	select {
+	case pendingTasks <- func() string { os.Setenv("LAST_TASK", in.Name); return in.Name }:
+	default:
+	}
+	return Out{Text: in.Name}, nil
+}
+
+// DrainTask runs a task an earlier QueueTask call left on the channel: it changes the
+// environment although this job never creates that task.
+// expect: pure=false deterministic=false state=true eligible=false hosts=
+//
+//blueprint:job
+func DrainTask(ctx context.Context, in In) (Out, error) {
+	select {
+	case task := <-pendingTasks:
+		return Out{Text: task()}, nil
+	default:
+		return Out{Text: in.Name}, nil
+	}
+}
