@@ -142,7 +142,7 @@ func (a *funcAnalysis) callContext(fn *ssa.Function, cc *ssa.CallCommon) ([]*ssa
 		in[i] = a.root(v)
 		if isString(v.Type()) {
 			if texts := a.text.texts(v, 0); informative(texts) {
-				consts[i] = texts
+				consts[i] = a.markExact(v, texts)
 			}
 		}
 		// A client struct built with a constant base URL: its methods name the host.
@@ -246,6 +246,23 @@ func (a *funcAnalysis) narrowByFactory(v ssa.Value, callees []*ssa.Function) []*
 		}
 	}
 	return kept
+}
+
+// markExact keeps texts exact only when the argument is a constant itself or a parameter
+// whose text is exact in this context.
+func (a *funcAnalysis) markExact(v ssa.Value, texts []constText) []constText {
+	exact := false
+	if _, isConst := constString(v); isConst {
+		exact = true
+	} else if known, ok := a.text.params[v]; ok && len(known) == 1 && known[0].exact {
+		exact = true
+	}
+	out := make([]constText, len(texts))
+	for i, t := range texts {
+		t.exact = exact && len(texts) == 1
+		out[i] = t
+	}
+	return out
 }
 
 // captured fills a closure's context from what it captured: the globals its free variables

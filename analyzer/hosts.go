@@ -37,6 +37,10 @@ type valueText struct {
 type constText struct {
 	text     string
 	complete bool
+	// exact says the value is certainly this text: a constant passed directly, or passed on
+	// from a parameter that is exact. Texts found through fields or helpers are good enough to
+	// name a host but not to decide which branch runs (liveBlocks).
+	exact bool
 }
 
 // texts returns every text v may hold: one per phi edge, per value the caller passed, per
@@ -821,7 +825,7 @@ func (p *program) constantParams() map[ssa.Value]constText {
 	varies := map[ssa.Value]bool{}
 	textOf := func(v ssa.Value) (constText, bool) {
 		if s, ok := constString(v); ok {
-			return constText{text: s, complete: true}, true
+			return constText{text: s, complete: true, exact: true}, true
 		}
 		c, ok := consts[v]
 		return c, ok

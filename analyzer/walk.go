@@ -89,7 +89,7 @@ func (p *program) nodeWith(fn *ssa.Function, in []*ssa.Global, consts map[int][]
 	}
 	for i := range len(fn.Params) + len(fn.FreeVars) {
 		for _, c := range consts[i] {
-			fmt.Fprintf(&key, "%d:%t:%q;", i, c.complete, c.text)
+			fmt.Fprintf(&key, "%d:%t:%t:%q;", i, c.complete, c.exact, c.text)
 		}
 	}
 	for _, k := range sortedFieldKeys(fields) {
@@ -214,7 +214,7 @@ func (a *funcAnalysis) decidedBranch(b *ssa.BasicBlock) (*ssa.BasicBlock, bool) 
 	}
 	text, isConst := constString(other)
 	known, ok := a.text.params[param]
-	if !isConst || !ok || len(known) != 1 || !known[0].complete {
+	if !isConst || !ok || len(known) != 1 || !known[0].complete || !known[0].exact {
 		return nil, false
 	}
 	equal := known[0].text == text
