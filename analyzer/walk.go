@@ -628,6 +628,9 @@ func addressOnly(v ssa.Value, depth int) bool {
 			if !addressOnly(r.(ssa.Value), depth+1) {
 				return false
 			}
+		case *ssa.MakeClosure:
+			// Bound into a closure (record := audit.record): what the closure does with it is
+			// judged in the closure, as for a call's argument.
 		case ssa.CallInstruction:
 			if b, ok := r.Common().Value.(*ssa.Builtin); ok && b.Name() != "delete" {
 				return false // len, cap, append, copy read it
