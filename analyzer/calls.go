@@ -406,23 +406,7 @@ func (a *funcAnalysis) nestedMethodCallbacks(t types.Type, recvRoot *ssa.Global,
 	}
 	seen[t] = true
 	if depth > 0 {
-		if named, ok := types.Unalias(derefType(t)).(*types.Named); ok && named.Obj().Pkg() != nil && !a.p.summarized(named.Obj().Pkg().Path()) {
-			mset := a.p.prog.MethodSets.MethodSet(types.NewPointer(derefType(t)))
-			for i := 0; i < mset.Len(); i++ {
-				if !stdlibCalledMethods[mset.At(i).Obj().Name()] {
-					continue
-				}
-				fn := a.p.prog.MethodValue(mset.At(i))
-				if fn == nil || fn.Blocks == nil || a.p.isSummarized(fn) {
-					continue
-				}
-				in := make([]*ssa.Global, len(fn.Params)+len(fn.FreeVars))
-				if len(in) > 0 {
-					in[0] = recvRoot
-				}
-				a.edge(fn, in, true)
-			}
-		}
+		a.methodCallbacks(types.NewPointer(derefType(t)), recvRoot, func(name string) bool { return stdlibCalledMethods[name] })
 	}
 	switch u := t.Underlying().(type) {
 	case *types.Struct:
@@ -545,22 +529,31 @@ func (a *funcAnalysis) callbacks(v ssa.Value) {
 		// The standard library also calls the String, MarshalJSON… methods of values inside
 		// the one it is handed (a struct's fields, a slice's elements).
 		a.nestedMethodCallbacks(t, recvRoot, 0, map[types.Type]bool{})
-		named, ok := types.Unalias(derefType(t)).(*types.Named)
-		if !ok || named.Obj().Pkg() == nil || a.p.summarized(named.Obj().Pkg().Path()) {
-			return
+		a.methodCallbacks(t, recvRoot, func(string) bool { return true })
+	}
+}
+
+// methodCallbacks adds callback edges to the methods (those keep accepts) of a user type in
+// t's method set, whose receiver points into recvRoot.
+func (a *funcAnalysis) methodCallbacks(t types.Type, recvRoot *ssa.Global, keep func(name string) bool) {
+	named, ok := types.Unalias(derefType(t)).(*types.Named)
+	if !ok || named.Obj().Pkg() == nil || a.p.summarized(named.Obj().Pkg().Path()) {
+		return
+	}
+	mset := a.p.prog.MethodSets.MethodSet(t)
+	for i := 0; i < mset.Len(); i++ {
+		if !keep(mset.At(i).Obj().Name()) {
+			continue
 		}
-		mset := a.p.prog.MethodSets.MethodSet(t)
-		for i := 0; i < mset.Len(); i++ {
-			fn := a.p.prog.MethodValue(mset.At(i))
-			if fn == nil || fn.Blocks == nil || a.p.isSummarized(fn) {
-				continue
-			}
-			in := make([]*ssa.Global, len(fn.Params)+len(fn.FreeVars))
-			if len(in) > 0 {
-				in[0] = recvRoot
-			}
-			a.edge(fn, in, true)
+		fn := a.p.prog.MethodValue(mset.At(i))
+		if fn == nil || fn.Blocks == nil || a.p.isSummarized(fn) {
+			continue
 		}
+		in := make([]*ssa.Global, len(fn.Params)+len(fn.FreeVars))
+		if len(in) > 0 {
+			in[0] = recvRoot
+		}
+		a.edge(fn, in, true)
 	}
 }
 

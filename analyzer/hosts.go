@@ -100,16 +100,11 @@ func (t valueText) tableValues(l *ssa.Lookup) []ssa.Value {
 	if t.registry == nil || l.CommaOk {
 		return nil
 	}
-	key, isConst := l.Index.(*ssa.Const)
-	load, isLoad := l.X.(*ssa.UnOp)
-	if !isConst || key.Value == nil || key.Value.Kind() != constant.String || !isLoad {
+	g, key, ok := constKeyLookup(l)
+	if !ok {
 		return nil
 	}
-	g, isGlobal := load.X.(*ssa.Global)
-	if !isGlobal {
-		return nil
-	}
-	return t.registry(g)[constant.StringVal(key.Value)]
+	return t.registry(g)[key]
 }
 
 // returned follows a value a walked helper returns (buildURL(id), NewRequest(ctx, url, …)):

@@ -173,13 +173,8 @@ func (p *program) registryValues(v ssa.Value) ([]ssa.Value, bool) {
 	if !isLookup {
 		return nil, false
 	}
-	key, isConst := constString(lookup.Index)
-	load, isLoad := lookup.X.(*ssa.UnOp)
-	if !isConst || !isLoad {
-		return nil, false
-	}
-	g, isGlobal := load.X.(*ssa.Global)
-	if !isGlobal {
+	g, key, ok := constKeyLookup(lookup)
+	if !ok {
 		return nil, false
 	}
 	r := p.registryOf(g)
@@ -187,6 +182,17 @@ func (p *program) registryValues(v ssa.Value) ([]ssa.Value, bool) {
 		return nil, false
 	}
 	return r[key], true
+}
+
+// constKeyLookup recognises m["key"] on a package-level map variable.
+func constKeyLookup(l *ssa.Lookup) (g *ssa.Global, key string, ok bool) {
+	key, isConst := constString(l.Index)
+	load, isLoad := l.X.(*ssa.UnOp)
+	if !isConst || !isLoad {
+		return nil, "", false
+	}
+	g, isGlobal := load.X.(*ssa.Global)
+	return g, key, isGlobal
 }
 
 // narrowByRegistry keeps the callees a table read can hold: the functions and closures stored
