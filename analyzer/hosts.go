@@ -836,9 +836,7 @@ func (p *program) constantParams() map[ssa.Value]constText {
 			ok = ok && known && c == first
 		}
 		if !ok {
-			if _, was := consts[v]; was {
-				delete(consts, v)
-			}
+			delete(consts, v)
 			return false // unknown yet, or varying; a later round may know more
 		}
 		if prev, was := consts[v]; was && prev == first {
