@@ -169,17 +169,10 @@ func (a *funcAnalysis) callContext(fn *ssa.Function, cc *ssa.CallCommon) ([]*ssa
 // creation of fn that every live return of that call gives, and an analysis of the returning
 // function in the call's context; mc is nil when there is no single such creation.
 func (a *funcAnalysis) closureFactory(v ssa.Value, fn *ssa.Function) (maker *funcAnalysis, mc *ssa.MakeClosure) {
-	call, ok := v.(*ssa.Call)
-	if !ok {
+	n := a.factoryNode(v)
+	if n == nil {
 		return nil, nil
 	}
-	factory := call.Call.StaticCallee()
-	if factory == nil || factory == a.n.fn || factory.Blocks == nil || a.p.isSummarized(factory) || factory.Signature.Results().Len() != 1 {
-		return nil, nil
-	}
-	in, consts, fields := a.callContext(factory, &call.Call)
-	n := a.p.nodeWith(factory, in, consts, fields)
-	a.p.ensure(n)
 	for _, b := range n.live {
 		ret, ok := b.Instrs[len(b.Instrs)-1].(*ssa.Return)
 		if !ok {
@@ -201,23 +194,31 @@ func (a *funcAnalysis) closureFactory(v ssa.Value, fn *ssa.Function) (maker *fun
 	return a.p.analysisOf(n), mc
 }
 
+// factoryNode returns, when v is the single result of a static call of walked code, the
+// callee's node in that call's context, analyzed (its live blocks known even while a
+// recursive factory is still being read); nil otherwise.
+func (a *funcAnalysis) factoryNode(v ssa.Value) *node {
+	call, ok := v.(*ssa.Call)
+	if !ok {
+		return nil
+	}
+	fn := call.Call.StaticCallee()
+	if fn == nil || fn == a.n.fn || fn.Blocks == nil || a.p.isSummarized(fn) || fn.Signature.Results().Len() != 1 {
+		return nil
+	}
+	in, consts, fields := a.callContext(fn, &call.Call)
+	n := a.p.nodeWith(fn, in, consts, fields)
+	a.p.ensure(n)
+	return n
+}
+
 // narrowByFactory keeps the methods an interface value can run when it is what a function
 // returns in this call's context (newCodec("gzip") whose switch returns gzipCodec{} for that
 // constant): only the types its live returns convert to the interface. The callees stay as
 // they were when a live return gives anything else.
 func (a *funcAnalysis) narrowByFactory(v ssa.Value, callees []*ssa.Function) []*ssa.Function {
-	call, ok := v.(*ssa.Call)
-	if !ok {
-		return callees
-	}
-	fn := call.Call.StaticCallee()
-	if fn == nil || fn.Blocks == nil || a.p.isSummarized(fn) || fn.Signature.Results().Len() != 1 {
-		return callees
-	}
-	in, consts, fields := a.callContext(fn, &call.Call)
-	n := a.p.nodeWith(fn, in, consts, fields)
-	a.p.ensure(n)
-	if n.live == nil {
+	n := a.factoryNode(v)
+	if n == nil {
 		return callees
 	}
 	made := map[*types.TypeName]bool{}
