@@ -13,42 +13,63 @@ import (
 // elements come out in an order that depends on the order they went in). The comparison is
 // total when it compares
 //   - the elements themselves (keys[i] < keys[j]): equal elements are indistinguishable;
-//   - a field that holds a map key somewhere in the program (list[i].name, filled from a range
-//     key): keys are unique, so no two elements tie;
+//   - a field that only ever holds a map's key (list[i].name, filled from a range key and from
+//     nothing else): keys are unique, so no two elements tie;
 //   - every field of the element's struct: elements that tie are equal.
 // Anything else (a count, a value looked up by the key, a field run through a function)
 // may tie.
 
-// mapKeyFields finds the struct fields that a map range's key is stored into directly
-// (pairs = append(pairs, pair{name: k, n: v})).
+// mapKeyFields finds the struct fields that only ever hold a map range's key: every store
+// into the field in the walked code stores a key directly (pairs = append(pairs,
+// pair{name: k, n: v})). A field also filled from anything else may hold duplicates.
 func mapKeyFields(funcs map[*ssa.Function]bool) map[*types.Var]bool {
 	fields := map[*types.Var]bool{}
+	other := map[*types.Var]bool{}
 	for fn := range funcs {
 		for _, b := range fn.Blocks {
 			for _, instr := range b.Instrs {
-				next, ok := instr.(*ssa.Next)
-				if !ok || next.IsString {
+				st, ok := instr.(*ssa.Store)
+				if !ok {
 					continue
 				}
-				for _, r := range *next.Referrers() {
-					key, ok := r.(*ssa.Extract)
-					if !ok || key.Index != 1 {
-						continue
-					}
-					for _, use := range *key.Referrers() {
-						if st, ok := use.(*ssa.Store); ok && st.Val == key {
-							if fa, ok := st.Addr.(*ssa.FieldAddr); ok {
-								if f := fieldOf(fa.X.Type(), fa.Field); f != nil {
-									fields[f] = true
-								}
-							}
-						}
-					}
+				fa, ok := st.Addr.(*ssa.FieldAddr)
+				if !ok {
+					continue
+				}
+				f := fieldOf(fa.X.Type(), fa.Field)
+				if f == nil {
+					continue
+				}
+				if isMapRangeKey(st.Val) {
+					fields[f] = true
+				} else {
+					other[f] = true
 				}
 			}
 		}
 	}
+	for f := range other {
+		delete(fields, f)
+	}
 	return fields
+}
+
+// isMapRangeKey reports whether v is the key a range over a map produces.
+func isMapRangeKey(v ssa.Value) bool {
+	key, ok := v.(*ssa.Extract)
+	if !ok || key.Index != 1 {
+		return false
+	}
+	next, ok := key.Tuple.(*ssa.Next)
+	if !ok || next.IsString {
+		return false
+	}
+	rng, ok := next.Iter.(*ssa.Range)
+	if !ok {
+		return false
+	}
+	_, isMap := rng.X.Type().Underlying().(*types.Map)
+	return isMap
 }
 
 // comparatorOf returns the function that orders the elements of a sort call, or nil when the

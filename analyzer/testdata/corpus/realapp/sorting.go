@@ -190,3 +190,49 @@ func SumOfSortedCounts(ctx context.Context, in In) (Out, error) {
 	sort.Slice(counts, func(i, j int) bool { return counts[i] > counts[j] })
 	return Out{Text: fmt.Sprint(counts)}, nil
 }
+
+// entry is a name and a size; its name is filled from map keys in one place and from the
+// input's words (which may repeat) in another.
+type entry struct {
+	name string
+	size int
+}
+
+func entriesOf(counts map[string]int) []entry {
+	var out []entry
+	for k, n := range counts {
+		out = append(out, entry{name: k, size: n})
+	}
+	return out
+}
+
+// EntriesByName sorts entries built from a map's keys by name: the names are the keys here,
+// so the order is total. (The analyzer sees the field filled from other text elsewhere in the
+// program and assumes names may tie: a known miss, on the safe side.)
+// expect: pure=true deterministic=true state=false eligible=true hosts=
+//
+//blueprint:job
+func EntriesByName(ctx context.Context, in In) (Out, error) {
+	list := entriesOf(countWords(in.Name))
+	sort.Slice(list, func(i, j int) bool { return list[i].name < list[j].name })
+	return Out{Text: fmt.Sprint(list)}, nil
+}
+
+// WordEntriesByName fills the same field from words that may repeat, keyed in a map by their
+// position's parity, and sorts by name alone: equal names with different sizes keep the map's
+// order.
+// expect: pure=true deterministic=false state=false eligible=true hosts=
+//
+//blueprint:job
+func WordEntriesByName(ctx context.Context, in In) (Out, error) {
+	byParity := map[int]string{}
+	for i, w := range strings.Fields(in.Name) {
+		byParity[i%2] = w
+	}
+	var list []entry
+	for parity, w := range byParity {
+		list = append(list, entry{name: w, size: parity})
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].name < list[j].name })
+	return Out{Text: fmt.Sprint(list)}, nil
+}
