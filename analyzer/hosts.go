@@ -814,8 +814,13 @@ const maxConstantRounds = 4
 // constant (func RequireToken(verifyURL string) called only as RequireToken("https://…")),
 // and the string free variables every closure creation binds to one (the closures such a
 // function returns). Functions taken as values, methods and closures' own parameters may be
-// called where the analyzer sees no arguments, so their parameters are left out.
-func (p *program) constantParams() map[ssa.Value]constText {
+// called where the analyzer sees no arguments, so their parameters are left out, and so are
+// the jobs' own (the platform calls them with any input, whatever other code passes).
+func (p *program) constantParams(jobs []*ssa.Function) map[ssa.Value]constText {
+	entry := map[*ssa.Function]bool{}
+	for _, j := range jobs {
+		entry[j] = true
+	}
 	consts := map[ssa.Value]constText{}
 	varies := map[ssa.Value]bool{}
 	textOf := func(v ssa.Value) (constText, bool) {
@@ -848,7 +853,7 @@ func (p *program) constantParams() map[ssa.Value]constText {
 	for round := 0; round < maxConstantRounds; round++ {
 		changed := false
 		for fn := range p.funcs {
-			if fn.Parent() == nil && fn.Signature.Recv() == nil && len(p.avail.valueMadeIn[fn]) == 0 {
+			if fn.Parent() == nil && fn.Signature.Recv() == nil && len(p.avail.valueMadeIn[fn]) == 0 && !entry[fn] {
 				sites := p.staticCallers(fn)
 				for i, param := range fn.Params {
 					if !isString(param.Type()) || len(sites) == 0 {

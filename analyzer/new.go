@@ -164,6 +164,7 @@ func (a *ssaAnalyzer) Analyze(ctx context.Context, dir string) (*job.PackageAnal
 	for i, j := range jobs {
 		jobFuncs[i] = prog.jobFunction(j.fn)
 	}
+	prog.constParams = prog.constantParams(jobFuncs)
 	prog.computeMutable(jobFuncs)
 	prog.avail.initMade = prog.madeFrom(prog.initFunction())
 	goVersion, err := a.goCommand(ctx, absDir, "env", "GOVERSION")

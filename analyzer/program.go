@@ -110,7 +110,6 @@ func buildProgram(pkgs []*packages.Package, root *packages.Package, summarized f
 	p.keyFields = mapKeyFields(funcs)
 	p.pools = poolUses(funcs)
 	p.avail = indexAvailability(funcs)
-	p.constParams = p.constantParams()
 	cg := vta.CallGraph(funcs, cha.CallGraph(prog))
 	for fn, n := range cg.Nodes {
 		if fn == nil || !funcs[fn] {

@@ -3,6 +3,7 @@ package realapp
 import (
 	"context"
 	"math/rand"
+	"os"
 	"strings"
 )
 
@@ -64,4 +65,25 @@ func ShuffleByInput(ctx context.Context, in In) (Out, error) {
 		return Out{Text: in.Name}, nil
 	}
 	return Out{Text: strings.Join(s.shuffle(strings.Fields(in.Name)), " ")}, nil
+}
+
+// ModeJob takes a plain string as its input; another job calls it with a constant, but the
+// platform calls it with whatever it is given.
+// expect: pure=true deterministic=false state=false eligible=true hosts=
+//
+//blueprint:job
+func ModeJob(ctx context.Context, mode string) (Out, error) {
+	if mode == "env" {
+		return Out{Text: os.Getenv("APP_MODE")}, nil
+	}
+	return Out{Text: mode}, nil
+}
+
+// PlainMode calls ModeJob with the constant "plain": the branch reading the environment
+// cannot run here.
+// expect: pure=true deterministic=true state=false eligible=true hosts=
+//
+//blueprint:job
+func PlainMode(ctx context.Context, in In) (Out, error) {
+	return ModeJob(ctx, "plain")
 }
