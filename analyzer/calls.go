@@ -901,7 +901,7 @@ func afterFuncUnobserved(args []ssa.Value, timer ssa.Value) bool {
 			case ssa.CallInstruction:
 				cc := in.Common()
 				if cc.IsInvoke() || cc.StaticCallee() == nil {
-					if _, isFree := cc.Value.(*ssa.FreeVar); !isFree || !isCancelFunc(cc.Value.Type()) {
+					if !capturedCancel(cc.Value) {
 						return false // an unknown function could change anything it was handed
 					}
 					continue
@@ -949,6 +949,20 @@ func capturedMemory(addr ssa.Value) bool {
 		}
 	}
 	return true
+}
+
+// capturedCancel reports whether v is a context.CancelFunc the closure captured (by value, or
+// loaded from the captured variable).
+func capturedCancel(v ssa.Value) bool {
+	if load, ok := v.(*ssa.UnOp); ok && load.Op == token.MUL {
+		v = load.X
+		if _, isFree := v.(*ssa.FreeVar); !isFree {
+			return false
+		}
+		return isCancelFunc(load.Type())
+	}
+	_, isFree := v.(*ssa.FreeVar)
+	return isFree && isCancelFunc(v.Type())
 }
 
 // isCancelFunc reports whether t is context.CancelFunc (or a func() of that shape): calling a
