@@ -67,6 +67,7 @@ func indexAvailability(funcs map[*ssa.Function]bool) *availability {
 		reflective:  map[*ssa.Function]bool{},
 		storedNamed: map[*types.TypeName]bool{},
 	}
+	made := map[any]bool{} // reused for each instruction
 	for fn := range funcs {
 		for _, b := range fn.Blocks {
 			for _, instr := range b.Instrs {
@@ -75,25 +76,20 @@ func indexAvailability(funcs map[*ssa.Function]bool) *availability {
 						av.reflective[fn] = true
 					}
 				}
-				for _, op := range instr.Operands(nil) {
-					target, ok := (*op).(*ssa.Function)
-					if !ok {
-						continue
-					}
-					if call, isCall := instr.(ssa.CallInstruction); isCall && !call.Common().IsInvoke() && op == &call.Common().Value {
-						continue // called, not taken as a value
-					}
-					if av.valueMadeIn[target] == nil {
-						av.valueMadeIn[target] = map[*ssa.Function]bool{}
-					}
-					av.valueMadeIn[target][fn] = true
-				}
-				if mi, ok := instr.(*ssa.MakeInterface); ok {
-					if tn := receiverTypeName(mi.X.Type()); tn != nil {
-						if av.typeMadeIn[tn] == nil {
-							av.typeMadeIn[tn] = map[*ssa.Function]bool{}
+				clear(made)
+				madeBy(instr, made)
+				for k := range made {
+					switch k := k.(type) {
+					case *ssa.Function:
+						if av.valueMadeIn[k] == nil {
+							av.valueMadeIn[k] = map[*ssa.Function]bool{}
 						}
-						av.typeMadeIn[tn][fn] = true
+						av.valueMadeIn[k][fn] = true
+					case *types.TypeName:
+						if av.typeMadeIn[k] == nil {
+							av.typeMadeIn[k] = map[*ssa.Function]bool{}
+						}
+						av.typeMadeIn[k][fn] = true
 					}
 				}
 			}
@@ -183,9 +179,9 @@ func (av *availability) available(g gate, target *ssa.Function, made map[any]boo
 	return made[key] || av.initMade[key]
 }
 
-// madeBy returns what an instruction makes that a dynamic call may later reach: the function
-// it takes as a value (or the closure it creates), or the named type it converts to an
-// interface.
+// madeBy adds to out what an instruction makes that a dynamic call may later reach: the
+// function it takes as a value (or the closure it creates, not a function it only calls), or
+// the named type it converts to an interface.
 func madeBy(instr ssa.Instruction, out map[any]bool) {
 	for _, op := range instr.Operands(nil) {
 		target, ok := (*op).(*ssa.Function)
