@@ -280,12 +280,19 @@ func newFixtureConfig(t testing.TB, cfg Config, jobs ...stateJob) *fixture {
 		t.Fatal(err)
 	}
 	f.agent = a
+	f.srv = serveAgent(t, a)
+	return f
+}
+
+// serveAgent runs a (its manifest watcher and background work) and serves its API until the
+// test ends.
+func serveAgent(t testing.TB, a *Agent) *httptest.Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { a.Run(ctx); close(done) }()
-	f.srv = httptest.NewServer(a.Handler())
-	t.Cleanup(func() { f.srv.Close(); cancel(); <-done })
-	return f
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(func() { srv.Close(); cancel(); <-done })
+	return srv
 }
 
 type response struct {

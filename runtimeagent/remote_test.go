@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,11 +43,7 @@ func followRemote(t *testing.T, source string, put func(data []byte)) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { a.Run(ctx); close(done) }()
-	srv := httptest.NewServer(a.Handler())
-	defer func() { srv.Close(); cancel(); <-done }()
+	srv := serveAgent(t, a)
 	if m := a.Manifest(); m.Serial != 1 || m.Source != source {
 		t.Fatalf("loaded %q serial %d", m.Source, m.Serial)
 	}
@@ -164,11 +159,7 @@ func TestWaitForState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { a.Run(ctx); close(done) }()
-	srv := httptest.NewServer(a.Handler())
-	defer func() { srv.Close(); cancel(); <-done }()
+	srv := serveAgent(t, a)
 	ready := func() (int, string) {
 		resp, err := http.Get(srv.URL + "/readyz")
 		if err != nil {
