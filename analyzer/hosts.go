@@ -534,6 +534,24 @@ func fieldOf(t types.Type, index int) *types.Var {
 func constantFields(funcs map[*ssa.Function]bool) map[*types.Var]constText {
 	values := map[*types.Var]constText{}
 	varies := map[*types.Var]bool{}
+	forEachFieldStore(funcs, func(field *types.Var, st *ssa.Store) {
+		if !isString(st.Val.Type()) || varies[field] {
+			return
+		}
+		text, complete := valueText{}.constPrefix(st.Val, 0)
+		prev, seen := values[field]
+		if !complete || (seen && prev.text != text) {
+			varies[field] = true
+			delete(values, field)
+			return
+		}
+		values[field] = constText{text: text, complete: true}
+	})
+	return values
+}
+
+// forEachFieldStore calls visit for every store into a struct field in the walked code.
+func forEachFieldStore(funcs map[*ssa.Function]bool, visit func(field *types.Var, st *ssa.Store)) {
 	for fn := range funcs {
 		for _, b := range fn.Blocks {
 			for _, instr := range b.Instrs {
@@ -542,25 +560,15 @@ func constantFields(funcs map[*ssa.Function]bool) map[*types.Var]constText {
 					continue
 				}
 				fa, ok := st.Addr.(*ssa.FieldAddr)
-				if !ok || !isString(st.Val.Type()) {
+				if !ok {
 					continue
 				}
-				field := fieldOf(fa.X.Type(), fa.Field)
-				if field == nil || varies[field] {
-					continue
+				if field := fieldOf(fa.X.Type(), fa.Field); field != nil {
+					visit(field, st)
 				}
-				text, complete := valueText{}.constPrefix(st.Val, 0)
-				prev, seen := values[field]
-				if !complete || (seen && prev.text != text) {
-					varies[field] = true
-					delete(values, field)
-					continue
-				}
-				values[field] = constText{text: text, complete: true}
 			}
 		}
 	}
-	return values
 }
 
 // requestHosts follows an *http.Request back to http.NewRequest(…, url, …).

@@ -25,29 +25,13 @@ import (
 func mapKeyFields(funcs map[*ssa.Function]bool) map[*types.Var]bool {
 	fields := map[*types.Var]bool{}
 	other := map[*types.Var]bool{}
-	for fn := range funcs {
-		for _, b := range fn.Blocks {
-			for _, instr := range b.Instrs {
-				st, ok := instr.(*ssa.Store)
-				if !ok {
-					continue
-				}
-				fa, ok := st.Addr.(*ssa.FieldAddr)
-				if !ok {
-					continue
-				}
-				f := fieldOf(fa.X.Type(), fa.Field)
-				if f == nil {
-					continue
-				}
-				if isMapRangeKey(st.Val) {
-					fields[f] = true
-				} else {
-					other[f] = true
-				}
-			}
+	forEachFieldStore(funcs, func(field *types.Var, st *ssa.Store) {
+		if isMapRangeKey(st.Val) {
+			fields[field] = true
+		} else {
+			other[field] = true
 		}
-	}
+	})
 	for f := range other {
 		delete(fields, f)
 	}
