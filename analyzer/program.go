@@ -45,11 +45,12 @@ type program struct {
 	avail *availability
 	// registries holds the package-level maps read as tables of constant keys (registry.go).
 	registries map[*ssa.Global]registryEntries
-	// funcs are the functions with bodies the analyzer walks; globalUses indexes their uses
-	// of package-level variables (built when first needed).
+	// funcs are the functions with bodies the analyzer walks; globalUses and callers index
+	// their uses of package-level variables and their static call sites (indexCode, when
+	// first needed).
 	funcs      map[*ssa.Function]bool
 	globalUses map[*ssa.Global][]ssa.Instruction
-	callers    map[*ssa.Function][]ssa.CallInstruction // static call sites, built when first needed
+	callers    map[*ssa.Function][]ssa.CallInstruction
 	// constParams holds the string parameters and free variables the whole program gives one
 	// constant (hosts.go).
 	constParams map[ssa.Value]constText

@@ -125,41 +125,41 @@ func (p *program) registerCalls(u *ssa.MapUpdate, r registryEntries) bool {
 
 // staticCallers returns the call instructions in the walked code that call fn directly.
 func (p *program) staticCallers(fn *ssa.Function) []ssa.CallInstruction {
-	if p.callers == nil {
-		p.callers = map[*ssa.Function][]ssa.CallInstruction{}
-		for f := range p.funcs {
-			for _, b := range f.Blocks {
-				for _, instr := range b.Instrs {
-					if call, ok := instr.(ssa.CallInstruction); ok {
-						if callee := call.Common().StaticCallee(); callee != nil {
-							p.callers[callee] = append(p.callers[callee], call)
-						}
-					}
-				}
-			}
-		}
-	}
+	p.indexCode()
 	return p.callers[fn]
 }
 
 // usesOf returns the instructions of the walked code that use a package-level variable (the
-// SSA keeps no referrers for globals), indexing them all on the first call.
+// SSA keeps no referrers for globals).
 func (p *program) usesOf(g *ssa.Global) []ssa.Instruction {
-	if p.globalUses == nil {
-		p.globalUses = map[*ssa.Global][]ssa.Instruction{}
-		for fn := range p.funcs {
-			for _, b := range fn.Blocks {
-				for _, instr := range b.Instrs {
-					for _, op := range instr.Operands(nil) {
-						if used, ok := (*op).(*ssa.Global); ok {
-							p.globalUses[used] = append(p.globalUses[used], instr)
-						}
+	p.indexCode()
+	return p.globalUses[g]
+}
+
+// indexCode indexes, in one pass over the walked code when first needed, the static call
+// sites of each function and the uses of each package-level variable.
+func (p *program) indexCode() {
+	if p.callers != nil {
+		return
+	}
+	p.callers = map[*ssa.Function][]ssa.CallInstruction{}
+	p.globalUses = map[*ssa.Global][]ssa.Instruction{}
+	for fn := range p.funcs {
+		for _, b := range fn.Blocks {
+			for _, instr := range b.Instrs {
+				if call, ok := instr.(ssa.CallInstruction); ok {
+					if callee := call.Common().StaticCallee(); callee != nil {
+						p.callers[callee] = append(p.callers[callee], call)
+					}
+				}
+				for _, op := range instr.Operands(nil) {
+					if used, ok := (*op).(*ssa.Global); ok {
+						p.globalUses[used] = append(p.globalUses[used], instr)
 					}
 				}
 			}
 		}
 	}
-	return p.globalUses[g]
 }
 
 // registryValues returns the values a dynamic call's callee (a function value or interface
