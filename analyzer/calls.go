@@ -240,13 +240,7 @@ func (a *funcAnalysis) narrowByFactory(v ssa.Value, callees []*ssa.Function) []*
 		}
 		made[tn] = true
 	}
-	var kept []*ssa.Function
-	for _, callee := range callees {
-		if recv := callee.Signature.Recv(); recv != nil && made[receiverTypeName(recv.Type())] {
-			kept = append(kept, callee)
-		}
-	}
-	return kept
+	return keepCallees(callees, nil, made)
 }
 
 // markExact keeps texts exact only when the argument is a constant itself or a parameter

@@ -204,7 +204,7 @@ func (p *program) narrowByRegistry(callee ssa.Value, callees []*ssa.Function) []
 		return callees
 	}
 	funcs := map[*ssa.Function]bool{}
-	types := map[*types.TypeName]bool{}
+	recvTypes := map[*types.TypeName]bool{}
 	for _, v := range values {
 		for {
 			ct, isConversion := v.(*ssa.ChangeType) // a literal stored as a named func type
@@ -223,18 +223,23 @@ func (p *program) narrowByRegistry(callee ssa.Value, callees []*ssa.Function) []
 			if tn == nil {
 				return callees
 			}
-			types[tn] = true
+			recvTypes[tn] = true
 		default:
 			return callees
 		}
 	}
+	return keepCallees(callees, funcs, recvTypes)
+}
+
+// keepCallees keeps the callees that are among funcs or are methods of one of the types.
+func keepCallees(callees []*ssa.Function, funcs map[*ssa.Function]bool, recvTypes map[*types.TypeName]bool) []*ssa.Function {
 	var kept []*ssa.Function
 	for _, fn := range callees {
 		if funcs[fn] {
 			kept = append(kept, fn)
 			continue
 		}
-		if recv := fn.Signature.Recv(); recv != nil && types[receiverTypeName(recv.Type())] {
+		if recv := fn.Signature.Recv(); recv != nil && recvTypes[receiverTypeName(recv.Type())] {
 			kept = append(kept, fn)
 		}
 	}
