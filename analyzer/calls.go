@@ -74,7 +74,7 @@ func (a *funcAnalysis) call(instr ssa.CallInstruction) {
 			// An iterator or function the standard library made (maps.Keys, strings.SplitSeq):
 			// its effects are the summarized call's; what it calls back is the loop body.
 			for _, v := range cc.Args {
-				a.callbacks(v)
+				a.callbacks(v, pos)
 			}
 			return
 		}
@@ -378,9 +378,8 @@ func (a *funcAnalysis) summarizedCall(fn *ssa.Function, cc *ssa.CallCommon, pos 
 			}
 		}
 	}
-	a.callbackPos = pos
 	for _, v := range all {
-		a.callbacks(v)
+		a.callbacks(v, pos)
 	}
 }
 
@@ -426,7 +425,7 @@ const maxFieldDepth = 4
 // fieldCallbacks adds callbacks for what is stored in the fields of a struct allocated here
 // (and in structs stored in those fields): function values in it may be called by the code it
 // is handed to (http.Transport's DialContext, a Proxy func, a CheckRedirect).
-func (a *funcAnalysis) fieldCallbacks(alloc *ssa.Alloc, depth int) {
+func (a *funcAnalysis) fieldCallbacks(alloc *ssa.Alloc, depth int, pos token.Pos) {
 	if depth > maxFieldDepth {
 		return
 	}
@@ -442,15 +441,15 @@ func (a *funcAnalysis) fieldCallbacks(alloc *ssa.Alloc, depth int) {
 			}
 			switch val := st.Val.(type) {
 			case *ssa.Alloc:
-				a.fieldCallbacks(val, depth+1)
+				a.fieldCallbacks(val, depth+1, pos)
 			case *ssa.MakeInterface:
 				if inner, ok := val.X.(*ssa.Alloc); ok {
-					a.fieldCallbacks(inner, depth+1)
+					a.fieldCallbacks(inner, depth+1, pos)
 				} else {
-					a.callbacks(val)
+					a.callbacks(val, pos)
 				}
 			default:
-				a.callbacks(val)
+				a.callbacks(val, pos)
 			}
 		}
 	}
@@ -459,7 +458,7 @@ func (a *funcAnalysis) fieldCallbacks(alloc *ssa.Alloc, depth int) {
 // callbacks adds edges to the code a summarized function may call back: function values and
 // the methods of user types passed to it (sort.Slice's less, strings.Map's mapping, a
 // fmt.Stringer handed to fmt).
-func (a *funcAnalysis) callbacks(v ssa.Value) {
+func (a *funcAnalysis) callbacks(v ssa.Value, pos token.Pos) {
 	switch v := v.(type) {
 	case *ssa.Function:
 		if v.Blocks != nil && !a.p.isSummarized(v) {
@@ -470,17 +469,17 @@ func (a *funcAnalysis) callbacks(v ssa.Value) {
 		// has its effects when the code it is handed to calls it.
 		full := fullName(v)
 		if eff, ok := lookupEffect(v, full); ok && a.p.isSummarized(v) {
-			a.applyEffect(eff, full, a.p.displayName(v), nil, nil, a.callbackPos)
+			a.applyEffect(eff, full, a.p.displayName(v), nil, nil, pos)
 		}
 	case *ssa.MakeMap:
 		// A map of functions handed over (a template.FuncMap): each value may be called.
 		for _, r := range *v.Referrers() {
 			if u, ok := r.(*ssa.MapUpdate); ok && u.Map == v {
-				a.callbacks(u.Value)
+				a.callbacks(u.Value, pos)
 			}
 		}
 	case *ssa.ChangeType:
-		a.callbacks(v.X)
+		a.callbacks(v.X, pos)
 	case *ssa.MakeClosure:
 		fn := v.Fn.(*ssa.Function)
 		if fn.Blocks == nil || a.p.isSummarized(fn) {
@@ -501,7 +500,7 @@ func (a *funcAnalysis) callbacks(v ssa.Value) {
 			if ia, ok := r.(*ssa.IndexAddr); ok {
 				for _, ir := range *ia.Referrers() {
 					if st, ok := ir.(*ssa.Store); ok && st.Addr == ia {
-						a.callbacks(st.Val)
+						a.callbacks(st.Val, pos)
 					}
 				}
 			}
@@ -510,14 +509,14 @@ func (a *funcAnalysis) callbacks(v ssa.Value) {
 		// A struct built here and handed over (an *http.Client whose Transport dials through
 		// a closure): the summarized code may call the function values stored in its fields,
 		// however deep.
-		a.fieldCallbacks(v, 0)
+		a.fieldCallbacks(v, 0, pos)
 	case *ssa.MakeInterface:
 		switch x := v.X.(type) {
 		case *ssa.Function, *ssa.MakeClosure:
-			a.callbacks(x) // a function stored as any (a FuncMap value)
+			a.callbacks(x, pos) // a function stored as any (a FuncMap value)
 			return
 		case *ssa.Alloc:
-			a.fieldCallbacks(x, 0)
+			a.fieldCallbacks(x, 0, pos)
 		}
 		t := v.X.Type()
 		recvRoot := a.root(v.X)
@@ -723,7 +722,7 @@ func (a *funcAnalysis) onceCall(origin *ssa.Call, cc *ssa.CallCommon, pos token.
 		return false
 	}
 	for _, v := range origin.Call.Args {
-		a.callbacks(v)
+		a.callbacks(v, pos)
 	}
 	if g := a.root(cc.Value); g != nil {
 		a.write(g, pos, "initializes on first use (through "+a.p.displayName(fn)+")")

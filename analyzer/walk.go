@@ -447,8 +447,6 @@ type funcAnalysis struct {
 	cycled  bool
 	// gate is set while the edges of a dynamic call's targets are added.
 	gate gate
-	// callbackPos is the summarized call whose arguments' callbacks are being added.
-	callbackPos token.Pos
 }
 
 func (a *funcAnalysis) add(kind string, pos token.Pos, tail, format string, args ...any) {
