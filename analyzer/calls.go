@@ -46,15 +46,13 @@ func (a *funcAnalysis) call(instr ssa.CallInstruction) {
 			a.add(KindUnknown, pos, name, "calls %s through an interface, and no concrete type that the analyzer can see reaches it", name)
 			return
 		}
-		a.gate = gateInterface
 		for _, fn := range a.narrowByFactory(cc.Value, a.p.narrowByRegistry(cc.Value, callees)) {
-			a.callFunction(fn, cc, pos, result)
+			a.callFunction(fn, cc, pos, result, gateInterface)
 		}
-		a.gate = gateNone
 		return
 	}
 	if fn := cc.StaticCallee(); fn != nil {
-		a.callFunction(fn, cc, pos, result)
+		a.callFunction(fn, cc, pos, result, gateNone)
 		return
 	}
 	callees := a.p.callees[instr]
@@ -82,11 +80,9 @@ func (a *funcAnalysis) call(instr ssa.CallInstruction) {
 		a.add(KindUnknown, pos, name, "calls %s, and the analyzer cannot see which function it holds", name)
 		return
 	}
-	a.gate = gateValue
 	for _, fn := range a.p.narrowByRegistry(cc.Value, callees) {
-		a.callFunction(fn, cc, pos, result)
+		a.callFunction(fn, cc, pos, result, gateValue)
 	}
-	a.gate = gateNone
 }
 
 func recvNamed(method *types.Func) string {
@@ -109,8 +105,9 @@ func (a *funcAnalysis) stateCall(method string, pos token.Pos) {
 	}
 }
 
-// callFunction handles a call that runs fn.
-func (a *funcAnalysis) callFunction(fn *ssa.Function, cc *ssa.CallCommon, pos token.Pos, result ssa.Value) {
+// callFunction handles a call that runs fn; g says what makes fn available to a job when the
+// call is dynamic (reach.go).
+func (a *funcAnalysis) callFunction(fn *ssa.Function, cc *ssa.CallCommon, pos token.Pos, result ssa.Value, g gate) {
 	if a.p.isSummarized(fn) {
 		if fn.Synthetic == "package initializer" {
 			return // the tables describe calls made at run time, not the package's own setup
@@ -124,7 +121,7 @@ func (a *funcAnalysis) callFunction(fn *ssa.Function, cc *ssa.CallCommon, pos to
 		return
 	}
 	in, consts, fields := a.callContext(fn, cc)
-	a.edgeWith(fn, in, consts, fields, false, !used(result))
+	a.edgeWith(fn, in, consts, fields, false, !used(result), g)
 }
 
 // callContext computes what a call tells its callee: the globals each argument points into,
@@ -488,7 +485,7 @@ func (a *funcAnalysis) callbacks(v ssa.Value, pos token.Pos) {
 		in := make([]*ssa.Global, len(fn.Params)+len(fn.FreeVars))
 		consts := map[int][]constText{}
 		fields := a.captured(v, fn, in, consts, nil)
-		a.edgeWith(fn, in, consts, fields, true, false)
+		a.edgeWith(fn, in, consts, fields, true, false, gateNone)
 	case *ssa.Slice:
 		// A variadic call (fmt.Sprint(a, b)) passes a slice of an array whose elements were
 		// stored one by one.

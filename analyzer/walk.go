@@ -445,8 +445,6 @@ type funcAnalysis struct {
 	// be incomplete and is not remembered.
 	rooting map[ssa.Value]bool
 	cycled  bool
-	// gate is set while the edges of a dynamic call's targets are added.
-	gate gate
 }
 
 func (a *funcAnalysis) add(kind string, pos token.Pos, tail, format string, args ...any) {
@@ -454,17 +452,17 @@ func (a *funcAnalysis) add(kind string, pos token.Pos, tail, format string, args
 }
 
 func (a *funcAnalysis) edge(fn *ssa.Function, in []*ssa.Global, callback bool) {
-	a.edgeWith(fn, in, nil, nil, callback, false)
+	a.edgeWith(fn, in, nil, nil, callback, false, gateNone)
 }
 
-func (a *funcAnalysis) edgeWith(fn *ssa.Function, in []*ssa.Global, consts map[int][]constText, fields map[[2]int]constText, callback, dropResult bool) {
+func (a *funcAnalysis) edgeWith(fn *ssa.Function, in []*ssa.Global, consts map[int][]constText, fields map[[2]int]constText, callback, dropResult bool, g gate) {
 	to := a.p.nodeWith(fn, in, consts, fields)
-	key := edgeKey{to, dropResult, a.gate}
+	key := edgeKey{to, dropResult, g}
 	if a.seenEdge[key] {
 		return
 	}
 	a.seenEdge[key] = true
-	a.n.edges = append(a.n.edges, edge{to: to, callback: callback, dropResult: dropResult, gate: a.gate})
+	a.n.edges = append(a.n.edges, edge{to: to, callback: callback, dropResult: dropResult, gate: g})
 }
 
 type edgeKey struct {
