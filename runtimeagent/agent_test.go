@@ -829,6 +829,40 @@ func TestRun_localQueueIsBounded(t *testing.T) {
 	}
 }
 
+// TestRun_localQueueBoundedByTime: once local runs are known to be short, more callers may
+// wait for a slot — as many as the slots clear in maxQueueWait — and no more.
+func TestRun_localQueueBoundedByTime(t *testing.T) {
+	f := newFixture(t, router.Policy{LocalCapacity: 1})
+	f.local.sleep.Store(int64(5 * time.Millisecond))
+	for i := 0; i < 10; i++ { // the EWMA of local runs settles near 5 ms
+		if r := f.run(t, "audit", `{}`); r.status != 200 {
+			t.Fatalf("run %d: %d %s", i, r.status, r.raw)
+		}
+	}
+	limit := f.agent.waitingLimit()
+	if limit <= 4 || limit > 20 { // 100 ms / at least 5 ms per run, one slot; 4 without measurements
+		t.Fatalf("waiting limit after 5 ms runs = %d, want above the floor of 4 and at most 20", limit)
+	}
+	f.local.block = make(chan struct{})
+	f.local.started = make(chan struct{}, 64)
+	results := make(chan response, 64)
+	f.runAsync(t, results, "audit", `{}`)
+	<-f.local.started
+	for i := int64(0); i < limit; i++ {
+		f.runAsync(t, results, "audit", `{}`)
+	}
+	waitFor(t, "the queue to fill", func() bool { return f.agent.waiting.Load() == limit })
+	if r := f.run(t, "audit", `{}`); r.status != 503 || r.err.Code != "busy" {
+		t.Fatalf("over the queue bound: %d %s", r.status, r.raw)
+	}
+	close(f.local.block)
+	for i := int64(0); i <= limit; i++ {
+		if r := <-results; r.status != 200 {
+			t.Errorf("queued request: %d %s", r.status, r.raw)
+		}
+	}
+}
+
 func TestToken(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "terraform.tfstate")
 	writeState(t, state, 1, defaultJobs...)

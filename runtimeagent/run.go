@@ -344,18 +344,21 @@ const (
 	minHedgeDelay = time.Millisecond
 )
 
-// acquireSlot takes a local execution slot, waiting behind at most maxWaiting others; beyond
-// that the agent answers 503 at once (back-pressure) rather than queueing without bound.
+// acquireSlot takes a local execution slot, waiting only while the slots can be expected to
+// clear the queue ahead within maxQueueWait (and behind at least maxWaiting others, so a
+// machine with no measurements yet still queues a little); beyond that the agent answers 503
+// at once (back-pressure) rather than queueing without bound.
 func (a *Agent) acquireSlot(ctx context.Context) error {
 	select {
 	case a.slots <- struct{}{}:
 		return nil
 	default:
 	}
-	if a.waiting.Add(1) > int64(a.maxWaiting) {
+	limit := a.waitingLimit()
+	if a.waiting.Add(1) > limit {
 		a.waiting.Add(-1)
 		a.metrics.httpError(CodeBusy)
-		return &runError{notRun: true, status: 503, code: CodeBusy, message: fmt.Sprintf("every local slot is taken and %d executions are already waiting; retry later", a.maxWaiting)}
+		return &runError{notRun: true, status: 503, code: CodeBusy, message: fmt.Sprintf("every local slot is taken and %d executions are already waiting; retry later", limit)}
 	}
 	defer a.waiting.Add(-1)
 	select {
@@ -363,6 +366,42 @@ func (a *Agent) acquireSlot(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return &runError{notRun: true, status: 504, code: CodeCanceled, message: "gave up waiting for a local execution slot: " + ctx.Err().Error()}
+	}
+}
+
+const (
+	// maxQueueWait is how long a request may expect to wait for a local slot: a job of 2 ms
+	// on one slot may have 50 waiting, one of 500 ms only the floor of maxWaiting.
+	maxQueueWait = 100 * time.Millisecond
+	// maxWaitingPerSlot caps the queue however short local runs are.
+	maxWaitingPerSlot = 256
+)
+
+// waitingLimit is how many requests may wait for a local slot now.
+func (a *Agent) waitingLimit() int64 {
+	limit := int64(a.maxWaiting)
+	slots := int64(cap(a.slots))
+	if run := a.localRunNanos.Load(); run > 0 {
+		byTime := int64(maxQueueWait) / run * slots
+		limit = max(limit, min(byTime, maxWaitingPerSlot*slots))
+	}
+	return limit
+}
+
+// observeLocalRun feeds the EWMA of local run durations (weight 1/8 for the newest).
+func (a *Agent) observeLocalRun(d time.Duration) {
+	for {
+		old := a.localRunNanos.Load()
+		next := int64(d)
+		if old > 0 {
+			next = old + (int64(d)-old)/8
+		}
+		if next < 1 {
+			next = 1
+		}
+		if a.localRunNanos.CompareAndSwap(old, next) {
+			return
+		}
 	}
 }
 
@@ -387,6 +426,7 @@ func (a *Agent) runLocal(ctx context.Context, snap *snapshot, e *jobEntry, input
 		out, err = a.cfg.Local.Execute(ctx, snap.manifest, e.job, input)
 	}
 	elapsed := time.Since(start)
+	a.observeLocalRun(elapsed)
 	res := runResult{output: out, target: router.Local, reason: d.Reason, attempts: 1, code: e.job.Artifact(kind)}
 	if err == nil {
 		e.localLatency.Observe(elapsed)
