@@ -111,7 +111,7 @@ func (a *Agent) runOnce(ctx context.Context, e *jobEntry, key string, input []by
 	}
 	st, err := a.idempotencyState(e)
 	if err != nil {
-		a.log.Error("idempotency store unavailable", "job", e.job.Name, "error", err)
+		a.log.Error("idempotency store unavailable", traced(ctx, "job", e.job.Name, "error", err)...)
 		return errorAnswer(http.StatusServiceUnavailable, CodeIdempotencyUnavailable, fmt.Sprintf("the store of idempotency records cannot be opened (%v); nothing ran: retry later", err))
 	}
 	sum := sha256.Sum256([]byte(key))
@@ -169,7 +169,7 @@ func (a *Agent) runOnce(ctx context.Context, e *jobEntry, key string, input []by
 	// The outcome must land even when the caller has gone: the job ran.
 	if _, err := st.Put(context.WithoutCancel(ctx), recordKey, data, claimed); err != nil {
 		a.log.Error("recording the outcome of an idempotent run failed; a retry with its key gets 409 until the claim expires",
-			"job", e.job.Name, "error", err)
+			traced(ctx, "job", e.job.Name, "error", err)...)
 	}
 	a.metrics.idempotency("recorded")
 	return ans

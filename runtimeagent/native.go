@@ -398,10 +398,10 @@ func (p *workerPool) await(ctx context.Context, w *worker, inv *invocation) ([]b
 			return r.output, r.err
 		default:
 		}
-		p.log.Error("worker crashed while running a job; replaced", "job", inv.job, "invocation", inv.id, "reason", w.exitReason())
+		p.log.Error("worker crashed while running a job; replaced", traced(ctx, "job", inv.job, "invocation", inv.id, "reason", w.exitReason())...)
 		return nil, fmt.Errorf("the worker process running job %q crashed (%s); the job was not run again", inv.job, w.exitReason())
 	case <-timer.C:
-		p.log.Warn("worker ran past the job's timeout; killed and replaced", "job", inv.job, "invocation", inv.id)
+		p.log.Warn("worker ran past the job's timeout; killed and replaced", traced(ctx, "job", inv.job, "invocation", inv.id)...)
 		p.discard(w)
 		return nil, fmt.Errorf("job %q ran past its timeout of %s; its worker was killed: %w", inv.job, inv.timeout, context.DeadlineExceeded)
 	case <-ctx.Done():

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/serverless-blueprint/blueprint/internal/tracelog"
 	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/router"
@@ -103,14 +104,8 @@ func endRunSpan(span trace.Span, res runResult, err error) {
 	span.End()
 }
 
-// traced adds the execution's trace and span IDs to a log line's key-value pairs, so the lines
-// of one execution can be found from its trace and the other way round.
-func traced(ctx context.Context, kv ...any) []any {
-	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		kv = append(kv, "trace_id", sc.TraceID().String(), "span_id", sc.SpanID().String())
-	}
-	return kv
-}
+// traced adds the execution's trace and span IDs to a log line's key-value pairs.
+var traced = tracelog.KV
 
 // routeAndAccount routes and runs, then books what the execution cost where it ran: the
 // VM's marginal cost at the utilization it started with, or the platform's price for the

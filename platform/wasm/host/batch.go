@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/serverless-blueprint/blueprint/internal/tracelog"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
 	"github.com/serverless-blueprint/blueprint/platform/wasm/engine"
@@ -156,7 +157,7 @@ func (h *Host) runItem(ctx context.Context, mod *engine.Module, fn Function, inp
 	case errors.Is(err, engine.ErrUnknownEntry):
 		return itemErr(wasm.BatchCodeFunctionFailed, "UnknownEntry", err.Error()+": the function's entry does not name a job in its module")
 	default:
-		h.log.Warn("batch item failed", "function", fn.Name, "error", err)
+		h.log.Warn("batch item failed", tracelog.KV(ctx, "function", fn.Name, "error", err)...)
 		return itemErr(wasm.BatchCodeFunctionFailed, "FunctionFailed", err.Error())
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/serverless-blueprint/blueprint/internal/httpapi"
+	"github.com/serverless-blueprint/blueprint/internal/tracelog"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/wasm"
 	"github.com/serverless-blueprint/blueprint/platform/wasm/engine"
@@ -586,7 +587,7 @@ func (h *Host) invoke(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, engine.ErrUnknownEntry):
 		writeError(w, http.StatusInternalServerError, "unknown_entry", err.Error()+": the function's entry does not name a job in its module")
 	default:
-		h.log.Warn("invocation failed", "function", name, "error", err)
+		h.log.Warn("invocation failed", tracelog.KV(r.Context(), "function", name, "error", err)...)
 		writeError(w, http.StatusBadGateway, "function_failed", err.Error())
 	}
 }
