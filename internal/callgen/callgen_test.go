@@ -32,6 +32,10 @@ func TestGenerate(t *testing.T) {
 			t.Errorf("missing %q in\n%s", want, src)
 		}
 	}
+	// Standard packages in the first group, the others in the second, as goimports has them.
+	if want := "import (\n\t\"context\"\n\t\"time\"\n\n\t\"github.com/serverless-blueprint/blueprint/internal/callgen/testdata/jobs\"\n\t\"github.com/serverless-blueprint/blueprint/sdk/go/jobcall\"\n)"; !strings.Contains(string(src), want) {
+		t.Errorf("imports not grouped as\n%s\nin\n%s", want, src)
+	}
 	if strings.Contains(string(src), "NotAJob") {
 		t.Errorf("a function without the directive got a wrapper:\n%s", src)
 	}
