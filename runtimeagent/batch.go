@@ -1,6 +1,7 @@
 package runtimeagent
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -26,6 +27,27 @@ type BatchItem struct {
 type BatchResponse struct {
 	Results    []BatchItem `json:"results"`
 	DurationMS float64     `json:"duration_ms"`
+}
+
+// PlanBatch checks a batch of job name before any input runs — the job exists and can take the
+// placement ctx forces — as POST /v1/jobs/{name}:batch does, and says how many of its inputs
+// to run at once: enough to fill the local slots and the job's regions, not so many that one
+// batch crowds out every other caller. Errors are *Error, for the batch as a whole.
+func (a *Agent) PlanBatch(ctx context.Context, name string) (parallel int, err error) {
+	snap := a.current.Load()
+	e, ok := snap.jobs[name]
+	if !ok {
+		return 0, &Error{Status: http.StatusNotFound, Code: CodeJobNotFound, Job: name,
+			Message: fmt.Sprintf("no job named %q in the manifest (serial %d); run terraform apply or pulumi up for its package", name, snap.manifest.Serial)}
+	}
+	if err := checkPlacement(ctx, e); err != nil {
+		return 0, err
+	}
+	return a.batchParallelism(e), nil
+}
+
+func (a *Agent) batchParallelism(e *jobEntry) int {
+	return min(max(2*(max(a.capacity, 1)+len(e.job.Deployments)), 4), 64)
 }
 
 // handleBatch runs every input of a JSON array as its own execution, routed one by one (so a
@@ -59,10 +81,7 @@ func (a *Agent) handleBatch(w http.ResponseWriter, r *http.Request, name string)
 		return
 	}
 
-	// Enough parallelism to fill the local slots and the regions, not so much that one batch
-	// crowds out every other caller.
-	parallel := min(max(2*(max(a.capacity, 1)+len(e.job.Deployments)), 4), 64)
-	sem := make(chan struct{}, parallel)
+	sem := make(chan struct{}, a.batchParallelism(e))
 	results := make([]BatchItem, len(inputs))
 	var wg sync.WaitGroup
 	for i, input := range inputs {

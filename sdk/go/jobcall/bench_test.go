@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/serverless-blueprint/blueprint/sdk/go/jobcall"
@@ -142,6 +143,57 @@ func BenchmarkAgentSDK(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		if out, err := jobcall.Call(ctx, Add, Pair{A: i, B: 1}, jobcall.Using(c)); err != nil || out.Sum != i+1 {
 			b.Fatal(out, err)
+		}
+	}
+}
+
+// BenchmarkAgent100Calls and BenchmarkAgent100Batched: a program with 100 inputs of the trivial
+// job, through the agent, as 100 calls (16 at a time, each its own request) or one CallBatch
+// (one request; the agent runs the inputs several at a time). One op is all 100 inputs.
+const fanOut = 100
+
+func BenchmarkAgent100Calls(b *testing.B) {
+	c, err := jobcall.Connect(agentServer(b), "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 16)
+		for i := range fanOut {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				if out, err := jobcall.Call(ctx, Add, Pair{A: i, B: 1}, jobcall.Using(c)); err != nil || out.Sum != i+1 {
+					b.Error(out, err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+}
+
+func BenchmarkAgent100Batched(b *testing.B) {
+	c, err := jobcall.Connect(agentServer(b), "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	ins := make([]Pair, fanOut)
+	for i := range ins {
+		ins[i] = Pair{A: i, B: 1}
+	}
+	for b.Loop() {
+		res, err := jobcall.CallBatch(ctx, Add, ins, jobcall.Using(c))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i, r := range res {
+			if r.Err != nil || r.Output.Sum != i+1 {
+				b.Fatal(i, r)
+			}
 		}
 	}
 }

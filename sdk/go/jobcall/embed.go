@@ -143,11 +143,17 @@ func (e *embedded) execute(ctx context.Context, name string, input []byte, o *op
 		}
 		return res.Output, nil
 	}
+	return nil, e.callError(name, err)
+}
+
+// callError turns an error of the embedded router (a *runtimeagent.Error) into a
+// *FunctionError or an *Error, as an agent's answer would be.
+func (e *embedded) callError(name string, err error) error {
 	var ae *runtimeagent.Error
 	if !errors.As(err, &ae) {
-		return nil, &Error{Job: name, Code: "internal", Message: err.Error()}
+		return &Error{Job: name, Code: "internal", Message: err.Error()}
 	}
-	return nil, callError(name, string(ae.Code), ae.JobErrorType, ae.Message)
+	return callError(name, string(ae.Code), ae.JobErrorType, ae.Message)
 }
 
 // state is the job.State of a stateful job; nil for the others.
