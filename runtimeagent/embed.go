@@ -124,7 +124,7 @@ func (a *Agent) Execute(ctx context.Context, name string, input []byte) (Result,
 		return Result{}, err
 	}
 	if key := idempotencyKeyOf(ctx); key != "" {
-		return resultOf(name, a.runOnce(ctx, e, key, input, func() answer { return a.runAnswer(ctx, snap, e, input, time.Now()) }))
+		return resultOf(name, a.runOnce(ctx, e, key, input, func(ctx context.Context) answer { return a.runAnswer(ctx, snap, e, input, time.Now()) }))
 	}
 	res, err := a.execute(ctx, snap, e, input)
 	if status, body := outcome(name, res, err); body != nil {

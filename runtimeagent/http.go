@@ -114,12 +114,11 @@ func (a *Agent) handleRun(w http.ResponseWriter, r *http.Request) {
 	}
 	// A caller's trace continues here (W3C traceparent).
 	ctx = otel.GetTextMapPropagator().Extract(ctx, propagation.HeaderCarrier(r.Header))
-	run := func() answer { return a.runAnswer(ctx, snap, e, input, start) }
 	if key := r.Header.Get(IdempotencyKeyHeader); key != "" {
-		writeAnswer(w, a.runOnce(ctx, e, key, input, run))
+		writeAnswer(w, a.runOnce(ctx, e, key, input, func(ctx context.Context) answer { return a.runAnswer(ctx, snap, e, input, start) }))
 		return
 	}
-	writeAnswer(w, run())
+	writeAnswer(w, a.runAnswer(ctx, snap, e, input, start))
 }
 
 // runAnswer runs one execution and renders the API's answer to it.

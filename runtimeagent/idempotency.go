@@ -104,8 +104,11 @@ type answer struct {
 }
 
 // runOnce answers a run under an idempotency key: from the key's record when an earlier try has
-// one, else by running (run) and recording the outcome.
-func (a *Agent) runOnce(ctx context.Context, e *jobEntry, key string, input []byte, run func() answer) answer {
+// one, else by running (run) and recording the outcome. The run goes on when the caller leaves
+// (a dropped connection is why a caller retries with its key): the retry then gets the job's
+// outcome, or 409 while it still runs, instead of a recorded "the caller gave up". It is
+// bounded by the claim, so no run outlives its in-progress record.
+func (a *Agent) runOnce(ctx context.Context, e *jobEntry, key string, input []byte, run func(context.Context) answer) answer {
 	if err := checkIdempotencyKey(key); err != nil {
 		return errorAnswer(http.StatusBadRequest, CodeBadRequest, err.Error())
 	}
@@ -120,6 +123,7 @@ func (a *Agent) runOnce(ctx context.Context, e *jobEntry, key string, input []by
 	fingerprint := hex.EncodeToString(inputSum[:])
 
 	var claimed int64
+	var claimExpires time.Time
 	for attempt := 0; ; attempt++ {
 		raw, version, err := st.Get(ctx, recordKey)
 		if err != nil {
@@ -144,8 +148,8 @@ func (a *Agent) runOnce(ctx context.Context, e *jobEntry, key string, input []by
 			}
 		}
 		// No live record: claim the key until the job could have finished.
-		hold := e.job.EffectiveTimeout() + remoteGrace
-		claim, _ := json.Marshal(idempotencyRecord{State: recordInProgress, Expires: now.Add(hold).UnixMilli(), Fingerprint: fingerprint})
+		claimExpires = now.Add(e.job.EffectiveTimeout() + remoteGrace)
+		claim, _ := json.Marshal(idempotencyRecord{State: recordInProgress, Expires: claimExpires.UnixMilli(), Fingerprint: fingerprint})
 		claimed, err = st.Put(ctx, recordKey, claim, version)
 		if errors.Is(err, job.ErrVersionConflict) && attempt < 3 {
 			continue // another try claimed or finished it first: read what it wrote
@@ -156,7 +160,29 @@ func (a *Agent) runOnce(ctx context.Context, e *jobEntry, key string, input []by
 		break
 	}
 
-	ans := run()
+	runCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), claimExpires)
+	done := make(chan answer, 1)
+	go func() {
+		defer cancel()
+		ans := run(runCtx)
+		a.record(runCtx, e, st, recordKey, claimed, fingerprint, ans)
+		done <- ans
+	}()
+	select {
+	case ans := <-done:
+		return ans
+	case <-ctx.Done():
+		select {
+		case ans := <-done: // finished as the caller left
+			return ans
+		default:
+		}
+		return errorAnswer(http.StatusGatewayTimeout, CodeCanceled, fmt.Sprintf("the caller gave up (%v); the run goes on, and a retry with %s %q gets its outcome", ctx.Err(), IdempotencyKeyHeader, key))
+	}
+}
+
+// record replaces the claim (at version claimed) with the outcome of the run.
+func (a *Agent) record(ctx context.Context, e *jobEntry, st job.State, recordKey string, claimed int64, fingerprint string, ans answer) {
 	rec := idempotencyRecord{State: recordDone, Expires: time.Now().Add(a.idempotencyTTL()).UnixMilli(), Fingerprint: fingerprint,
 		Status: ans.status, BodyBytes: len(ans.body)}
 	if !ran(ans) {
@@ -166,13 +192,12 @@ func (a *Agent) runOnce(ctx context.Context, e *jobEntry, key string, input []by
 		rec.Body = ans.body
 	}
 	data, _ := json.Marshal(rec)
-	// The outcome must land even when the caller has gone: the job ran.
+	// The outcome must land even at the run's deadline: the job ran.
 	if _, err := st.Put(context.WithoutCancel(ctx), recordKey, data, claimed); err != nil {
 		a.log.Error("recording the outcome of an idempotent run failed; a retry with its key gets 409 until the claim expires",
 			traced(ctx, "job", e.job.Name, "error", err)...)
 	}
 	a.metrics.idempotency("recorded")
-	return ans
 }
 
 // ran reports whether an answer comes from a run that started (or may have): only then is it

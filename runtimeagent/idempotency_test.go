@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/serverless-blueprint/blueprint/router"
 	"github.com/serverless-blueprint/blueprint/statestore"
@@ -150,4 +151,38 @@ func (f *fixture) scrape(t *testing.T) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// TestIdempotency_callerLeavesRunGoesOn: a caller whose connection drops mid-run retries with
+// its key and gets 409 while the run goes on, then the run's real outcome — not a recorded
+// "the caller gave up" — and the job ran once.
+func TestIdempotency_callerLeavesRunGoesOn(t *testing.T) {
+	local := &fakeLocal{}
+	local.sleep.Store(int64(400 * time.Millisecond))
+	f := keyedFixture(t, "sqlite://"+filepath.Join(t.TempDir(), "idem.db"), local)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, f.srv.URL+"/v1/jobs/charge:run", strings.NewReader(`{"n":7}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(IdempotencyKeyHeader, "order-7")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the first try was answered (%d) before the job's 400 ms", resp.StatusCode)
+	}
+
+	if r := f.keyed(t, "charge", "order-7", `{"n":7}`, nil); r.status != 409 || !strings.Contains(r.body, `"code":"idempotency_in_progress"`) {
+		t.Fatalf("retry while the first run goes on: %+v", r)
+	}
+	var r keyedAnswer
+	waitFor(t, "the first run's outcome", func() bool {
+		r = f.keyed(t, "charge", "order-7", `{"n":7}`, nil)
+		return r.status != 409
+	})
+	if r.status != 200 || !r.replayed || !strings.Contains(r.body, `"input":{"n":7}`) {
+		t.Fatalf("retry after the run: %+v, want its output replayed", r)
+	}
+	if n := local.calls.Load(); n != 1 {
+		t.Fatalf("charge ran %d times, want once", n)
+	}
 }
