@@ -104,7 +104,7 @@ func BuildGCFSource(ctx context.Context, b GCFBuild) (Artifact, error) {
 	if err != nil {
 		return Artifact{}, err
 	}
-	t := target{what: "Cloud Functions source", text: gcfTemplateText, requires: []string{"github.com/GoogleCloudPlatform/functions-framework-go@" + FunctionsFrameworkVersion}}
+	t := target{what: "Cloud Functions source", text: gcfTemplateText, requires: []string{"github.com/GoogleCloudPlatform/functions-framework-go@" + FunctionsFrameworkVersion, "go.opentelemetry.io/otel@" + OTelVersion}}
 	key := t.buildKey(srcHash, pkg.ImportPath, entries)
 	if art, ok := cachedArtifact(cacheDir, key, ".zip"); ok {
 		log.Debug("Cloud Functions source served from cache", "package", pkg.ImportPath, "sha256", art.SHA256)
@@ -260,9 +260,9 @@ func gcfModule(ctx context.Context, work string, pkg listedPackage, entry []byte
 			return nil, nil, err
 		}
 	}
-	// functions-framework-go enters the build here: add it, then let tidy settle go.mod and
+	// functions-framework-go and otel enter the build here: add them, then let tidy settle go.mod and
 	// go.sum (reproducible: the same inputs resolve to the same versions).
-	for _, args := range [][]string{{"get", "github.com/GoogleCloudPlatform/functions-framework-go@" + FunctionsFrameworkVersion}, {"mod", "tidy"}} {
+	for _, args := range [][]string{{"get", "github.com/GoogleCloudPlatform/functions-framework-go@" + FunctionsFrameworkVersion, "go.opentelemetry.io/otel@" + OTelVersion}, {"mod", "tidy"}} {
 		cmd := exec.CommandContext(ctx, "go", args...)
 		cmd.Dir = work
 		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")

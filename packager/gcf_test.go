@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,7 +21,16 @@ const gcfJobs = `package jobs
 import (
 	"context"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
+
+// TraceOf answers the trace its context is part of: the caller's, from its traceparent.
+//
+//blueprint:job
+func TraceOf(ctx context.Context, in In) (string, error) {
+	return trace.SpanContextFromContext(ctx).TraceID().String(), nil
+}
 
 type In struct {
 	Name string ` + "`json:\"name\"`" + `
@@ -59,10 +69,17 @@ func TestGCFSource(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The jobs import OpenTelemetry's API, as a user's would after go get.
+	tidy := exec.Command("go", "mod", "tidy")
+	tidy.Dir = dir
+	tidy.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	if out, err := tidy.CombinedOutput(); err != nil {
+		t.Fatalf("go mod tidy: %v: %s", err, out)
+	}
 	build := func(cache string) packager.Artifact {
 		t.Helper()
 		a, err := packager.BuildGCFSource(context.Background(), packager.GCFBuild{Dir: dir, CacheDir: cache,
-			Jobs: []job.Analysis{{Name: "greet", Function: "Greet"}}})
+			Jobs: []job.Analysis{{Name: "greet", Function: "Greet"}, {Name: "trace_of", Function: "TraceOf"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,6 +150,20 @@ func TestGCFSource(t *testing.T) {
 	for i, want := range map[int]string{1: "RefusedError", 2: "string", 3: "InvalidInput"} {
 		if e := batch.Results[i].Error; e == nil || e.ErrorType != want {
 			t.Errorf("batch item %d: %s", i, out)
+		}
+	}
+	// The caller's trace reaches the job's context, so spans the job makes join it.
+	traced := start(map[string]string{"BLUEPRINT_JOB": "trace_of"})
+	req, _ := http.NewRequest(http.MethodPost, traced, strings.NewReader(`{}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(got) != `"4bf92f3577b34da6a3ce929d0e0e4736"` {
+			t.Errorf("the job's context is not in the caller's trace: %d %s", resp.StatusCode, got)
 		}
 	}
 	impure := start(map[string]string{"BLUEPRINT_JOB": "greet"})

@@ -22,6 +22,11 @@ import (
 // test keeps it equal to this module's go.mod.
 const LambdaGoVersion = "v1.55.1"
 
+// OTelVersion is the go.opentelemetry.io/otel the native bootstrap and the Cloud Functions
+// source are built with: they read the agent's trace context into the job's context (the
+// propagation package; the API only, no SDK). A test keeps it equal to this module's go.mod.
+const OTelVersion = "v1.47.0"
+
 // NativeBuild describes one native bootstrap to build from a job package.
 type NativeBuild struct {
 	Dir      string         // the job package directory
@@ -61,7 +66,7 @@ func BuildNative(ctx context.Context, b NativeBuild) (Artifact, error) {
 		flags:    []string{"-trimpath", "-buildvcs=false", "-tags=lambda.norpc", "-ldflags=-s -w -buildid="},
 		template: nativeTemplate, text: nativeTemplateText, wrapperDir: nativeWrapperDir, ext: ".bin",
 		data:     wrapperData,
-		requires: []string{"github.com/aws/aws-lambda-go@" + LambdaGoVersion},
+		requires: []string{"github.com/aws/aws-lambda-go@" + LambdaGoVersion, "go.opentelemetry.io/otel@" + OTelVersion},
 	}
 	return build(ctx, t, b.Dir, b.Jobs, b.CacheDir, b.Logger)
 }

@@ -30,6 +30,10 @@ func TestLambdaGoVersionMatchesGoMod(t *testing.T) {
 	if m == nil || string(m[1]) != packager.LambdaGoVersion {
 		t.Fatalf("go.mod has aws-lambda-go %s, the packager builds with %s", m, packager.LambdaGoVersion)
 	}
+	m = regexp.MustCompile(`go.opentelemetry.io/otel (v\S+)`).FindSubmatch(mod)
+	if m == nil || string(m[1]) != packager.OTelVersion {
+		t.Fatalf("go.mod has go.opentelemetry.io/otel %s, the packager builds with %s", m, packager.OTelVersion)
+	}
 }
 
 // nativeModule is a user module outside this repository, with two jobs.

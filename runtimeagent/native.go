@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/serverless-blueprint/blueprint/artifactstore"
 	"github.com/serverless-blueprint/blueprint/job"
@@ -124,7 +126,8 @@ func (x *NativeExecutor) Execute(ctx context.Context, m *manifest.Manifest, j *m
 			state, stateErr = x.cfg.States.For(j.StateStore, j.Name)
 		}
 	}
-	return p.invoke(ctx, &invocation{job: j.Name, input: input, timeout: j.EffectiveTimeout(), state: state, stateErr: stateErr})
+	return p.invoke(ctx, &invocation{job: j.Name, input: input, timeout: j.EffectiveTimeout(), state: state, stateErr: stateErr,
+		clientContext: workerClientContext(ctx)})
 }
 
 // Close stops every worker.
@@ -424,6 +427,22 @@ type invocation struct {
 	// says why there is none.
 	state    job.State
 	stateErr error
+	// clientContext is the Lambda client context the worker gets ("" = none): the
+	// execution's trace context, as the Lambda invoker sends it, so the bootstrap logs it and
+	// the job's context carries the agent's span.
+	clientContext string
+}
+
+// workerClientContext is the Lambda-Runtime-Client-Context header of an invocation in ctx's
+// trace (JSON, as Lambda's Runtime API sends it); "" when there is no trace to carry.
+func workerClientContext(ctx context.Context) string {
+	custom := propagation.MapCarrier{}
+	otel.GetTextMapPropagator().Inject(ctx, custom)
+	if len(custom) == 0 {
+		return ""
+	}
+	raw, _ := json.Marshal(map[string]any{"custom": custom})
+	return string(raw)
 }
 
 type invokeResult struct {
@@ -548,6 +567,9 @@ func (w *worker) routes() http.Handler {
 			h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(inv.deadline.UnixMilli(), 10))
 			h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:local:000000000000:function:"+inv.job)
 			h.Set("Lambda-Runtime-Trace-Id", "Root="+inv.id)
+			if inv.clientContext != "" {
+				h.Set("Lambda-Runtime-Client-Context", inv.clientContext)
+			}
 			h.Set("Content-Type", "application/json")
 			h.Set("Content-Length", strconv.Itoa(len(inv.input)))
 			rw.Write(inv.input)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,6 +13,9 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/serverless-blueprint/blueprint/artifactstore"
 	"github.com/serverless-blueprint/blueprint/job"
@@ -33,7 +37,15 @@ import (
 	"time"
 
 	"github.com/serverless-blueprint/blueprint/job"
+	"go.opentelemetry.io/otel/trace"
 )
+
+// TraceOf answers the trace its context is part of: the agent's, when it passed one on.
+//
+//blueprint:job
+func TraceOf(ctx context.Context, in In) (string, error) {
+	return trace.SpanContextFromContext(ctx).TraceID().String(), nil
+}
 
 // Tally adds one to the counter named in.S and returns the new count.
 //
@@ -116,7 +128,7 @@ func SpinN(n int) uint64 {
 var nativeJobNames = []job.Analysis{
 	{Name: "double", Function: "Double"}, {Name: "boom", Function: "Boom"}, {Name: "crash", Function: "Crash"},
 	{Name: "hang", Function: "Hang"}, {Name: "chatty", Function: "Chatty"}, {Name: "env", Function: "Env"}, {Name: "spin", Function: "Spin"},
-	{Name: "tally", Function: "Tally", RequiresState: true},
+	{Name: "tally", Function: "Tally", RequiresState: true}, {Name: "trace_of", Function: "TraceOf"},
 }
 
 var (
@@ -140,6 +152,14 @@ func nativeFixture(t testing.TB) (store string, sha string) {
 		os.WriteFile(filepath.Join(dir, "jobs", "jobs.go"), []byte(nativeJobsSource), 0o644)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
+		// The jobs import OpenTelemetry's API, as a user's would after go get.
+		tidy := exec.CommandContext(ctx, "go", "mod", "tidy")
+		tidy.Dir = dir
+		tidy.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+		if out, err := tidy.CombinedOutput(); err != nil {
+			nativeErr = fmt.Errorf("go mod tidy in the jobs' module: %v: %s", err, out)
+			return
+		}
 		nativeBin, nativeErr = packager.BuildNative(ctx, packager.NativeBuild{Dir: filepath.Join(dir, "jobs"), Jobs: nativeJobNames, CacheDir: filepath.Join(dir, "cache")})
 	})
 	if nativeErr != nil {
@@ -196,6 +216,20 @@ func TestNativeExecutor(t *testing.T) {
 	}
 	if out, err := run("env", `{"s":"HOME"}`, 10*time.Second); err != nil || out != `""` {
 		t.Fatalf("the agent's environment leaked into the worker: %s %v", out, err)
+	}
+
+	// The execution's trace reaches the job's context (the Lambda client context, as on
+	// Lambda), so spans the job makes join it; without one, the job sees none.
+	if out, err := run("trace_of", `{}`, 10*time.Second); err != nil || out != `"00000000000000000000000000000000"` {
+		t.Fatalf("trace_of without a trace: %s %v", out, err)
+	}
+	prevProp := otel.GetTextMapPropagator()
+	otel.SetTextMapPropagator(propagation.TraceContext{}) // as the agent's telemetry.Setup does
+	sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{0x4b, 0xf9, 1}, SpanID: trace.SpanID{7}, TraceFlags: trace.FlagsSampled})
+	out, err := x.Execute(trace.ContextWithSpanContext(ctx, sc), m, nativeJob("trace_of", store, sha, 10*time.Second), []byte(`{}`))
+	otel.SetTextMapPropagator(prevProp)
+	if err != nil || string(out) != `"`+sc.TraceID().String()+`"` {
+		t.Fatalf("trace_of in trace %s: %s %v", sc.TraceID(), out, err)
 	}
 
 	// A panic is the job's error (Lambda reports it the same way); its worker exits and is

@@ -12,6 +12,9 @@ import (
 	"github.com/serverless-blueprint/blueprint/job"
 	"github.com/serverless-blueprint/blueprint/platform"
 	"github.com/serverless-blueprint/blueprint/platform/awslambda"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // TestInvokeBatch: one invocation of the real bootstrap (under the emulator) runs a batch
@@ -63,5 +66,36 @@ func TestInvokeBatch(t *testing.T) {
 	_, err = invoker.InvokeBatch(ctx, deploy("choose-impure", false), inputs[:1])
 	if !errors.Is(err, platform.ErrBatchUnsupported) {
 		t.Fatalf("a batch of a function not configured pure: %v, want ErrBatchUnsupported", err)
+	}
+}
+
+// TestInvoke_traceReachesJob: the caller's trace travels in the invocation's client context to
+// the real bootstrap (under the emulator), whose job runs in it: spans the job makes join it.
+func TestInvoke_traceReachesJob(t *testing.T) {
+	prev := otel.GetTextMapPropagator()
+	otel.SetTextMapPropagator(propagation.TraceContext{}) // as the agent's telemetry.Setup does
+	t.Cleanup(func() { otel.SetTextMapPropagator(prev) })
+	stand := lambdatest.Start(t)
+	ctx := context.Background()
+	_, file, _, _ := runtime.Caller(0)
+	a, err := awslambda.BuildFor(awslambda.ArchX86_64)(ctx, platform.BuildRequest{Dir: filepath.Join(filepath.Dir(file), "testdata", "batch"),
+		Jobs: []job.Analysis{{Name: "trace_of", Function: "TraceOf", Pure: true, Eligible: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep, err := awslambda.NewDeployer(ctx, awslambda.Config{Regions: []string{"us-east-1"}, Endpoint: stand.URL,
+		Architecture: awslambda.ArchX86_64, Credentials: testCredentials, DeployTimeout: 2 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dep.Deploy(ctx, platform.DeployRequest{Region: "us-east-1", ArtifactPath: a.Path, ArtifactSHA256: a.SHA256,
+		Function: platform.Function{Name: "trace-of", Entry: "trace_of", MemoryMB: 128, TimeoutMS: 10_000, Pure: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{0x4b, 0xf9, 2}, SpanID: trace.SpanID{9}, TraceFlags: trace.FlagsSampled})
+	out, err := awslambda.NewInvoker("", testCredentials).Invoke(trace.ContextWithSpanContext(ctx, sc), d, []byte(`{"name":"x"}`))
+	if err != nil || string(out) != `"`+sc.TraceID().String()+`"` {
+		t.Fatalf("the job ran in trace %s, want %s (err %v)", out, sc.TraceID(), err)
 	}
 }

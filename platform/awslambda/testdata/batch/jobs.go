@@ -2,7 +2,11 @@
 // so one batch can mix outputs, job errors and panics.
 package batch
 
-import "context"
+import (
+	"context"
+
+	"go.opentelemetry.io/otel/trace"
+)
 
 // Pick is a job input.
 type Pick struct {
@@ -30,4 +34,12 @@ func Choose(ctx context.Context, in Pick) (Picked, error) {
 		panic("asked to panic")
 	}
 	return Picked{Name: in.Name}, nil
+}
+
+// TraceOf answers the trace its context is part of: the caller's, carried in the invocation's
+// client context.
+//
+//blueprint:job
+func TraceOf(ctx context.Context, in Pick) (string, error) {
+	return trace.SpanContextFromContext(ctx).TraceID().String(), nil
 }
