@@ -833,19 +833,19 @@ func TestRun_localQueueIsBounded(t *testing.T) {
 // wait for a slot — as many as the slots clear in maxQueueWait — and no more.
 func TestRun_localQueueBoundedByTime(t *testing.T) {
 	f := newFixture(t, router.Policy{LocalCapacity: 1})
-	f.local.sleep.Store(int64(5 * time.Millisecond))
-	for i := 0; i < 10; i++ { // the EWMA of local runs settles near 5 ms
+	f.local.sleep.Store(int64(2 * time.Millisecond))
+	for i := 0; i < 10; i++ { // the EWMA of local runs settles near 2 ms
 		if r := f.run(t, "audit", `{}`); r.status != 200 {
 			t.Fatalf("run %d: %d %s", i, r.status, r.raw)
 		}
 	}
 	limit := f.agent.waitingLimit()
-	if limit <= 4 || limit > 20 { // 100 ms / at least 5 ms per run, one slot; 4 without measurements
-		t.Fatalf("waiting limit after 5 ms runs = %d, want above the floor of 4 and at most 20", limit)
+	if limit <= 4 || limit > 50 { // 100 ms / at least 2 ms per run, one slot; 4 without measurements
+		t.Fatalf("waiting limit after 2 ms runs = %d, want above the floor of 4 and at most 50", limit)
 	}
 	f.local.block = make(chan struct{})
-	f.local.started = make(chan struct{}, 64)
-	results := make(chan response, 64)
+	f.local.started = make(chan struct{}, 128)
+	results := make(chan response, 128)
 	f.runAsync(t, results, "audit", `{}`)
 	<-f.local.started
 	for i := int64(0); i < limit; i++ {

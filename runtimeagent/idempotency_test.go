@@ -157,18 +157,28 @@ func (f *fixture) scrape(t *testing.T) string {
 // its key and gets 409 while the run goes on, then the run's real outcome — not a recorded
 // "the caller gave up" — and the job ran once.
 func TestIdempotency_callerLeavesRunGoesOn(t *testing.T) {
-	local := &fakeLocal{}
+	local := &fakeLocal{started: make(chan struct{}, 4)}
 	local.sleep.Store(int64(400 * time.Millisecond))
 	f := keyedFixture(t, "sqlite://"+filepath.Join(t.TempDir(), "idem.db"), local)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, f.srv.URL+"/v1/jobs/charge:run", strings.NewReader(`{"n":7}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(IdempotencyKeyHeader, "order-7")
-	if resp, err := http.DefaultClient.Do(req); err == nil {
-		resp.Body.Close()
-		t.Fatalf("the first try was answered (%d) before the job's 400 ms", resp.StatusCode)
+	first := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			err = fmt.Errorf("answered %d", resp.StatusCode)
+		}
+		first <- err
+	}()
+	<-local.started // the job runs: now the caller's connection drops
+	cancel()
+	if err := <-first; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the first try: %v, want the caller's own cancellation", err)
 	}
 
 	if r := f.keyed(t, "charge", "order-7", `{"n":7}`, nil); r.status != 409 || !strings.Contains(r.body, `"code":"idempotency_in_progress"`) {
