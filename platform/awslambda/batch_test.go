@@ -24,17 +24,7 @@ import (
 func TestInvokeBatch(t *testing.T) {
 	stand := lambdatest.Start(t)
 	ctx := context.Background()
-	_, file, _, _ := runtime.Caller(0)
-	a, err := awslambda.BuildFor(awslambda.ArchX86_64)(ctx, platform.BuildRequest{Dir: filepath.Join(filepath.Dir(file), "testdata", "batch"),
-		Jobs: []job.Analysis{{Name: "choose", Function: "Choose", Pure: true, Eligible: true}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dep, err := awslambda.NewDeployer(ctx, awslambda.Config{Regions: []string{"us-east-1"}, Endpoint: stand.URL,
-		Architecture: awslambda.ArchX86_64, Credentials: testCredentials, DeployTimeout: 2 * time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, dep := testdataDeployer(t, stand, job.Analysis{Name: "choose", Function: "Choose", Pure: true, Eligible: true})
 	deploy := func(name string, pure bool) platform.Deployment {
 		t.Helper()
 		d, err := dep.Deploy(ctx, platform.DeployRequest{Region: "us-east-1", ArtifactPath: a.Path, ArtifactSHA256: a.SHA256,
@@ -77,17 +67,7 @@ func TestInvoke_traceReachesJob(t *testing.T) {
 	t.Cleanup(func() { otel.SetTextMapPropagator(prev) })
 	stand := lambdatest.Start(t)
 	ctx := context.Background()
-	_, file, _, _ := runtime.Caller(0)
-	a, err := awslambda.BuildFor(awslambda.ArchX86_64)(ctx, platform.BuildRequest{Dir: filepath.Join(filepath.Dir(file), "testdata", "batch"),
-		Jobs: []job.Analysis{{Name: "trace_of", Function: "TraceOf", Pure: true, Eligible: true}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dep, err := awslambda.NewDeployer(ctx, awslambda.Config{Regions: []string{"us-east-1"}, Endpoint: stand.URL,
-		Architecture: awslambda.ArchX86_64, Credentials: testCredentials, DeployTimeout: 2 * time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, dep := testdataDeployer(t, stand, job.Analysis{Name: "trace_of", Function: "TraceOf", Pure: true, Eligible: true})
 	d, err := dep.Deploy(ctx, platform.DeployRequest{Region: "us-east-1", ArtifactPath: a.Path, ArtifactSHA256: a.SHA256,
 		Function: platform.Function{Name: "trace-of", Entry: "trace_of", MemoryMB: 128, TimeoutMS: 10_000, Pure: true}})
 	if err != nil {
@@ -98,4 +78,22 @@ func TestInvoke_traceReachesJob(t *testing.T) {
 	if err != nil || string(out) != `"`+sc.TraceID().String()+`"` {
 		t.Fatalf("the job ran in trace %s, want %s (err %v)", out, sc.TraceID(), err)
 	}
+}
+
+// testdataDeployer builds the testdata/batch package's bootstrap with jobs and returns it and a
+// deployer to the stand-in's us-east-1.
+func testdataDeployer(t *testing.T, stand *lambdatest.Stand, jobs ...job.Analysis) (platform.Artifact, *awslambda.Deployer) {
+	t.Helper()
+	ctx := context.Background()
+	_, file, _, _ := runtime.Caller(0)
+	a, err := awslambda.BuildFor(awslambda.ArchX86_64)(ctx, platform.BuildRequest{Dir: filepath.Join(filepath.Dir(file), "testdata", "batch"), Jobs: jobs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep, err := awslambda.NewDeployer(ctx, awslambda.Config{Regions: []string{"us-east-1"}, Endpoint: stand.URL,
+		Architecture: awslambda.ArchX86_64, Credentials: testCredentials, DeployTimeout: 2 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, dep
 }

@@ -1,13 +1,10 @@
 package jobcall
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 	"sync"
 
 	"github.com/serverless-blueprint/blueprint/job"
@@ -49,14 +46,7 @@ func (f *Func[In, Out]) CallBatch(ctx context.Context, ins []In, opts ...Option)
 	for _, opt := range opts {
 		opt(o)
 	}
-	c := o.client
-	if c == nil {
-		var err error
-		if c, err = Default(); err != nil {
-			return nil, err
-		}
-	}
-	name, err := c.jobName(f.name, f.symbol)
+	c, name, err := f.resolve(o)
 	if err != nil {
 		return nil, err
 	}
@@ -104,34 +94,9 @@ func (f *Func[In, Out]) batchThroughAgent(ctx context.Context, a *agentConn, nam
 	if err != nil {
 		return nil, &Error{Job: name, Code: "invalid_json", Message: fmt.Sprintf("encoding the inputs as JSON: %v", err)}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.base+"/v1/jobs/"+name+":batch", bytes.NewReader(body))
+	raw, err := a.post(ctx, name, ":batch", body, o)
 	if err != nil {
-		return nil, &Error{Job: name, Code: "bad_request", Message: err.Error()}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if a.token != "" {
-		req.Header.Set("Authorization", "Bearer "+a.token)
-	}
-	if o.budget > 0 {
-		req.Header.Set(runtimeagent.LatencyBudgetHeader, strconv.FormatInt(max(o.budget.Milliseconds(), 1), 10))
-	}
-	if o.placement != PlaceAuto {
-		req.Header.Set(runtimeagent.PlacementHeader, string(o.placement))
-	}
-	resp, err := a.http.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, &Error{Job: name, Code: "canceled", Message: "the caller gave up: " + ctx.Err().Error()}
-		}
-		return nil, &Error{Job: name, Code: "unavailable", Message: "reaching the agent: " + err.Error()}
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, &Error{Job: name, Code: "unavailable", Message: "reading the agent's answer: " + err.Error()}
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, agentError(name, resp.StatusCode, raw)
+		return nil, err
 	}
 	var answer runtimeagent.BatchResponse
 	if err := json.Unmarshal(raw, &answer); err != nil {

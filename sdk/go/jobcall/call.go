@@ -108,14 +108,7 @@ func (f *Func[In, Out]) Call(ctx context.Context, in In, opts ...Option) (Out, e
 			opt(o)
 		}
 	}
-	c := o.client
-	if c == nil {
-		var err error
-		if c, err = Default(); err != nil {
-			return zero, err
-		}
-	}
-	name, err := c.jobName(f.name, f.symbol)
+	c, name, err := f.resolve(o)
 	if err != nil {
 		return zero, err
 	}
@@ -145,6 +138,22 @@ func (f *Func[In, Out]) Call(ctx context.Context, in In, opts ...Option) (Out, e
 		return zero, &Error{Job: name, Code: "invalid_output", Message: fmt.Sprintf("the job's output does not decode into %T: %v", out, err)}
 	}
 	return out, nil
+}
+
+// resolve is the client a call goes through (Using, else the default) and the job it runs.
+func (f *Func[In, Out]) resolve(o *options) (*Client, string, error) {
+	c := o.client
+	if c == nil {
+		var err error
+		if c, err = Default(); err != nil {
+			return nil, "", err
+		}
+	}
+	name, err := c.jobName(f.name, f.symbol)
+	if err != nil {
+		return nil, "", err
+	}
+	return c, name, nil
 }
 
 // runJSON is the job as the embedded router's local executor calls it: JSON in and out, the

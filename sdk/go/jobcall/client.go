@@ -201,7 +201,27 @@ func (c *Client) execute(ctx context.Context, name string, input []byte, o *opti
 }
 
 func (a *agentConn) run(ctx context.Context, name string, input []byte, o *options) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.base+"/v1/jobs/"+name+":run", bytes.NewReader(input))
+	body, err := a.post(ctx, name, ":run", input, o)
+	if err != nil {
+		return nil, err
+	}
+	var ok struct {
+		Output json.RawMessage  `json:"output"`
+		Ran    runtimeagent.Ran `json:"ran"`
+	}
+	if err := json.Unmarshal(body, &ok); err != nil {
+		return nil, &Error{Job: name, Code: "invalid_output", Message: "the agent's answer is not JSON: " + err.Error()}
+	}
+	if o.ran != nil {
+		*o.ran = Ran(ok.Ran)
+	}
+	return ok.Output, nil
+}
+
+// post sends body to POST /v1/jobs/{name}{verb} (":run" or ":batch") with the call's options
+// as headers, and returns the body of a 200 answer; any other answer is the error it names.
+func (a *agentConn) post(ctx context.Context, name, verb string, body []byte, o *options) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.base+"/v1/jobs/"+name+verb, bytes.NewReader(body))
 	if err != nil {
 		return nil, &Error{Job: name, Code: "bad_request", Message: err.Error()}
 	}
@@ -226,24 +246,14 @@ func (a *agentConn) run(ctx context.Context, name string, input []byte, o *optio
 		return nil, &Error{Job: name, Code: "unavailable", Message: "reaching the agent: " + err.Error()}
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	answer, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, &Error{Job: name, Code: "unavailable", Message: "reading the agent's answer: " + err.Error()}
 	}
-	if resp.StatusCode == http.StatusOK {
-		var ok struct {
-			Output json.RawMessage  `json:"output"`
-			Ran    runtimeagent.Ran `json:"ran"`
-		}
-		if err := json.Unmarshal(body, &ok); err != nil {
-			return nil, &Error{Job: name, Code: "invalid_output", Message: "the agent's answer is not JSON: " + err.Error()}
-		}
-		if o.ran != nil {
-			*o.ran = Ran(ok.Ran)
-		}
-		return ok.Output, nil
+	if resp.StatusCode != http.StatusOK {
+		return nil, agentError(name, resp.StatusCode, answer)
 	}
-	return nil, agentError(name, resp.StatusCode, body)
+	return answer, nil
 }
 
 // agentError turns an error answer of the agent into a *FunctionError or an *Error.
