@@ -5,8 +5,9 @@
 //	app --state terraform.tfstate                    # with the router embedded in this process
 //
 // It makes one call that runs here, a burst of calls of which the router offloads some
-// (beyond --capacity in embedded mode, the agent's --capacity otherwise), one job error shown
-// as the typed error it is, and one vote of the stateful tally job.
+// (beyond --capacity in embedded mode, the agent's --capacity otherwise), one batch of inputs
+// with a result each, one job error shown as the typed error it is, and one vote of the
+// stateful tally job.
 package main
 
 import (
@@ -109,7 +110,36 @@ func run() error {
 	fmt.Printf("top_words ×%d at once: %v; top word %q (%d)\n", *burst, placements, first[0].Word, first[0].Count)
 	record["top_words"] = first
 
-	// 3. A job error arrives as the typed error it is.
+	// 3. Many inputs of one job in one call: a result per input, in order, each with its own
+	// output or error (through the agent, one request).
+	var sizes []jobs.ResizeRequest
+	for _, side := range []int{16, 32, 0, 48} { // 0: that input alone fails
+		in := resizeIn
+		in.Width, in.Height = side, side
+		sizes = append(sizes, in)
+	}
+	results, err := jobcall.CallBatch(ctx, jobs.ResizeImage, sizes, opts...)
+	if err != nil {
+		return fmt.Errorf("resize_image batch: %w", err)
+	}
+	batchPlacements := map[string]int{}
+	var batch []string
+	for i, r := range results {
+		if r.Err != nil {
+			var fe *jobcall.FunctionError
+			if !errors.As(r.Err, &fe) {
+				return fmt.Errorf("resize_image batch, input %d: %w", i, r.Err)
+			}
+			batch = append(batch, "error "+fe.Type)
+			continue
+		}
+		batchPlacements[where(r.Ran)]++
+		batch = append(batch, fmt.Sprintf("%dx%d", r.Output.Width, r.Output.Height))
+	}
+	fmt.Printf("resize_image ×%d as one batch: %v, ran %v\n", len(sizes), batch, batchPlacements)
+	record["resize_image_batch"] = batch
+
+	// 4. A job error arrives as the typed error it is.
 	_, err = quickstart.ResizeImage(ctx, jobs.ResizeRequest{Width: 0, Height: 10}, opts...)
 	var fe *jobcall.FunctionError
 	if !errors.As(err, &fe) {
@@ -118,7 +148,7 @@ func run() error {
 	fmt.Printf("resize_image with a bad size: *jobcall.FunctionError{Job: %q, Type: %q, Message: %q}\n", fe.Job, fe.Type, fe.Message)
 	record["resize_image_error"] = fe
 
-	// 4. A stateful job: the vote lands in the store its deployment names, wherever it ran.
+	// 5. A stateful job: the vote lands in the store its deployment names, wherever it ran.
 	count, err := quickstart.Tally(ctx, jobs.Vote{Counter: "app"}, append(opts, jobcall.Where(&ran))...)
 	if err != nil {
 		return fmt.Errorf("tally: %w", err)

@@ -59,7 +59,10 @@ func (c appCheck) CheckState(ctx context.Context, req statecheck.CheckStateReque
 	}
 }
 
-var votesLine = regexp.MustCompile(`tally: (\d+) votes so far, ran (\S+)`)
+var (
+	votesLine = regexp.MustCompile(`tally: (\d+) votes so far, ran (\S+)`)
+	batchLine = regexp.MustCompile(`resize_image ×4 as one batch: \[16x16 32x32 error errorString 48x48\], ran map\[.*\]`)
+)
 
 func (c appCheck) check(req statecheck.CheckStateRequest) error {
 	t := c.t
@@ -108,12 +111,13 @@ func (c appCheck) check(req statecheck.CheckStateRequest) error {
 			return fmt.Errorf("app (%s): want vote %d of the shared counter, got %q", r.name, i+1, m)
 		}
 		if strings.HasSuffix(r.name, "serverless") {
-			if m[2] == "local" || !strings.Contains(stdout.String(), "resize_image: 64x64") || strings.Contains(stdout.String(), "ran local") {
+			if m[2] == "local" || !strings.Contains(stdout.String(), "resize_image: 64x64") || strings.Contains(stdout.String(), "ran local") ||
+				!batchLine.MatchString(stdout.String()) || strings.Contains(batchLine.FindString(stdout.String()), "local:") {
 				return fmt.Errorf("app (%s): a call forced serverless ran here:\n%s", r.name, stdout.String())
 			}
 		}
 	}
-	if !strings.Contains(string(want), `"Type": "errorString"`) {
+	if !strings.Contains(string(want), `"Type": "errorString"`) || !strings.Contains(string(want), `"resize_image_batch"`) {
 		return fmt.Errorf("the job error is not typed as the job's error type: %s", want)
 	}
 	return nil
