@@ -226,9 +226,6 @@ func (a *agentConn) post(ctx context.Context, name, verb string, body []byte, o 
 		return nil, &Error{Job: name, Code: "bad_request", Message: err.Error()}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if a.token != "" {
-		req.Header.Set("Authorization", "Bearer "+a.token)
-	}
 	if o.budget > 0 {
 		req.Header.Set(runtimeagent.LatencyBudgetHeader, strconv.FormatInt(max(o.budget.Milliseconds(), 1), 10))
 	}
@@ -238,9 +235,18 @@ func (a *agentConn) post(ctx context.Context, name, verb string, body []byte, o 
 	if o.idemKey != "" {
 		req.Header.Set(runtimeagent.IdempotencyKeyHeader, o.idemKey)
 	}
+	return a.do(req, name)
+}
+
+// do sends req (for job name; "" for none) with the agent's token and returns the body of a
+// 200 answer; any other answer is the error it names.
+func (a *agentConn) do(req *http.Request, name string) ([]byte, error) {
+	if a.token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.token)
+	}
 	resp, err := a.http.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
+		if ctx := req.Context(); ctx.Err() != nil {
 			return nil, &Error{Job: name, Code: "canceled", Message: "the caller gave up: " + ctx.Err().Error()}
 		}
 		return nil, &Error{Job: name, Code: "unavailable", Message: "reaching the agent: " + err.Error()}
@@ -270,20 +276,9 @@ func (a *agentConn) get(ctx context.Context, path string, v any) error {
 	if err != nil {
 		return err
 	}
-	if a.token != "" {
-		req.Header.Set("Authorization", "Bearer "+a.token)
-	}
-	resp, err := a.http.Do(req)
+	body, err := a.do(req, "")
 	if err != nil {
-		return &Error{Code: "unavailable", Message: "reaching the agent: " + err.Error()}
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return &Error{Code: "unavailable", Message: "reading the agent's answer: " + err.Error()}
-	}
-	if resp.StatusCode != http.StatusOK {
-		return agentError("", resp.StatusCode, body)
+		return err
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return errors.New("blueprint: the agent's job list is not JSON: " + err.Error())
