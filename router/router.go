@@ -331,7 +331,7 @@ func orderRegions(p *Policy, in *Input, d *Decision) (best int64) {
 		if now < s.throttledUntilNanos.Load() {
 			continue // honour the region's Retry-After
 		}
-		l := s.ewmaNanos.Load()
+		l := int64(s.ewma.Value())
 		if tail := s.tailNanos.Load(); tail > 0 {
 			l = tail // rank by the tail: a region with a fast mean and slow stragglers loses
 		}
@@ -355,7 +355,7 @@ func orderAll(in *Input, d *Decision) {
 		if i >= MaxRegions {
 			break
 		}
-		insert(d, &latency, uint8(i), s.ewmaNanos.Load())
+		insert(d, &latency, uint8(i), int64(s.ewma.Value()))
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 // EWMA, a tail (p90) estimate, a failure-rate EWMA and its recent failures. Safe for concurrent
 // use; Decide reads it without locks.
 type RegionStats struct {
-	ewmaNanos           atomic.Int64 // 0 = no sample yet
+	ewma                DurationEWMA // latency; no sample yet at first
 	tailNanos           atomic.Int64 // p90 of recent latencies; 0 until tailMinSamples were seen
 	errorRateMilli      atomic.Int32 // EWMA of failures per 1000 calls
 	hist                LatencyHistogram
@@ -48,29 +48,13 @@ func (s *RegionStats) ObserveSuccess(latency time.Duration) {
 // ObserveSuccessAt is ObserveSuccess on a caller's clock (the simulator's).
 func (s *RegionStats) ObserveSuccessAt(at time.Time, latency time.Duration) {
 	s.lastSuccessNanos.Store(at.UnixNano())
-	sample := int64(latency)
-	if sample <= 0 {
-		sample = 1 // 0 means "unknown"
-	}
 	if s.probeNanos.Swap(0) != 0 && s.consecutiveFailures.Load() > 0 {
 		// A probe came back: the region is back. What was learnt before it went away is
 		// stale, so start over from this call rather than ranking it by an outage.
-		s.ewmaNanos.Store(sample)
+		s.ewma.Reset(latency)
 		s.errorRateMilli.Store(0)
 	}
-	for {
-		old := s.ewmaNanos.Load()
-		next := sample
-		if old != 0 {
-			next = old + (sample-old)/ewmaWeight
-			if next <= 0 {
-				next = 1
-			}
-		}
-		if s.ewmaNanos.CompareAndSwap(old, next) {
-			break
-		}
-	}
+	s.ewma.Observe(latency, ewmaWeight)
 	s.consecutiveFailures.Store(0)
 	n := s.successes.Add(1)
 	s.hist.Observe(latency)
@@ -122,7 +106,7 @@ func (s *RegionStats) Tail() time.Duration { return time.Duration(s.tailNanos.Lo
 func (s *RegionStats) ErrorRate() float64 { return float64(s.errorRateMilli.Load()) / 1000 }
 
 // Latency is the latency EWMA; 0 when nothing was observed yet.
-func (s *RegionStats) Latency() time.Duration { return time.Duration(s.ewmaNanos.Load()) }
+func (s *RegionStats) Latency() time.Duration { return s.ewma.Value() }
 
 // Probing reports whether a probe of the region is out now.
 func (s *RegionStats) Probing() bool { return s.probeNanos.Load() != 0 }

@@ -131,11 +131,11 @@ type Agent struct {
 	// maxWaiting bounds that queue when nothing is known of how long local runs take;
 	// beyond the bound the agent answers 503 busy at once.
 	maxWaiting int
-	// localRunNanos is an EWMA of local runs' durations, any job: with it the queue is
-	// bounded by the time it takes to clear (maxQueueWait), not by a count alone.
-	localRunNanos atomic.Int64
-	inFlight      atomic.Int64 // local executions running now; feeds the router
-	capacity      int          // routing capacity as the router sees it (negative = none)
+	// localRun is an EWMA of local runs' durations, any job: with it the queue is bounded
+	// by the time it takes to clear (maxQueueWait), not by a count alone.
+	localRun router.DurationEWMA
+	inFlight atomic.Int64 // local executions running now; feeds the router
+	capacity int          // routing capacity as the router sees it (negative = none)
 
 	statsMu      sync.Mutex
 	stats        map[statsKey]*router.RegionStats    // survives manifest reloads

@@ -198,7 +198,7 @@ func (r LocalRun) Done(err error) {
 	a.inFlight.Add(-1)
 	a.metrics.localInFlight.Add(-1)
 	<-a.slots
-	a.observeLocalRun(elapsed)
+	a.localRun.Observe(elapsed, localRunWeight)
 	m := r.e.localMetrics.Load()
 	if m == nil {
 		m = a.metrics.localRun(r.e.job.Name)

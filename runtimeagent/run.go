@@ -376,29 +376,15 @@ const (
 func (a *Agent) waitingLimit() int64 {
 	limit := int64(a.maxWaiting)
 	slots := int64(cap(a.slots))
-	if run := a.localRunNanos.Load(); run > 0 {
+	if run := int64(a.localRun.Value()); run > 0 {
 		byTime := int64(maxQueueWait) / run * slots
 		limit = max(limit, min(byTime, maxWaitingPerSlot*slots))
 	}
 	return limit
 }
 
-// observeLocalRun feeds the EWMA of local run durations (weight 1/8 for the newest).
-func (a *Agent) observeLocalRun(d time.Duration) {
-	for {
-		old := a.localRunNanos.Load()
-		next := int64(d)
-		if old > 0 {
-			next = old + (int64(d)-old)/8
-		}
-		if next < 1 {
-			next = 1
-		}
-		if a.localRunNanos.CompareAndSwap(old, next) {
-			return
-		}
-	}
-}
+// localRunWeight: each local run moves the average of their durations by an eighth.
+const localRunWeight = 8
 
 // runLocal runs with a slot already held and releases it.
 func (a *Agent) runLocal(ctx context.Context, snap *snapshot, e *jobEntry, input []byte, d router.Decision) (runResult, error) {
@@ -421,7 +407,7 @@ func (a *Agent) runLocal(ctx context.Context, snap *snapshot, e *jobEntry, input
 		out, err = a.cfg.Local.Execute(ctx, snap.manifest, e.job, input)
 	}
 	elapsed := time.Since(start)
-	a.observeLocalRun(elapsed)
+	a.localRun.Observe(elapsed, localRunWeight)
 	res := runResult{output: out, target: router.Local, reason: d.Reason, attempts: 1, code: e.job.Artifact(kind)}
 	if err == nil {
 		e.localLatency.Observe(elapsed)
