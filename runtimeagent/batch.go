@@ -37,8 +37,7 @@ func (a *Agent) PlanBatch(ctx context.Context, name string) (parallel int, err e
 	snap := a.current.Load()
 	e, ok := snap.jobs[name]
 	if !ok {
-		return 0, &Error{Status: http.StatusNotFound, Code: CodeJobNotFound, Job: name,
-			Message: fmt.Sprintf("no job named %q in the manifest (serial %d); run terraform apply or pulumi up for its package", name, snap.manifest.Serial)}
+		return 0, jobNotFound(snap, name)
 	}
 	if err := checkPlacement(ctx, e); err != nil {
 		return 0, err

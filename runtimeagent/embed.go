@@ -106,14 +106,19 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Message }
 
+// jobNotFound is the library API's error for a job the manifest does not hold.
+func jobNotFound(snap *snapshot, name string) *Error {
+	return &Error{Status: http.StatusNotFound, Code: CodeJobNotFound, Job: name,
+		Message: fmt.Sprintf("no job named %q in the manifest (serial %d); run terraform apply or pulumi up for its package", name, snap.manifest.Serial)}
+}
+
 // Execute runs job name with the JSON input as POST /v1/jobs/{name}:run does. Errors are *Error.
 func (a *Agent) Execute(ctx context.Context, name string, input []byte) (Result, error) {
 	snap := a.current.Load()
 	e, found := snap.jobs[name]
 	if !found {
 		a.metrics.httpError(CodeJobNotFound)
-		return Result{}, &Error{Status: http.StatusNotFound, Code: CodeJobNotFound, Job: name,
-			Message: fmt.Sprintf("no job named %q in the manifest (serial %d); run terraform apply or pulumi up for its package", name, snap.manifest.Serial)}
+		return Result{}, jobNotFound(snap, name)
 	}
 	if int64(len(input)) > a.cfg.MaxBodyBytes {
 		a.metrics.httpError(CodeInputTooLarge)
