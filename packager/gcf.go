@@ -125,7 +125,7 @@ func BuildGCFSource(ctx context.Context, b GCFBuild) (Artifact, error) {
 	if err := gcfTemplate.Execute(&src, wrapperData(pkg.ImportPath, entries)); err != nil {
 		return Artifact{}, fmt.Errorf("generating the Cloud Functions entry point for %s: %w", pkg.ImportPath, err)
 	}
-	goMod, goSum, err := gcfModule(ctx, work, pkg, src.Bytes(), files)
+	goMod, goSum, err := gcfModule(ctx, work, pkg, src.Bytes(), files, t.requires)
 	if err != nil {
 		return Artifact{}, fmt.Errorf("making the Cloud Functions source of %s: %w", pkg.ImportPath, err)
 	}
@@ -198,9 +198,9 @@ func moduleFiles(mod *listedModule, deps []listedPackage) (map[string]string, er
 }
 
 // gcfModule writes the generated module into work and resolves it: a go.mod requiring the
-// job's module (replaced by ./src) and functions-framework-go, carrying the job module's own
+// job's module (replaced by ./src) and the wrapper's requires, carrying the job module's own
 // replace directives (relative ones re-rooted under src/), then `go mod tidy` for go.sum.
-func gcfModule(ctx context.Context, work string, pkg listedPackage, entry []byte, files map[string]string) ([]byte, []byte, error) {
+func gcfModule(ctx context.Context, work string, pkg listedPackage, entry []byte, files map[string]string, requires []string) ([]byte, []byte, error) {
 	userMod, err := os.ReadFile(pkg.Module.GoMod)
 	if err != nil {
 		return nil, nil, err
@@ -260,9 +260,10 @@ func gcfModule(ctx context.Context, work string, pkg listedPackage, entry []byte
 			return nil, nil, err
 		}
 	}
-	// functions-framework-go and otel enter the build here: add them, then let tidy settle go.mod and
-	// go.sum (reproducible: the same inputs resolve to the same versions).
-	for _, args := range [][]string{{"get", "github.com/GoogleCloudPlatform/functions-framework-go@" + FunctionsFrameworkVersion, "go.opentelemetry.io/otel@" + OTelVersion}, {"mod", "tidy"}} {
+	// The wrapper's requirements (functions-framework-go, otel) enter the build here: add them,
+	// then let tidy settle go.mod and go.sum (reproducible: the same inputs resolve to the same
+	// versions).
+	for _, args := range [][]string{append([]string{"get"}, requires...), {"mod", "tidy"}} {
 		cmd := exec.CommandContext(ctx, "go", args...)
 		cmd.Dir = work
 		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
