@@ -187,8 +187,8 @@ func (t valueText) constPrefix(v ssa.Value, depth int) (string, bool) {
 	}
 	switch x := v.(type) {
 	case *ssa.Const:
-		if x.Value != nil && x.Value.Kind() == constant.String {
-			return constant.StringVal(x.Value), true
+		if s, ok := constString(x); ok {
+			return s, true
 		}
 	case *ssa.BinOp:
 		if x.Op != token.ADD {

@@ -213,11 +213,11 @@ func (p *program) narrowByRegistry(callee ssa.Value, callees []*ssa.Function) []
 			}
 			v = ct.X
 		}
+		if fn := staticFunc(v); fn != nil { // a named function or a closure
+			funcs[fn] = true
+			continue
+		}
 		switch x := v.(type) {
-		case *ssa.Function:
-			funcs[x] = true
-		case *ssa.MakeClosure:
-			funcs[x.Fn.(*ssa.Function)] = true
 		case *ssa.MakeInterface:
 			tn := receiverTypeName(x.X.Type())
 			if tn == nil {
